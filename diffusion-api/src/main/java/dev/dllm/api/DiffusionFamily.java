@@ -1,0 +1,78 @@
+package dev.dllm.api;
+
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.Sampler;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.schedule.NoiseSchedule;
+import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.Map;
+
+/**
+ * A discrete language-model family (MDLM, Duo, Eso-LM, AR): the service-provider interface every
+ * family module implements and registers in {@code META-INF/services/dev.dllm.api.DiffusionFamily}.
+ *
+ * <p>Families are found only by {@link FamilyRegistry} through {@link java.util.ServiceLoader}; no
+ * code outside a family module names it. The pure-Java methods here are engine-free: they run on
+ * any {@link Denoiser} (DJL during training, ONNX Runtime when sampling) and compute in float64.
+ *
+ * <p>Token batches are row-major {@code int[B * L]} arrays ({@code [B, L]}).
+ */
+public interface DiffusionFamily {
+
+  /** Registry name, lower case: {@code ar}, {@code mdlm}, {@code duo}, {@code esolm}. */
+  String name();
+
+  /** One line for {@code dllm families}. */
+  String description();
+
+  /** Which backbone variant the family needs (attention pattern, time conditioning). */
+  BackboneSpec backbone();
+
+  /**
+   * The family's noise schedule; {@code null} for families without one (AR).
+   *
+   * <p>Source: spec §1.3 ({@code LogLinear} in [SD] trainer_base.py).
+   */
+  NoiseSchedule schedule();
+
+  /**
+   * Forward corruption z_t ~ q_t(. | x_0), independently per token (spec §1.5).
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param t diffusion time per sequence {@code [B]}, in [1e-3, 1]
+   * @return z_t {@code [B, L]}; a copy, x0 is not modified
+   * @throws UnsupportedOperationException for families without a forward process (AR)
+   */
+  int[] corrupt(int[] x0, int batch, int length, double[] t, SpecialTokens specials, Rng rng);
+
+  /**
+   * Negative ELBO (or the exact NLL for AR) of a batch in float64, the reference math used by
+   * evaluation and as the oracle for the DJL training loss.
+   *
+   * @param denoiser the network
+   * @param x0 clean tokens {@code [B, L]}
+   * @param t one time per sequence {@code [B]} (ignored by AR)
+   * @return summed NLL in nats and the number of tokens it is normalised by
+   */
+  NllSum nelbo(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng rng);
+
+  /**
+   * A sampler configured by {@code spec}.
+   *
+   * @throws InvalidInputException when the spec names an option the family does not support
+   */
+  Sampler newSampler(SamplerSpec spec);
+
+  /** Family metadata stored with a checkpoint or an ONNX export (string key/values). */
+  default Map<String, String> exportMetadata() {
+    return Map.of("family", name());
+  }
+}
