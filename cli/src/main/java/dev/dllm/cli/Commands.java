@@ -1,0 +1,13 @@
+package dev.dllm.cli;
+
+import java.util.List;
+
+/** The registered sub-commands, in the order {@code dllm --help} lists them. */
+public final class Commands {
+  private Commands() {}
+
+  /** Every command. Add a new command here. */
+  public static List<Command> all() {
+    return List.of(new DemoCommand(), new FamiliesCommand());
+  }
+}

@@ -1,0 +1,122 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.InvalidInputException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Arrays;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * {@code dllm <command> [options]}. Bad input prints one line naming what is wrong and exits with
+ * code 2; unexpected failures exit with 1. Stack traces only with {@code --verbose}.
+ */
+public final class Main {
+  /** Exit code for bad user input. */
+  public static final int EXIT_BAD_INPUT = 2;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the CLI and returns the exit code (used by tests). */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      out.print(usage());
+      return args.length == 0 ? EXIT_BAD_INPUT : 0;
+    }
+    if (args[0].equals("--version")) {
+      out.println("dllm " + version());
+      return 0;
+    }
+    Command command =
+        Commands.all().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+    if (command == null) {
+      err.println(
+          "dllm: unknown command '" + args[0] + "'; run 'dllm --help' for the list of commands");
+      return EXIT_BAD_INPUT;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    boolean verbose = Arrays.asList(rest).contains("--verbose");
+    Options options = withCommon(command.options());
+    try {
+      CommandLine cmd = new DefaultParser().parse(options, rest);
+      if (cmd.hasOption("help")) {
+        out.print(help(command, options));
+        return 0;
+      }
+      if (!cmd.getArgList().isEmpty()) {
+        throw new InvalidInputException("unexpected argument '" + cmd.getArgList().get(0) + "'");
+      }
+      return command.run(cmd, out);
+    } catch (ParseException e) {
+      err.println("dllm " + command.name() + ": " + e.getMessage());
+      err.println("run 'dllm " + command.name() + " --help' for the options");
+      return EXIT_BAD_INPUT;
+    } catch (InvalidInputException e) {
+      err.println("dllm " + command.name() + ": " + e.getMessage());
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return EXIT_BAD_INPUT;
+    } catch (Exception | Error e) {
+      err.println("dllm " + command.name() + ": error: " + e);
+      if (verbose) {
+        e.printStackTrace(err);
+      } else {
+        err.println("(run with --verbose for the stack trace)");
+      }
+      return 1;
+    }
+  }
+
+  private static Options withCommon(Options options) {
+    Options all = new Options();
+    options.getOptions().forEach(all::addOption);
+    all.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
+    all.addOption(Option.builder().longOpt("verbose").desc("print stack traces").get());
+    return all;
+  }
+
+  static String usage() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("usage: dllm <command> [options]\n\n");
+    sb.append("Discrete diffusion language models: train (DJL), export (ONNX), sample (ONNX\n");
+    sb.append("Runtime), evaluate. Families are plugins found by name (dllm families).\n\n");
+    sb.append("commands:\n");
+    for (Command c : Commands.all()) {
+      sb.append(String.format("  %-14s %s%n", c.name(), c.summary()));
+    }
+    sb.append("\nrun 'dllm <command> --help' for its options.\n");
+    return sb.toString();
+  }
+
+  static String help(Command command, Options options) {
+    StringWriter sw = new StringWriter();
+    PrintWriter pw = new PrintWriter(sw);
+    pw.println("usage: dllm " + command.name() + " [options]");
+    pw.println(command.summary());
+    pw.println();
+    for (Option o : options.getOptions()) {
+      String flag =
+          (o.getOpt() != null ? "-" + o.getOpt() + ", " : "    ")
+              + "--"
+              + o.getLongOpt()
+              + (o.hasArg() ? " " + (o.getArgName() != null ? o.getArgName() : "ARG") : "");
+      pw.println(String.format("  %-30s %s", flag, o.getDescription()));
+    }
+    pw.flush();
+    return sw.toString();
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v != null ? v : "0.1.0-SNAPSHOT";
+  }
+}

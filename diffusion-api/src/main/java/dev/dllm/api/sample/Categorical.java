@@ -1,0 +1,76 @@
+package dev.dllm.api.sample;
+
+/**
+ * Categorical draws by Gumbel-max in ratio form, all in float64: {@code argmax_v q_v / E_v} with
+ * {@code E_v = -log(U_v)} exponential noise from float64 uniforms (spec §2.3 {@code
+ * sample_categorical}, §10.7). {@code q} may be unnormalised. A float32 noise path truncates the
+ * Gumbel tail (acts like a lowered temperature); this class never uses one.
+ *
+ * <p>U = 0 gives E = +inf, i.e. a ratio of 0 (that entry cannot win), so no additive epsilon is
+ * needed and none is used: an epsilon such as {@code 1e-10} would swamp tails like {@code U = 1 -
+ * 2^-40}.
+ */
+public final class Categorical {
+  private Categorical() {}
+
+  /**
+   * Draws an index in {@code [0, n)} with probability proportional to {@code q[offset + v]}, one
+   * uniform per entry from {@code rng}, in index order.
+   *
+   * @param q non-negative weights (unnormalised allowed); at least one must be positive
+   * @return the sampled index relative to {@code offset}
+   */
+  public static int sample(double[] q, int offset, int n, Rng rng) {
+    int best = -1;
+    double bestRatio = -1;
+    for (int v = 0; v < n; v++) {
+      double u = rng.uniform();
+      double ratio = ratio(q[offset + v], u);
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = v;
+      }
+    }
+    return bestRatio > 0 ? best : argmax(q, offset, n);
+  }
+
+  /**
+   * The same draw with injected uniforms (tests): {@code argmax_v q_v / -log(u_v)}.
+   *
+   * @param uniforms one U[0, 1) value per entry
+   */
+  public static int sample(double[] q, double[] uniforms) {
+    if (q.length != uniforms.length) {
+      throw new IllegalArgumentException(
+          "need one uniform per entry: " + q.length + " != " + uniforms.length);
+    }
+    int best = -1;
+    double bestRatio = -1;
+    for (int v = 0; v < q.length; v++) {
+      double ratio = ratio(q[v], uniforms[v]);
+      if (ratio > bestRatio) {
+        bestRatio = ratio;
+        best = v;
+      }
+    }
+    return bestRatio > 0 ? best : argmax(q, 0, q.length);
+  }
+
+  private static double ratio(double q, double u) {
+    if (!(q > 0) || u <= 0) {
+      return 0; // q = 0 never wins; U = 0 means E = +inf
+    }
+    return q / -Math.log(u);
+  }
+
+  /** Index of the largest entry (first on ties). */
+  public static int argmax(double[] q, int offset, int n) {
+    int best = 0;
+    for (int v = 1; v < n; v++) {
+      if (q[offset + v] > q[offset + best]) {
+        best = v;
+      }
+    }
+    return best;
+  }
+}
