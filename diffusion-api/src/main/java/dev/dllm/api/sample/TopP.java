@@ -5,9 +5,9 @@ import java.util.Arrays;
 /**
  * Nucleus (top-p) filtering of a float64 probability vector (spec §2.3, §5: [ESO] applies top-p in
  * float64). Keeps the smallest set of most likely tokens whose mass reaches p: tokens are taken in
- * decreasing probability while the mass before them is below p, so the token that crosses p is
- * kept and the top-1 token is always kept. The rest are set to 0 and the kept mass is renormalised
- * to 1.
+ * decreasing probability while the mass before them is below p, so the token that crosses p is kept
+ * and the top-1 token is always kept (tokens tied with the crossing token are kept too). The rest
+ * are set to 0 and the kept mass is renormalised to 1.
  */
 public final class TopP {
   private TopP() {}
@@ -26,25 +26,32 @@ public final class TopP {
     if (p >= 1) {
       return;
     }
+    double[] sorted = Arrays.copyOfRange(probs, offset, offset + n);
+    Arrays.sort(sorted); // ascending; walk from the top
     double total = 0;
-    Integer[] order = new Integer[n];
-    for (int v = 0; v < n; v++) {
-      order[v] = v;
-      total += probs[offset + v];
+    for (double q : sorted) {
+      total += q;
     }
-    Arrays.sort(order, (a, b) -> Double.compare(probs[offset + b], probs[offset + a]));
     double threshold = p * total;
     double before = 0;
-    int kept = 0;
-    while (kept < n && (kept == 0 || before < threshold)) {
-      before += probs[offset + order[kept]];
-      kept++;
+    double cutoff = sorted[n - 1];
+    for (int i = n - 1; i >= 0; i--) {
+      cutoff = sorted[i];
+      before += cutoff;
+      if (before >= threshold) {
+        break;
+      }
     }
-    for (int i = kept; i < n; i++) {
-      probs[offset + order[i]] = 0;
+    double kept = 0;
+    for (int v = offset; v < offset + n; v++) {
+      if (probs[v] < cutoff) {
+        probs[v] = 0;
+      } else {
+        kept += probs[v];
+      }
     }
-    for (int i = 0; i < kept; i++) {
-      probs[offset + order[i]] /= before;
+    for (int v = offset; v < offset + n; v++) {
+      probs[v] /= kept;
     }
   }
 }

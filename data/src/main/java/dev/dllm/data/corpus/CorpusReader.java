@@ -1,0 +1,258 @@
+package dev.dllm.data.corpus;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.InvalidInputException;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/** Reads a {@link CorpusSource} as documents assigned to the train or validation split. */
+final class CorpusReader {
+  private CorpusReader() {}
+
+  /** Receives decoded text. */
+  interface Sink {
+    /** A piece of the current document (long documents arrive in several pieces). */
+    void text(boolean valid, String text) throws IOException;
+
+    /** The current document ended. */
+    void endDocument(boolean valid) throws IOException;
+  }
+
+  /**
+   * What a first pass over the raw bytes learns.
+   *
+   * @param sha256 content hash over relative names, sizes and bytes of all files
+   * @param bytes total bytes
+   * @param documents number of documents (files, or non-blank JSONL lines)
+   * @param splitOffset byte offset where the validation tail starts (single-file corpora), else -1
+   */
+  record Scan(String sha256, long bytes, long documents, long splitOffset) {}
+
+  static Scan scan(CorpusSource source) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    List<Path> files = source.files();
+    long bytes = 0;
+    long docs = 0;
+    byte[] buf = new byte[1 << 16];
+    for (Path f : files) {
+      String rel =
+          source.format() == CorpusFormat.DIRECTORY ? source.path().relativize(f).toString() : "";
+      md.update(rel.getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      long size = Files.size(f);
+      md.update(Long.toString(size).getBytes(StandardCharsets.US_ASCII));
+      md.update((byte) 0);
+      boolean content = false;
+      try (InputStream in = Files.newInputStream(f)) {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          md.update(buf, 0, n);
+          if (source.format() == CorpusFormat.JSONL) {
+            for (int i = 0; i < n; i++) {
+              byte b = buf[i];
+              if (b == '\n') {
+                if (content) {
+                  docs++;
+                }
+                content = false;
+              } else if (b != ' ' && b != '\t' && b != '\r') {
+                content = true;
+              }
+            }
+          }
+        }
+      }
+      if (source.format() == CorpusFormat.JSONL && content) {
+        docs++;
+      }
+      bytes += size;
+    }
+    if (source.format() != CorpusFormat.JSONL) {
+      docs = files.size();
+    }
+    long split = -1;
+    if (singleFile(source, files)) {
+      split = splitOffset(files.get(0), source.validFraction());
+    }
+    return new Scan(HexFormat.of().formatHex(md.digest()), bytes, docs, split);
+  }
+
+  static boolean singleFile(CorpusSource source, List<Path> files) {
+    return source.format() != CorpusFormat.JSONL && files.size() == 1;
+  }
+
+  /** First byte after the first '\n' at or after (1 − f)·size; size when f = 0. */
+  private static long splitOffset(Path file, double f) throws IOException {
+    long size = Files.size(file);
+    if (f <= 0 || size == 0) {
+      return size;
+    }
+    long target = (long) Math.floor((1 - f) * size);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      in.skipNBytes(target);
+      long pos = target;
+      int b;
+      while ((b = in.read()) >= 0) {
+        pos++;
+        if (b == '\n') {
+          return pos;
+        }
+      }
+    }
+    // no newline in the tail: cut at the target on a UTF-8 character boundary
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+      in.skipNBytes(target);
+      long pos = target;
+      int b;
+      while ((b = in.read()) >= 0 && (b & 0xC0) == 0x80) {
+        pos++;
+      }
+      return pos;
+    }
+  }
+
+  static void read(CorpusSource source, Scan scan, int chunkChars, Sink sink) throws IOException {
+    List<Path> files = source.files();
+    if (singleFile(source, files)) {
+      Path f = files.get(0);
+      long size = Files.size(f);
+      try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+        section(in, 0, scan.splitOffset(), f, false, chunkChars, sink);
+        section(in, scan.splitOffset(), size - scan.splitOffset(), f, true, chunkChars, sink);
+      }
+      return;
+    }
+    long nValid = CorpusSource.validCount(scan.documents(), source.validFraction());
+    if (source.format() == CorpusFormat.DIRECTORY) {
+      for (int i = 0; i < files.size(); i++) {
+        boolean valid = CorpusSource.isValid(i, files.size(), nValid);
+        Path f = files.get(i);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+          section(in, 0, Files.size(f), f, valid, chunkChars, sink);
+        }
+      }
+      return;
+    }
+    jsonl(source, scan.documents(), nValid, sink);
+  }
+
+  private static void section(
+      InputStream in, long base, long length, Path f, boolean valid, int chunkChars, Sink sink)
+      throws IOException {
+    if (length == 0) {
+      return;
+    }
+    IOException[] failure = {null};
+    StrictUtf8.decode(
+        in,
+        base,
+        length,
+        f.toString(),
+        chunkChars,
+        s -> {
+          if (failure[0] == null) {
+            try {
+              sink.text(valid, s);
+            } catch (IOException e) {
+              failure[0] = e;
+            }
+          }
+        });
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    sink.endDocument(valid);
+  }
+
+  private static void jsonl(CorpusSource source, long n, long nValid, Sink sink)
+      throws IOException {
+    Path f = source.path();
+    ObjectMapper mapper = new ObjectMapper();
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    long lineStart = 0;
+    long offset = 0;
+    long lineNo = 0;
+    long doc = 0;
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+      int b;
+      while (true) {
+        b = in.read();
+        if (b >= 0) {
+          offset++;
+          if (b != '\n') {
+            line.write(b);
+            continue;
+          }
+        }
+        if (line.size() > 0 || b >= 0) {
+          lineNo++;
+          byte[] bytes = line.toByteArray();
+          if (!isBlank(bytes)) {
+            String text = jsonText(mapper, bytes, lineStart, lineNo, f, source.textField());
+            boolean valid = CorpusSource.isValid(doc, n, nValid);
+            sink.text(valid, text);
+            sink.endDocument(valid);
+            doc++;
+          }
+          line.reset();
+          lineStart = offset;
+        }
+        if (b < 0) {
+          break;
+        }
+      }
+    }
+  }
+
+  private static String jsonText(
+      ObjectMapper mapper, byte[] bytes, long lineStart, long lineNo, Path f, String field)
+      throws IOException {
+    StringBuilder sb = new StringBuilder();
+    StrictUtf8.decode(
+        new ByteArrayInputStream(bytes),
+        lineStart,
+        bytes.length,
+        f.toString(),
+        Integer.MAX_VALUE,
+        sb::append);
+    JsonNode node;
+    try {
+      node = mapper.readTree(sb.toString());
+    } catch (JsonProcessingException e) {
+      throw new InvalidInputException(
+          f + ": line " + lineNo + " is not valid JSON: " + e.getOriginalMessage());
+    }
+    JsonNode value = node == null ? null : node.get(field);
+    if (value == null || !value.isTextual()) {
+      throw new InvalidInputException(
+          f + ": line " + lineNo + " has no string field '" + field + "' (use --text-field)");
+    }
+    return value.asText();
+  }
+
+  private static boolean isBlank(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b != ' ' && b != '\t' && b != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+}

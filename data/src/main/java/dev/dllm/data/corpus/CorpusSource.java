@@ -1,0 +1,127 @@
+package dev.dllm.data.corpus;
+
+import dev.dllm.api.InvalidInputException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * Where a corpus comes from and how it is split: a {@code .txt} file, a folder of {@code .txt}
+ * files (recursive, sorted by relative path) or a JSONL file ({@code .jsonl}/{@code .json}) with
+ * the text in {@code textField}.
+ *
+ * <p>Train/validation split (deterministic): a single text file (or a folder holding one file) is
+ * cut at the first newline at or after byte (1 − f)·size: train = the head, validation = the tail.
+ * Folders and JSONL are split by document: of N documents, n_v = max(1, floor(f·N)) (0 if f = 0 or
+ * N &lt; 2) are validation, evenly spaced: document i is validation iff floor((i+1)·n_v/N) &gt;
+ * floor(i·n_v/N).
+ *
+ * @param path the file or folder
+ * @param format its layout
+ * @param textField JSONL field holding the text
+ * @param validFraction f in [0, 0.5]
+ */
+public record CorpusSource(Path path, CorpusFormat format, String textField, double validFraction) {
+
+  /** Default validation fraction. */
+  public static final double DEFAULT_VALID_FRACTION = 0.05;
+
+  public CorpusSource {
+    if (!(validFraction >= 0 && validFraction <= 0.5)) {
+      throw new InvalidInputException(
+          "validation fraction must be in [0, 0.5], got " + validFraction);
+    }
+    if (textField == null || textField.isBlank()) {
+      throw new InvalidInputException("--text-field must not be empty");
+    }
+  }
+
+  /**
+   * A corpus at {@code path}, format detected from it (folder, {@code .jsonl}/{@code .json}, else
+   * text), text field {@code text}, validation fraction 0.05.
+   *
+   * @throws InvalidInputException when the path does not exist
+   */
+  public static CorpusSource of(Path path) {
+    if (!Files.exists(path)) {
+      throw new InvalidInputException("corpus " + path + " does not exist");
+    }
+    String name = path.getFileName() == null ? "" : path.getFileName().toString();
+    String lower = name.toLowerCase(Locale.ROOT);
+    CorpusFormat format =
+        Files.isDirectory(path)
+            ? CorpusFormat.DIRECTORY
+            : lower.endsWith(".jsonl") || lower.endsWith(".json")
+                ? CorpusFormat.JSONL
+                : CorpusFormat.TEXT;
+    return new CorpusSource(path, format, "text", DEFAULT_VALID_FRACTION);
+  }
+
+  /** The same corpus with another JSONL text field. */
+  public CorpusSource withTextField(String field) {
+    return new CorpusSource(path, format, field, validFraction);
+  }
+
+  /** The same corpus with another validation fraction. */
+  public CorpusSource withValidFraction(double f) {
+    return new CorpusSource(path, format, textField, f);
+  }
+
+  /**
+   * The files of the corpus in order: the file itself, or the sorted {@code *.txt} files under a
+   * folder.
+   *
+   * @throws InvalidInputException when a folder has no {@code .txt} file
+   */
+  public List<Path> files() {
+    if (format != CorpusFormat.DIRECTORY) {
+      return List.of(path);
+    }
+    try (Stream<Path> walk = Files.walk(path)) {
+      List<Path> files =
+          walk.filter(Files::isRegularFile)
+              .filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".txt"))
+              .sorted(
+                  (a, b) -> path.relativize(a).toString().compareTo(path.relativize(b).toString()))
+              .toList();
+      if (files.isEmpty()) {
+        throw new InvalidInputException("corpus folder " + path + " has no .txt files");
+      }
+      return files;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list corpus folder " + path, e);
+    }
+  }
+
+  /** The split rule in words, for the statistics. */
+  public String splitRule() {
+    return switch (format) {
+      case TEXT -> "by byte fraction (tail of the file)";
+      case DIRECTORY ->
+          files().size() == 1
+              ? "by byte fraction (tail of the only file)"
+              : "by document (evenly spaced files)";
+      case JSONL -> "by document (evenly spaced lines)";
+    };
+  }
+
+  /** Number of validation documents out of {@code n} (document split). */
+  static long validCount(long n, double f) {
+    if (f <= 0 || n < 2) {
+      return 0;
+    }
+    return Math.max(1, (long) Math.floor(f * n));
+  }
+
+  /** Whether document {@code i} of {@code n} is a validation document. */
+  static boolean isValid(long i, long n, long nValid) {
+    if (nValid == 0) {
+      return false;
+    }
+    return Math.floorDiv((i + 1) * nValid, n) > Math.floorDiv(i * nValid, n);
+  }
+}

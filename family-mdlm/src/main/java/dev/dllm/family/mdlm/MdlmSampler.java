@@ -1,0 +1,354 @@
+package dev.dllm.family.mdlm;
+
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.Logits;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.Categorical;
+import dev.dllm.api.sample.MaskedSoftmax;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.SampleBatch;
+import dev.dllm.api.sample.Sampler;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.sample.TopP;
+import dev.dllm.api.schedule.NoiseSchedule;
+import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * MDLM samplers (spec §2.3; [SD] trainer_base.py {@code generate_samples}, {@code
+ * AbsorbingState._ancestral_update}), engine-free on any {@link Denoiser} with sigma = 0.
+ *
+ * <ul>
+ *   <li>{@code ancestral}: T steps on the grid linspace(1, 1e-5, T + 1), then (with {@code
+ *       noise_removal=ancestral}) one more update at t = 1e-5 with alpha_s = 1, which unmasks all
+ *       remaining positions. One forward per step: NFE = T + 1.
+ *   <li>{@code ancestral_cache}: the same draws (same samples for the same seed), but the logits
+ *       are reused while no token of the batch changed: NFE = number of forwards actually run &lt;=
+ *       min(T, B·L) + 1 (&lt;= min(T, L) + 1 for one row; the cache is shared by the batch, as in
+ *       the reference).
+ *   <li>{@code fixed_count}: step i unmasks exactly floor((i+1)M/T) - floor(iM/T) random masked
+ *       positions per row (M = masks at the start; with T = L exactly one per step), each drawn
+ *       from p(x0 | z_t); steps that unmask nothing cost no forward.
+ * </ul>
+ *
+ * <p>Reverse kernel at a masked position (ancestral): q(z_s = v) ∝ p_x0(v)(alpha_s - alpha_t) for v
+ * ≠ m and q(z_s = m) ∝ 1 - alpha_s, with p_x0 the float64 softmax with logit[m] = -1e6 and optional
+ * top-p. It is drawn in two exact stages: stay masked with probability (1 - alpha_s) / (1 -
+ * alpha_t) (one float64 uniform), otherwise a token from p_x0 by Gumbel-max in ratio form with
+ * float64 uniforms ({@link Categorical#sampleLogits}, an exact exp/log-skipping form of the same
+ * argmax; with top-p, the filtered softmax and {@link Categorical#sample}). The two stages give the
+ * same distribution as one Gumbel-max over q, without V uniforms for the (many) positions that stay
+ * masked. Clean positions are copied through and never change.
+ *
+ * <p>Semi-autoregressive generation beyond L ([MDLM] {@code sample_subs_guidance}): with {@code
+ * strides=N} and {@code stride_length=S}, after the first block of L tokens the first S tokens are
+ * emitted, the block shifts left by S and its last S positions are re-masked and denoised again
+ * (the kept L - S tokens are carried over); N times. Rows then have L + N·S tokens.
+ *
+ * <p>Row b draws only from the b-th {@link Rng#split()} of the given rng (taken in row order); rows
+ * are sampled in parallel (common fork-join pool, or the pool the caller runs in), and the samples
+ * do not depend on the number of threads.
+ */
+public final class MdlmSampler implements Sampler {
+
+  /** The last time of the step grid (spec §2.3). */
+  public static final double T_MIN = 1e-5;
+
+  /** Prediction rule per step. */
+  public enum Predictor {
+    ANCESTRAL,
+    ANCESTRAL_CACHE,
+    FIXED_COUNT
+  }
+
+  private static final Set<String> OPTIONS =
+      Set.of("predictor", "noise_removal", "strides", "stride_length");
+
+  private final NoiseSchedule schedule;
+  private final int steps;
+  private final double topP;
+  private final Predictor predictor;
+  private final boolean noiseRemoval;
+  private final int strides;
+  private final int strideLength;
+
+  private MdlmSampler(
+      NoiseSchedule schedule,
+      int steps,
+      double topP,
+      Predictor predictor,
+      boolean noiseRemoval,
+      int strides,
+      int strideLength) {
+    this.schedule = schedule;
+    this.steps = steps;
+    this.topP = topP;
+    this.predictor = predictor;
+    this.noiseRemoval = noiseRemoval;
+    this.strides = strides;
+    this.strideLength = strideLength;
+  }
+
+  static MdlmSampler of(SamplerSpec spec, NoiseSchedule schedule) {
+    for (String key : spec.options().keySet()) {
+      if (!OPTIONS.contains(key)) {
+        throw new InvalidInputException(
+            "sampler option '"
+                + key
+                + "' is not supported by family mdlm; known options: "
+                + String.join(", ", new java.util.TreeSet<>(OPTIONS)));
+      }
+    }
+    if (spec.steps() < 1) {
+      throw new InvalidInputException("mdlm sampling needs steps T >= 1, got " + spec.steps());
+    }
+    String p = spec.option("predictor", "ancestral_cache");
+    Predictor predictor;
+    try {
+      predictor = Predictor.valueOf(p.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(
+          "sampler option predictor must be ancestral, ancestral_cache or fixed_count, got " + p);
+    }
+    String nr = spec.option("noise_removal", "ancestral");
+    if (!nr.equals("ancestral") && !nr.equals("none")) {
+      throw new InvalidInputException(
+          "sampler option noise_removal must be ancestral or none, got "
+              + nr
+              + " (greedy would overwrite clean tokens, spec §2.3)");
+    }
+    int strides = intOption(spec, "strides", 0, 0);
+    int strideLength = intOption(spec, "stride_length", 0, 1);
+    if (strides > 0 && !spec.options().containsKey("stride_length")) {
+      throw new InvalidInputException("sampler option strides needs stride_length");
+    }
+    return new MdlmSampler(
+        schedule,
+        spec.steps(),
+        spec.topP(),
+        predictor,
+        nr.equals("ancestral"),
+        strides,
+        strideLength);
+  }
+
+  private static int intOption(SamplerSpec spec, String key, int fallback, int min) {
+    String s = spec.option(key, null);
+    if (s == null) {
+      return fallback;
+    }
+    try {
+      int v = Integer.parseInt(s.trim());
+      if (v < min) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          "sampler option " + key + " must be an integer >= " + min + ", got " + s);
+    }
+  }
+
+  /** The configured predictor. */
+  public Predictor predictor() {
+    return predictor;
+  }
+
+  /**
+   * Draws {@code batch} sequences from the all-mask prior.
+   *
+   * @param length the block length L the denoiser sees
+   * @return ids {@code [B, L + strides·stride_length]} without mask ids (unless {@code
+   *     noise_removal=none}) and the number of denoiser calls
+   * @throws InvalidInputException when the tokenizer has no mask id or stride_length &gt;= L
+   */
+  @Override
+  public SampleBatch sample(
+      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
+    int mask = MdlmFamily.maskId(specials);
+    if (strides > 0 && strideLength >= length) {
+      throw new InvalidInputException(
+          "sampler option stride_length must be below the block length "
+              + length
+              + ", got "
+              + strideLength);
+    }
+    Rng[] rows = new Rng[batch];
+    for (int b = 0; b < batch; b++) {
+      rows[b] = rng.split();
+    }
+    int[] x = new int[batch * length];
+    Arrays.fill(x, mask);
+    int nfe = denoise(denoiser, x, batch, length, mask, rows);
+    if (strides == 0) {
+      return new SampleBatch(new TokenBatch(x, batch, length), nfe);
+    }
+    int total = length + strides * strideLength;
+    int[] out = new int[batch * total];
+    int emitted = 0;
+    for (int n = 0; n < strides; n++) {
+      for (int b = 0; b < batch; b++) {
+        int row = b * length;
+        System.arraycopy(x, row, out, b * total + emitted, strideLength);
+        System.arraycopy(x, row + strideLength, x, row, length - strideLength);
+        Arrays.fill(x, row + length - strideLength, row + length, mask);
+      }
+      emitted += strideLength;
+      nfe += denoise(denoiser, x, batch, length, mask, rows);
+    }
+    for (int b = 0; b < batch; b++) {
+      System.arraycopy(x, b * length, out, b * total + emitted, length);
+    }
+    return new SampleBatch(new TokenBatch(out, batch, total), nfe);
+  }
+
+  /**
+   * Unmasks the masked positions of {@code x [B, L]} in place; clean positions are kept.
+   *
+   * @return the number of denoiser calls
+   */
+  int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
+    return predictor == Predictor.FIXED_COUNT
+        ? fixedCount(denoiser, x, batch, length, mask, rows)
+        : ancestral(denoiser, x, batch, length, mask, rows);
+  }
+
+  private int ancestral(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
+    boolean cache = predictor == Predictor.ANCESTRAL_CACHE;
+    Logits logits = null;
+    int nfe = 0;
+    double dt = (1 - T_MIN) / steps;
+    for (int i = 0; i <= steps; i++) {
+      boolean last = i == steps;
+      if (last && !noiseRemoval) {
+        break;
+      }
+      double t = last ? T_MIN : 1 - i * dt;
+      double alphaT = schedule.alpha(t);
+      double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
+      double stay = (1 - alphaS) / (1 - alphaT);
+      if (logits == null) {
+        logits = forward(denoiser, x, batch, length);
+        nfe++;
+      }
+      Logits current = logits;
+      boolean[] changed = new boolean[batch];
+      forEachRow(
+          batch,
+          b -> {
+            double[] buffer = new double[current.vocab()];
+            for (int l = 0; l < length; l++) {
+              int j = b * length + l;
+              if (x[j] != mask || rows[b].uniform() < stay) {
+                continue; // copy-through, or stays masked
+              }
+              x[j] = drawX0(current, b, l, mask, rows[b], buffer);
+              changed[b] = true;
+            }
+          });
+      if (!cache || anyTrue(changed)) {
+        logits = null;
+      }
+    }
+    return nfe;
+  }
+
+  private int fixedCount(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
+    int[][] masked = new int[batch][];
+    int[] remaining = new int[batch];
+    int[] initial = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      int[] pos = new int[length];
+      int n = 0;
+      for (int l = 0; l < length; l++) {
+        if (x[b * length + l] == mask) {
+          pos[n++] = l;
+        }
+      }
+      masked[b] = pos;
+      remaining[b] = n;
+      initial[b] = n;
+    }
+    int nfe = 0;
+    for (int i = 0; i < steps; i++) {
+      int[] k = new int[batch];
+      boolean any = false;
+      for (int b = 0; b < batch; b++) {
+        long m = initial[b];
+        k[b] = (int) ((i + 1) * m / steps - i * m / steps);
+        any |= k[b] > 0;
+      }
+      if (!any) {
+        continue;
+      }
+      Logits logits = forward(denoiser, x, batch, length);
+      nfe++;
+      forEachRow(
+          batch,
+          b -> {
+            double[] buffer = new double[logits.vocab()];
+            for (int c = 0; c < k[b]; c++) {
+              int r = rows[b].nextInt(remaining[b]);
+              int last = --remaining[b];
+              int l = masked[b][r];
+              masked[b][r] = masked[b][last];
+              masked[b][last] = l;
+              x[b * length + l] = drawX0(logits, b, l, mask, rows[b], buffer);
+            }
+          });
+    }
+    return nfe;
+  }
+
+  /**
+   * Runs the per-row work; rows touch disjoint slices and their own Rng stream, so the result does
+   * not depend on how many threads run them.
+   */
+  private static void forEachRow(int batch, java.util.function.IntConsumer work) {
+    if (batch == 1) {
+      work.accept(0);
+    } else {
+      java.util.stream.IntStream.range(0, batch).parallel().forEach(work);
+    }
+  }
+
+  private static boolean anyTrue(boolean[] flags) {
+    for (boolean f : flags) {
+      if (f) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private int drawX0(Logits logits, int b, int l, int mask, Rng rng, double[] buffer) {
+    int vocab = logits.vocab();
+    if (topP >= 1) {
+      return Categorical.sampleLogits(
+          logits.values(), logits.offset(b, l), vocab, mask, rng, buffer);
+    }
+    MaskedSoftmax.softmax(logits.values(), logits.offset(b, l), vocab, mask, buffer);
+    TopP.apply(buffer, 0, vocab, topP);
+    return Categorical.sample(buffer, 0, vocab, rng);
+  }
+
+  private static Logits forward(Denoiser denoiser, int[] x, int batch, int length) {
+    Logits logits = denoiser.forward(new TokenBatch(x.clone(), batch, length), null);
+    if (logits.batch() != batch || logits.length() != length) {
+      throw new IllegalArgumentException(
+          "denoiser returned logits ["
+              + logits.batch()
+              + ", "
+              + logits.length()
+              + ", V] for tokens ["
+              + batch
+              + ", "
+              + length
+              + "]");
+    }
+    return logits;
+  }
+}
