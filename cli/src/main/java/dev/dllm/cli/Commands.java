@@ -8,6 +8,14 @@ public final class Commands {
 
   /** Every command. Add a new command here. */
   public static List<Command> all() {
-    return List.of(new DemoCommand(), new FamiliesCommand());
+    return List.of(
+        new DemoCommand(),
+        new FamiliesCommand(),
+        new TokenizeCommand(),
+        new ExportCommand(),
+        new SampleCommand(),
+        new BenchSampleCommand(),
+        new TrainCommand(),
+        new BenchTrainCommand());
   }
 }

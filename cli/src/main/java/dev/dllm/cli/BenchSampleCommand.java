@@ -1,0 +1,347 @@
+package dev.dllm.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.FamilyRegistry;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitPresets;
+import dev.dllm.api.model.DitWeights;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.SampleBatch;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.exporter.OnnxExport;
+import dev.dllm.runtime.onnx.ExportMetadata;
+import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.OrtConfig;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import dev.dllm.trainer.model.DitInit;
+import dev.dllm.trainer.model.DitModel;
+import dev.dllm.trainer.model.DjlDenoiser;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm bench-sample}: sampling speed of the ONNX Runtime path against DJL eager on the same
+ * weights, printed side by side and written as JSON.
+ *
+ * <ol>
+ *   <li>denoiser calls {@code [B, L]} (tokens/s = B·L / seconds per call), ORT vs DJL;
+ *   <li>family sampling throughput (generated tokens/s), ORT vs DJL, same batch and steps;
+ *   <li>AR with the KV-cache decode graph vs re-running the full causal forward (ORT), at L = 256;
+ *   <li>MDLM cache-skip ({@code ancestral_cache}) vs plain {@code ancestral} at T = L: NFE and wall
+ *       time.
+ * </ol>
+ *
+ * Weights come from {@code --checkpoint} or are random (non-zero) at {@code --preset} with the byte
+ * tokenizer.
+ */
+public final class BenchSampleCommand implements Command {
+  @Override
+  public String name() {
+    return "bench-sample";
+  }
+
+  @Override
+  public String summary() {
+    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip (JSON report)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.opt("checkpoint", "DIR", "checkpoint (default: random weights)"));
+    o.addOption(SampleCommand.opt("preset", "NAME", "model preset for random weights (xs)"));
+    o.addOption(SampleCommand.opt("length", "L", "sequence length (default 128)"));
+    o.addOption(SampleCommand.opt("batch", "B", "batch (default 8)"));
+    o.addOption(SampleCommand.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
+    o.addOption(SampleCommand.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
+    o.addOption(SampleCommand.opt("repeats", "R", "timed denoiser calls (default 5)"));
+    o.addOption(SampleCommand.opt("threads", "N", "ONNX Runtime intra-op threads (default 0)"));
+    o.addOption(SampleCommand.opt("out", "FILE", "JSON report (default bench-sample.json)"));
+    o.addOption(
+        SampleCommand.opt(
+            "sections", "LIST", "comma list of calls,sampling,ar,skip (default: all four)"));
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    int length = SampleCommand.intOpt(cmd, "length", 128, 2);
+    int batch = SampleCommand.intOpt(cmd, "batch", 8, 1);
+    int steps = SampleCommand.intOpt(cmd, "steps", 32, 1);
+    int arLength = SampleCommand.intOpt(cmd, "ar-length", 256, 2);
+    int repeats = SampleCommand.intOpt(cmd, "repeats", 5, 1);
+    OrtConfig ort = OrtConfig.defaults().withThreads(SampleCommand.intOpt(cmd, "threads", 0, 0));
+    Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
+    java.util.Set<String> sections =
+        java.util.Set.of(cmd.getOptionValue("sections", "calls,sampling,ar,skip").split(","));
+    for (String sec : sections) {
+      if (!java.util.Set.of("calls", "sampling", "ar", "skip").contains(sec)) {
+        throw new InvalidInputException(
+            "--sections takes calls, sampling, ar, skip (comma separated), got '" + sec + "'");
+      }
+    }
+
+    FamilyRegistry registry = FamilyRegistry.load();
+    DitWeights weights;
+    String familyName;
+    Tokenizer tok;
+    if (cmd.hasOption("checkpoint")) {
+      Checkpoint.Loaded ck = Checkpoint.load(Path.of(cmd.getOptionValue("checkpoint")));
+      weights = ck.weights();
+      familyName = ck.family();
+      tok = ck.tokenizer();
+    } else {
+      tok = Tokenizers.create("byte", null);
+      familyName = "mdlm";
+      DitConfig cfg =
+          DitPresets.preset(
+              cmd.getOptionValue("preset", "xs"),
+              tok.vocabSize(),
+              registry.get(familyName).backbone().attention());
+      weights = DitInit.random(cfg, 1, 0.1);
+    }
+    DiffusionFamily family = registry.get(familyName);
+    if (weights.config().attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
+      throw new InvalidInputException("bench-sample does not support sorted-causal models yet");
+    }
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("family", familyName);
+    report.put("model", ExportMetadata.modelMap(weights.config()));
+    report.put("batch", batch);
+    report.put("length", length);
+    report.put("steps", steps);
+    report.put("threads", ort.threads());
+    report.put("cpus", Runtime.getRuntime().availableProcessors());
+
+    Path tmp = Files.createTempDirectory("dllm-bench");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      SpecialTokens sp = tok.specials();
+      try (OnnxModel onnx = open(weights, familyName, tok, length, tmp.resolve("main"), ort);
+          DjlDenoiser djl = new DjlDenoiser(DitModel.fromWeights(manager, weights), true)) {
+        // 1. denoiser calls
+        SplittableRandom r = new SplittableRandom(1);
+        int[] ids = new int[batch * length];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = r.nextInt(weights.config().vocabSize());
+        }
+        TokenBatch tb = new TokenBatch(ids, batch, length);
+        float[] sigma = new float[batch];
+        java.util.Arrays.fill(sigma, 0.5f);
+        if (sections.contains("calls")) {
+          double ortCall = timeCalls(() -> onnx.denoiser().forward(tb, sigma), repeats);
+          double djlCall = timeCalls(() -> djl.forward(tb, sigma), repeats);
+          Map<String, Object> calls = new LinkedHashMap<>();
+          calls.put("onnx_seconds_per_call", ortCall);
+          calls.put("djl_seconds_per_call", djlCall);
+          calls.put("onnx_tokens_per_second", batch * length / ortCall);
+          calls.put("djl_tokens_per_second", batch * length / djlCall);
+          calls.put("speedup", djlCall / ortCall);
+          report.put("denoiser_calls", calls);
+          out.printf(
+              "denoiser [%d, %d]: ORT %.1f ms (%.0f tok/s) | DJL %.1f ms (%.0f tok/s) | x%.2f%n",
+              batch,
+              length,
+              ortCall * 1e3,
+              batch * length / ortCall,
+              djlCall * 1e3,
+              batch * length / djlCall,
+              djlCall / ortCall);
+        }
+
+        // 2. sampling throughput, same sampler, same seed
+        if (sections.contains("sampling")) {
+          SamplerSpec spec = new SamplerSpec(steps, 1.0, Map.of());
+          Run ortRun = sampleRun(family, spec, onnx.denoiser(), batch, length, sp);
+          Run djlRun = sampleRun(family, spec, djl, batch, length, sp);
+          Map<String, Object> sampling = new LinkedHashMap<>();
+          sampling.put("onnx", ortRun.toMap(batch, length));
+          sampling.put("djl", djlRun.toMap(batch, length));
+          sampling.put("speedup", djlRun.seconds / ortRun.seconds);
+          report.put("sampling", sampling);
+          out.printf(
+              "sampling %s T=%d: ORT %.2f s (%.0f tok/s, NFE %d) | DJL %.2f s (%.0f tok/s, NFE %d)"
+                  + " | x%.2f%n",
+              familyName,
+              steps,
+              ortRun.seconds,
+              batch * length / ortRun.seconds,
+              ortRun.nfe,
+              djlRun.seconds,
+              batch * length / djlRun.seconds,
+              djlRun.nfe,
+              djlRun.seconds / ortRun.seconds);
+        }
+      }
+
+      // 3. AR: KV cache vs full forward per token (ORT)
+      if (sections.contains("ar") && registry.names().contains("ar")) {
+        DitWeights arW =
+            weights.config().attention() == BackboneSpec.Attention.CAUSAL
+                ? weights
+                : DitInit.random(
+                    weights.config().withAttention(BackboneSpec.Attention.CAUSAL), 2, 0.1);
+        DiffusionFamily ar = registry.get("ar");
+        try (OnnxModel m = open(arW, "ar", tok, arLength, tmp.resolve("ar"), ort)) {
+          Run cached =
+              sampleRun(
+                  ar,
+                  new SamplerSpec(1, 1.0, Map.of("kv_cache", "true")),
+                  m.denoiser(),
+                  batch,
+                  arLength,
+                  sp);
+          Run plain =
+              sampleRun(
+                  ar,
+                  new SamplerSpec(1, 1.0, Map.of("kv_cache", "false")),
+                  m.denoiser(),
+                  batch,
+                  arLength,
+                  sp);
+          Map<String, Object> kv = new LinkedHashMap<>();
+          kv.put("length", arLength);
+          kv.put("kv_cache", cached.toMap(batch, arLength));
+          kv.put("no_cache", plain.toMap(batch, arLength));
+          kv.put("speedup", plain.seconds / cached.seconds);
+          report.put("ar_kv_cache", kv);
+          out.printf(
+              "AR L=%d: KV cache %.2f s | full forward %.2f s | x%.1f%n",
+              arLength, cached.seconds, plain.seconds, plain.seconds / cached.seconds);
+        }
+      }
+
+      // 4. MDLM cache-skip vs plain ancestral at T = L
+      if (sections.contains("skip")
+          && registry.names().contains("mdlm")
+          && weights.config().attention() == BackboneSpec.Attention.BIDIRECTIONAL) {
+        DiffusionFamily mdlm = registry.get("mdlm");
+        try (OnnxModel m = open(weights, "mdlm", tok, length, tmp.resolve("mdlm"), ort)) {
+          Map<String, Object> cs = new LinkedHashMap<>();
+          cs.put("steps", length);
+          // the skip is decided per batch (no row changed), so it pays off mostly at small B
+          for (int b : new int[] {batch, 1}) {
+            Run plain =
+                sampleRun(
+                    mdlm,
+                    new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral")),
+                    m.denoiser(),
+                    b,
+                    length,
+                    sp);
+            Run skip =
+                sampleRun(
+                    mdlm,
+                    new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral_cache")),
+                    m.denoiser(),
+                    b,
+                    length,
+                    sp);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("ancestral", plain.toMap(b, length));
+            row.put("ancestral_cache", skip.toMap(b, length));
+            row.put("speedup", plain.seconds / skip.seconds);
+            cs.put("batch_" + b, row);
+            out.printf(
+                "MDLM T=L=%d, B=%d: ancestral NFE %d, %.2f s | ancestral_cache NFE %d, %.2f s |"
+                    + " x%.2f%n",
+                length,
+                b,
+                plain.nfe,
+                plain.seconds,
+                skip.nfe,
+                skip.seconds,
+                plain.seconds / skip.seconds);
+            if (b == 1) {
+              break;
+            }
+          }
+          report.put("mdlm_cache_skip", cs);
+        }
+      }
+    } finally {
+      deleteTree(tmp);
+    }
+    Files.createDirectories(outFile.getParent());
+    SampleCommand.writeAtomically(
+        outFile,
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
+            + "\n");
+    out.println("-> " + outFile);
+    return 0;
+  }
+
+  private static OnnxModel open(
+      DitWeights w, String family, Tokenizer tok, int length, Path dir, OrtConfig ort) {
+    ExportMetadata md =
+        new ExportMetadata(
+            family,
+            ExportMetadata.GRAPH_FULL,
+            w.config(),
+            length,
+            "",
+            tok.spec(),
+            tok.state(),
+            tok.specials(),
+            Map.of(),
+            Map.of());
+    OnnxExport.write(w, md, dir);
+    return OnnxModel.open(dir, ort);
+  }
+
+  /** Mean seconds per call after one warm-up call. */
+  static double timeCalls(Supplier<?> call, int repeats) {
+    call.get();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < repeats; i++) {
+      call.get();
+    }
+    return (System.nanoTime() - t0) / 1e9 / repeats;
+  }
+
+  record Run(double seconds, int nfe) {
+    Map<String, Object> toMap(int batch, int length) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("seconds", seconds);
+      m.put("nfe", nfe);
+      m.put("tokens_per_second", batch * (double) length / seconds);
+      return m;
+    }
+  }
+
+  static Run sampleRun(
+      DiffusionFamily family,
+      SamplerSpec spec,
+      Denoiser den,
+      int batch,
+      int length,
+      SpecialTokens sp) {
+    long t0 = System.nanoTime();
+    SampleBatch s = family.newSampler(spec).sample(den, batch, length, sp, new Rng(42));
+    return new Run((System.nanoTime() - t0) / 1e9, s.nfe());
+  }
+
+  private static void deleteTree(Path p) throws java.io.IOException {
+    try (var s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package dev.dllm.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dllm.api.FamilyRegistry;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitPresets;
+import dev.dllm.trainer.TrainBench;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm bench-train}: training throughput (full optimizer steps on random tokens) per preset
+ * as tokens/s and achieved FLOP/s = 6 · N_eff · tokens/s, side by side with the float32 GEMM peak
+ * measured in the same process (DJL matMul, n×n), as a ratio; plus the peak RSS (VmHWM) after the
+ * largest preset. Writes the numbers as JSON. Threads: {@code --threads} (PyTorch intra-op).
+ */
+public final class BenchTrainCommand implements Command {
+  @Override
+  public String name() {
+    return "bench-train";
+  }
+
+  @Override
+  public String summary() {
+    return "benchmark training tokens/s and FLOP/s against the machine's GEMM peak (JSON report)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.opt("family", "NAME", "family whose objective is trained (mdlm)"));
+    o.addOption(SampleCommand.opt("presets", "LIST", "comma-separated presets (default xs,s,m)"));
+    o.addOption(SampleCommand.opt("seq-len", "L", "tokens per sequence (default 256)"));
+    o.addOption(SampleCommand.opt("batch", "B", "sequences per step (default 32)"));
+    o.addOption(SampleCommand.opt("vocab", "V", "vocabulary size incl. 4 specials (default 69)"));
+    o.addOption(SampleCommand.opt("warmup-steps", "N", "untimed steps per preset (default 2)"));
+    o.addOption(SampleCommand.opt("steps", "N", "timed steps per preset (default 5)"));
+    o.addOption(SampleCommand.opt("threads", "N", "PyTorch intra-op threads (default 2)"));
+    o.addOption(SampleCommand.opt("gemm-n", "N", "GEMM peak matrix size (default 2048)"));
+    o.addOption(SampleCommand.opt("out", "FILE", "JSON report (default bench-train.json)"));
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    String familyName = cmd.getOptionValue("family", "mdlm");
+    String[] presets = cmd.getOptionValue("presets", "xs,s,m").split(",");
+    int seqLen = SampleCommand.intOpt(cmd, "seq-len", 256, 2);
+    int batch = SampleCommand.intOpt(cmd, "batch", 32, 1);
+    int vocab = SampleCommand.intOpt(cmd, "vocab", 69, 5);
+    int warmup = SampleCommand.intOpt(cmd, "warmup-steps", 2, 0);
+    int steps = SampleCommand.intOpt(cmd, "steps", 5, 1);
+    int threads = SampleCommand.intOpt(cmd, "threads", 2, 1);
+    int gemmN = SampleCommand.intOpt(cmd, "gemm-n", 2048, 64);
+    Path outFile = Path.of(cmd.getOptionValue("out", "bench-train.json")).toAbsolutePath();
+    var family = FamilyRegistry.load().get(familyName);
+    for (String p : presets) {
+      if (!DitPresets.exists(p.trim())) {
+        throw new InvalidInputException(
+            "--presets: unknown preset '" + p + "'; presets: " + DitPresets.names());
+      }
+    }
+    ai.djl.engine.Engine.getEngine("PyTorch");
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+
+    double peak = TrainBench.gemmPeak(gemmN, 5);
+    out.printf(
+        "fp32 GEMM peak (DJL matMul %dx%d, %d threads): %.1f GFLOP/s%n",
+        gemmN, gemmN, threads, peak / 1e9);
+    out.printf(
+        "%-6s %10s %9s %10s %12s %12s %8s %10s%n",
+        "preset", "N_eff", "ms/step", "tok/s", "GFLOP/s", "GEMM GF/s", "ratio", "VmHWM MiB");
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (String p : presets) {
+      DitConfig shape = DitPresets.preset(p.trim(), vocab, family.backbone().attention());
+      TrainBench.Row r =
+          TrainBench.measure(familyName, p.trim(), shape, seqLen, batch, warmup, steps, 1);
+      double ratio = r.flopsPerSecond() / peak;
+      out.printf(
+          "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f%n",
+          r.preset(),
+          r.nEff(),
+          r.msPerStep(),
+          r.tokensPerSecond(),
+          r.flopsPerSecond() / 1e9,
+          peak / 1e9,
+          100 * ratio,
+          r.peakRssMb());
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("preset", r.preset());
+      row.put("family", r.family());
+      row.put("n_eff", r.nEff());
+      row.put("seq_len", r.seqLen());
+      row.put("batch", r.batch());
+      row.put("timed_steps", r.steps());
+      row.put("ms_per_step", r.msPerStep());
+      row.put("tokens_per_second", r.tokensPerSecond());
+      row.put("flops_per_second", r.flopsPerSecond());
+      row.put("gemm_peak_flops_per_second", peak);
+      row.put("ratio_to_gemm_peak", ratio);
+      row.put("peak_rss_mib_after", r.peakRssMb());
+      rows.add(row);
+    }
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("threads", threads);
+    report.put("cpus", Runtime.getRuntime().availableProcessors());
+    report.put("gemm_n", gemmN);
+    report.put("gemm_peak_flops_per_second", peak);
+    report.put(
+        "flops_counting", "6 * N_eff * tokens/s, N_eff = 12 n d^2 + d V, attention excluded");
+    report.put("rows", rows);
+    report.put("peak_rss_mib", TrainBench.peakRssMb());
+    Files.createDirectories(outFile.getParent());
+    Path tmp = Files.createTempFile(outFile.getParent(), "bench-train", ".tmp");
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), report);
+    Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    out.println("report: " + outFile);
+    return 0;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.dllm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizeCommandTest {
+  @TempDir Path tmp;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void bundledCorpusWithCharTokenizer() throws Exception {
+    Path json = tmp.resolve("stats.json");
+    String cache = tmp.resolve("cache").toString();
+    assertEquals(
+        0,
+        run(
+            "tokenize",
+            "--tokenizer",
+            "char",
+            "--seq-len",
+            "256",
+            "--mode",
+            "wrap",
+            "--cache",
+            cache,
+            "--out",
+            json.toString()),
+        err.toString(StandardCharsets.UTF_8));
+    JsonNode s = new ObjectMapper().readTree(json.toFile());
+    // Tiny Shakespeare: 1,115,394 ASCII chars = tokens, plus one EOS per split document
+    assertEquals(1_115_394, s.get("bytes").asLong());
+    assertEquals(1_115_394 + 2, s.get("tokens").asLong());
+    assertEquals(65 + 4, s.get("vocabSize").asInt());
+    long train = s.get("trainTokens").asLong();
+    assertEquals(train / 254, s.get("trainBlocks").asLong());
+    assertEquals(train % 254, s.get("trainDroppedTokens").asLong());
+    assertTrue(s.get("tokensPerSecond").asDouble() > 0);
+    assertEquals(false, s.get("cacheHit").asBoolean());
+    // second run: a cache hit, same numbers
+    out.reset();
+    assertEquals(0, run("tokenize", "--tokenizer", "char", "--cache", cache));
+    JsonNode again = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    assertEquals(true, again.get("cacheHit").asBoolean());
+    assertEquals(train, again.get("trainTokens").asLong());
+  }
+
+  @Test
+  void badInputIsExitCode2() throws Exception {
+    Path small = Files.writeString(tmp.resolve("small.txt"), "tiny corpus\n");
+    String cache = tmp.resolve("cache").toString();
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run(
+            "tokenize",
+            "--tokenizer",
+            "byte",
+            "--data",
+            small.toString(),
+            "--seq-len",
+            "1024",
+            "--cache",
+            cache));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("corpus shorter than one block"));
+    err.reset();
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run("tokenize", "--tokenizer", "nope", "--data", small.toString(), "--cache", cache));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown tokenizer"));
+    err.reset();
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run("tokenize", "--tokenizer", "byte", "--data", tmp.resolve("missing.txt").toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("does not exist"));
+  }
+}

@@ -1,0 +1,94 @@
+package dev.dllm.exporter;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.runtime.onnx.ExportMetadata;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Exports a trainer checkpoint directory ({@link Checkpoint}) as a self-describing ONNX export: the
+ * DiT graphs plus metadata (family, model, schedule, tokenizer spec and state, special ids, scalar
+ * training provenance such as steps, tokens, FLOPs and val NLL). A tokenizer file the checkpoint
+ * carries ({@code hf:}/{@code spm:} specs) is copied into {@code tokenizer/} of the export and
+ * referenced relatively.
+ */
+public final class CheckpointExport {
+  private CheckpointExport() {}
+
+  /** Training-state keys that may hold the training sequence length. */
+  static final String[] LENGTH_KEYS = {"seq_len", "length", "block_length", "context_length"};
+
+  /**
+   * Reads {@code checkpoint} and writes the export to {@code out}.
+   *
+   * @param seqLen the sequence length to record, or 0 to take it from the training state
+   * @throws InvalidInputException for a missing or malformed checkpoint
+   */
+  public static OnnxExport.Report export(Path checkpoint, Path out, int seqLen) throws IOException {
+    Checkpoint.Loaded ck = Checkpoint.load(checkpoint);
+    if (ck.config().attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
+      throw new InvalidInputException(
+          "checkpoint "
+              + checkpoint
+              + " is an Eso-LM (sorted-causal) model; its export is not"
+              + " supported yet");
+    }
+    Map<String, Object> provenance = new LinkedHashMap<>();
+    ck.trainingState()
+        .forEach(
+            (k, v) -> {
+              if (v instanceof Number || v instanceof String || v instanceof Boolean) {
+                provenance.put(k, v);
+              }
+            });
+    int length = seqLen;
+    for (String k : LENGTH_KEYS) {
+      if (length == 0 && ck.trainingState().get(k) instanceof Number n) {
+        length = n.intValue();
+      }
+    }
+    String spec = ck.tokenizerSpec();
+    Map<String, Path> files = new LinkedHashMap<>();
+    int colon = spec.indexOf(':');
+    if (colon > 0 && colon < spec.length() - 1) {
+      Path file = Path.of(spec.substring(colon + 1));
+      if (Files.isRegularFile(file)) {
+        String rel = "tokenizer/" + file.getFileName();
+        files.put(rel, file);
+        spec = spec.substring(0, colon + 1) + rel;
+      }
+    }
+    Map<String, String> familyMetadata = new LinkedHashMap<>();
+    try {
+      dev.dllm.api.FamilyRegistry.load()
+          .get(ck.family())
+          .exportMetadata()
+          .forEach(
+              (k, v) -> {
+                if (!k.equals("family")) {
+                  familyMetadata.put(k, v);
+                }
+              });
+    } catch (InvalidInputException e) {
+      // the family plugin is not on this class path: export without its extra metadata
+    }
+    ExportMetadata md =
+        new ExportMetadata(
+            ck.family(),
+            ExportMetadata.GRAPH_FULL,
+            ck.config(),
+            length,
+            ck.schedule() == null ? "" : ck.schedule(),
+            spec,
+            ck.tokenizerState(),
+            ck.specials(),
+            provenance,
+            familyMetadata);
+    return OnnxExport.write(ck.weights(), md, out, files);
+  }
+}

@@ -1,0 +1,231 @@
+package dev.dllm.exporter;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitWeights;
+import dev.dllm.api.model.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Emits the reference DiT (spec §7) as ONNX graphs, opset 17, from {@link DitWeights}.
+ *
+ * <p><b>Full graph</b> (spec Appendix B): inputs {@code tokens} int64 {@code [batch, seq]} and
+ * {@code sigma} float32 {@code [batch]}; output {@code logits} float32 {@code [batch, seq, V]}.
+ * Attention follows {@link DitConfig#attention()}: bidirectional, or causal with the mask built
+ * from Range/Less/Where (no Trilu) and a large finite negative bias {@value #MASK_BIAS} (never
+ * -inf, so a fully masked row cannot produce NaN).
+ *
+ * <p><b>Decode graph</b> (causal models only): inputs {@code tokens} int64 {@code [batch, new]},
+ * {@code sigma} {@code [batch]} and per block {@code past_key_i}, {@code past_value_i} float32
+ * {@code [batch, H, past, d_h]}; outputs {@code logits} {@code [batch, new, V]} and {@code
+ * present_key_i}, {@code present_value_i} {@code [batch, H, past + new, d_h]}. New tokens sit at
+ * positions {@code past .. past + new - 1}. The cache holds keys <i>after</i> rotary (rotated at
+ * their absolute positions; equivalent to [SD]'s pre-rotary cache re-rotated every step, spec §5).
+ *
+ * <p>Linear weights are stored transposed ({@code [in, out]}) so that {@code MatMul(x, W^T) + b} is
+ * PyTorch's {@code Linear} (ecosystem.md §2).
+ */
+public final class DitOnnx {
+  /** Additive attention bias of masked (future) keys. */
+  public static final float MASK_BIAS = -1e9f;
+
+  /** LayerNorm epsilon (PyTorch default, spec §7.2). */
+  public static final float LN_EPS = 1e-5f;
+
+  private DitOnnx() {}
+
+  /** The full forward graph. */
+  public static ModelProto full(DitWeights w, Map<String, String> metadata) {
+    return build(w, false, metadata);
+  }
+
+  /**
+   * The incremental decode graph with a KV cache.
+   *
+   * @throws IllegalArgumentException when the model is not causal
+   */
+  public static ModelProto decode(DitWeights w, Map<String, String> metadata) {
+    if (w.config().attention() != BackboneSpec.Attention.CAUSAL) {
+      throw new IllegalArgumentException(
+          "a KV-cache decode graph needs causal attention, model is " + w.config().attention());
+    }
+    return build(w, true, metadata);
+  }
+
+  /** Graph input/output names. */
+  public static String pastKey(int block) {
+    return "past_key_" + block;
+  }
+
+  public static String pastValue(int block) {
+    return "past_value_" + block;
+  }
+
+  public static String presentKey(int block) {
+    return "present_key_" + block;
+  }
+
+  public static String presentValue(int block) {
+    return "present_value_" + block;
+  }
+
+  private static ModelProto build(DitWeights w, boolean cached, Map<String, String> metadata) {
+    DitConfig cfg = w.config();
+    int d = cfg.hidden();
+    int heads = cfg.heads();
+    int dh = cfg.headDim();
+    int vocab = cfg.vocabSize();
+    boolean causal = cfg.attention() == BackboneSpec.Attention.CAUSAL;
+    if (cfg.attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
+      throw new IllegalArgumentException(
+          "sorted-causal (Eso-LM) attention is not exported yet; it needs per-row orders");
+    }
+    String seq = cached ? "new" : "seq";
+    OnnxEmitter g = new OnnxEmitter(cached ? "dit_decode" : "dit");
+    String tokens = g.input("tokens", DataType.INT64, "batch", seq);
+    String sigma = g.input("sigma", DataType.FLOAT, "batch");
+    List<String> pastK = new ArrayList<>();
+    List<String> pastV = new ArrayList<>();
+    if (cached) {
+      for (int i = 0; i < cfg.blocks(); i++) {
+        pastK.add(g.input(pastKey(i), DataType.FLOAT, "batch", heads, "past", dh));
+        pastV.add(g.input(pastValue(i), DataType.FLOAT, "batch", heads, "past", dh));
+      }
+    }
+
+    // token embedding [B, S, d]
+    String embed =
+        g.floats("vocab_embed.embedding", w.get("vocab_embed.embedding").data(), vocab, d);
+    String x = g.op("Gather", new String[] {embed, tokens}, OnnxEmitter.attr("axis", 0L));
+
+    // time conditioning c = SiLU(mlp(sinusoid(sigma))) [B, cond]
+    int half = DitConfig.FREQUENCY_EMBEDDING / 2;
+    float[] freqs = new float[half];
+    for (int k = 0; k < half; k++) {
+      freqs[k] = (float) Math.exp(-Math.log(10000) * k / half);
+    }
+    String arg = g.mul(g.unsqueeze(sigma, 1), g.floats("sigma_freqs", freqs, half));
+    String emb = g.concat(1, g.unary("Cos", arg), g.unary("Sin", arg));
+    String c = g.silu(linear(g, w, "sigma_map.mlp.0", emb));
+    c = g.silu(linear(g, w, "sigma_map.mlp.2", c));
+
+    // positions of the fed tokens and rotary tables [S, d_h]
+    String seqLen = g.dim(tokens, 1);
+    String offset = cached ? g.dim(pastK.get(0), 2) : g.scalarLong(0);
+    String end = g.add(offset, seqLen);
+    String qpos = g.op("Range", new String[] {offset, end, g.scalarLong(1)});
+    float[] invFreq = new float[dh];
+    for (int k = 0; k < dh / 2; k++) {
+      float f = (float) (1.0 / Math.pow(10000, (2.0 * k) / dh));
+      invFreq[k] = f;
+      invFreq[k + dh / 2] = f;
+    }
+    String angles =
+        g.mul(
+            g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), g.floats("rotary_inv_freq", invFreq, dh));
+    String cos = g.unary("Cos", angles);
+    String sin = g.unary("Sin", angles);
+
+    // causal bias [S, total]: key position > query position -> MASK_BIAS
+    String bias = null;
+    if (causal) {
+      String kpos = g.op("Range", new String[] {g.scalarLong(0), end, g.scalarLong(1)});
+      String future = g.op("Less", new String[] {g.unsqueeze(qpos, 1), g.unsqueeze(kpos, 0)});
+      bias = g.op("Where", new String[] {future, g.scalar(MASK_BIAS), g.scalar(0f)});
+    }
+
+    String one = g.scalar(1f);
+    String qScale = g.scalar((float) (1.0 / Math.sqrt(dh)));
+    List<String[]> presents = new ArrayList<>();
+    for (int i = 0; i < cfg.blocks(); i++) {
+      String p = "blocks." + i + ".";
+      String[] mod =
+          g.split(g.unsqueeze(linear(g, w, p + "adaLN_modulation", c), 1), 2, d, d, d, d, d, d);
+      String h = g.layerNorm(x, weight(g, w, p + "norm1.weight"), LN_EPS);
+      h = g.add(g.mul(h, g.add(mod[1], one)), mod[0]);
+      String qkv = g.matMul(h, transposed(g, w, p + "attn_qkv.weight"));
+      qkv = g.transpose(g.reshape(qkv, 0, 0, 3, heads, dh), 2, 0, 3, 1, 4);
+      String q = rotary(g, g.pick(qkv, 0, 0), cos, sin, dh);
+      String k = rotary(g, g.pick(qkv, 0, 1), cos, sin, dh);
+      String v = g.pick(qkv, 0, 2);
+      if (cached) {
+        k = g.concat(2, pastK.get(i), k);
+        v = g.concat(2, pastV.get(i), v);
+        presents.add(new String[] {k, v});
+      }
+      String scores = g.matMul(g.mul(q, qScale), g.transpose(k, 0, 1, 3, 2));
+      if (bias != null) {
+        scores = g.add(scores, bias);
+      }
+      String probs = g.op("Softmax", new String[] {scores}, OnnxEmitter.attr("axis", -1L));
+      String attn = g.reshape(g.transpose(g.matMul(probs, v), 0, 2, 1, 3), 0, 0, d);
+      attn = g.matMul(attn, transposed(g, w, p + "attn_out.weight"));
+      x = g.add(x, g.mul(mod[2], attn));
+      String h2 = g.layerNorm(x, weight(g, w, p + "norm2.weight"), LN_EPS);
+      h2 = g.add(g.mul(h2, g.add(mod[4], one)), mod[3]);
+      String mlp = linear(g, w, p + "mlp.2", g.geluTanh(linear(g, w, p + "mlp.0", h2)));
+      x = g.add(x, g.mul(mod[5], mlp));
+    }
+
+    String[] out =
+        g.split(g.unsqueeze(linear(g, w, "output_layer.adaLN_modulation", c), 1), 2, d, d);
+    String h = g.layerNorm(x, weight(g, w, "output_layer.norm_final.weight"), LN_EPS);
+    h = g.add(g.mul(h, g.add(out[1], one)), out[0]);
+    String logits = linear(g, w, "output_layer.linear", h);
+    g.output(logits, "logits", DataType.FLOAT, "batch", seq, vocab);
+    if (cached) {
+      for (int i = 0; i < presents.size(); i++) {
+        g.output(presents.get(i)[0], presentKey(i), DataType.FLOAT, "batch", heads, "total", dh);
+        g.output(presents.get(i)[1], presentValue(i), DataType.FLOAT, "batch", heads, "total", dh);
+      }
+    }
+    return g.model(metadata);
+  }
+
+  /** q cos + rotate_half(q) sin, rotate_half([a; b]) = [-b; a] (spec §7.4). */
+  private static String rotary(OnnxEmitter g, String q, String cos, String sin, int dh) {
+    String[] ab = g.split(q, 3, dh / 2, dh / 2);
+    String rotated = g.concat(3, g.unary("Neg", ab[1]), ab[0]);
+    return g.add(g.mul(q, cos), g.mul(rotated, sin));
+  }
+
+  /** Linear layer {@code prefix.weight [out, in]} (+ {@code prefix.bias} when present). */
+  private static String linear(OnnxEmitter g, DitWeights w, String prefix, String x) {
+    String wT = transposed(g, w, prefix + ".weight");
+    String b = null;
+    if (w.tensors().containsKey(prefix + ".bias")) {
+      Tensor bias = w.get(prefix + ".bias");
+      b = g.floats(prefix + ".bias", bias.data(), bias.shape()[0]);
+    }
+    return g.linear(x, wT, b);
+  }
+
+  private static String weight(OnnxEmitter g, DitWeights w, String name) {
+    Tensor t = w.get(name);
+    return g.floats(name, t.data(), t.shape()[0]);
+  }
+
+  /**
+   * A PyTorch {@code [out, in]} weight as an {@code [in, out]} initializer named {@code name_T}.
+   */
+  private static String transposed(OnnxEmitter g, DitWeights w, String name) {
+    Tensor t = w.get(name);
+    if (t.shape().length != 2) {
+      throw new IllegalArgumentException("tensor '" + name + "' must be 2-D [out, in]");
+    }
+    int rows = t.shape()[0];
+    int cols = t.shape()[1];
+    float[] src = t.data();
+    float[] dst = new float[src.length];
+    for (int r = 0; r < rows; r++) {
+      for (int col = 0; col < cols; col++) {
+        dst[col * rows + r] = src[r * cols + col];
+      }
+    }
+    return g.floats(name + "_T", dst, cols, rows);
+  }
+}

@@ -1,0 +1,164 @@
+package dev.dllm.exporter;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitWeights;
+import dev.dllm.runtime.onnx.ExportMetadata;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Writes an export directory: {@code model.onnx} (full graph), {@code decode.onnx} (KV-cache graph,
+ * causal models only) and {@code export-report.json} (node counts, sizes, check results). Every
+ * graph passes {@link OnnxGraphCheck} before anything is written; the directory is built under a
+ * temporary name next to {@code out} and renamed into place, so a failed export leaves any previous
+ * export untouched.
+ */
+public final class OnnxExport {
+  private OnnxExport() {}
+
+  /** What was written. */
+  public record Report(Path directory, Map<String, Object> summary) {}
+
+  /**
+   * Exports {@code weights} described by {@code metadata} into {@code out}.
+   *
+   * @throws InvalidInputException when {@code out} exists and is not an earlier export directory
+   * @throws IllegalStateException when a graph fails the structural check
+   */
+  public static Report write(DitWeights weights, ExportMetadata metadata, Path out) {
+    return write(weights, metadata, out, Map.of());
+  }
+
+  /**
+   * As {@link #write(DitWeights, ExportMetadata, Path)}, also copying {@code files} (relative name
+   * inside the export to source file), e.g. a tokenizer model the metadata points to.
+   */
+  public static Report write(
+      DitWeights weights, ExportMetadata metadata, Path out, Map<String, Path> files) {
+    if (!metadata.model().equals(weights.config())) {
+      throw new IllegalArgumentException(
+          "metadata model " + metadata.model() + " differs from weights " + weights.config());
+    }
+    Map<String, ModelProto> graphs = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    graphs.put(
+        ExportMetadata.FULL_FILE,
+        DitOnnx.full(weights, metadata.withGraph(ExportMetadata.GRAPH_FULL).toProps()));
+    if (weights.config().attention() == BackboneSpec.Attention.CAUSAL) {
+      graphs.put(
+          ExportMetadata.DECODE_FILE,
+          DitOnnx.decode(weights, metadata.withGraph(ExportMetadata.GRAPH_DECODE).toProps()));
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("family", metadata.family());
+    summary.put("model", ExportMetadata.modelMap(metadata.model()));
+    summary.put("seq_len", metadata.seqLen());
+    summary.put("opset", OnnxEmitter.OPSET);
+    summary.put("format_version", ExportMetadata.FORMAT_VERSION);
+    Map<String, Object> written = new LinkedHashMap<>();
+    for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
+      OnnxGraphCheck.check(e.getValue());
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("nodes", e.getValue().getGraph().getNodeCount());
+      f.put("initializers", e.getValue().getGraph().getInitializerCount());
+      f.put("bytes", e.getValue().getSerializedSize());
+      f.put("structural_check", "passed");
+      written.put(e.getKey(), f);
+    }
+    summary.put("files", written);
+    summary.put("build_seconds", (System.nanoTime() - t0) / 1e9);
+    summary.put("training", metadata.training());
+
+    Path target = out.toAbsolutePath().normalize();
+    Path parent = target.getParent();
+    try {
+      Files.createDirectories(parent);
+      if (Files.exists(target) && !Files.isRegularFile(target.resolve(ExportMetadata.FULL_FILE))) {
+        try (Stream<Path> s = Files.list(target)) {
+          if (s.findAny().isPresent()) {
+            throw new InvalidInputException(
+                "--out "
+                    + target
+                    + " exists and is not an export directory; refusing to replace it");
+          }
+        }
+      }
+      Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
+      try {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: keep the default permissions
+      }
+      try {
+        for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
+          try (OutputStream os = Files.newOutputStream(tmp.resolve(e.getKey()))) {
+            e.getValue().writeTo(os);
+          }
+        }
+        for (Map.Entry<String, Path> e : files.entrySet()) {
+          Path dst = tmp.resolve(e.getKey()).normalize();
+          if (!dst.startsWith(tmp)) {
+            throw new IllegalArgumentException("file name escapes the export: " + e.getKey());
+          }
+          Files.createDirectories(dst.getParent());
+          Files.copy(e.getValue(), dst);
+        }
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValue(tmp.resolve("export-report.json").toFile(), summary);
+        replace(tmp, target);
+      } finally {
+        deleteTree(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write export " + target + ": " + e.getMessage(), e);
+    }
+    return new Report(target, summary);
+  }
+
+  /** Moves {@code tmp} to {@code target}, swapping out an earlier export only after success. */
+  private static void replace(Path tmp, Path target) throws IOException {
+    Path old = null;
+    if (Files.exists(target)) {
+      old = target.resolveSibling("." + target.getFileName() + ".old" + System.nanoTime());
+      Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (AtomicMoveNotSupportedException | DirectoryNotEmptyException e) {
+      if (old != null) {
+        Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      throw e;
+    }
+    if (old != null) {
+      deleteTree(old);
+    }
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package dev.dllm.runtime.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.KvCacheDecoder;
+import dev.dllm.api.Logits;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Incremental AR decoding over the export's decode graph (spec §5, Appendix B): each {@link #next}
+ * feeds one token per row at position {@link #position()}. The present K/V tensors of a step are
+ * fed back as the next step's past without copying (the previous result stays open until the next
+ * run has finished, then it is closed). The cache starts empty ({@code past = 0}).
+ */
+final class OnnxKvCacheDecoder implements KvCacheDecoder {
+  private final OrtSession session;
+  private final int batch;
+  private final int vocab;
+  private final int blocks;
+  private final boolean int64Ids;
+  private final ByteBuffer tokensBuf;
+  private final OnnxTensor tokens;
+  private final OnnxTensor sigma;
+  private final List<OnnxTensor> empty = new ArrayList<>();
+  private final Map<String, OnnxTensorLike> past = new HashMap<>();
+  private OrtSession.Result previous;
+  private int position;
+  private boolean closed;
+
+  OnnxKvCacheDecoder(
+      OrtEnvironment env,
+      OrtSession session,
+      int batch,
+      int vocab,
+      int blocks,
+      int heads,
+      int headDim,
+      boolean int64Ids) {
+    if (batch < 1) {
+      throw new InvalidInputException("KV-cache batch must be >= 1, got " + batch);
+    }
+    this.session = session;
+    this.batch = batch;
+    this.vocab = vocab;
+    this.blocks = blocks;
+    this.int64Ids = int64Ids;
+    this.tokensBuf = OnnxDenoiser.idBuffer(batch, int64Ids);
+    try {
+      this.tokens = OnnxDenoiser.idTensor(env, tokensBuf, new long[] {batch, 1}, int64Ids);
+      this.sigma = OnnxTensor.createTensor(env, OnnxDenoiser.floats(batch), new long[] {batch});
+      long[] emptyShape = {batch, heads, 0, headDim};
+      for (int i = 0; i < blocks; i++) {
+        OnnxTensor k = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        empty.add(k);
+        OnnxTensor v = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        empty.add(v);
+        past.put("past_key_" + i, k);
+        past.put("past_value_" + i, v);
+      }
+    } catch (OrtException e) {
+      close();
+      throw new IllegalStateException("cannot allocate the KV cache: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized Logits next(int[] ids) {
+    if (closed) {
+      throw new IllegalStateException("KV-cache decoder is closed");
+    }
+    if (ids.length != batch) {
+      throw new InvalidInputException(
+          "KV-cache decoder was opened for batch " + batch + ", got " + ids.length + " ids");
+    }
+    OnnxDenoiser.checkIds(ids, vocab);
+    OnnxDenoiser.putIds(tokensBuf, ids, int64Ids);
+    Map<String, OnnxTensorLike> in = new HashMap<>(past);
+    in.put("tokens", tokens);
+    in.put("sigma", sigma);
+    OrtSession.Result result;
+    try {
+      result = session.run(in);
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime decode step failed: " + e.getMessage(), e);
+    }
+    float[] out = new float[batch * vocab];
+    FloatBuffer lb = ((OnnxTensor) result.get("logits").orElseThrow()).getFloatBuffer();
+    lb.get(out);
+    for (int i = 0; i < blocks; i++) {
+      past.put("past_key_" + i, (OnnxTensor) value(result, "present_key_" + i));
+      past.put("past_value_" + i, (OnnxTensor) value(result, "present_value_" + i));
+    }
+    if (previous != null) {
+      previous.close();
+    }
+    previous = result;
+    position++;
+    return new Logits(out, batch, 1, vocab);
+  }
+
+  private static OnnxValue value(OrtSession.Result r, String name) {
+    return r.get(name)
+        .orElseThrow(() -> new IllegalStateException("decode graph has no output " + name));
+  }
+
+  @Override
+  public int position() {
+    return position;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (previous != null) {
+      previous.close();
+    }
+    empty.forEach(OnnxTensor::close);
+    if (tokens != null) {
+      tokens.close();
+    }
+    if (sigma != null) {
+      sigma.close();
+    }
+  }
+}

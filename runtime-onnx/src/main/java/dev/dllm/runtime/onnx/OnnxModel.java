@@ -1,0 +1,131 @@
+package dev.dllm.runtime.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.FamilyRegistry;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An exported model directory opened for sampling: {@code model.onnx} (full graph) and, for causal
+ * models, {@code decode.onnx} (KV cache), described entirely by their {@code metadata_props}
+ * ({@link ExportMetadata}). The family named in the metadata is looked up through {@link
+ * FamilyRegistry}; the tokenizer is restored from the inline spec and state.
+ *
+ * <p>Only ONNX Runtime and the family jars are needed: no DJL, no checkpoint.
+ */
+public final class OnnxModel implements AutoCloseable {
+  private final Path dir;
+  private final ExportMetadata metadata;
+  private final DiffusionFamily family;
+  private final OnnxDenoiser denoiser;
+  private final String provider;
+
+  private OnnxModel(
+      Path dir,
+      ExportMetadata metadata,
+      DiffusionFamily family,
+      OnnxDenoiser denoiser,
+      String provider) {
+    this.dir = dir;
+    this.metadata = metadata;
+    this.family = family;
+    this.denoiser = denoiser;
+    this.provider = provider;
+  }
+
+  /**
+   * Opens an export directory (or a single {@code .onnx} file).
+   *
+   * @throws InvalidInputException when files or metadata are missing or malformed, or when the
+   *     metadata names a family that is not on the class path (the message lists the registered
+   *     ones)
+   */
+  public static OnnxModel open(Path path, OrtConfig config) {
+    Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+    Path fullFile = Files.isDirectory(path) ? path.resolve(ExportMetadata.FULL_FILE) : path;
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OnnxSessions.Opened full = OnnxSessions.open(env, fullFile, config);
+    OnnxSessions.Opened decode = null;
+    try {
+      ExportMetadata md =
+          ExportMetadata.fromProps(
+              full.session().getMetadata().getCustomMetadata(), fullFile.toString());
+      DiffusionFamily fam = FamilyRegistry.load().get(md.family());
+      Path decodeFile = dir.resolve(ExportMetadata.DECODE_FILE);
+      if (Files.isDirectory(path) && Files.isRegularFile(decodeFile)) {
+        // after a CUDA fallback, open the decode graph on the CPU directly (one warning only)
+        decode = OnnxSessions.open(env, decodeFile, config.withProvider(full.provider()));
+      }
+      OnnxDenoiser den =
+          new OnnxDenoiser(env, full.session(), decode == null ? null : decode.session(), md);
+      return new OnnxModel(dir, md, fam, den, full.provider());
+    } catch (OrtException e) {
+      OnnxDenoiser.closeQuietly(full.session());
+      OnnxDenoiser.closeQuietly(decode == null ? null : decode.session());
+      throw new InvalidInputException(
+          "cannot read metadata of " + fullFile + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      OnnxDenoiser.closeQuietly(full.session());
+      OnnxDenoiser.closeQuietly(decode == null ? null : decode.session());
+      throw e;
+    }
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public ExportMetadata metadata() {
+    return metadata;
+  }
+
+  public DiffusionFamily family() {
+    return family;
+  }
+
+  /** The network; owned by this model (closed with it). */
+  public OnnxDenoiser denoiser() {
+    return denoiser;
+  }
+
+  /** {@code cpu} or {@code cuda}: where the sessions really run (after any fallback). */
+  public String provider() {
+    return provider;
+  }
+
+  /**
+   * The tokenizer restored from the metadata.
+   *
+   * @throws InvalidInputException when its scheme is not on the class path
+   */
+  public Tokenizer tokenizer() {
+    return Tokenizers.restore(resolvedTokenizerSpec(), metadata.tokenizerState());
+  }
+
+  /**
+   * The tokenizer spec with a relative file argument ({@code hf:tokenizer/tokenizer.json}, as
+   * written by the exporter, which copies tokenizer files into the export) resolved against the
+   * export directory.
+   */
+  public String resolvedTokenizerSpec() {
+    String spec = metadata.tokenizerSpec();
+    int colon = spec.indexOf(':');
+    if (colon > 0 && colon < spec.length() - 1) {
+      Path arg = Path.of(spec.substring(colon + 1));
+      if (!arg.isAbsolute() && Files.exists(dir.resolve(arg))) {
+        return spec.substring(0, colon + 1) + dir.resolve(arg).toAbsolutePath();
+      }
+    }
+    return spec;
+  }
+
+  @Override
+  public void close() {
+    denoiser.close();
+  }
+}

@@ -1,0 +1,67 @@
+package dev.dllm.runtime.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.dllm.api.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates ONNX Runtime sessions with the CPU default and a guarded CUDA path (ecosystem.md §3). */
+public final class OnnxSessions {
+  private static final Logger LOG = LoggerFactory.getLogger(OnnxSessions.class);
+
+  private OnnxSessions() {}
+
+  /**
+   * A session and the provider it really runs on.
+   *
+   * @param provider {@code cpu} or {@code cuda}
+   */
+  public record Opened(OrtSession session, String provider) {}
+
+  /**
+   * Opens {@code file}. With {@code cuda}, both {@code addCUDA} and the session creation are
+   * guarded: either failing logs one warning line and retries on the CPU.
+   *
+   * @throws InvalidInputException when the file is missing or is not a loadable ONNX model
+   */
+  public static Opened open(OrtEnvironment env, Path file, OrtConfig config) {
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidInputException("ONNX model " + file + " does not exist");
+    }
+    if (config.provider().equals("cuda")) {
+      try (OrtSession.SessionOptions so = options(config)) {
+        so.addCUDA(0);
+        return new Opened(env.createSession(file.toString(), so), "cuda");
+      } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+        LOG.warn(
+            "CUDA provider unavailable ({}); running {} on the CPU",
+            String.valueOf(e.getMessage()).lines().findFirst().orElse("?"),
+            file.getFileName());
+      }
+    }
+    try (OrtSession.SessionOptions so = options(config)) {
+      return new Opened(env.createSession(file.toString(), so), "cpu");
+    } catch (OrtException e) {
+      throw new InvalidInputException("cannot load ONNX model " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static OrtSession.SessionOptions options(OrtConfig config) throws OrtException {
+    OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+    try {
+      so.setOptimizationLevel(config.level());
+      if (config.threads() > 0) {
+        so.setIntraOpNumThreads(config.threads());
+        so.setInterOpNumThreads(1);
+      }
+      return so;
+    } catch (OrtException | RuntimeException e) {
+      so.close();
+      throw e;
+    }
+  }
+}

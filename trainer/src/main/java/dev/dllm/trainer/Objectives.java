@@ -1,0 +1,56 @@
+package dev.dllm.trainer;
+
+import ai.djl.ndarray.NDArray;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.train.TrainingObjective;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/** Finds a family's DJL {@link TrainingObjective} through {@link ServiceLoader}. */
+public final class Objectives {
+  private Objectives() {}
+
+  /**
+   * The objective registered for {@code family} on {@link NDArray}.
+   *
+   * @throws InvalidInputException listing the families that have one when none matches
+   */
+  @SuppressWarnings("unchecked")
+  public static TrainingObjective<NDArray> forFamily(String family) {
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    List<String> seen = new ArrayList<>();
+    for (TrainingObjective<?> o :
+        ServiceLoader.load(
+            TrainingObjective.class, cl != null ? cl : Objectives.class.getClassLoader())) {
+      if (o.arrayType() == NDArray.class) {
+        seen.add(o.family());
+        if (o.family().equals(family)) {
+          return (TrainingObjective<NDArray>) o;
+        }
+      }
+    }
+    throw new InvalidInputException(
+        "no DJL training objective is registered for family '" + family + "'; registered: " + seen);
+  }
+
+  /**
+   * The objective name to use: {@code requested}, or the family's default (the first of {@link
+   * TrainingObjective#objectives()}) when null.
+   *
+   * @throws InvalidInputException when the family does not support {@code requested}
+   */
+  public static String resolve(TrainingObjective<NDArray> objective, String requested) {
+    String name = requested != null ? requested : objective.objectives().iterator().next();
+    if (!objective.objectives().contains(name)) {
+      throw new InvalidInputException(
+          "--objective '"
+              + name
+              + "' is not supported by family "
+              + objective.family()
+              + "; expected one of "
+              + objective.objectives());
+    }
+    return name;
+  }
+}

@@ -1,0 +1,80 @@
+package dev.dllm.trainer;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Training progress: a progress bar (me.tongfei progressbar) when the JVM has a terminal, plain
+ * periodic lines otherwise ({@code step 10/127 loss 3.2134 lr 1.00e-03 tok/s 8123 eta 1m02s}).
+ */
+final class ProgressLog implements AutoCloseable {
+  private final PrintStream out;
+  private final long total;
+  private final long logEvery;
+  private final ProgressBar bar;
+  private final long startStep;
+  private final long startNanos = System.nanoTime();
+
+  ProgressLog(PrintStream out, long startStep, long total, long logEvery, boolean tty) {
+    this.out = out;
+    this.total = total;
+    this.logEvery = Math.max(1, logEvery);
+    this.startStep = startStep;
+    this.bar =
+        tty
+            ? new ProgressBarBuilder()
+                .setTaskName("train")
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(out))
+                .startsFrom(startStep, Duration.ZERO)
+                .setUpdateIntervalMillis(500)
+                .build()
+            : null;
+  }
+
+  /** Reports the end of 0-based step {@code step}. */
+  void step(long step, double loss, double lr, long tokensPerStep) {
+    long done = step + 1;
+    double secs = (System.nanoTime() - startNanos) / 1e9;
+    double tokPerSec = (done - startStep) * (double) tokensPerStep / Math.max(secs, 1e-9);
+    double eta = (total - done) * secs / Math.max(1, done - startStep);
+    String msg = String.format("loss %.4f lr %.2e tok/s %.0f", loss, lr, tokPerSec);
+    if (bar != null) {
+      bar.stepTo(done);
+      bar.setExtraMessage(msg);
+    } else if (done % logEvery == 0 || done == total || done == startStep + 1) {
+      out.printf("step %d/%d %s eta %s%n", done, total, msg, human(eta));
+    }
+  }
+
+  /** A line outside the bar (validation, checkpoints). */
+  void info(String line) {
+    if (bar == null) {
+      out.println(line);
+    } else {
+      bar.pause();
+      out.println();
+      out.println(line);
+      bar.resume();
+    }
+  }
+
+  static String human(double seconds) {
+    long s = Math.round(seconds);
+    return s >= 3600
+        ? String.format("%dh%02dm", s / 3600, (s % 3600) / 60)
+        : String.format("%dm%02ds", s / 60, s % 60);
+  }
+
+  @Override
+  public void close() {
+    if (bar != null) {
+      bar.close();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.dllm.trainer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.FamilyRegistry;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.train.TrainingObjective;
+import dev.dllm.trainer.model.DitModel;
+import dev.dllm.trainer.optim.AdamW;
+import dev.dllm.trainer.optim.AdamWConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Training-throughput benchmark: full optimizer steps (forward, backward, clipping, AdamW) of a
+ * family on random tokens, reported as tokens/s and achieved FLOP/s = 6 · N_eff · tokens/s (spec
+ * §7.7, attention not counted), next to the float32 GEMM peak of the same machine measured in the
+ * same process (DJL {@code matMul} of two n×n matrices, 2n³ FLOPs), and the peak resident memory
+ * (VmHWM from {@code /proc/self/status}).
+ */
+public final class TrainBench {
+  private TrainBench() {}
+
+  /**
+   * One measured configuration.
+   *
+   * @param tokensPerSecond B·L·steps / seconds over the timed steps
+   * @param flopsPerSecond 6 · N_eff · tokensPerSecond
+   * @param msPerStep mean wall time of one optimizer step
+   * @param peakRssMb VmHWM after the run, MiB (process-wide high-water mark)
+   */
+  public record Row(
+      String family,
+      String preset,
+      int seqLen,
+      int batch,
+      long nEff,
+      int steps,
+      double msPerStep,
+      double tokensPerSecond,
+      double flopsPerSecond,
+      double peakRssMb) {}
+
+  /**
+   * Best-of-{@code reps} float32 GEMM throughput in FLOP/s: C = A·B with n×n matrices (2n³ FLOPs
+   * each), after one warm-up product.
+   */
+  public static double gemmPeak(int n, int reps) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
+      NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+      a.matMul(b).close();
+      double best = Double.MAX_VALUE;
+      for (int r = 0; r < reps; r++) {
+        long t0 = System.nanoTime();
+        try (NDArray c = a.matMul(b)) {
+          c.getFloat(0, 0); // force completion
+        }
+        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+      }
+      return 2.0 * n * n * (double) n / best;
+    }
+  }
+
+  /**
+   * Times {@code steps} optimizer steps after {@code warmup} untimed ones, on random tokens.
+   *
+   * @param shape model shape (V included)
+   */
+  public static Row measure(
+      String familyName,
+      String presetName,
+      DitConfig shape,
+      int seqLen,
+      int batch,
+      int warmup,
+      int steps,
+      long seed) {
+    DiffusionFamily family = FamilyRegistry.load().get(familyName);
+    TrainingObjective<NDArray> objective = Objectives.forFamily(family.name());
+    String objectiveName = objective.objectives().iterator().next();
+    int v = shape.vocabSize();
+    SpecialTokens specials = new SpecialTokens(v - 4, v - 3, v - 2, v - 1);
+    TrainStep step = new TrainStep(family, objective, objectiveName, specials, 1, 1.0);
+    Rng data = new Rng(seed);
+    try (NDManager root = NDManager.newBaseManager();
+        DitModel model = DitModel.create(root, shape, seed)) {
+      Map<String, NDArray> params = model.parameters();
+      try (AdamW adam = new AdamW(root, AdamWConfig.PAPER, params)) {
+        long t0 = 0;
+        for (int s = 0; s < warmup + steps; s++) {
+          if (s == warmup) {
+            t0 = System.nanoTime();
+          }
+          int[] ids = new int[batch * seqLen];
+          for (int i = 0; i < ids.length; i++) {
+            ids[i] = data.nextInt(v - 4);
+          }
+          Engine.getInstance().setRandomSeed((int) (seed + s));
+          step.run(
+              model::forward,
+              params,
+              root,
+              new TokenBatch(ids, batch, seqLen),
+              new Rng(seed + s),
+              false);
+          adam.step(params, 1e-4);
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double tps = (double) batch * seqLen * steps / secs;
+        return new Row(
+            family.name(),
+            presetName,
+            seqLen,
+            batch,
+            shape.nEff(),
+            steps,
+            secs * 1000 / steps,
+            tps,
+            6.0 * shape.nEff() * tps,
+            peakRssMb());
+      }
+    }
+  }
+
+  /** VmHWM of this process in MiB, or NaN when /proc is not available. */
+  public static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return Double.NaN;
+    }
+    return Double.NaN;
+  }
+}

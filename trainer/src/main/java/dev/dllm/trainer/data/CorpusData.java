@@ -1,0 +1,111 @@
+package dev.dllm.trainer.data;
+
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.data.BundledCorpus;
+import dev.dllm.data.corpus.BlockDataset;
+import dev.dllm.data.corpus.BlockMode;
+import dev.dllm.data.corpus.CorpusPipeline;
+import dev.dllm.data.corpus.CorpusSource;
+import dev.dllm.data.corpus.TokenizedCorpus;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * {@link TrainingData} over the corpus pipeline of the {@code data} module: the corpus is tokenized
+ * once (cached on disk), the train and validation streams are cut into blocks of L tokens ({@code
+ * pack}: consecutive L tokens as the [SD] scaling runs, or {@code wrap}: BOS + L−2 tokens + EOS as
+ * [MDLM]/[DUO]; spec §1.2). Training order: a fresh Fisher–Yates permutation of the train blocks
+ * per epoch, seeded by (seed, epoch); validation blocks in corpus order.
+ */
+public final class CorpusData implements TrainingData {
+  private final Tokenizer tokenizer;
+  private final BlockDataset train;
+  private final BlockDataset valid;
+  private final long seed;
+  private long cachedEpoch = -1;
+  private int[] cachedOrder;
+
+  private CorpusData(Tokenizer tokenizer, BlockDataset train, BlockDataset valid, long seed) {
+    this.tokenizer = tokenizer;
+    this.train = train;
+    this.valid = valid;
+    this.seed = seed;
+  }
+
+  /**
+   * Loads (and tokenizes on first use) a corpus.
+   *
+   * @param path corpus file or folder; null = the bundled Tiny Shakespeare
+   * @param tokenizer a tokenizer to reuse (resume), or null to create one from {@code spec}
+   * @throws dev.dllm.api.InvalidInputException for a missing/unreadable corpus, an unknown
+   *     tokenizer or a corpus shorter than one block
+   */
+  public static CorpusData load(
+      Path path, Tokenizer tokenizer, String spec, int seqLen, BlockMode mode, long seed) {
+    Path p = path != null ? path : BundledCorpus.tinyShakespeare();
+    CorpusPipeline pipeline = new CorpusPipeline();
+    CorpusSource source = CorpusSource.of(p);
+    TokenizedCorpus corpus =
+        tokenizer != null ? pipeline.load(source, tokenizer) : pipeline.load(source, spec);
+    return new CorpusData(
+        corpus.tokenizer(),
+        corpus.trainBlocks(seqLen, mode),
+        corpus.validBlocks(seqLen, mode),
+        seed);
+  }
+
+  @Override
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
+  public int seqLen() {
+    return train.length();
+  }
+
+  @Override
+  public long trainSequences() {
+    return train.size();
+  }
+
+  @Override
+  public long validSequences() {
+    return valid.size();
+  }
+
+  @Override
+  public synchronized TokenBatch trainBatch(long step, int batch) {
+    long n = train.size();
+    int[] idx = new int[batch];
+    for (int r = 0; r < batch; r++) {
+      long g = step * batch + r;
+      idx[r] = order(g / n)[(int) (g % n)];
+    }
+    return new TokenBatch(train.batch(idx), batch, train.length());
+  }
+
+  @Override
+  public TokenBatch validBatch(long index, int batch) {
+    long n = valid.size();
+    long first = index * batch;
+    if (first >= n) {
+      return null;
+    }
+    int rows = (int) Math.min(batch, n - first);
+    int[] idx = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      idx[r] = (int) (first + r);
+    }
+    return new TokenBatch(valid.batch(idx), rows, valid.length());
+  }
+
+  private int[] order(long epoch) {
+    if (epoch != cachedEpoch) {
+      cachedOrder = train.shuffledOrder(new SplittableRandom(seed).split().nextLong() + epoch);
+      cachedEpoch = epoch;
+    }
+    return cachedOrder;
+  }
+}

@@ -1,0 +1,507 @@
+package dev.dllm.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitLayout;
+import dev.dllm.api.model.DitWeights;
+import dev.dllm.api.model.Tensor;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The reference DiT backbone (spec §7; [SD] models/dit.py {@code DiT}) as DJL NDArray operations:
+ * token embedding, rotary attention (NeoX halves, base 10000, full head dim), pre-norm blocks with
+ * bias-free LayerNorm (eps 1e-5) and adaLN-Zero modulation from a 256-dim sinusoidal embedding of
+ * sigma, GELU (tanh) MLP ×4, final LayerNorm + adaLN and an untied output linear with bias.
+ *
+ * <p>Parameters live in a sub-manager of the manager given at construction and are owned by this
+ * model ({@link #close()} frees them); they require gradients. Activations attach to the manager of
+ * the input {@code tokens}, so a training step that opens a sub-manager and {@code tempAttach}es
+ * the parameters frees everything with that sub-manager. Rotary tables and causal masks are built
+ * once per length and cached.
+ *
+ * <p>Eso-LM hook: {@link #forward(NDArray, NDArray, NDArray, NDArray)} takes an optional per-token
+ * rotary position tensor and an optional explicit additive attention bias.
+ */
+public final class DitModel implements AutoCloseable {
+  /** LayerNorm epsilon (PyTorch default). */
+  public static final float LN_EPS = 1e-5f;
+
+  /** Additive attention bias of a masked (query, key) pair. */
+  public static final float MASK_VALUE = -1e9f;
+
+  /** Rotary base. */
+  public static final double ROTARY_BASE = 10000.0;
+
+  private static final float GELU_B = (float) (2 * Math.sqrt(2.0 / Math.PI));
+  private static final float GELU_A = (float) (2 * Math.sqrt(2.0 / Math.PI) * 0.044715);
+
+  private final DitConfig cfg;
+  private final NDManager own;
+  private final NDManager constants;
+  private final LinkedHashMap<String, NDArray> params;
+  private final BlockParams[] blocks;
+  private final NDArray embedding;
+  private final NDArray[] sigmaMlp;
+  private final NDArray normFinal;
+  private final NDArray outW;
+  private final NDArray outB;
+  private final NDArray finalAdaW;
+  private final NDArray finalAdaB;
+  private final NDArray zeroBeta;
+  private final NDArray sigmaFreqs;
+  private final Map<Integer, NDArray[]> rotaryByLength = new HashMap<>();
+  private final Map<Integer, NDArray> causalByLength = new HashMap<>();
+  private NDArray[] rotaryTable;
+  private volatile boolean training;
+
+  private record BlockParams(
+      NDArray norm1,
+      NDArray qkv,
+      NDArray attnOut,
+      NDArray norm2,
+      NDArray mlp0W,
+      NDArray mlp0B,
+      NDArray mlp2W,
+      NDArray mlp2B,
+      NDArray adaW,
+      NDArray adaB) {}
+
+  private DitModel(NDManager manager, DitWeights w) {
+    this.cfg = w.config();
+    this.own = manager.newSubManager();
+    this.constants = own.newSubManager();
+    this.params = new LinkedHashMap<>();
+    for (Map.Entry<String, int[]> e : DitLayout.shapes(cfg).entrySet()) {
+      Tensor t = w.tensors().get(e.getKey());
+      if (t == null) {
+        throw new InvalidInputException("DiT weights: missing tensor '" + e.getKey() + "'");
+      }
+      if (!Arrays.equals(t.shape(), e.getValue())) {
+        throw new InvalidInputException(
+            "DiT weights: tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(t.shape())
+                + ", expected "
+                + Arrays.toString(e.getValue()));
+      }
+      NDArray a = own.create(t.data(), shapeOf(t.shape()));
+      a.setName(e.getKey());
+      a.setRequiresGradient(true);
+      params.put(e.getKey(), a);
+    }
+    for (String name : w.tensors().keySet()) {
+      if (!params.containsKey(name)) {
+        throw new InvalidInputException("DiT weights: unexpected tensor '" + name + "'");
+      }
+    }
+    embedding = params.get(DitLayout.EMBEDDING);
+    sigmaMlp =
+        new NDArray[] {
+          params.get("sigma_map.mlp.0.weight"),
+          params.get("sigma_map.mlp.0.bias"),
+          params.get("sigma_map.mlp.2.weight"),
+          params.get("sigma_map.mlp.2.bias")
+        };
+    blocks = new BlockParams[cfg.blocks()];
+    for (int i = 0; i < blocks.length; i++) {
+      String p = "blocks." + i + ".";
+      blocks[i] =
+          new BlockParams(
+              params.get(p + "norm1.weight"),
+              params.get(p + "attn_qkv.weight"),
+              params.get(p + "attn_out.weight"),
+              params.get(p + "norm2.weight"),
+              params.get(p + "mlp.0.weight"),
+              params.get(p + "mlp.0.bias"),
+              params.get(p + "mlp.2.weight"),
+              params.get(p + "mlp.2.bias"),
+              params.get(p + "adaLN_modulation.weight"),
+              params.get(p + "adaLN_modulation.bias"));
+    }
+    normFinal = params.get("output_layer.norm_final.weight");
+    outW = params.get("output_layer.linear.weight");
+    outB = params.get("output_layer.linear.bias");
+    finalAdaW = params.get("output_layer.adaLN_modulation.weight");
+    finalAdaB = params.get("output_layer.adaLN_modulation.bias");
+    zeroBeta = constants.zeros(new Shape(cfg.hidden()));
+    int half = DitConfig.FREQUENCY_EMBEDDING / 2;
+    float[] freqs = new float[half];
+    for (int k = 0; k < half; k++) {
+      freqs[k] = (float) Math.exp(-Math.log(10000.0) * k / half);
+    }
+    sigmaFreqs = constants.create(freqs, new Shape(1, half));
+    this.training = false;
+  }
+
+  /**
+   * A model with the reference initialisation (spec §7: zero adaLN and output layer,
+   * kaiming/linear-default inits), drawn from {@code seed} in Java (see {@link DitInit}).
+   */
+  public static DitModel create(NDManager manager, DitConfig cfg, long seed) {
+    return new DitModel(manager, DitInit.reference(cfg, seed));
+  }
+
+  /**
+   * A model holding copies of {@code w}.
+   *
+   * @throws InvalidInputException naming the tensor when one is missing, unexpected or misshaped
+   */
+  public static DitModel fromWeights(NDManager manager, DitWeights w) {
+    return new DitModel(manager, w);
+  }
+
+  /** The backbone shape. */
+  public DitConfig config() {
+    return cfg;
+  }
+
+  /** Residual dropout on ({@code true}) or off; off by default. */
+  public void setTraining(boolean training) {
+    this.training = training;
+  }
+
+  /** Whether residual dropout is active. */
+  public boolean isTraining() {
+    return training;
+  }
+
+  /**
+   * The parameters under their reference names (canonical order of {@link DitLayout#shapes}), with
+   * gradients attached. The map is live: these are the arrays the forward uses.
+   */
+  public LinkedHashMap<String, NDArray> parameters() {
+    return params;
+  }
+
+  /** A float32 copy of the current parameters. */
+  public DitWeights toWeights() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      NDArray a = e.getValue();
+      out.put(e.getKey(), new Tensor(a.toFloatArray(), intShape(a.getShape())));
+    }
+    return new DitWeights(cfg, out);
+  }
+
+  /** Copies {@code w} into the parameters in place (same names and shapes as this model). */
+  public void loadWeights(DitWeights w) {
+    for (Map.Entry<String, NDArray> e : params.entrySet()) {
+      Tensor t = w.tensors().get(e.getKey());
+      if (t == null || !Arrays.equals(t.shape(), intShape(e.getValue().getShape()))) {
+        throw new InvalidInputException("DiT weights: missing or misshaped '" + e.getKey() + "'");
+      }
+      e.getValue().set(t.data());
+    }
+  }
+
+  /** A new sub-manager of the model's own manager (for callers that need a scratch manager). */
+  public NDManager newSubManager() {
+    return own.newSubManager();
+  }
+
+  /**
+   * Logits of the backbone with the attention pattern of {@link DitConfig#attention()} and rotary
+   * positions 0..L-1.
+   *
+   * @param tokens token ids {@code [B, L]} int64 (int32 accepted)
+   * @param sigma time conditioning {@code [B]} float32; null means zeros
+   * @return logits {@code [B, L, V]} float32, attached to {@code tokens}' manager
+   */
+  public NDArray forward(NDArray tokens, NDArray sigma) {
+    return forward(tokens, sigma, null, null);
+  }
+
+  /**
+   * Logits with explicit positions and attention (Eso-LM, spec §4.2–4.3).
+   *
+   * @param tokens token ids {@code [B, L]} int64 (int32 accepted)
+   * @param sigma time conditioning {@code [B]} float32; null means zeros
+   * @param positions rotary position of every token {@code [B, L]} int64, or null for 0..L-1
+   * @param attnBias additive attention bias broadcastable to {@code [B, H, L, L]} (0 = attend,
+   *     {@link #MASK_VALUE} = blocked; query index on axis -2), or null for the pattern of {@link
+   *     DitConfig#attention()} (bidirectional, or causal for CAUSAL and SORTED_CAUSAL)
+   * @return logits {@code [B, L, V]} float32, attached to {@code tokens}' manager
+   */
+  public NDArray forward(NDArray tokens, NDArray sigma, NDArray positions, NDArray attnBias) {
+    Shape s = tokens.getShape();
+    if (s.dimension() != 2) {
+      throw new IllegalArgumentException("tokens must be [B, L], got " + s);
+    }
+    NDArray x = Embedding.embedding(tokens, embedding, SparseFormat.DENSE).get(0);
+    return forwardEmbedded(x, sigma, positions, attnBias);
+  }
+
+  /**
+   * Logits for a soft input (Duo curriculum, spec §7.1, §3.5): the token embedding is
+   * softmax(weights)·E over the vocabulary, in float32.
+   *
+   * @param weights unnormalised input weights {@code [B, L, V]} float32
+   * @param sigma time conditioning {@code [B]} float32; null means zeros
+   * @return logits {@code [B, L, V]} float32, attached to {@code weights}' manager
+   */
+  public NDArray forwardSoft(NDArray weights, NDArray sigma) {
+    Shape s = weights.getShape();
+    if (s.dimension() != 3 || s.get(2) != cfg.vocabSize()) {
+      throw new IllegalArgumentException(
+          "soft input must be [B, L, " + cfg.vocabSize() + "], got " + s);
+    }
+    return forwardEmbedded(weights.softmax(-1).matMul(embedding), sigma, null, null);
+  }
+
+  /**
+   * Logits from already-embedded inputs (everything after the token embedding).
+   *
+   * @param x input embeddings {@code [B, L, d]} float32
+   * @param sigma {@code [B]} float32 or null (zeros)
+   * @param positions rotary positions {@code [B, L]} or null
+   * @param attnBias additive attention bias or null (see {@link #forward(NDArray, NDArray, NDArray,
+   *     NDArray)})
+   * @return logits {@code [B, L, V]} float32, attached to {@code x}' manager
+   */
+  public NDArray forwardEmbedded(NDArray x, NDArray sigma, NDArray positions, NDArray attnBias) {
+    Shape s = x.getShape();
+    if (s.dimension() != 3 || s.get(2) != cfg.hidden()) {
+      throw new IllegalArgumentException(
+          "embeddings must be [B, L, " + cfg.hidden() + "], got " + s);
+    }
+    long b = s.get(0);
+    int len = Math.toIntExact(s.get(1));
+    NDArray c = condition(sigma != null ? sigma : x.getManager().zeros(new Shape(b)), b);
+    NDArray[] rot = positions == null ? rotary(len) : rotaryAt(positions);
+    NDArray bias = attnBias;
+    if (bias == null && cfg.attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
+      bias = causalMask(len);
+    }
+    for (BlockParams blk : blocks) {
+      x = block(blk, x, c, rot, bias, b, len);
+    }
+    NDList mod = Linear.linear(c, finalAdaW, finalAdaB).get(0).expandDims(1).split(2, 2);
+    NDArray h = modulate(layerNorm(x, normFinal), mod.get(0), mod.get(1));
+    return Linear.linear(h, outW, outB).get(0);
+  }
+
+  private NDArray block(
+      BlockParams p, NDArray x, NDArray c, NDArray[] rot, NDArray bias, long b, int len) {
+    int d = cfg.hidden();
+    int heads = cfg.heads();
+    int dh = cfg.headDim();
+    // (shift1, scale1, gate1, shift2, scale2, gate2), each [B, 1, d]
+    NDList m = Linear.linear(c, p.adaW(), p.adaB()).get(0).expandDims(1).split(6, 2);
+    NDArray h = modulate(layerNorm(x, p.norm1()), m.get(0), m.get(1));
+    // qkv [B, L, 3d] -> [3, B, H, L, dh] (the 3d axis is ordered (three, head, dh))
+    NDArray qkv = Linear.linear(h, p.qkv()).get(0).reshape(b, len, 3, heads, dh);
+    qkv = qkv.transpose(2, 0, 3, 1, 4);
+    // rotary on q and k together; the q half of the tables carries the 1/sqrt(d_h) scale
+    NDArray qk = applyRotary(qkv.get("0:2"), rot);
+    NDArray v = qkv.get(2);
+    NDArray q = qk.get(0);
+    NDArray k = qk.get(1);
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // [B, H, L, L]
+    if (bias != null) {
+      scores = scores.addi(bias); // in place: the matmul keeps its inputs, not its output
+    }
+    NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, len, d);
+    NDArray o = Linear.linear(attn, p.attnOut()).get(0);
+    x = dropout(o).mul(m.get(2)).addi(x);
+    h = modulate(layerNorm(x, p.norm2()), m.get(3), m.get(4));
+    h = Linear.linear(h, p.mlp0W(), p.mlp0B()).get(0);
+    h = geluTanh(h);
+    h = Linear.linear(h, p.mlp2W(), p.mlp2B()).get(0);
+    return dropout(h).mul(m.get(5)).addi(x);
+  }
+
+  /** c = SiLU(MLP(sinusoid(sigma))), [B, cond]. */
+  private NDArray condition(NDArray sigma, long b) {
+    NDArray args = sigma.toType(DataType.FLOAT32, false).reshape(b, 1).mul(sigmaFreqs);
+    NDArray emb = args.cos().concat(args.sin(), 1);
+    NDArray h = Linear.linear(emb, sigmaMlp[0], sigmaMlp[1]).get(0);
+    h = silu(h);
+    h = Linear.linear(h, sigmaMlp[2], sigmaMlp[3]).get(0);
+    return silu(h);
+  }
+
+  private NDArray layerNorm(NDArray x, NDArray weight) {
+    return LayerNorm.layerNorm(x, new Shape(cfg.hidden()), weight, zeroBeta, LN_EPS).get(0);
+  }
+
+  /** x·(1 + scale) + shift; the add is in place on the fresh product. */
+  private static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
+    return x.mul(scale.add(1f)).addi(shift);
+  }
+
+  private static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /**
+   * GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·sigmoid(2u)
+   * with u the tanh argument (the same function; fewer elementwise passes).
+   */
+  static NDArray geluTanh(NDArray x) {
+    // in-place steps only touch intermediates that no backward formula keeps
+    NDArray u = x.mul(x).muli(GELU_A).addi(GELU_B).mul(x);
+    return x.mul(Activation.sigmoid(u));
+  }
+
+  private NDArray dropout(NDArray x) {
+    if (!training || cfg.dropout() <= 0) {
+      return x;
+    }
+    return Dropout.dropout(x, (float) cfg.dropout(), true).get(0);
+  }
+
+  /**
+   * x·cos + rotate_half(x)·sin with rotate_half([a; b]) = [-b; a], written as swap(x)·[-sin; sin]
+   * (NeoX halves).
+   */
+  private NDArray applyRotary(NDArray x, NDArray[] rot) {
+    int half = cfg.headDim() / 2;
+    NDArray swapped = x.get("..., " + half + ":").concat(x.get("..., :" + half), -1);
+    return x.mul(rot[0]).addi(swapped.mul(rot[1]));
+  }
+
+  /**
+   * Cached (cos, [-sin; sin]) {@code [2, 1, 1, L, d_h]} for positions 0..L-1; index 0 (for q) is
+   * multiplied by the attention scale 1/√d_h, index 1 (for k) is not.
+   */
+  private synchronized NDArray[] rotary(int len) {
+    NDArray[] r = rotaryByLength.get(len);
+    if (r == null) {
+      int dh = cfg.headDim();
+      float[][] t = rotaryTables(len, dh);
+      float scale = (float) (1.0 / Math.sqrt(dh));
+      Shape shape = new Shape(2, 1, 1, len, dh);
+      r =
+          new NDArray[] {
+            constants.create(scaledPair(t[0], scale), shape),
+            constants.create(scaledPair(t[1], scale), shape)
+          };
+      rotaryByLength.put(len, r);
+    }
+    return r;
+  }
+
+  /** [t·scale ; t] as one array. */
+  private static float[] scaledPair(float[] t, float scale) {
+    float[] out = new float[2 * t.length];
+    for (int i = 0; i < t.length; i++) {
+      out[i] = t[i] * scale;
+      out[t.length + i] = t[i];
+    }
+    return out;
+  }
+
+  /**
+   * (cos, [-sin; sin]) gathered at {@code positions [B, L]}, shaped {@code [2, B, 1, L, d_h]} with
+   * the q half scaled by 1/√d_h.
+   */
+  private NDArray[] rotaryAt(NDArray positions) {
+    long maxPos = positions.max().toType(DataType.INT64, false).getLong();
+    NDArray[] table;
+    synchronized (this) {
+      if (rotaryTable == null || rotaryTable[0].getShape().get(0) <= maxPos) {
+        int n =
+            (int)
+                Math.max(
+                    maxPos + 1, 2L * (rotaryTable == null ? 0 : rotaryTable[0].getShape().get(0)));
+        n = Math.max(n, 64);
+        float[][] t = rotaryTables(n, cfg.headDim());
+        if (rotaryTable != null) {
+          rotaryTable[0].close();
+          rotaryTable[1].close();
+        }
+        rotaryTable =
+            new NDArray[] {
+              constants.create(t[0], new Shape(n, cfg.headDim())),
+              constants.create(t[1], new Shape(n, cfg.headDim()))
+            };
+      }
+      table = rotaryTable;
+    }
+    NDArray pos = positions.toType(DataType.INT64, false);
+    float scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
+    NDArray[] out = new NDArray[2];
+    for (int i = 0; i < 2; i++) {
+      // [B, L, d_h] -> [1, B, 1, L, d_h], then [q-scaled; k] along axis 0
+      NDArray t = Embedding.embedding(pos, table[i], SparseFormat.DENSE).get(0).expandDims(1);
+      t = t.expandDims(0);
+      out[i] = t.mul(scale).concat(t, 0);
+    }
+    return out;
+  }
+
+  /**
+   * cos and [-sin; sin] of the angles p·inv_freq (duplicated halves), inv_freq_k = 10000^(-2k/d_h),
+   * computed in float64 and rounded to float32; each {@code [n, d_h]} row-major.
+   */
+  public static float[][] rotaryTables(int n, int dh) {
+    int half = dh / 2;
+    float[] cos = new float[n * dh];
+    float[] sin = new float[n * dh];
+    for (int p = 0; p < n; p++) {
+      for (int k = 0; k < half; k++) {
+        double angle = p * Math.pow(ROTARY_BASE, -2.0 * k / dh);
+        float cv = (float) Math.cos(angle);
+        float sv = (float) Math.sin(angle);
+        cos[p * dh + k] = cv;
+        cos[p * dh + half + k] = cv;
+        sin[p * dh + k] = -sv;
+        sin[p * dh + half + k] = sv;
+      }
+    }
+    return new float[][] {cos, sin};
+  }
+
+  /** Cached additive causal bias {@code [L, L]}: 0 where key ≤ query, {@link #MASK_VALUE} else. */
+  private synchronized NDArray causalMask(int len) {
+    return causalByLength.computeIfAbsent(
+        len,
+        n -> {
+          float[] m = new float[n * n];
+          for (int q = 0; q < n; q++) {
+            for (int k = q + 1; k < n; k++) {
+              m[q * n + k] = MASK_VALUE;
+            }
+          }
+          return constants.create(m, new Shape(n, n));
+        });
+  }
+
+  private static Shape shapeOf(int[] shape) {
+    long[] s = new long[shape.length];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = shape[i];
+    }
+    return new Shape(s);
+  }
+
+  private static int[] intShape(Shape s) {
+    int[] out = new int[s.dimension()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.toIntExact(s.get(i));
+    }
+    return out;
+  }
+
+  /** Frees the parameters and cached constants. */
+  @Override
+  public void close() {
+    own.close();
+  }
+}
