@@ -42,6 +42,9 @@ public final class BenchTrainCommand implements Command {
     o.addOption(SampleCommand.opt("presets", "LIST", "comma-separated presets (default xs,s,m)"));
     o.addOption(SampleCommand.opt("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(SampleCommand.opt("batch", "B", "sequences per step (default 32)"));
+    o.addOption(
+        SampleCommand.opt(
+            "accum", "K", "micro-batches per step (default 1); bounds activation memory"));
     o.addOption(SampleCommand.opt("vocab", "V", "vocabulary size incl. 4 specials (default 69)"));
     o.addOption(SampleCommand.opt("warmup-steps", "N", "untimed steps per preset (default 2)"));
     o.addOption(SampleCommand.opt("steps", "N", "timed steps per preset (default 5)"));
@@ -58,6 +61,11 @@ public final class BenchTrainCommand implements Command {
     int seqLen = SampleCommand.intOpt(cmd, "seq-len", 256, 2);
     int batch = SampleCommand.intOpt(cmd, "batch", 32, 1);
     int vocab = SampleCommand.intOpt(cmd, "vocab", 69, 5);
+    int accum = SampleCommand.intOpt(cmd, "accum", 1, 1);
+    if (batch % accum != 0) {
+      throw new InvalidInputException(
+          "--batch " + batch + " must be divisible by --accum " + accum);
+    }
     int warmup = SampleCommand.intOpt(cmd, "warmup-steps", 2, 0);
     int steps = SampleCommand.intOpt(cmd, "steps", 5, 1);
     int threads = SampleCommand.intOpt(cmd, "threads", 2, 1);
@@ -84,7 +92,7 @@ public final class BenchTrainCommand implements Command {
     for (String p : presets) {
       DitConfig shape = DitPresets.preset(p.trim(), vocab, family.backbone().attention());
       TrainBench.Row r =
-          TrainBench.measure(familyName, p.trim(), shape, seqLen, batch, warmup, steps, 1);
+          TrainBench.measure(familyName, p.trim(), shape, seqLen, batch, accum, warmup, steps, 1);
       double ratio = r.flopsPerSecond() / peak;
       out.printf(
           "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f%n",
@@ -98,6 +106,7 @@ public final class BenchTrainCommand implements Command {
           r.peakRssMb());
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("preset", r.preset());
+      row.put("accumulation", accum);
       row.put("family", r.family());
       row.put("n_eff", r.nEff());
       row.put("seq_len", r.seqLen());

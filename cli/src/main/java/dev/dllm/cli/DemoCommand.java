@@ -37,7 +37,7 @@ public final class DemoCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(opt("out", "DIR", "output folder (default runs/demo)"));
+    o.addOption(opt("out", "DIR", "output folder, new or empty (default runs/demo-<date>-<time>)"));
     o.addOption(opt("flops", "C", "training budget per model in FLOPs (default 5e12)"));
     o.addOption(opt("preset", "NAME", "model preset (default xs)"));
     o.addOption(opt("seq-len", "L", "sequence length (default 256)"));
@@ -48,7 +48,7 @@ public final class DemoCommand implements Command {
     o.addOption(
         Option.builder()
             .longOpt("quick")
-            .desc("a one-minute smoke run (xxs, L 64, tiny budget) instead of the full demo")
+            .desc("a few-minute smoke run (xxs, L 64, tiny budget) instead of the full demo")
             .get());
     return o;
   }
@@ -60,7 +60,24 @@ public final class DemoCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     boolean quick = cmd.hasOption("quick");
-    Path dir = Path.of(cmd.getOptionValue("out", "runs/demo"));
+    Path dir =
+        Path.of(
+            cmd.getOptionValue(
+                "out",
+                "runs/demo-"
+                    + java.time.LocalDateTime.now()
+                        .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+    if (Files.isDirectory(dir)) {
+      try (var entries = Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          throw new InvalidInputException(
+              "--out "
+                  + dir
+                  + " is not empty; the demo never overwrites earlier results: "
+                  + "choose a new folder (the default is a fresh runs/demo-<time> folder)");
+        }
+      }
+    }
     String flops = cmd.getOptionValue("flops", quick ? "2e10" : "5e12");
     String preset = cmd.getOptionValue("preset", quick ? "xxs" : "xs");
     String seqLen = cmd.getOptionValue("seq-len", quick ? "64" : "256");
@@ -68,7 +85,24 @@ public final class DemoCommand implements Command {
     String samples = cmd.getOptionValue("num-samples", quick ? "2" : "4");
     String steps = cmd.getOptionValue("steps", quick ? "32" : seqLen);
     String threads = cmd.getOptionValue("threads", "2");
-    Files.createDirectories(dir);
+    for (String[] check :
+        new String[][] {
+          {"seq-len", seqLen},
+          {"batch", batch},
+          {"num-samples", samples},
+          {"steps", steps},
+          {"threads", threads}
+        }) {
+      positiveInt(check[0], check[1]);
+    }
+    if (!(positiveNumber("flops", flops) > 0)) {
+      throw new InvalidInputException("--flops must be > 0, got " + flops);
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new InvalidInputException("--out " + dir + ": cannot create the folder (" + e + ")");
+    }
 
     out.println("== dllm demo: Tiny Shakespeare, char tokenizer, " + preset + ", L " + seqLen);
     out.println("-- 1/4 tokenize");
@@ -196,12 +230,44 @@ public final class DemoCommand implements Command {
   /** Runs another dllm command, keeping its output unless it fails. */
   private static void stage(PrintStream out, String... args) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    int rc = Main.run(args, capture, capture);
+    ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
+    int rc =
+        Main.run(
+            args,
+            new PrintStream(buf, true, StandardCharsets.UTF_8),
+            new PrintStream(errBuf, true, StandardCharsets.UTF_8));
     if (rc != 0) {
       out.print(buf.toString(StandardCharsets.UTF_8));
+      String reason = errBuf.toString(StandardCharsets.UTF_8).strip();
+      int nl = reason.indexOf('\n');
       throw new InvalidInputException(
-          "demo stage 'dllm " + String.join(" ", args) + "' failed with exit code " + rc);
+          "stage 'dllm "
+              + String.join(" ", args)
+              + "' failed (exit "
+              + rc
+              + "): "
+              + (nl < 0 ? reason : reason.substring(0, nl)));
+    }
+  }
+
+  private static int positiveInt(String option, String value) {
+    try {
+      int v = Integer.parseInt(value.trim());
+      if (v >= 1) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInputException(
+        "--" + option + " must be an integer >= 1, got '" + value + "'");
+  }
+
+  private static double positiveNumber(String option, String value) {
+    try {
+      return Double.parseDouble(value.trim());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("--" + option + " must be a number, got '" + value + "'");
     }
   }
 
@@ -211,12 +277,12 @@ public final class DemoCommand implements Command {
         new String[] {
           "documents",
           "tokens",
-          "vocab_size",
-          "train_blocks",
-          "valid_blocks",
-          "blocks",
-          "dropped_tokens",
-          "tokens_per_second"
+          "vocabSize",
+          "trainTokens",
+          "validTokens",
+          "trainBlocks",
+          "validBlocks",
+          "megabytesPerSecond"
         }) {
       if (n.has(k)) {
         sb.append(k).append('=').append(n.get(k).asText()).append("  ");

@@ -4,6 +4,7 @@ import dev.dllm.exporter.CheckpointExport;
 import dev.dllm.exporter.OnnxExport;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -37,16 +38,68 @@ public final class ExportCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    OnnxExport.checkOut(outDir);
     OnnxExport.Report r =
         CheckpointExport.export(
             Path.of(SampleCommand.required(cmd, "checkpoint")),
-            Path.of(SampleCommand.required(cmd, "out")),
+            outDir,
             SampleCommand.intOpt(cmd, "length", 0, 1));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> files = (Map<String, Object>) r.summary().get("files");
-    out.printf(
-        "exported %s (%s) -> %s: %s%n",
-        r.summary().get("family"), r.summary().get("model"), r.directory(), files);
+    out.print(summary(r));
     return 0;
+  }
+
+  /**
+   * A readable summary of an export: family, model shape (V, L, width, blocks, heads), then one
+   * line per file written (graphs with nodes, initializers, size and check result; the JSON
+   * report).
+   */
+  static String summary(OnnxExport.Report r) {
+    Map<String, Object> s = r.summary();
+    StringBuilder b = new StringBuilder();
+    Object model = s.get("model");
+    Map<?, ?> m = model instanceof Map<?, ?> mm ? mm : Map.of();
+    Object seqLen = s.get("seq_len");
+    b.append(
+        String.format(
+            "exported %s: V=%s, L=%s, d=%s, %s blocks, %s heads, %s attention -> %s%n",
+            s.get("family"),
+            m.get("vocab_size"),
+            seqLen instanceof Number n && n.intValue() > 0 ? seqLen : "unknown",
+            m.get("hidden"),
+            m.get("blocks"),
+            m.get("heads"),
+            String.valueOf(m.get("attention")).toLowerCase(Locale.ROOT),
+            r.directory()));
+    Object files = s.get("files");
+    int graphs = 0;
+    if (files instanceof Map<?, ?> fm) {
+      for (Map.Entry<?, ?> e : fm.entrySet()) {
+        Map<?, ?> f = e.getValue() instanceof Map<?, ?> x ? x : Map.of();
+        long bytes = f.get("bytes") instanceof Number n ? n.longValue() : 0;
+        b.append(
+            String.format(
+                "  %-20s %s nodes, %s initializers, %s, structural check %s%n",
+                e.getKey(),
+                f.get("nodes"),
+                f.get("initializers"),
+                size(bytes),
+                f.get("structural_check")));
+        graphs++;
+      }
+    }
+    b.append(String.format("  %-20s report (opset %s)%n", "export-report.json", s.get("opset")));
+    b.append(String.format("%d graph%s written%n", graphs, graphs == 1 ? "" : "s"));
+    return b.toString();
+  }
+
+  static String size(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    if (bytes < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
   }
 }

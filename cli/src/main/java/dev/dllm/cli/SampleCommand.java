@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.metrics.SampleEntropy;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.OnnxSessions;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,10 +30,21 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code dllm sample}: draws samples from an ONNX export with ONNX Runtime and the family's sampler
- * (no DJL involved). Writes one JSON line per sample (text, ids, steps, NFE, entropy) and {@code
- * sample-report.json} next to it: family, steps, num_samples, seq_len, batch, nfe_mean, seconds,
- * tokens_per_second (num_samples · seq_len / wall seconds of sampling), entropy_mean (spec §6.3,
- * nats), provider.
+ * (no DJL involved). Writes one JSON line per sample (text, ids, steps, NFE, entropy) and a report
+ * next to it: family, steps, num_samples, seq_len, batch, nfe_mean, seconds, tokens_per_second
+ * (num_samples · seq_len / wall seconds of sampling), entropy_mean (spec §6.3, nats), provider.
+ *
+ * <p>The report is named by {@link #reportFile}: {@code sample-report.json} for {@code
+ * samples.jsonl}, otherwise {@code <stem>.sample-report.json} (e.g. {@code a.jsonl} gets {@code
+ * a.sample-report.json}), so that several JSONL files in one folder never share (and overwrite) a
+ * report. The CLI prints the report path.
+ *
+ * <p>The steps recorded per sample are those the sampler really takes: {@code L-1} for families
+ * whose backbone is causal (left-to-right, one token per step), {@code T} otherwise.
+ *
+ * <p>{@code --out} is checked before sampling (its folder must be a directory or creatable, and it
+ * must not be a directory), and the batch and length are bounded up front ({@link #checkMemory}) so
+ * that an oversized request fails with one line instead of an allocator error.
  */
 public final class SampleCommand implements Command {
   @Override
@@ -40,7 +54,8 @@ public final class SampleCommand implements Command {
 
   @Override
   public String summary() {
-    return "sample text from an exported model with ONNX Runtime (writes JSONL + sample-report.json)";
+    return "sample text from an exported model with ONNX Runtime (writes JSONL + a report:"
+        + " sample-report.json for samples.jsonl, else <stem>.sample-report.json)";
   }
 
   @Override
@@ -49,13 +64,25 @@ public final class SampleCommand implements Command {
     o.addOption(req("model", "DIR", "export directory written by dllm export"));
     o.addOption(req("num-samples", "N", "number of samples"));
     o.addOption(req("steps", "T", "denoising steps (AR always takes L-1)"));
-    o.addOption(req("out", "FILE", "output JSONL file"));
+    o.addOption(
+        req(
+            "out",
+            "FILE",
+            "output JSONL file; the report goes next to it: sample-report.json for"
+                + " samples.jsonl, <stem>.sample-report.json otherwise"));
     o.addOption(opt("batch", "B", "rows sampled together (default min(N, 16))"));
     o.addOption(opt("seed", "S", "random seed (default 0)"));
     o.addOption(opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
     o.addOption(
         opt("predictor", "NAME", "family predictor, e.g. ancestral, ancestral_cache (mdlm)"));
-    o.addOption(opt("length", "L", "sequence length (default: the model's training length)"));
+    o.addOption(
+        opt(
+            "length",
+            "L",
+            "sequence length (default: the model's training length); B·L is bounded so that the"
+                + " estimated forward memory stays <= "
+                + (MAX_FORWARD_BYTES >> 30)
+                + " GiB"));
     o.addOption(opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
     o.addOption(opt("threads", "N", "intra-op threads (default: ONNX Runtime's choice)"));
     o.addOption(
@@ -68,6 +95,83 @@ public final class SampleCommand implements Command {
             .desc("extra sampler option, repeatable (e.g. kv_cache=false, noise_removal=none)")
             .get());
     return o;
+  }
+
+  /** Upper bound on the estimated memory of one forward pass ({@link #forwardBytes}): 8 GiB. */
+  static final long MAX_FORWARD_BYTES = 8L << 30;
+
+  /** The report written next to {@code jsonl}: see the class comment. */
+  static Path reportFile(Path jsonl) {
+    String name = jsonl.getFileName().toString();
+    if (name.equals("samples.jsonl")) {
+      return jsonl.resolveSibling("sample-report.json");
+    }
+    int dot = name.lastIndexOf('.');
+    String stem = dot > 0 ? name.substring(0, dot) : name;
+    return jsonl.resolveSibling(stem + ".sample-report.json");
+  }
+
+  /**
+   * Checks that {@code file} can be written as a regular file before any work is done.
+   *
+   * @param option the option that named it, for the message
+   * @throws InvalidInputException when it is a directory or a parent is not a directory
+   */
+  static void checkOutFile(Path file, String option) {
+    Path f = file.toAbsolutePath().normalize();
+    if (Files.isDirectory(f)) {
+      throw new InvalidInputException(
+          "--" + option + " " + f + " is a directory; expected a file path");
+    }
+    checkParentDirs(f, option);
+  }
+
+  /**
+   * Checks that every existing ancestor of {@code path} is a directory (so that the missing ones
+   * can be created).
+   *
+   * @throws InvalidInputException naming the first ancestor that is not a directory
+   */
+  static void checkParentDirs(Path path, String option) {
+    Path f = path.toAbsolutePath().normalize();
+    for (Path p = f.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new InvalidInputException(
+              "--" + option + " " + f + ": " + p + " is not a directory");
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * A rough estimate of one forward pass's memory in bytes (float32): logits in ONNX Runtime and
+   * their Java copy (2·B·L·V), attention scores and probabilities (2·B·H·L²) and activations
+   * (16·B·L·D).
+   */
+  static long forwardBytes(DitConfig c, int batch, int length) {
+    double b = batch;
+    double l = length;
+    double elems = 2 * b * l * c.vocabSize() + 2 * b * c.heads() * l * l + 16 * b * l * c.hidden();
+    return (long) Math.min(Long.MAX_VALUE, 4 * elems);
+  }
+
+  /**
+   * Refuses a batch and length whose forward pass would not fit: B·L·V must fit in a Java array and
+   * {@link #forwardBytes} must be at most {@link #MAX_FORWARD_BYTES}.
+   *
+   * @throws InvalidInputException naming --length and --batch
+   */
+  static void checkMemory(DitConfig c, int batch, int length) {
+    long bytes = forwardBytes(c, batch, length);
+    if ((double) batch * length * c.vocabSize() >= Integer.MAX_VALUE || bytes > MAX_FORWARD_BYTES) {
+      throw new InvalidInputException(
+          String.format(
+              "--length %d with --batch %d needs about %.1f GiB per forward pass (limit %d GiB);"
+                  + " use a smaller --length or --batch",
+              length, batch, bytes / (double) (1L << 30), MAX_FORWARD_BYTES >> 30));
+    }
   }
 
   /** A required option; checked by {@link #required} (so that {@code --help} still parses). */
@@ -158,7 +262,13 @@ public final class SampleCommand implements Command {
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
-    Path outFile = Path.of(cmd.getOptionValue("out")).toAbsolutePath();
+    Path outFile = Path.of(cmd.getOptionValue("out")).toAbsolutePath().normalize();
+    checkOutFile(outFile, "out");
+    Path reportFile = reportFile(outFile);
+    if (Files.isDirectory(reportFile)) {
+      throw new InvalidInputException(
+          "--out " + outFile + ": its report " + reportFile + " is a directory");
+    }
     Map<String, String> options = samplerOptions(cmd);
     OrtConfig ort = ortConfig(cmd);
     try (OnnxModel model = OnnxModel.open(Path.of(cmd.getOptionValue("model")), ort)) {
@@ -167,16 +277,35 @@ public final class SampleCommand implements Command {
         throw new InvalidInputException(
             "the model does not record its training length; pass --length L");
       }
+      checkMemory(model.metadata().model(), Math.min(batch, n), length);
       DiffusionFamily family = model.family();
       Sampler sampler = family.newSampler(new SamplerSpec(steps, topP, options));
       Tokenizer tok = model.tokenizer();
-      Result r = sample(model, sampler, tok, n, batch, length, steps, seed);
+      int stepsTaken =
+          family.backbone().attention() == BackboneSpec.Attention.CAUSAL ? length - 1 : steps;
+      Result r;
+      try {
+        r = sample(model, sampler, tok, n, batch, length, stepsTaken, seed);
+      } catch (IllegalStateException e) {
+        if (OnnxSessions.isAllocationFailure(e)) {
+          throw new InvalidInputException(
+              "ONNX Runtime could not allocate memory for --length "
+                  + length
+                  + " --batch "
+                  + batch
+                  + " ("
+                  + firstLine(e.getCause().getMessage())
+                  + "); use a smaller --length or --batch",
+              e);
+        }
+        throw e;
+      }
       Files.createDirectories(outFile.getParent());
       writeAtomically(outFile, r.jsonl);
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("family", family.name());
       report.put("model", model.directory().toString());
-      report.put("steps", steps);
+      report.put("steps", stepsTaken);
       report.put("num_samples", n);
       report.put("seq_len", length);
       report.put("batch", batch);
@@ -190,18 +319,17 @@ public final class SampleCommand implements Command {
       report.put("provider", model.provider());
       report.put("threads", ort.threads());
       report.put("opt_level", ort.optLevel());
-      Path reportFile = outFile.resolveSibling("sample-report.json");
       writeAtomically(
           reportFile,
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
               + "\n");
       out.printf(
           "%d samples of %d tokens (%s, %d steps, %s): NFE %.1f, %.1f tokens/s, entropy %.3f nats"
-              + "%n-> %s, %s%n",
+              + "%n-> samples %s%n-> report %s%n",
           n,
           length,
           family.name(),
-          steps,
+          stepsTaken,
           model.provider(),
           r.nfeMean,
           n * (double) length / r.seconds,
@@ -210,6 +338,10 @@ public final class SampleCommand implements Command {
           reportFile);
     }
     return 0;
+  }
+
+  static String firstLine(String s) {
+    return String.valueOf(s).lines().findFirst().orElse("").strip();
   }
 
   /** Samples, their JSONL text and summary numbers. */

@@ -9,6 +9,7 @@ import dev.dllm.data.DllmCache;
 import dev.dllm.data.bench.TokenizerBenchmark;
 import dev.dllm.data.corpus.BlockDataset;
 import dev.dllm.data.corpus.BlockMode;
+import dev.dllm.data.corpus.CorpusFormat;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
 import dev.dllm.data.corpus.CorpusStats;
@@ -76,7 +77,8 @@ public final class TokenizeCommand implements Command {
             .longOpt("mode")
             .hasArg()
             .argName("wrap|pack")
-            .desc("block mode: wrap = [BOS] + L-2 tokens + [EOS], pack = L tokens (default wrap)")
+            .desc(
+                "block mode: pack = L tokens (default, as dllm train), wrap = [BOS] + L-2 + [EOS]")
             .get());
     o.addOption(
         Option.builder()
@@ -142,7 +144,7 @@ public final class TokenizeCommand implements Command {
     CorpusStats s = corpus.stats();
     Tokenizer tok = corpus.tokenizer();
     Map<String, Object> json = new LinkedHashMap<>();
-    json.put("data", s.source());
+    json.put("data", data.toAbsolutePath().toString());
     json.put("format", s.format());
     if (s.textField() != null) {
       json.put("textField", s.textField());
@@ -150,10 +152,18 @@ public final class TokenizeCommand implements Command {
     json.put("tokenizer", s.tokenizer());
     json.put("vocabSize", s.vocabSize());
     json.put("specials", tok.specials());
-    json.put("documents", s.documents());
-    json.put("trainDocuments", s.trainDocuments());
-    json.put("validDocuments", s.validDocuments());
-    json.put("bytes", s.bytes());
+    if (source.format() == CorpusFormat.TEXT) {
+      // one file is one document, split by byte fraction into a train and a validation part
+      // (each part ends with EOS in the token stream)
+      json.put("documents", 1);
+      json.put("splitParts", s.documents());
+    } else {
+      json.put("documents", s.documents());
+      json.put("trainDocuments", s.trainDocuments());
+      json.put("validDocuments", s.validDocuments());
+    }
+    json.put("fileBytes", s.bytes());
+    json.put("textBytes", s.trainBytes() + s.validBytes());
     json.put("tokens", s.tokens());
     json.put("trainTokens", s.trainTokens());
     json.put("validTokens", s.validTokens());
@@ -164,7 +174,7 @@ public final class TokenizeCommand implements Command {
         s.tokens() == 0 ? null : (double) (s.trainBytes() + s.validBytes()) / s.tokens());
     if (cmd.hasOption("seq-len")) {
       int length = (int) number(cmd, "seq-len");
-      BlockMode mode = BlockMode.parse(cmd.getOptionValue("mode", "wrap"));
+      BlockMode mode = BlockMode.parse(cmd.getOptionValue("mode", "pack"));
       BlockDataset train = corpus.trainBlocks(length, mode);
       json.put("seqLen", length);
       json.put("mode", mode.id());
@@ -182,10 +192,14 @@ public final class TokenizeCommand implements Command {
     } else if (cmd.hasOption("mode")) {
       throw new InvalidInputException("--mode needs --seq-len");
     }
+    json.put("cacheHit", corpus.cacheHit());
+    if (corpus.cacheHit()) {
+      // nothing was tokenized now: the throughput below is that of the run that built the entry
+      json.put("throughputOf", "the run that built the cache entry (" + s.source() + ")");
+    }
     json.put("tokenizeSeconds", s.tokenizeSeconds());
     json.put("tokensPerSecond", s.tokensPerSecond());
     json.put("megabytesPerSecond", s.megabytesPerSecond());
-    json.put("cacheHit", corpus.cacheHit());
     json.put("cacheEntry", corpus.cacheEntry().toString());
     String text = JSON.writeValueAsString(json);
     out.println(text);

@@ -14,8 +14,10 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm train}: trains a family's DiT with DJL ({@link Trainer}) and writes {@code
  * OUT/checkpoint/} (model.safetensors, optimizer.safetensors, config.json, tokenizer/) and {@code
- * OUT/train-report.json}. {@code --resume OUT/checkpoint} continues an interrupted run with the
- * same options and reproduces the uninterrupted loss trace.
+ * OUT/train-report.json}. {@code --resume OUT} (or {@code OUT/checkpoint}) continues an interrupted
+ * run with the same options (a changed option is refused) and reproduces the uninterrupted loss
+ * trace; the report then covers the whole run. An {@code --out} that already holds a run is refused
+ * unless that run is the one resumed.
  */
 public final class TrainCommand implements Command {
   @Override
@@ -68,7 +70,11 @@ public final class TrainCommand implements Command {
     o.addOption(arg("stop-after", "N", "stop after N steps of the planned run (resume later)"));
     o.addOption(
         arg("log-every", "N", "log line every N steps when not on a terminal (default 10)"));
-    o.addOption(arg("resume", "DIR", "checkpoint folder to continue from (OUT/checkpoint)"));
+    o.addOption(
+        arg(
+            "resume",
+            "DIR",
+            "continue the run in DIR (its OUT or OUT/checkpoint) with the same options"));
     o.addOption(arg("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
     return o;
   }
@@ -82,18 +88,23 @@ public final class TrainCommand implements Command {
     TrainConfig config = parse(cmd);
     TrainReport r = new Trainer(config, out).run();
     out.printf(
-        "trained %s (%s, objective %s): %d steps, %d tokens, %.3g FLOPs in %.1f s (%.0f tok/s)%n",
-        r.family(),
-        r.preset(),
-        r.objective(),
-        r.steps(),
-        r.tokens(),
-        r.flops(),
-        r.seconds(),
-        r.tokensPerSecond());
+        "trained %s (%s, objective %s): %d steps, %d tokens, %.3g FLOPs%n",
+        r.family(), r.preset(), r.objective(), r.steps(), r.tokens(), r.flops());
+    out.printf(
+        "this run: steps %d..%d (%d) in %.1f s (%s tok/s)%s%n",
+        r.startStep(),
+        r.endStep(),
+        r.segmentSteps(),
+        r.segmentSeconds(),
+        r.tokensPerSecond() == null ? "-" : String.format("%.0f", r.tokensPerSecond()),
+        r.startStep() > 0 ? String.format("; %.1f s over the whole run", r.seconds()) : "");
     out.printf(
         "final train loss %.4f; validation %.4f nats/token (%.4f bits, ppl %.3f) over %d tokens%n",
-        r.finalTrainLoss(), r.valNll(), r.valBitsPerToken(), r.valPpl(), r.valTokens());
+        r.finalTrainLoss() == null ? Double.NaN : r.finalTrainLoss(),
+        r.valNll(),
+        r.valBitsPerToken(),
+        r.valPpl(),
+        r.valTokens());
     out.println("checkpoint: " + r.checkpoint());
     out.println("report: " + config.reportFile());
     return 0;
@@ -128,8 +139,21 @@ public final class TrainCommand implements Command {
     b.seqLen(intOpt(cmd, "seq-len", 256));
     b.batch(intOpt(cmd, "batch", 32));
     b.accumulation(intOpt(cmd, "accum", 1));
-    b.flops(doubleOpt(cmd, "flops", 0));
-    b.steps(longOpt(cmd, "steps", 0));
+    if (cmd.hasOption("flops")) {
+      double flops = doubleOpt(cmd, "flops", 0);
+      if (!(flops > 0) || Double.isInfinite(flops)) {
+        throw new InvalidInputException(
+            "--flops must be a finite number > 0, got " + cmd.getOptionValue("flops"));
+      }
+      b.flops(flops);
+    }
+    if (cmd.hasOption("steps")) {
+      long steps = longOpt(cmd, "steps", 0);
+      if (steps < 1) {
+        throw new InvalidInputException("--steps must be >= 1, got " + steps);
+      }
+      b.steps(steps);
+    }
     double lr = doubleOpt(cmd, "lr", 1e-3);
     b.lr(lr);
     b.minLr(doubleOpt(cmd, "min-lr", lr / 10));

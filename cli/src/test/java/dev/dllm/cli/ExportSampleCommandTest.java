@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -143,6 +144,107 @@ class ExportSampleCommandTest {
         err.toString(StandardCharsets.UTF_8));
     JsonNode first = new ObjectMapper().readTree(Files.readAllLines(jsonl).get(0));
     assertEquals(15, first.get("nfe").asInt());
+    // AR takes L-1 steps whatever --steps says (defect 12)
+    assertEquals(15, first.get("steps").asInt());
+    JsonNode report = new ObjectMapper().readTree(tmp.resolve("ar.sample-report.json").toFile());
+    assertEquals(15, report.get("steps").asInt());
+  }
+
+  private Path export(String family, Attention a) throws Exception {
+    Path ex = tmp.resolve("export-" + family);
+    assertEquals(
+        0,
+        run("export", "--checkpoint", checkpoint(family, a).toString(), "--out", ex.toString()),
+        err.toString(StandardCharsets.UTF_8));
+    return ex;
+  }
+
+  private int sample(Path model, String outFile, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "sample",
+                "--model",
+                model.toString(),
+                "--num-samples",
+                "1",
+                "--steps",
+                "2",
+                "--out",
+                outFile));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
+  private String errText() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void twoJsonlFilesInOneFolderKeepTheirOwnReports() throws Exception {
+    Path ex = export("mdlm", Attention.BIDIRECTIONAL);
+    Path dir = tmp.resolve("two");
+    assertEquals(0, sample(ex, dir.resolve("a.jsonl").toString()), errText());
+    assertEquals(0, sample(ex, dir.resolve("b.jsonl").toString(), "--seed", "3"), errText());
+    Path ra = dir.resolve("a.sample-report.json");
+    Path rb = dir.resolve("b.sample-report.json");
+    assertTrue(Files.isRegularFile(ra));
+    assertTrue(Files.isRegularFile(rb));
+    assertEquals(0, new ObjectMapper().readTree(ra.toFile()).get("seed").asInt());
+    assertEquals(3, new ObjectMapper().readTree(rb.toFile()).get("seed").asInt());
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains(rb.toString()));
+    assertEquals(
+        dir.resolve("sample-report.json"), SampleCommand.reportFile(dir.resolve("samples.jsonl")));
+  }
+
+  @Test
+  void badOutPathsAreRefusedBeforeSampling() throws Exception {
+    Path ex = export("mdlm", Attention.BIDIRECTIONAL);
+    Path file = Files.writeString(tmp.resolve("plain"), "x");
+    assertEquals(Main.EXIT_BAD_INPUT, sample(ex, file.resolve("s.jsonl").toString()));
+    assertTrue(errText().contains(file + " is not a directory"), errText());
+    assertEquals(
+        Main.EXIT_BAD_INPUT, sample(ex, Files.createDirectories(tmp.resolve("d")).toString()));
+    assertTrue(errText().contains("is a directory"), errText());
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run(
+            "export",
+            "--checkpoint",
+            checkpoint("ar", Attention.CAUSAL).toString(),
+            "--out",
+            file.resolve("e").toString()));
+    assertTrue(errText().contains("--out " + file.resolve("e")), errText());
+    assertFalse(errText().contains("Exception"), errText());
+  }
+
+  @Test
+  void hugeLengthIsRefusedUpFront() throws Exception {
+    Path ex = export("mdlm", Attention.BIDIRECTIONAL);
+    assertEquals(
+        Main.EXIT_BAD_INPUT, sample(ex, tmp.resolve("h.jsonl").toString(), "--length", "100000"));
+    assertTrue(errText().contains("--length 100000"), errText());
+    assertFalse(Files.exists(tmp.resolve("h.jsonl")));
+  }
+
+  @Test
+  void checkpointGivenAsModelSaysHowToExport() throws Exception {
+    Path ck = checkpoint("mdlm", Attention.BIDIRECTIONAL);
+    assertEquals(Main.EXIT_BAD_INPUT, sample(ck, tmp.resolve("c.jsonl").toString()));
+    assertTrue(errText().contains("is a training checkpoint, not an export"), errText());
+    assertTrue(errText().contains("dllm export --checkpoint " + ck), errText());
+  }
+
+  @Test
+  void exportPrintsReadableSummary() throws Exception {
+    export("ar", Attention.CAUSAL);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertTrue(text.matches("(?s)exported ar: V=\\d+, L=16, d=16, .*"), text);
+    assertTrue(text.contains("model.onnx"), text);
+    assertTrue(text.contains("decode.onnx"), text);
+    assertTrue(text.contains("nodes"), text);
+    assertTrue(text.contains("2 graphs written"), text);
+    assertFalse(text.contains("{"), text);
   }
 
   @Test

@@ -46,7 +46,9 @@ class TokenizeCommandTest {
         err.toString(StandardCharsets.UTF_8));
     JsonNode s = new ObjectMapper().readTree(json.toFile());
     // Tiny Shakespeare: 1,115,394 ASCII chars = tokens, plus one EOS per split document
-    assertEquals(1_115_394, s.get("bytes").asLong());
+    assertEquals(1_115_394, s.get("fileBytes").asLong());
+    assertEquals(1_115_394, s.get("textBytes").asLong());
+    assertEquals(1, s.get("documents").asInt());
     assertEquals(1_115_394 + 2, s.get("tokens").asLong());
     assertEquals(65 + 4, s.get("vocabSize").asInt());
     long train = s.get("trainTokens").asLong();
@@ -60,6 +62,34 @@ class TokenizeCommandTest {
     JsonNode again = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
     assertEquals(true, again.get("cacheHit").asBoolean());
     assertEquals(train, again.get("trainTokens").asLong());
+    assertTrue(again.has("throughputOf"), "a cache hit says whose throughput it reports");
+  }
+
+  @Test
+  void jsonlReportsTextBytesNotFileBytes() throws Exception {
+    Path jsonl =
+        Files.writeString(
+            tmp.resolve("docs.jsonl"),
+            "{\"text\": \"abc\", \"id\": 1234567890}\n{\"text\": \"defg\", \"id\": 2}\n");
+    Path json = tmp.resolve("j.json");
+    assertEquals(
+        0,
+        run(
+            "tokenize",
+            "--data",
+            jsonl.toString(),
+            "--tokenizer",
+            "byte",
+            "--cache",
+            tmp.resolve("cache2").toString(),
+            "--out",
+            json.toString()),
+        err.toString(StandardCharsets.UTF_8));
+    JsonNode s = new ObjectMapper().readTree(json.toFile());
+    assertEquals(7, s.get("textBytes").asLong());
+    assertEquals(Files.size(jsonl), s.get("fileBytes").asLong());
+    assertEquals(2, s.get("documents").asLong());
+    assertEquals(jsonl.toAbsolutePath().toString(), s.get("data").asText());
   }
 
   @Test

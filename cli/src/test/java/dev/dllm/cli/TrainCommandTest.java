@@ -94,4 +94,37 @@ class TrainCommandTest {
     assertEquals(2 * 4 * 16, report.get("tokens").asLong());
     assertTrue(Files.isRegularFile(dir.resolve("checkpoint").resolve("config.json")));
   }
+
+  @Test
+  void nonPositiveStepsOrFlopsNameTheValue(@TempDir Path tmp) {
+    for (String[] c :
+        new String[][] {
+          {"--steps", "0", "--steps must be >= 1, got 0"},
+          {"--steps", "-3", "--steps must be >= 1, got -3"},
+          {"--flops", "0", "--flops must be a finite number > 0, got 0"},
+          {"--flops", "-1e12", "--flops must be a finite number > 0, got -1e12"},
+        }) {
+      err.reset();
+      int code = run("train", "--family", "ar", c[0], c[1], "--out", tmp.toString());
+      assertEquals(Main.EXIT_BAD_INPUT, code, c[1]);
+      assertTrue(err.toString(StandardCharsets.UTF_8).contains(c[2]), err.toString());
+    }
+  }
+
+  @Test
+  void outHoldingARunOrUnderAFileIsBadInputBeforeTraining(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("run").resolve("checkpoint")).getParent();
+    int code = run("train", "--family", "ar", "--steps", "1", "--out", dir.toString());
+    assertEquals(Main.EXIT_BAD_INPUT, code);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains(dir + " already holds a training run; use --resume " + dir), e);
+
+    err.reset();
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    code = run("train", "--family", "ar", "--steps", "1", "--out", file.resolve("run").toString());
+    assertEquals(Main.EXIT_BAD_INPUT, code);
+    e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains(file + " is a file"), e);
+    assertTrue(out.toString(StandardCharsets.UTF_8).isEmpty(), "no training output");
+  }
 }

@@ -30,6 +30,7 @@ public final class CheckpointExport {
    * @throws InvalidInputException for a missing or malformed checkpoint
    */
   public static OnnxExport.Report export(Path checkpoint, Path out, int seqLen) throws IOException {
+    OnnxExport.checkOut(out);
     Checkpoint.Loaded ck = Checkpoint.load(checkpoint);
     if (ck.config().attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
       throw new InvalidInputException(

@@ -37,7 +37,8 @@ public final class OnnxExport {
   /**
    * Exports {@code weights} described by {@code metadata} into {@code out}.
    *
-   * @throws InvalidInputException when {@code out} exists and is not an earlier export directory
+   * @throws InvalidInputException when {@code out} exists and is not an earlier export directory,
+   *     or cannot be created ({@link #checkOut})
    * @throws IllegalStateException when a graph fails the structural check
    */
   public static Report write(DitWeights weights, ExportMetadata metadata, Path out) {
@@ -54,6 +55,7 @@ public final class OnnxExport {
       throw new IllegalArgumentException(
           "metadata model " + metadata.model() + " differs from weights " + weights.config());
     }
+    checkOut(out);
     Map<String, ModelProto> graphs = new LinkedHashMap<>();
     long t0 = System.nanoTime();
     graphs.put(
@@ -129,6 +131,28 @@ public final class OnnxExport {
       throw new UncheckedIOException("cannot write export " + target + ": " + e.getMessage(), e);
     }
     return new Report(target, summary);
+  }
+
+  /**
+   * Checks, before any work, that {@code out} can become an export directory: it is not a regular
+   * file and every existing ancestor is a directory.
+   *
+   * @throws InvalidInputException naming {@code out} otherwise
+   */
+  public static void checkOut(Path out) {
+    Path target = out.toAbsolutePath().normalize();
+    if (Files.exists(target) && !Files.isDirectory(target)) {
+      throw new InvalidInputException(
+          "--out " + target + " is a file; expected an export directory to write");
+    }
+    for (Path p = target.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new InvalidInputException("--out " + target + ": " + p + " is not a directory");
+        }
+        return;
+      }
+    }
   }
 
   /** Moves {@code tmp} to {@code target}, swapping out an earlier export only after success. */

@@ -74,6 +74,7 @@ public final class TrainBench {
    * Times {@code steps} optimizer steps after {@code warmup} untimed ones, on random tokens.
    *
    * @param shape model shape (V included)
+   * @param accumulation micro-batches per optimizer step (B divisible by it)
    */
   public static Row measure(
       String familyName,
@@ -81,6 +82,7 @@ public final class TrainBench {
       DitConfig shape,
       int seqLen,
       int batch,
+      int accumulation,
       int warmup,
       int steps,
       long seed) {
@@ -89,7 +91,7 @@ public final class TrainBench {
     String objectiveName = objective.objectives().iterator().next();
     int v = shape.vocabSize();
     SpecialTokens specials = new SpecialTokens(v - 4, v - 3, v - 2, v - 1);
-    TrainStep step = new TrainStep(family, objective, objectiveName, specials, 1, 1.0);
+    TrainStep step = new TrainStep(family, objective, objectiveName, specials, accumulation, 1.0);
     Rng data = new Rng(seed);
     try (NDManager root = NDManager.newBaseManager();
         DitModel model = DitModel.create(root, shape, seed)) {

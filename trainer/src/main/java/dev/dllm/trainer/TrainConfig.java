@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * @param batch B, sequences per optimizer step (the global batch)
  * @param accumulation K, micro-steps per optimizer step (B must be divisible by K)
  * @param flops compute budget C in FLOPs (0 = use {@code steps}); steps = floor(C / (6 N_eff B L))
- * @param steps optimizer steps (used when {@code flops} is 0)
+ * @param steps optimizer steps (used when {@code flops} is 0; 0 = not given)
  * @param lr peak learning rate
  * @param minLr floor of the cosine decay
  * @param warmup warmup steps, -1 = {@link dev.dllm.trainer.optim.WarmupCosineLr#defaultWarmup}
@@ -35,8 +35,12 @@ import java.nio.file.Path;
  * @param valEvery validate every N steps (0 = only at the end)
  * @param valBatches cap on validation batches (0 = the whole validation split)
  * @param checkpointEvery checkpoint every N steps (0 = only at the end)
- * @param resume checkpoint directory to continue from, or null
- * @param out output folder: {@code out/checkpoint/} and {@code out/train-report.json}
+ * @param resume checkpoint directory to continue from (or the output folder of the run, which holds
+ *     it as {@code checkpoint/}), or null. The run must be continued with the same options: family,
+ *     objective, preset/model config, tokenizer, seq_len, batch, seed, length (steps or FLOPs),
+ *     warmup, lr and min_lr are checked against the checkpoint and a change is refused
+ * @param out output folder: {@code out/checkpoint/} and {@code out/train-report.json}; it must not
+ *     hold another run (a checkpoint or report) unless that is the run being resumed
  * @param stopAfter stop (with a checkpoint) once this many steps are done, although the schedule is
  *     planned for the full run; 0 = run to the end (used to train in chunks and by tests)
  * @param logEvery plain log line every N steps when the output is not a terminal
@@ -86,6 +90,10 @@ public record TrainConfig(
     require(
         batch % accumulation == 0,
         "--batch " + batch + " must be divisible by --accum " + accumulation);
+    require(steps >= 0, "--steps must be >= 1, got " + steps);
+    require(
+        flops >= 0 && !Double.isNaN(flops) && !Double.isInfinite(flops),
+        "--flops must be a finite number > 0, got " + flops);
     require(
         (flops > 0) != (steps > 0),
         "give exactly one of --flops C or --steps N (got flops "

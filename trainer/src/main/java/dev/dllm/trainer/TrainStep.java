@@ -91,33 +91,38 @@ public final class TrainStep {
       }
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         for (int j = 0; j < accumulation; j++) {
-          int[] x0Micro =
-              Arrays.copyOfRange(x0.ids(), j * micro * length, (j + 1) * micro * length);
-          double[] tMicro = Arrays.copyOfRange(t, j * micro, (j + 1) * micro);
-          int[] zt =
-              noise != null
-                  ? family.corrupt(x0Micro, micro, length, tMicro, specials, rng.split())
-                  : x0Micro;
-          NDArray x0a = longs(sub, x0Micro, micro, length);
-          NDArray zta = zt == x0Micro ? x0a : longs(sub, zt, micro, length);
-          float[] sigma = new float[micro];
-          if (noise != null && timeConditioned) {
-            for (int b = 0; b < micro; b++) {
-              sigma[b] = (float) noise.sigma(tMicro[b]);
+          // Activations attach to the manager of the token inputs; closing this micro-step's
+          // manager after backward frees them, so accumulation bounds peak memory by the
+          // micro-batch.
+          try (NDManager mm = sub.newSubManager()) {
+            int[] x0Micro =
+                Arrays.copyOfRange(x0.ids(), j * micro * length, (j + 1) * micro * length);
+            double[] tMicro = Arrays.copyOfRange(t, j * micro, (j + 1) * micro);
+            int[] zt =
+                noise != null
+                    ? family.corrupt(x0Micro, micro, length, tMicro, specials, rng.split())
+                    : x0Micro;
+            NDArray x0a = longs(mm, x0Micro, micro, length);
+            NDArray zta = zt == x0Micro ? x0a : longs(mm, zt, micro, length);
+            float[] sigma = new float[micro];
+            if (noise != null && timeConditioned) {
+              for (int b = 0; b < micro; b++) {
+                sigma[b] = (float) noise.sigma(tMicro[b]);
+              }
             }
+            NDArray logits = forward.apply(zta, mm.create(sigma));
+            NDArray ta = mm.create(toFloat(tMicro));
+            NDArray loss = objective.loss(logits, x0a, zta, ta, specials.mask(), objectiveName);
+            if (poison) {
+              loss = loss.mul(Float.NaN);
+            }
+            double l = loss.getFloat();
+            lossSum += l;
+            if (!Double.isFinite(l)) {
+              return new Result(l, Double.NaN);
+            }
+            gc.backward(accumulation > 1 ? loss.div(accumulation) : loss);
           }
-          NDArray logits = forward.apply(zta, sub.create(sigma));
-          NDArray ta = sub.create(toFloat(tMicro));
-          NDArray loss = objective.loss(logits, x0a, zta, ta, specials.mask(), objectiveName);
-          if (poison) {
-            loss = loss.mul(Float.NaN);
-          }
-          double l = loss.getFloat();
-          lossSum += l;
-          if (!Double.isFinite(l)) {
-            return new Result(l, Double.NaN);
-          }
-          gc.backward(accumulation > 1 ? loss.div(accumulation) : loss);
         }
       }
       double gradNorm =

@@ -29,15 +29,19 @@ import dev.dllm.trainer.optim.Ema;
 import dev.dllm.trainer.optim.Tensors;
 import dev.dllm.trainer.optim.WarmupCosineLr;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongPredicate;
 
 /**
@@ -90,6 +94,8 @@ public final class Trainer {
    *     checkpoint is kept)
    */
   public TrainReport run() {
+    Path resumeDir = config.resume() != null ? resumeCheckpoint(config.resume()) : null;
+    checkOut(resumeDir);
     Engine engine = Engine.getEngine("PyTorch"); // loads the native library
     if (config.threads() > 0) {
       ai.djl.pytorch.jni.JniUtils.setNumThreads(config.threads());
@@ -97,7 +103,7 @@ public final class Trainer {
     DiffusionFamily family = FamilyRegistry.load().get(config.family());
     TrainingObjective<NDArray> objective = Objectives.forFamily(family.name());
     String objectiveName = Objectives.resolve(objective, config.objective());
-    Checkpoint.Loaded resumed = config.resume() != null ? loadCheckpoint(config.resume()) : null;
+    Checkpoint.Loaded resumed = resumeDir != null ? loadCheckpoint(resumeDir) : null;
     if (resumed != null && !resumed.family().equals(family.name())) {
       throw new InvalidInputException(
           "--resume "
@@ -107,6 +113,9 @@ public final class Trainer {
               + "', not '"
               + family.name()
               + "'");
+    }
+    if (resumed != null) {
+      requireSameModelAndTokenizer(resumed);
     }
     TrainingData data =
         CorpusData.load(
@@ -118,17 +127,27 @@ public final class Trainer {
             config.seed());
     Tokenizer tokenizer = data.tokenizer();
     SpecialTokens specials = tokenizer.specials();
-    DitConfig shape =
-        resumed != null
-            ? resumed.weights().config()
-            : withDropout(
-                ModelConfigFile.resolve(
-                    config.modelConfig() != null
-                        ? config.modelConfig().toString()
-                        : config.preset(),
-                    tokenizer.vocabSize(),
-                    family.backbone().attention()),
-                config.dropout());
+    DitConfig requested =
+        withDropout(
+            ModelConfigFile.resolve(
+                modelName(), tokenizer.vocabSize(), family.backbone().attention()),
+            config.dropout());
+    DitConfig shape = requested;
+    if (resumed != null) {
+      shape = resumed.weights().config();
+      if (!withDropout(requested, shape.dropout()).equals(shape)) {
+        throw new InvalidInputException(
+            "--resume "
+                + config.resume()
+                + ": the checkpoint's model is "
+                + describe(shape)
+                + " but "
+                + modelOption()
+                + " gives "
+                + describe(requested)
+                + "; resume with the same options");
+      }
+    }
     if (shape.vocabSize() != tokenizer.vocabSize()) {
       throw new InvalidInputException(
           "model vocabulary "
@@ -141,31 +160,69 @@ public final class Trainer {
         config.flops() > 0
             ? FlopsBudget.steps(config.flops(), nEff, config.batch(), config.seqLen())
             : config.steps();
-    long warmup = config.warmup() >= 0 ? config.warmup() : WarmupCosineLr.defaultWarmup(totalSteps);
-    WarmupCosineLr schedule =
-        new WarmupCosineLr(config.lr(), config.minLr(), Math.min(warmup, totalSteps), totalSteps);
+    long warmup =
+        Math.min(
+            config.warmup() >= 0 ? config.warmup() : WarmupCosineLr.defaultWarmup(totalSteps),
+            totalSteps);
+    WarmupCosineLr schedule = new WarmupCosineLr(config.lr(), config.minLr(), warmup, totalSteps);
     long startStep = 0;
+    List<Double> trace = new ArrayList<>();
+    long traceStart = 0;
+    double priorSeconds = 0;
     if (resumed != null) {
-      startStep = asLong(resumed.trainingState().get("step"));
-      requireSame(resumed.trainingState(), "batch", config.batch());
-      requireSame(resumed.trainingState(), "seq_len", config.seqLen());
-      requireSame(resumed.trainingState(), "seed", config.seed());
-      requireSame(resumed.trainingState(), "total_steps", totalSteps);
-      Object storedObjective = resumed.trainingState().get("objective");
+      Map<String, Object> state = resumed.trainingState();
+      startStep = asLong(state.get("step"));
+      requireSame(state, "batch", "--batch", config.batch());
+      requireSame(state, "seq_len", "--seq-len", config.seqLen());
+      requireSame(state, "seed", "--seed", config.seed());
+      requireSame(state, "total_steps", "--steps/--flops (total steps)", totalSteps);
+      requireSame(state, "warmup", "--warmup (warmup steps)", warmup);
+      requireSameNumber(state, "lr", "--lr", config.lr());
+      requireSameNumber(state, "min_lr", "--min-lr", config.minLr());
+      Object storedObjective = state.get("objective");
       if (storedObjective != null && !storedObjective.equals(objectiveName)) {
         throw new InvalidInputException(
-            "--resume: the checkpoint was trained with objective "
+            "--resume "
+                + config.resume()
+                + ": the checkpoint was trained with --objective "
                 + storedObjective
-                + ", not "
-                + objectiveName);
+                + " but this run has --objective "
+                + objectiveName
+                + "; resume with the same options");
+      }
+      if (state.get("loss_trace") instanceof List<?> stored && stored.size() == startStep) {
+        for (Object o : stored) {
+          trace.add(o instanceof Number n ? n.doubleValue() : Double.NaN);
+        }
+      } else {
+        traceStart = startStep; // a checkpoint that did not record the earlier losses
+      }
+      if (state.get("seconds") instanceof Number n) {
+        priorSeconds = n.doubleValue();
       }
     }
     long endStep = config.stopAfter() > 0 ? Math.min(totalSteps, config.stopAfter()) : totalSteps;
-    if (startStep > endStep) {
+    if (startStep >= totalSteps) {
       throw new InvalidInputException(
-          "--resume: the checkpoint is at step " + startStep + ", past the planned " + endStep);
+          "--resume "
+              + config.resume()
+              + ": the run is already finished: "
+              + startStep
+              + "/"
+              + totalSteps
+              + " steps; nothing to resume");
     }
-    List<Double> trace = new ArrayList<>();
+    if (startStep >= endStep) {
+      throw new InvalidInputException(
+          "--stop-after "
+              + config.stopAfter()
+              + ": the checkpoint is already at step "
+              + startStep
+              + "; give a later step (the run plans "
+              + totalSteps
+              + ")");
+    }
+    createOut();
     long tokensPerStep = (long) config.batch() * config.seqLen();
     ValidationResult val;
     double seconds;
@@ -197,6 +254,9 @@ public final class Trainer {
                 specials,
                 config.accumulation(),
                 config.clipNorm());
+        Saver saver = new Saver(model, adam, ema, tokenizer, family, objectiveName, totalSteps);
+        saver.warmup = warmup;
+        saver.trace = trace;
         for (long step = startStep; step < endStep; step++) {
           Rng rng = new Rng(config.seed() * SEED_STRIDE + step);
           engine.setRandomSeed((int) (config.seed() * SEED_STRIDE + step));
@@ -226,12 +286,12 @@ public final class Trainer {
           if (config.checkpointEvery() > 0
               && done % config.checkpointEvery() == 0
               && done < endStep) {
-            save(model, adam, ema, tokenizer, family, objectiveName, done, totalSteps, trace);
+            saver.save(done, priorSeconds + (System.nanoTime() - t0) / 1e9);
             lastCheckpoint = done;
           }
         }
         seconds = (System.nanoTime() - t0) / 1e9;
-        save(model, adam, ema, tokenizer, family, objectiveName, endStep, totalSteps, trace);
+        saver.save(endStep, priorSeconds + seconds);
         val = validate(family, model, ema, root, data);
         progress.info(
             String.format(
@@ -239,13 +299,14 @@ public final class Trainer {
                 val.natsPerToken(), val.bitsPerToken(), val.perplexity(), val.tokens()));
       }
     }
-    long stepsRun = endStep - startStep;
-    long tokens = stepsRun * tokensPerStep;
+    long segmentSteps = endStep - startStep;
+    long tokens = endStep * tokensPerStep;
+    double lastLoss = trace.isEmpty() ? Double.NaN : trace.get(trace.size() - 1);
     TrainReport report =
         new TrainReport(
             family.name(),
             objectiveName,
-            config.modelConfig() != null ? config.modelConfig().toString() : config.preset(),
+            modelName(),
             tokenizer.spec(),
             tokenizer.vocabSize(),
             DitLayout.totalParams(shape),
@@ -254,16 +315,18 @@ public final class Trainer {
             config.seqLen(),
             config.batch(),
             config.accumulation(),
-            stepsRun,
+            endStep,
             startStep,
             endStep,
+            segmentSteps,
             tokens,
-            FlopsBudget.spent(stepsRun, nEff, config.batch(), config.seqLen()),
-            config.flops(),
+            FlopsBudget.spent(endStep, nEff, config.batch(), config.seqLen()),
+            config.flops() > 0 ? config.flops() : null,
+            priorSeconds + seconds,
             seconds,
-            seconds > 0 ? tokens / seconds : Double.NaN,
+            finiteOrNull(seconds > 0 ? segmentSteps * tokensPerStep / seconds : Double.NaN),
             config.threads() > 0 ? config.threads() : engineThreads(),
-            trace.isEmpty() ? Double.NaN : trace.get(trace.size() - 1),
+            finiteOrNull(lastLoss),
             val.natsPerToken(),
             val.bitsPerToken(),
             val.perplexity(),
@@ -271,9 +334,238 @@ public final class Trainer {
             val.batches(),
             config.ema() > 0,
             config.checkpointDir().toString(),
+            traceStart,
             trace);
     writeReport(report);
     return report;
+  }
+
+  private static Double finiteOrNull(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  /** The model option as given: the --model-config path, else the preset name. */
+  private String modelName() {
+    return config.modelConfig() != null ? config.modelConfig().toString() : config.preset();
+  }
+
+  /** The model option as the user would type it, e.g. {@code --preset xs}. */
+  private String modelOption() {
+    return config.modelConfig() != null
+        ? "--model-config " + config.modelConfig()
+        : "--preset " + config.preset();
+  }
+
+  private static String describe(DitConfig c) {
+    return "hidden "
+        + c.hidden()
+        + ", "
+        + c.blocks()
+        + " blocks, "
+        + c.heads()
+        + " heads, cond "
+        + c.condDim()
+        + ", vocab "
+        + c.vocabSize();
+  }
+
+  /**
+   * The checkpoint folder that {@code --resume} names: the folder itself, or {@code DIR/checkpoint}
+   * when DIR is a run's output folder.
+   */
+  static Path resumeCheckpoint(Path resume) {
+    if (!Files.exists(resume.resolve(Checkpoint.CONFIG_FILE))) {
+      Path inner = resume.resolve("checkpoint");
+      if (Files.isDirectory(inner) || Files.isDirectory(resume.resolve(".checkpoint.prev"))) {
+        return inner;
+      }
+    }
+    return resume;
+  }
+
+  /**
+   * Checks {@code --out} before anything is trained: it must be (or be creatable as) a folder and
+   * must not hold another run, unless that run is the one being resumed.
+   */
+  private void checkOut(Path resumeDir) {
+    Path out = config.out();
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new InvalidInputException(
+          "--out " + out + " is a file; expected a folder for checkpoint/ and train-report.json");
+    }
+    for (Path p = out.toAbsolutePath().normalize().getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new InvalidInputException(
+              "--out " + out + ": " + p + " is a file, not a folder; choose another --out");
+        }
+        break;
+      }
+    }
+    boolean holdsRun =
+        Files.exists(config.checkpointDir(), LinkOption.NOFOLLOW_LINKS)
+            || Files.exists(out.resolve(".checkpoint.prev"), LinkOption.NOFOLLOW_LINKS)
+            || Files.exists(config.reportFile(), LinkOption.NOFOLLOW_LINKS);
+    if (!holdsRun) {
+      return;
+    }
+    if (resumeDir == null) {
+      throw new InvalidInputException(
+          out
+              + " already holds a training run; use --resume "
+              + out
+              + " to continue it or choose another --out");
+    }
+    if (!sameDir(resumeDir, config.checkpointDir())) {
+      throw new InvalidInputException(
+          "--out "
+              + out
+              + " already holds another training run than --resume "
+              + config.resume()
+              + "; choose another --out");
+    }
+  }
+
+  private static boolean sameDir(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+      return true;
+    }
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Creates {@code --out} (after the options were checked, before training). */
+  private void createOut() {
+    Path out = config.out();
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      String why =
+          e instanceof java.nio.file.AccessDeniedException
+              ? "permission denied"
+              : e instanceof java.nio.file.FileAlreadyExistsException
+                  ? "a file is in the way"
+                  : e instanceof java.nio.file.NoSuchFileException
+                      ? "cannot create its parent folder"
+                      : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                          ? f.getReason()
+                          : e.getClass().getSimpleName();
+      throw new InvalidInputException("--out " + out + ": cannot create the folder (" + why + ")");
+    }
+    if (!Files.isWritable(out)) {
+      throw new InvalidInputException("--out " + out + ": the folder is not writable");
+    }
+  }
+
+  /**
+   * Refuses a resume whose --preset/--model-config or --tokenizer differs from the checkpoint's.
+   */
+  private void requireSameModelAndTokenizer(Checkpoint.Loaded resumed) {
+    Map<String, Object> state = resumed.trainingState();
+    Object storedPreset = state.get("preset");
+    Object storedModelConfig = state.get("model_config");
+    if (storedPreset != null || storedModelConfig != null) {
+      String stored =
+          storedModelConfig != null
+              ? "--model-config " + storedModelConfig
+              : "--preset " + storedPreset;
+      if (!stored.equals(modelOption())) {
+        throw new InvalidInputException(
+            "--resume "
+                + config.resume()
+                + ": the checkpoint was trained with "
+                + stored
+                + " but this run has "
+                + modelOption()
+                + "; resume with the same options");
+      }
+    }
+    Object storedTokenizer = state.get("tokenizer");
+    if (storedTokenizer == null && resumed.tokenizerSpec().indexOf(':') < 0) {
+      storedTokenizer = resumed.tokenizerSpec(); // older checkpoints: plain specs only
+    }
+    if (storedTokenizer != null && !storedTokenizer.equals(config.tokenizer())) {
+      throw new InvalidInputException(
+          "--resume "
+              + config.resume()
+              + ": the checkpoint was trained with --tokenizer "
+              + storedTokenizer
+              + " but this run has --tokenizer "
+              + config.tokenizer()
+              + "; resume with the same options");
+    }
+  }
+
+  /** Writes the checkpoint with the training state of the current step. */
+  private final class Saver {
+    private final DitModel model;
+    private final AdamW adam;
+    private final Ema ema;
+    private final Tokenizer tokenizer;
+    private final DiffusionFamily family;
+    private final String objectiveName;
+    private final long totalSteps;
+    long warmup;
+    List<Double> trace = List.of();
+
+    Saver(
+        DitModel model,
+        AdamW adam,
+        Ema ema,
+        Tokenizer tokenizer,
+        DiffusionFamily family,
+        String objectiveName,
+        long totalSteps) {
+      this.model = model;
+      this.adam = adam;
+      this.ema = ema;
+      this.tokenizer = tokenizer;
+      this.family = family;
+      this.objectiveName = objectiveName;
+      this.totalSteps = totalSteps;
+    }
+
+    void save(long step, double seconds) {
+      Map<String, Tensor> opt = new LinkedHashMap<>(adam.stateTensors());
+      if (ema != null) {
+        opt.putAll(ema.stateTensors());
+      }
+      Map<String, Object> state = new LinkedHashMap<>();
+      state.put("step", step);
+      state.put("total_steps", totalSteps);
+      state.put("adam_step", adam.stepCount());
+      state.put("ema_updates", ema != null ? ema.updates() : 0L);
+      state.put("seed", config.seed());
+      state.put("objective", objectiveName);
+      state.put("preset", config.modelConfig() != null ? null : config.preset());
+      state.put(
+          "model_config", config.modelConfig() != null ? config.modelConfig().toString() : null);
+      state.put("tokenizer", config.tokenizer());
+      state.put("lr", config.lr());
+      state.put("min_lr", config.minLr());
+      state.put("warmup", warmup);
+      state.put("batch", config.batch());
+      state.put("seq_len", config.seqLen());
+      state.put("seconds", seconds);
+      state.put("last_loss", trace.isEmpty() ? null : trace.get(trace.size() - 1));
+      state.put("loss_trace", new ArrayList<>(trace));
+      Path dir = config.checkpointDir();
+      boolean hadPrevious = Files.isDirectory(dir);
+      try {
+        Checkpoint.save(dir, model.toWeights(), opt, state, tokenizer, family.name());
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot write the checkpoint "
+                + dir
+                + (hadPrevious ? " (the previous one is kept)" : "")
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
   }
 
   private ValidationResult validate(
@@ -297,42 +589,6 @@ public final class Trainer {
     }
   }
 
-  private void save(
-      DitModel model,
-      AdamW adam,
-      Ema ema,
-      Tokenizer tokenizer,
-      DiffusionFamily family,
-      String objectiveName,
-      long step,
-      long totalSteps,
-      List<Double> trace) {
-    Map<String, Tensor> opt = new LinkedHashMap<>(adam.stateTensors());
-    if (ema != null) {
-      opt.putAll(ema.stateTensors());
-    }
-    Map<String, Object> state = new LinkedHashMap<>();
-    state.put("step", step);
-    state.put("total_steps", totalSteps);
-    state.put("adam_step", adam.stepCount());
-    state.put("ema_updates", ema != null ? ema.updates() : 0L);
-    state.put("seed", config.seed());
-    state.put("objective", objectiveName);
-    state.put("lr", config.lr());
-    state.put("min_lr", config.minLr());
-    state.put("batch", config.batch());
-    state.put("seq_len", config.seqLen());
-    state.put("last_loss", trace.isEmpty() ? null : trace.get(trace.size() - 1));
-    try {
-      Checkpoint.save(
-          config.checkpointDir(), model.toWeights(), opt, state, tokenizer, family.name());
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot write the checkpoint " + config.checkpointDir() + " (the previous one is kept)",
-          e);
-    }
-  }
-
   private static Checkpoint.Loaded loadCheckpoint(Path dir) {
     try {
       return Checkpoint.load(dir);
@@ -353,17 +609,32 @@ public final class Trainer {
   }
 
   private void writeReport(TrainReport report) {
+    Path target = config.reportFile();
+    Path tmp = null;
     try {
       Files.createDirectories(config.out());
-      Path tmp = Files.createTempFile(config.out(), "train-report", ".json.tmp");
-      JSON.writeValue(tmp.toFile(), report);
-      Files.move(
-          tmp,
-          config.reportFile(),
-          StandardCopyOption.REPLACE_EXISTING,
-          StandardCopyOption.ATOMIC_MOVE);
+      // not Files.createTempFile: that makes the file 0600; this one follows the umask
+      tmp =
+          config
+              .out()
+              .resolve(
+                  ".train-report.json."
+                      + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
+                      + ".tmp");
+      try (OutputStream os =
+          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        JSON.writeValue(os, report);
+      }
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + config.reportFile(), e);
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // best effort
+        }
+      }
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     }
   }
 
@@ -380,20 +651,35 @@ public final class Trainer {
     return new DitWeights(cfg, out);
   }
 
-  private void requireSame(Map<String, Object> state, String key, long value) {
+  private void requireSame(Map<String, Object> state, String key, String option, long value) {
     Object stored = state.get(key);
     if (stored != null && asLong(stored) != value) {
-      throw new InvalidInputException(
-          "--resume "
-              + config.resume()
-              + ": the checkpoint was trained with "
-              + key
-              + " = "
-              + stored
-              + " but this run has "
-              + value
-              + "; resume with the same options");
+      throw mismatch(key, option, stored, value);
     }
+  }
+
+  /** Like {@link #requireSame} for real numbers (exact: JSON keeps doubles bit for bit). */
+  private void requireSameNumber(
+      Map<String, Object> state, String key, String option, double value) {
+    Object stored = state.get(key);
+    if (stored instanceof Number n && Double.compare(n.doubleValue(), value) != 0) {
+      throw mismatch(key, option, stored, value);
+    }
+  }
+
+  private InvalidInputException mismatch(String key, String option, Object stored, Object value) {
+    return new InvalidInputException(
+        "--resume "
+            + config.resume()
+            + ": the checkpoint was trained with "
+            + option
+            + " = "
+            + stored
+            + " ("
+            + key
+            + ") but this run has "
+            + value
+            + "; resume with the same options");
   }
 
   private static long asLong(Object o) {

@@ -1,19 +1,28 @@
 package dev.dllm.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Kill-and-resume: 20 steps in one go equal 10 steps + resume + 10 steps, bit for bit. */
+/**
+ * Kill-and-resume: 20 steps in one go equal 10 steps + resume + 10 steps, bit for bit, and the
+ * resumed report covers the whole run; a resume with changed options or of a finished run is
+ * refused.
+ */
 class TrainerResumeTest {
 
   static TrainConfig.Builder tiny(String family, Path out) {
@@ -59,8 +68,16 @@ class TrainerResumeTest {
                 quiet())
             .run();
     assertEquals(10, second.startStep());
-    List<Double> joined = new ArrayList<>(first.lossTrace());
-    joined.addAll(second.lossTrace());
+    // the report of the resumed run covers the whole run; segment_* describe this invocation
+    assertEquals(20, second.steps());
+    assertEquals(10, second.segmentSteps());
+    assertEquals(straight.tokens(), second.tokens());
+    assertEquals(straight.flops(), second.flops(), 0.0);
+    assertEquals(0, second.lossTraceStart());
+    assertTrue(second.seconds() >= second.segmentSeconds() + first.segmentSeconds() * 0.99);
+    assertEquals(first.lossTrace(), second.lossTrace().subList(0, 10));
+    List<Double> joined = second.lossTrace();
+    assertEquals(20, joined.size());
     for (int i = 0; i < 20; i++) {
       assertEquals(
           Double.doubleToLongBits(straight.lossTrace().get(i)),
@@ -69,5 +86,43 @@ class TrainerResumeTest {
     }
     assertEquals(straight.valNll(), second.valNll(), 0.0);
     assertTrue(Files.isRegularFile(tmp.resolve("c").resolve("train-report.json")));
+  }
+
+  @Test
+  void resumeRefusesChangedOptionsAndAFinishedRun(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    new Trainer(tiny("ar", run).steps(3).stopAfter(1).build(), quiet()).run();
+    TrainConfig.Builder again = tiny("ar", run).steps(3).resume(run); // the run folder works too
+    for (Object[] c :
+        new Object[][] {
+          {tiny("ar", run).steps(3).resume(run).preset("xs"), "--preset xxs", "--preset xs"},
+          {
+            tiny("ar", run).steps(3).resume(run).modelConfig(tmp.resolve("m.yaml")),
+            "--preset xxs",
+            "--model-config " + tmp.resolve("m.yaml")
+          },
+          {tiny("ar", run).steps(3).resume(run).tokenizer("byte"), "--tokenizer char", "byte"},
+          {tiny("ar", run).steps(3).resume(run).lr(1e-3), "--lr", "0.001"},
+          {tiny("ar", run).steps(4).resume(run), "total steps", "4"},
+        }) {
+      TrainConfig cfg = ((TrainConfig.Builder) c[0]).build();
+      InvalidInputException e =
+          assertThrows(InvalidInputException.class, () -> new Trainer(cfg, quiet()).run());
+      assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
+      assertTrue(e.getMessage().contains((String) c[2]), e.getMessage());
+    }
+    TrainReport done = new Trainer(again.build(), quiet()).run();
+    assertEquals(3, done.steps());
+    assertEquals(3, done.lossTrace().size());
+    assertNull(done.flopsBudget(), "--steps run: flops_budget is null");
+    JsonNode json = new ObjectMapper().readTree(run.resolve("train-report.json").toFile());
+    assertTrue(json.get("flops_budget").isNull(), json.toString());
+    assertEquals(3, json.get("steps").asLong());
+    assertEquals(2, json.get("segment_steps").asLong());
+
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> new Trainer(again.build(), quiet()).run());
+    assertTrue(e.getMessage().contains("already finished: 3/3 steps"), e.getMessage());
+    assertFalse(Files.readString(run.resolve("train-report.json")).contains("NaN"));
   }
 }

@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  */
 public final class CorpusPipeline {
   /** Version of the cache layout; part of every key. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   private static final AtomicLong TOKENIZATIONS = new AtomicLong();
   private static final ObjectMapper JSON =

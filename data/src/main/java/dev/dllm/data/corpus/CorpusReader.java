@@ -160,6 +160,7 @@ final class CorpusReader {
       return;
     }
     IOException[] failure = {null};
+    boolean[] first = {base == 0};
     StrictUtf8.decode(
         in,
         base,
@@ -167,6 +168,12 @@ final class CorpusReader {
         f.toString(),
         chunkChars,
         s -> {
+          if (first[0]) {
+            first[0] = false;
+            if (s.startsWith("\uFEFF")) {
+              s = s.substring(1); // a UTF-8 byte-order mark is not text
+            }
+          }
           if (failure[0] == null) {
             try {
               sink.text(valid, s);

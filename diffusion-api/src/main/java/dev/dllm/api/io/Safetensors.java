@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,6 +17,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The safetensors file format (huggingface/safetensors): an 8-byte little-endian header length N, N
@@ -50,7 +53,9 @@ public final class Safetensors {
 
   /**
    * Writes {@code tensors} (float32) and {@code metadata} to {@code file} atomically: a temporary
-   * file in the same folder is written, forced to disk and renamed over {@code file}.
+   * file in the same folder is written, forced to disk and renamed over {@code file}. Metadata keys
+   * are written sorted, so equal inputs give byte-identical files; the file gets the permissions
+   * the umask gives.
    *
    * @throws IOException when writing fails (then {@code file} is unchanged)
    */
@@ -59,7 +64,25 @@ public final class Safetensors {
     Path abs = file.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    // not Files.createTempFile, which makes the file 0600: this one follows the umask (0644)
+    Path tmp;
+    for (int attempt = 0; ; attempt++) {
+      tmp =
+          dir.resolve(
+              "."
+                  + abs.getFileName()
+                  + "."
+                  + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
+                  + ".tmp");
+      try {
+        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        break;
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 100) {
+          throw e;
+        }
+      }
+    }
     try {
       writeDirect(tmp, tensors, metadata);
       try {
@@ -114,7 +137,8 @@ public final class Safetensors {
     if (metadata != null && !metadata.isEmpty()) {
       j.append("\"__metadata__\":{");
       boolean f2 = true;
-      for (Map.Entry<String, String> e : metadata.entrySet()) {
+      // sorted: the same metadata gives the same bytes whatever the map's iteration order
+      for (Map.Entry<String, String> e : new TreeMap<>(metadata).entrySet()) {
         if (!f2) {
           j.append(',');
         }

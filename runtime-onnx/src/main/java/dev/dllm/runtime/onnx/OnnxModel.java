@@ -41,11 +41,22 @@ public final class OnnxModel implements AutoCloseable {
   /**
    * Opens an export directory (or a single {@code .onnx} file).
    *
-   * @throws InvalidInputException when files or metadata are missing or malformed, or when the
-   *     metadata names a family that is not on the class path (the message lists the registered
-   *     ones)
+   * @throws InvalidInputException when {@code path} is a training checkpoint directory ({@code
+   *     model.safetensors} + {@code config.json}, no {@code model.onnx}), when files or metadata
+   *     are missing or malformed, or when the metadata names a family that is not on the class path
+   *     (the message lists the registered ones)
    */
   public static OnnxModel open(Path path, OrtConfig config) {
+    if (Files.isDirectory(path)
+        && !Files.exists(path.resolve(ExportMetadata.FULL_FILE))
+        && Files.isRegularFile(path.resolve("model.safetensors"))
+        && Files.isRegularFile(path.resolve("config.json"))) {
+      throw new InvalidInputException(
+          path
+              + " is a training checkpoint, not an export; run: dllm export --checkpoint "
+              + path
+              + " --out EXPORT_DIR");
+    }
     Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
     Path fullFile = Files.isDirectory(path) ? path.resolve(ExportMetadata.FULL_FILE) : path;
     OrtEnvironment env = OrtEnvironment.getEnvironment();

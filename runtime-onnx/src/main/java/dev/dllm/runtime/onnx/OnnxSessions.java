@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import dev.dllm.api.InvalidInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,25 @@ public final class OnnxSessions {
     } catch (OrtException e) {
       throw new InvalidInputException("cannot load ONNX model " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether {@code t} (or a cause) is an {@link OrtException} reporting a failed memory allocation
+   * (e.g. a sequence too long for the machine), as opposed to a malformed graph.
+   */
+  public static boolean isAllocationFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof OrtException || c instanceof OutOfMemoryError) {
+        String m = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+        if (c instanceof OutOfMemoryError
+            || m.contains("alloc")
+            || m.contains("out of memory")
+            || m.contains("bad_alloc")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static OrtSession.SessionOptions options(OrtConfig config) throws OrtException {

@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,6 +30,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -43,7 +45,8 @@ import java.util.stream.Stream;
  * <p>Saving is atomic: everything is written into a temporary sibling directory, forced to disk,
  * then renamed into place. The previous checkpoint is first renamed to {@code .NAME.prev} and
  * deleted only after the new one is in place; {@link #load} falls back to it if a crash happened
- * between the two renames.
+ * between the two renames. Folders and files get the permissions the umask gives (0755/0644
+ * usually), not the 0700/0600 of temporary files, and the same content gives the same bytes.
  */
 public final class Checkpoint {
   private Checkpoint() {}
@@ -147,7 +150,7 @@ public final class Checkpoint {
     Path parent = target.getParent();
     Files.createDirectories(parent);
     String name = target.getFileName().toString();
-    Path tmp = Files.createTempDirectory(parent, "." + name + ".tmp-");
+    Path tmp = createTempDir(parent, "." + name + ".tmp-");
     boolean done = false;
     try {
       write(tmp, weights, optimizerState, trainingState, tokenizer, family, schedule, afterFile);
@@ -167,6 +170,25 @@ public final class Checkpoint {
     }
   }
 
+  /**
+   * A new, empty sibling folder. Not {@link Files#createTempDirectory}, which makes it 0700: this
+   * one gets the permissions of any folder the process creates (0755 under the usual umask).
+   */
+  private static Path createTempDir(Path parent, String prefix) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Path p =
+          parent.resolve(
+              prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
+      try {
+        return Files.createDirectory(p);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 100) {
+          throw e;
+        }
+      }
+    }
+  }
+
   private static void write(
       Path tmp,
       DitWeights weights,
@@ -177,8 +199,10 @@ public final class Checkpoint {
       String schedule,
       Consumer<String> afterFile)
       throws IOException {
-    Safetensors.write(
-        tmp.resolve(MODEL_FILE), weights.tensors(), Map.of("format", "pt", "family", family));
+    Map<String, String> modelMeta = new LinkedHashMap<>();
+    modelMeta.put("format", "pt");
+    modelMeta.put("family", family);
+    Safetensors.write(tmp.resolve(MODEL_FILE), weights.tensors(), modelMeta);
     afterFile.accept(MODEL_FILE);
     Safetensors.write(
         tmp.resolve(OPTIMIZER_FILE),

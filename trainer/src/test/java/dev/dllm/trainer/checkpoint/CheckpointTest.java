@@ -20,10 +20,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -224,5 +227,43 @@ class CheckpointTest {
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> Checkpoint.load(dir));
     assertTrue(e.getMessage().contains("n_headz"), e.getMessage());
     assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+  }
+
+  @Test
+  void foldersAndFilesFollowTheUmaskNotTempFilePermissions() throws IOException {
+    Assumptions.assumeTrue(
+        tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX only");
+    Path dir = tmp.resolve("run").resolve("checkpoint");
+    Tokenizer tok = new FakeTokenizer("byte", Map.of());
+    Checkpoint.save(dir, DitInit.random(CFG, 1, 0.5), optimizer(2), training(1), tok, "x", null);
+    // what the process gets for any folder/file it creates (0755/0644 under umask 022)
+    Set<PosixFilePermission> dirPerms =
+        Files.getPosixFilePermissions(Files.createDirectory(tmp.resolve("ref-dir")));
+    Set<PosixFilePermission> filePerms =
+        Files.getPosixFilePermissions(Files.createFile(tmp.resolve("ref-file")));
+    assertEquals(dirPerms, Files.getPosixFilePermissions(dir));
+    assertEquals(dirPerms, Files.getPosixFilePermissions(dir.resolve(Checkpoint.TOKENIZER_DIR)));
+    for (String f :
+        List.of(Checkpoint.MODEL_FILE, Checkpoint.OPTIMIZER_FILE, Checkpoint.CONFIG_FILE)) {
+      assertEquals(filePerms, Files.getPosixFilePermissions(dir.resolve(f)), f);
+    }
+  }
+
+  @Test
+  void sameContentGivesByteIdenticalFiles() throws IOException {
+    Tokenizer tok = new FakeTokenizer("byte", Map.of("a", "1"));
+    DitWeights w = DitInit.random(CFG, 9, 0.5);
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    Checkpoint.save(a, w, optimizer(3), training(5), tok, "mdlm", "log-linear");
+    Checkpoint.save(b, w, optimizer(3), training(5), tok, "mdlm", "log-linear");
+    for (String f :
+        List.of(Checkpoint.MODEL_FILE, Checkpoint.OPTIMIZER_FILE, Checkpoint.CONFIG_FILE)) {
+      assertArrayEquals(Files.readAllBytes(a.resolve(f)), Files.readAllBytes(b.resolve(f)), f);
+    }
+    // the metadata is written in sorted key order, whatever the map's order
+    assertEquals(
+        List.of("family", "format"),
+        List.copyOf(Safetensors.read(a.resolve(Checkpoint.MODEL_FILE)).metadata().keySet()));
   }
 }
