@@ -207,14 +207,6 @@ public final class TrainCommand implements Command {
   }
 
   static double doubleOpt(CommandLine cmd, String name, double fallback) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " expects a number, got '" + v + "'");
-    }
+    return SampleCommand.doubleOpt(cmd, name, fallback);
   }
 }
