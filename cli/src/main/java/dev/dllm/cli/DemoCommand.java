@@ -44,7 +44,7 @@ public final class DemoCommand implements Command {
     o.addOption(opt("batch", "B", "batch size (default 32)"));
     o.addOption(opt("num-samples", "N", "samples per model (default 4)"));
     o.addOption(opt("steps", "T", "MDLM sampling steps (default 256)"));
-    o.addOption(opt("threads", "N", "threads for training and sampling (default 2)"));
+    o.addOption(opt("threads", "N", "threads for training and sampling (default 1)"));
     o.addOption(
         Option.builder()
             .longOpt("quick")
@@ -84,7 +84,9 @@ public final class DemoCommand implements Command {
     String batch = cmd.getOptionValue("batch", quick ? "8" : "32");
     String samples = cmd.getOptionValue("num-samples", quick ? "2" : "4");
     String steps = cmd.getOptionValue("steps", quick ? "32" : seqLen);
-    String threads = cmd.getOptionValue("threads", "2");
+    // 1 thread: every long training run so far was stable with it; with 2 PyTorch threads two demo
+    // runs stopped on a non-finite gradient norm (open problem, see the trainer notes)
+    String threads = cmd.getOptionValue("threads", "1");
     for (String[] check :
         new String[][] {
           {"seq-len", seqLen},

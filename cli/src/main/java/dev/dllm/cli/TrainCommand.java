@@ -62,7 +62,7 @@ public final class TrainCommand implements Command {
     o.addOption(arg("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
     o.addOption(arg("dropout", "P", "residual dropout while training (default 0)"));
     o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
-    o.addOption(arg("threads", "N", "PyTorch intra-op threads (default: the engine's)"));
+    o.addOption(arg("threads", "N", "PyTorch intra-op threads (default 1; see README)"));
     o.addOption(arg("val-every", "N", "validate every N steps (default: only at the end)"));
     o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
     o.addOption(
@@ -169,7 +169,7 @@ public final class TrainCommand implements Command {
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));
     b.seed(longOpt(cmd, "seed", 1));
-    b.threads(intOpt(cmd, "threads", 0));
+    b.threads(intOpt(cmd, "threads", 1));
     b.valEvery(longOpt(cmd, "val-every", 0));
     b.valBatches(intOpt(cmd, "val-batches", 0));
     b.checkpointEvery(longOpt(cmd, "checkpoint-every", 0));
