@@ -65,29 +65,29 @@ public final class BenchSampleCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.opt("checkpoint", "DIR", "checkpoint (default: random weights)"));
-    o.addOption(SampleCommand.opt("preset", "NAME", "model preset for random weights (xs)"));
-    o.addOption(SampleCommand.opt("length", "L", "sequence length (default 128)"));
-    o.addOption(SampleCommand.opt("batch", "B", "batch (default 8)"));
-    o.addOption(SampleCommand.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
-    o.addOption(SampleCommand.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
-    o.addOption(SampleCommand.opt("repeats", "R", "timed denoiser calls (default 5)"));
-    o.addOption(SampleCommand.opt("threads", "N", "ONNX Runtime intra-op threads (default 0)"));
-    o.addOption(SampleCommand.opt("out", "FILE", "JSON report (default bench-sample.json)"));
+    o.addOption(CliOptions.opt("checkpoint", "DIR", "checkpoint (default: random weights)"));
+    o.addOption(CliOptions.opt("preset", "NAME", "model preset for random weights (xs)"));
+    o.addOption(CliOptions.opt("length", "L", "sequence length (default 128)"));
+    o.addOption(CliOptions.opt("batch", "B", "batch (default 8)"));
+    o.addOption(CliOptions.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
+    o.addOption(CliOptions.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
+    o.addOption(CliOptions.opt("repeats", "R", "timed denoiser calls (default 5)"));
+    o.addOption(CliOptions.opt("threads", "N", "ONNX Runtime intra-op threads (default 0)"));
+    o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-sample.json)"));
     o.addOption(
-        SampleCommand.opt(
+        CliOptions.opt(
             "sections", "LIST", "comma list of calls,sampling,ar,skip (default: all four)"));
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    int length = SampleCommand.intOpt(cmd, "length", 128, 2);
-    int batch = SampleCommand.intOpt(cmd, "batch", 8, 1);
-    int steps = SampleCommand.intOpt(cmd, "steps", 32, 1);
-    int arLength = SampleCommand.intOpt(cmd, "ar-length", 256, 2);
-    int repeats = SampleCommand.intOpt(cmd, "repeats", 5, 1);
-    OrtConfig ort = OrtConfig.defaults().withThreads(SampleCommand.intOpt(cmd, "threads", 0, 0));
+    int length = CliOptions.intOpt(cmd, "length", 128, 2);
+    int batch = CliOptions.intOpt(cmd, "batch", 8, 1);
+    int steps = CliOptions.intOpt(cmd, "steps", 32, 1);
+    int arLength = CliOptions.intOpt(cmd, "ar-length", 256, 2);
+    int repeats = CliOptions.intOpt(cmd, "repeats", 5, 1);
+    OrtConfig ort = OrtConfig.defaults().withThreads(CliOptions.intOpt(cmd, "threads", 0, 0));
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     java.util.Set<String> sections =
         java.util.Set.of(cmd.getOptionValue("sections", "calls,sampling,ar,skip").split(","));

@@ -38,19 +38,19 @@ public final class BenchTrainCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.opt("family", "NAME", "family whose objective is trained (mdlm)"));
-    o.addOption(SampleCommand.opt("presets", "LIST", "comma-separated presets (default xs,s,m)"));
-    o.addOption(SampleCommand.opt("seq-len", "L", "tokens per sequence (default 256)"));
-    o.addOption(SampleCommand.opt("batch", "B", "sequences per step (default 32)"));
+    o.addOption(CliOptions.opt("family", "NAME", "family whose objective is trained (mdlm)"));
+    o.addOption(CliOptions.opt("presets", "LIST", "comma-separated presets (default xs,s,m)"));
+    o.addOption(CliOptions.opt("seq-len", "L", "tokens per sequence (default 256)"));
+    o.addOption(CliOptions.opt("batch", "B", "sequences per step (default 32)"));
     o.addOption(
-        SampleCommand.opt(
+        CliOptions.opt(
             "accum", "K", "micro-batches per step (default 1); bounds activation memory"));
-    o.addOption(SampleCommand.opt("vocab", "V", "vocabulary size incl. 4 specials (default 69)"));
-    o.addOption(SampleCommand.opt("warmup-steps", "N", "untimed steps per preset (default 2)"));
-    o.addOption(SampleCommand.opt("steps", "N", "timed steps per preset (default 5)"));
-    o.addOption(SampleCommand.opt("threads", "N", "PyTorch intra-op threads (default 2)"));
-    o.addOption(SampleCommand.opt("gemm-n", "N", "GEMM peak matrix size (default 2048)"));
-    o.addOption(SampleCommand.opt("out", "FILE", "JSON report (default bench-train.json)"));
+    o.addOption(CliOptions.opt("vocab", "V", "vocabulary size incl. 4 specials (default 69)"));
+    o.addOption(CliOptions.opt("warmup-steps", "N", "untimed steps per preset (default 2)"));
+    o.addOption(CliOptions.opt("steps", "N", "timed steps per preset (default 5)"));
+    o.addOption(CliOptions.opt("threads", "N", "PyTorch intra-op threads (default 2)"));
+    o.addOption(CliOptions.opt("gemm-n", "N", "GEMM peak matrix size (default 2048)"));
+    o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-train.json)"));
     return o;
   }
 
@@ -58,18 +58,18 @@ public final class BenchTrainCommand implements Command {
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     String familyName = cmd.getOptionValue("family", "mdlm");
     String[] presets = cmd.getOptionValue("presets", "xs,s,m").split(",");
-    int seqLen = SampleCommand.intOpt(cmd, "seq-len", 256, 2);
-    int batch = SampleCommand.intOpt(cmd, "batch", 32, 1);
-    int vocab = SampleCommand.intOpt(cmd, "vocab", 69, 5);
-    int accum = SampleCommand.intOpt(cmd, "accum", 1, 1);
+    int seqLen = CliOptions.intOpt(cmd, "seq-len", 256, 2);
+    int batch = CliOptions.intOpt(cmd, "batch", 32, 1);
+    int vocab = CliOptions.intOpt(cmd, "vocab", 69, 5);
+    int accum = CliOptions.intOpt(cmd, "accum", 1, 1);
     if (batch % accum != 0) {
       throw new InvalidInputException(
           "--batch " + batch + " must be divisible by --accum " + accum);
     }
-    int warmup = SampleCommand.intOpt(cmd, "warmup-steps", 2, 0);
-    int steps = SampleCommand.intOpt(cmd, "steps", 5, 1);
-    int threads = SampleCommand.intOpt(cmd, "threads", 2, 1);
-    int gemmN = SampleCommand.intOpt(cmd, "gemm-n", 2048, 64);
+    int warmup = CliOptions.intOpt(cmd, "warmup-steps", 2, 0);
+    int steps = CliOptions.intOpt(cmd, "steps", 5, 1);
+    int threads = CliOptions.intOpt(cmd, "threads", 2, 1);
+    int gemmN = CliOptions.intOpt(cmd, "gemm-n", 2048, 64);
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-train.json")).toAbsolutePath();
     var family = FamilyRegistry.load().get(familyName);
     for (String p : presets) {

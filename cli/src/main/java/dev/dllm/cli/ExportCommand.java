@@ -31,7 +31,7 @@ public final class ExportCommand implements Command {
     o.addOption(SampleCommand.req("checkpoint", "DIR", "checkpoint directory (dllm train)"));
     o.addOption(SampleCommand.req("out", "DIR", "export directory to write (replaced atomically)"));
     o.addOption(
-        SampleCommand.opt(
+        CliOptions.opt(
             "length", "L", "training sequence length to record (default: from the checkpoint)"));
     return o;
   }
@@ -44,7 +44,7 @@ public final class ExportCommand implements Command {
         CheckpointExport.export(
             Path.of(SampleCommand.required(cmd, "checkpoint")),
             outDir,
-            SampleCommand.intOpt(cmd, "length", 0, 1));
+            CliOptions.intOpt(cmd, "length", 0, 1));
     out.print(summary(r));
     return 0;
   }

@@ -70,23 +70,26 @@ public final class SampleCommand implements Command {
             "FILE",
             "output JSONL file; the report goes next to it: sample-report.json for"
                 + " samples.jsonl, <stem>.sample-report.json otherwise"));
-    o.addOption(opt("batch", "B", "rows sampled together (default min(N, 16))"));
-    o.addOption(opt("seed", "S", "random seed (default 0)"));
-    o.addOption(opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(CliOptions.opt("batch", "B", "rows sampled together (default min(N, 16))"));
+    o.addOption(CliOptions.opt("seed", "S", "random seed (default 0)"));
+    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
     o.addOption(
-        opt("predictor", "NAME", "family predictor, e.g. ancestral, ancestral_cache (mdlm)"));
+        CliOptions.opt(
+            "predictor", "NAME", "family predictor, e.g. ancestral, ancestral_cache (mdlm)"));
     o.addOption(
-        opt(
+        CliOptions.opt(
             "length",
             "L",
             "sequence length (default: the model's training length); B·L is bounded so that the"
                 + " estimated forward memory stays <= "
                 + (MAX_FORWARD_BYTES >> 30)
                 + " GiB"));
-    o.addOption(opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(opt("threads", "N", "intra-op threads (default: ONNX Runtime's choice)"));
+    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
     o.addOption(
-        opt("opt-level", "LEVEL", "ONNX Runtime graph optimisation: none|basic|extended|all"));
+        CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's choice)"));
+    o.addOption(
+        CliOptions.opt(
+            "opt-level", "LEVEL", "ONNX Runtime graph optimisation: none|basic|extended|all"));
     o.addOption(
         Option.builder()
             .longOpt("option")
@@ -192,42 +195,10 @@ public final class SampleCommand implements Command {
     return v;
   }
 
-  static Option opt(String name, String arg, String desc) {
-    return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).get();
-  }
-
-  static int intOpt(CommandLine cmd, String name, int fallback, int min) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      int n = Integer.parseInt(v.trim());
-      if (n < min) {
-        throw new InvalidInputException("--" + name + " must be >= " + min + ", got " + v);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " must be an integer, got '" + v + "'");
-    }
-  }
-
-  static double doubleOpt(CommandLine cmd, String name, double fallback) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " must be a number, got '" + v + "'");
-    }
-  }
-
   static OrtConfig ortConfig(CommandLine cmd) {
     return new OrtConfig(
         cmd.getOptionValue("provider", "cpu"),
-        intOpt(cmd, "threads", 0, 0),
+        CliOptions.intOpt(cmd, "threads", 0, 0),
         cmd.getOptionValue("opt-level", "basic"));
   }
 
@@ -254,11 +225,11 @@ public final class SampleCommand implements Command {
     for (String name : new String[] {"model", "num-samples", "steps", "out"}) {
       required(cmd, name);
     }
-    int n = intOpt(cmd, "num-samples", 0, 1);
-    int steps = intOpt(cmd, "steps", 0, 1);
-    int batch = intOpt(cmd, "batch", Math.min(n, 16), 1);
+    int n = CliOptions.intOpt(cmd, "num-samples", 0, 1);
+    int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
+    int batch = CliOptions.intOpt(cmd, "batch", Math.min(n, 16), 1);
     long seed = cmd.hasOption("seed") ? Long.parseLong(cmd.getOptionValue("seed").trim()) : 0L;
-    double topP = doubleOpt(cmd, "top-p", 1.0);
+    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
@@ -272,7 +243,7 @@ public final class SampleCommand implements Command {
     Map<String, String> options = samplerOptions(cmd);
     OrtConfig ort = ortConfig(cmd);
     try (OnnxModel model = OnnxModel.open(Path.of(cmd.getOptionValue("model")), ort)) {
-      int length = intOpt(cmd, "length", model.metadata().seqLen(), 2);
+      int length = CliOptions.intOpt(cmd, "length", model.metadata().seqLen(), 2);
       if (length < 2) {
         throw new InvalidInputException(
             "the model does not record its training length; pass --length L");

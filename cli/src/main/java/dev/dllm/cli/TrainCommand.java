@@ -207,6 +207,6 @@ public final class TrainCommand implements Command {
   }
 
   static double doubleOpt(CommandLine cmd, String name, double fallback) {
-    return SampleCommand.doubleOpt(cmd, name, fallback);
+    return CliOptions.doubleOpt(cmd, name, fallback);
   }
 }
