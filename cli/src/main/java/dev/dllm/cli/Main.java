@@ -65,6 +65,9 @@ public final class Main {
         e.printStackTrace(err);
       }
       return EXIT_BAD_INPUT;
+    } catch (StageFailedException e) {
+      err.println("dllm " + command.name() + ": " + e.getMessage());
+      return 1;
     } catch (Exception | Error e) {
       err.println("dllm " + command.name() + ": error: " + e);
       if (verbose) {

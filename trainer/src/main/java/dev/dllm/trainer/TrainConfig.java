@@ -75,6 +75,9 @@ public record TrainConfig(
     long stopAfter,
     long logEvery) {
 
+  /** Most tokens one step's batch may hold: B·L ids live in one Java {@code int[]}. */
+  public static final long MAX_BATCH_TOKENS = Integer.MAX_VALUE - 8;
+
   /**
    * Checks ranges and combinations.
    *
@@ -86,6 +89,17 @@ public record TrainConfig(
     require(seqLen >= 2, "--seq-len must be >= 2, got " + seqLen);
     dev.dllm.data.corpus.BlockMode.parse(mode);
     require(batch >= 1, "--batch must be >= 1, got " + batch);
+    require(
+        (long) batch * seqLen <= MAX_BATCH_TOKENS,
+        "--batch "
+            + batch
+            + " with --seq-len "
+            + seqLen
+            + " is "
+            + (long) batch * seqLen
+            + " tokens per step; one token batch holds at most "
+            + MAX_BATCH_TOKENS
+            + " (a Java array); use a smaller --batch");
     require(accumulation >= 1, "--accum must be >= 1, got " + accumulation);
     require(
         batch % accumulation == 0,
@@ -109,6 +123,7 @@ public record TrainConfig(
     require(threads >= 0, "--threads must be >= 0, got " + threads);
     require(valEvery >= 0 && valBatches >= 0 && checkpointEvery >= 0, "intervals must be >= 0");
     require(stopAfter >= 0, "--stop-after must be >= 0");
+    require(warmup >= -1, "--warmup must be >= 0, got " + warmup);
     return this;
   }
 
