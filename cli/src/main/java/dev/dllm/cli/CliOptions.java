@@ -74,7 +74,12 @@ final class CliOptions {
               + s);
     }
     if (n.compareTo(BigInteger.valueOf(max)) > 0) {
-      throw new InvalidInputException("--" + name + " must be <= " + max + ", got " + s);
+      throw new InvalidInputException(
+          "--"
+              + name
+              + (unbounded ? " must be <= " + max : " must be in [" + min + ", " + max + "]")
+              + ", got "
+              + s);
     }
     return n.longValue();
   }
