@@ -95,7 +95,7 @@ final class DemoStages {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path report = runDir.resolve("train-report.json");
       String what = run[0] + " (" + run[1] + ") -> " + runDir;
-      if (Files.isRegularFile(report)) {
+      if (Files.isRegularFile(report) && !resumable(runDir)) {
         out.println("   training " + what + ": finished earlier");
       } else {
         boolean interrupted = resumable(runDir);
@@ -188,9 +188,10 @@ final class DemoStages {
   }
 
   /**
-   * True when {@code runDir} holds a checkpoint that {@code train --resume} can continue. A run
-   * whose checkpoint is final but whose report is missing (stopped while validating) cannot be
-   * resumed: it is moved aside (kept, never deleted) and trained again.
+   * True when {@code runDir} holds a checkpoint that {@code train --resume} can continue (one
+   * before the run's last step). A run whose checkpoint is final but whose report is missing
+   * (stopped while validating) cannot be resumed: it is moved aside (kept, never deleted) and
+   * trained again.
    */
   private boolean resumable(Path runDir) throws IOException {
     Path config = runDir.resolve("checkpoint").resolve("config.json");
@@ -205,6 +206,9 @@ final class DemoStages {
     long total = training.path("total_steps").asLong(-1);
     if (step >= 0 && total > 0 && step < total) {
       return true;
+    }
+    if (Files.isRegularFile(runDir.resolve("train-report.json"))) {
+      return false; // finished
     }
     Path aside =
         runDir.resolveSibling(runDir.getFileName() + ".incomplete-" + System.currentTimeMillis());

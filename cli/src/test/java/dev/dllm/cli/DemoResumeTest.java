@@ -57,7 +57,9 @@ class DemoResumeTest {
           stageOut.println("step 1/3 loss 4.0000 lr 1.00e-03 tok/s 100 eta 0m02s");
           // streamed: the line is in the demo's output before the stage returns
           assertTrue(out.toString(StandardCharsets.UTF_8).contains("   step 1/3 loss"));
-          Files.createDirectories(o);
+          Files.writeString(
+              Files.createDirectories(o.resolve("checkpoint")).resolve("config.json"),
+              "{\"training\": {\"step\": 10, \"total_steps\": 10}}");
           Files.writeString(
               o.resolve("train-report.json"),
               "{\"family\": \"" + value(a, "--family") + "\", \"steps\": 3, \"val_nll\": 2.5}");
@@ -136,6 +138,21 @@ class DemoResumeTest {
     try (var s = Files.list(dir)) {
       assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("ar-ce.incomplete-")));
     }
+  }
+
+  @Test
+  void aReportOfAnUnfinishedSegmentDoesNotCountAsFinished() throws Exception {
+    Path dir = tmp.resolve("demo");
+    assertEquals(0, demo("demo", "--quick", "--out", dir.toString()), errText());
+    // e.g. a run stopped with --stop-after: report and checkpoint at step 4 of 10
+    Path run = dir.resolve("mdlm-elbo");
+    Files.writeString(
+        Files.createDirectories(run.resolve("checkpoint")).resolve("config.json"),
+        "{\"training\": {\"step\": 4, \"total_steps\": 10}}");
+    calls.clear();
+    assertEquals(0, demo("demo", "--resume", dir.toString()), errText());
+    assertEquals(List.of("train"), calls.stream().map(c -> c.get(0)).toList());
+    assertEquals(run.toString(), value(calls.get(0), "--resume"));
   }
 
   @Test
