@@ -9,7 +9,9 @@ import java.util.Locale;
 /**
  * Refuses a training run whose token batch, model or activations cannot fit in memory, before
  * anything is allocated or written (a {@code --batch 1000000000} otherwise fails after minutes with
- * an allocator error). The estimates are lower bounds, so a refused run could not have run:
+ * an allocator error). First, B·L must fit one Java array ({@link #requireOneArray}, checked by
+ * {@link TrainConfig#validate()}); then, with the model's shape known, the estimates below are
+ * compared with the memory available. They are lower bounds, so a refused run could not have run:
  *
  * <ul>
  *   <li>Java heap: the step's token batch {@code [B, L]} int32 and one micro-batch's copies (int32
@@ -25,7 +27,31 @@ import java.util.Locale;
  * </ul>
  */
 public final class MemoryBudget {
+  /** Most tokens one step's batch may hold: B·L ids live in one Java {@code int[]}. */
+  public static final long MAX_BATCH_TOKENS = Integer.MAX_VALUE - 8;
+
   private MemoryBudget() {}
+
+  /**
+   * Refuses a batch whose B·L token ids exceed one Java array ({@link #MAX_BATCH_TOKENS}).
+   *
+   * @throws InvalidInputException naming --batch and --seq-len
+   */
+  static void requireOneArray(int batch, int seqLen) {
+    long tokens = (long) batch * seqLen;
+    if (tokens > MAX_BATCH_TOKENS) {
+      throw new InvalidInputException(
+          "--batch "
+              + batch
+              + " with --seq-len "
+              + seqLen
+              + " is "
+              + tokens
+              + " tokens per step; one token batch holds at most "
+              + MAX_BATCH_TOKENS
+              + " (a Java array); use a smaller --batch");
+    }
+  }
 
   /** The estimated bytes of one training run; see the class comment. */
   record Estimate(long heapBytes, long modelBytes, long activationBytes) {

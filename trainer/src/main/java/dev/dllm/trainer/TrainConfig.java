@@ -75,9 +75,6 @@ public record TrainConfig(
     long stopAfter,
     long logEvery) {
 
-  /** Most tokens one step's batch may hold: B·L ids live in one Java {@code int[]}. */
-  public static final long MAX_BATCH_TOKENS = Integer.MAX_VALUE - 8;
-
   /**
    * Checks ranges and combinations.
    *
@@ -89,17 +86,7 @@ public record TrainConfig(
     require(seqLen >= 2, "--seq-len must be >= 2, got " + seqLen);
     dev.dllm.data.corpus.BlockMode.parse(mode);
     require(batch >= 1, "--batch must be >= 1, got " + batch);
-    require(
-        (long) batch * seqLen <= MAX_BATCH_TOKENS,
-        "--batch "
-            + batch
-            + " with --seq-len "
-            + seqLen
-            + " is "
-            + (long) batch * seqLen
-            + " tokens per step; one token batch holds at most "
-            + MAX_BATCH_TOKENS
-            + " (a Java array); use a smaller --batch");
+    MemoryBudget.requireOneArray(batch, seqLen);
     require(accumulation >= 1, "--accum must be >= 1, got " + accumulation);
     require(
         batch % accumulation == 0,
