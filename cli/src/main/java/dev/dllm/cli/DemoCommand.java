@@ -14,6 +14,10 @@ import org.apache.commons.cli.Options;
  * of the other commands: tokenize (char), train AR and MDLM ({@code xs}, L = 256, B = 32, a FLOPs
  * budget), export both to ONNX, sample each with ONNX Runtime, and print the validation numbers,
  * samples and throughput side by side. Every stage writes its own JSON report under {@code --out}.
+ *
+ * <p>The options are validated before anything is created and saved as {@link DemoOptions#FILE};
+ * {@code --resume DIR} reuses them, skips finished stages and resumes an interrupted training
+ * ({@link DemoStages}). Bad input exits 2; a stage failing for any other reason exits 1.
  */
 public final class DemoCommand implements Command {
   private final DemoStages.Runner runner;
