@@ -70,6 +70,8 @@ public final class SampleCommand implements Command {
             "FILE",
             "output JSONL file; the report goes next to it: sample-report.json for"
                 + " samples.jsonl, <stem>.sample-report.json otherwise"));
+    o.addOption(
+        Option.builder().longOpt("overwrite").desc("replace an existing --out and report").get());
     o.addOption(CliOptions.opt("batch", "B", "rows sampled together (default min(N, 16))"));
     o.addOption(CliOptions.opt("seed", "S", "random seed (default 0)"));
     o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
@@ -228,7 +230,7 @@ public final class SampleCommand implements Command {
     int n = CliOptions.intOpt(cmd, "num-samples", 0, 1);
     int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
     int batch = CliOptions.intOpt(cmd, "batch", Math.min(n, 16), 1);
-    long seed = cmd.hasOption("seed") ? Long.parseLong(cmd.getOptionValue("seed").trim()) : 0L;
+    long seed = CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE);
     double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
@@ -240,6 +242,7 @@ public final class SampleCommand implements Command {
       throw new InvalidInputException(
           "--out " + outFile + ": its report " + reportFile + " is a directory");
     }
+    CliOptions.refuseExisting(cmd, "out", outFile, reportFile);
     Map<String, String> options = samplerOptions(cmd);
     OrtConfig ort = ortConfig(cmd);
     try (OnnxModel model = OnnxModel.open(Path.of(cmd.getOptionValue("model")), ort)) {

@@ -20,6 +20,9 @@ import org.apache.commons.cli.Options;
  * unless that run is the one resumed.
  */
 public final class TrainCommand implements Command {
+  /** Upper bound of {@code --threads} (PyTorch intra-op threads). */
+  static final int MAX_THREADS = 1024;
+
   @Override
   public String name() {
     return "train";
@@ -137,28 +140,24 @@ public final class TrainCommand implements Command {
     if (cmd.hasOption("resume")) {
       b.resume(Path.of(cmd.getOptionValue("resume")));
     }
-    b.seqLen(intOpt(cmd, "seq-len", 256));
-    b.batch(intOpt(cmd, "batch", 32));
-    b.accumulation(intOpt(cmd, "accum", 1));
+    b.seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2));
+    b.batch(CliOptions.intOpt(cmd, "batch", 32, 1));
+    b.accumulation(CliOptions.intOpt(cmd, "accum", 1, 1));
     if (cmd.hasOption("flops")) {
       double flops = doubleOpt(cmd, "flops", 0);
-      if (!(flops > 0) || Double.isInfinite(flops)) {
+      if (!(flops > 0)) {
         throw new InvalidInputException(
             "--flops must be a finite number > 0, got " + cmd.getOptionValue("flops"));
       }
       b.flops(flops);
     }
     if (cmd.hasOption("steps")) {
-      long steps = longOpt(cmd, "steps", 0);
-      if (steps < 1) {
-        throw new InvalidInputException("--steps must be >= 1, got " + steps);
-      }
-      b.steps(steps);
+      b.steps(CliOptions.longOpt(cmd, "steps", 0, 1));
     }
     double lr = doubleOpt(cmd, "lr", 1e-3);
     b.lr(lr);
     b.minLr(doubleOpt(cmd, "min-lr", lr / 10));
-    b.warmup(longOpt(cmd, "warmup", -1));
+    b.warmup(CliOptions.longOpt(cmd, "warmup", -1, 0));
     AdamWConfig paper = AdamWConfig.PAPER;
     b.adamW(
         new AdamWConfig(
@@ -169,13 +168,13 @@ public final class TrainCommand implements Command {
     b.clipNorm(doubleOpt(cmd, "clip", 1.0));
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));
-    b.seed(longOpt(cmd, "seed", 1));
-    b.threads(intOpt(cmd, "threads", 1));
-    b.valEvery(longOpt(cmd, "val-every", 0));
-    b.valBatches(intOpt(cmd, "val-batches", 0));
-    b.checkpointEvery(longOpt(cmd, "checkpoint-every", 0));
-    b.stopAfter(longOpt(cmd, "stop-after", 0));
-    b.logEvery(longOpt(cmd, "log-every", 10));
+    b.seed(CliOptions.longOpt(cmd, "seed", 1, Long.MIN_VALUE));
+    b.threads(CliOptions.intOpt(cmd, "threads", 1, 0, MAX_THREADS));
+    b.valEvery(CliOptions.longOpt(cmd, "val-every", 0, 0));
+    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
+    b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
+    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
+    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
     return b.build().validate();
   }
 
@@ -185,26 +184,6 @@ public final class TrainCommand implements Command {
       throw new InvalidInputException("--" + name + " is required");
     }
     return v;
-  }
-
-  static int intOpt(CommandLine cmd, String name, int fallback) {
-    return (int) longOpt(cmd, name, fallback);
-  }
-
-  static long longOpt(CommandLine cmd, String name, long fallback) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      double d = Double.parseDouble(v.trim());
-      if (d != Math.rint(d) || Math.abs(d) > Long.MAX_VALUE / 2) {
-        throw new NumberFormatException();
-      }
-      return (long) d;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " expects an integer, got '" + v + "'");
-    }
   }
 
   static double doubleOpt(CommandLine cmd, String name, double fallback) {

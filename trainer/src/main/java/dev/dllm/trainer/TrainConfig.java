@@ -86,6 +86,7 @@ public record TrainConfig(
     require(seqLen >= 2, "--seq-len must be >= 2, got " + seqLen);
     dev.dllm.data.corpus.BlockMode.parse(mode);
     require(batch >= 1, "--batch must be >= 1, got " + batch);
+    MemoryBudget.requireOneArray(batch, seqLen);
     require(accumulation >= 1, "--accum must be >= 1, got " + accumulation);
     require(
         batch % accumulation == 0,
@@ -109,6 +110,7 @@ public record TrainConfig(
     require(threads >= 0, "--threads must be >= 0, got " + threads);
     require(valEvery >= 0 && valBatches >= 0 && checkpointEvery >= 0, "intervals must be >= 0");
     require(stopAfter >= 0, "--stop-after must be >= 0");
+    require(warmup >= -1, "--warmup must be >= 0, got " + warmup);
     return this;
   }
 

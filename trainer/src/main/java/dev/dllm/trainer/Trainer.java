@@ -155,6 +155,7 @@ public final class Trainer {
               + " differs from the tokenizer's "
               + tokenizer.vocabSize());
     }
+    MemoryBudget.check(config, shape, data.validSequences()); // before anything is allocated
     long nEff = shape.nEff();
     long totalSteps =
         config.flops() > 0
@@ -410,6 +411,7 @@ public final class Trainer {
         break;
       }
     }
+    RunFolders.refuseInsideRun(out);
     boolean holdsRun =
         Files.exists(config.checkpointDir(), LinkOption.NOFOLLOW_LINKS)
             || Files.exists(out.resolve(".checkpoint.prev"), LinkOption.NOFOLLOW_LINKS)
