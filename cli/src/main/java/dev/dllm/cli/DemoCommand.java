@@ -56,7 +56,7 @@ public final class DemoCommand implements Command {
     o.addOption(opt("batch", "B", "batch size (default 32)"));
     o.addOption(opt("num-samples", "N", "samples per model (default 4)"));
     o.addOption(opt("steps", "T", "MDLM sampling steps (default 256)"));
-    o.addOption(opt("threads", "N", "threads for training and sampling (default 1)"));
+    o.addOption(opt("threads", "N", "threads for training and sampling (default: all cores)"));
     o.addOption(
         Option.builder()
             .longOpt("quick")

@@ -66,7 +66,13 @@ public final class TrainCommand implements Command {
     o.addOption(arg("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
     o.addOption(arg("dropout", "P", "residual dropout while training (default 0)"));
     o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
-    o.addOption(arg("threads", "N", "PyTorch intra-op threads (default 1; see README)"));
+    o.addOption(
+        arg(
+            "threads",
+            "N",
+            "PyTorch intra-op threads (default: all "
+                + Runtime.getRuntime().availableProcessors()
+                + " cores, the fastest; same seed and threads give the same losses)"));
     o.addOption(arg("val-every", "N", "validate every N steps (default: only at the end)"));
     o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
     o.addOption(
@@ -169,7 +175,9 @@ public final class TrainCommand implements Command {
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));
     b.seed(CliOptions.longOpt(cmd, "seed", 1, Long.MIN_VALUE));
-    b.threads(CliOptions.intOpt(cmd, "threads", 1, 0, MAX_THREADS));
+    b.threads(
+        CliOptions.intOpt(
+            cmd, "threads", Runtime.getRuntime().availableProcessors(), 0, MAX_THREADS));
     b.valEvery(CliOptions.longOpt(cmd, "val-every", 0, 0));
     b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
     b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
