@@ -28,6 +28,20 @@ public interface TrainingObjective<A> {
   Set<String> objectives();
 
   /**
+   * Takes the run's family options ({@code dllm train --option key=value}) once before the first
+   * step, with the objective name chosen for the run.
+   *
+   * @throws dev.dllm.api.InvalidInputException naming an unknown key or a bad value; the default
+   *     accepts no options
+   */
+  default void configure(String objective, java.util.Map<String, String> options) {
+    if (!options.isEmpty()) {
+      throw new dev.dllm.api.InvalidInputException(
+          "family " + family() + " takes no training options, got --option " + options.keySet());
+    }
+  }
+
+  /**
    * The scalar loss of one micro-batch, in nats per position: the family corrupts {@code
    * batch.x0()} itself, runs the network through {@code net} and returns the loss whose gradient
    * the trainer back-propagates.
