@@ -13,10 +13,10 @@ import java.util.Map;
 
 /**
  * Interpolating diffusion, Eso-LM (B) ({@code esolm}, spec §4; Sahoo et al., "Esoteric Language
- * Models"; [SD]/[ESO] algo.py {@code EsoLM}): absorbing-state noise under alpha_t = alpha_0 (1 −
- * (1 − ε) t), a DiT that is causal over a per-row random order of the positions (clean tokens
- * first) with the rotary phases of the original positions, no time conditioning, and the bound
- * −log p(x) ≤ L_AR + L_MDM:
+ * Models"; [SD]/[ESO] algo.py {@code EsoLM}): absorbing-state noise under alpha_t = alpha_0 (1 − (1
+ * − ε) t), a DiT that is causal over a per-row random order of the positions (clean tokens first)
+ * with the rotary phases of the original positions, no time conditioning, and the bound −log p(x) ≤
+ * L_AR + L_MDM:
  *
  * <ul>
  *   <li>L_MDM (diffusion branch, skipped when alpha_0 = 0): w(t) Σ_{masked l} −log p(x^l | z_t)
@@ -193,8 +193,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       boolean lowVar) {
     int mask = maskId(specials);
     checkShapes(x0, batch, length, t);
-    int diffRows =
-        alpha0() == 1 ? batch : alpha0() == 0 ? 0 : (int) Math.floor(batchSplit * batch);
+    int diffRows = alpha0() == 1 ? batch : alpha0() == 0 ? 0 : (int) Math.floor(batchSplit * batch);
     int arRows = batch - diffRows;
     int[] xd = java.util.Arrays.copyOfRange(x0, 0, diffRows * length);
     int[] xa = java.util.Arrays.copyOfRange(x0, diffRows * length, batch * length);

@@ -32,9 +32,9 @@ import java.util.stream.IntStream;
  *
  * <ul>
  *   <li>{@code kv_cache=false}: a full sorted-causal forward of all L sorted tokens per step.
- *   <li>{@code kv_cache=true} (default, when the denoiser has a {@link WindowKvCacheDecoder}):
- *       step i feeds only the window [u_{i−1}, u_i + k_i): the previous step's freshly drawn tokens
- *       (now clean) then the k_i masks; the cache holds only clean tokens (the previous tokens are
+ *   <li>{@code kv_cache=true} (default, when the denoiser has a {@link WindowKvCacheDecoder}): step
+ *       i feeds only the window [u_{i−1}, u_i + k_i): the previous step's freshly drawn tokens (now
+ *       clean) then the k_i masks; the cache holds only clean tokens (the previous tokens are
  *       committed after the step). Same logits as the full forward, so the same samples.
  * </ul>
  *
@@ -67,7 +67,9 @@ public final class EsoLmSampler implements Sampler {
     for (String key : spec.options().keySet()) {
       if (!OPTIONS.contains(key)) {
         throw new InvalidInputException(
-            "sampler option '" + key + "' is not supported by family esolm; known options: kv_cache");
+            "sampler option '"
+                + key
+                + "' is not supported by family esolm; known options: kv_cache");
       }
     }
     String cache = spec.option("kv_cache", "true");
@@ -178,8 +180,7 @@ public final class EsoLmSampler implements Sampler {
     if (listener != null) {
       float[] copy = new float[batch * k * vocab];
       for (int b = 0; b < batch; b++) {
-        System.arraycopy(
-            logits.values(), logits.offset(b, from), copy, b * k * vocab, k * vocab);
+        System.arraycopy(logits.values(), logits.offset(b, from), copy, b * k * vocab, k * vocab);
       }
       listener.onStep(step, copy);
     }
@@ -192,7 +193,9 @@ public final class EsoLmSampler implements Sampler {
                 int offset = logits.offset(b, from + j);
                 int id;
                 if (topP >= 1) {
-                  id = Categorical.sampleLogits(logits.values(), offset, vocab, mask, rows[b], buffer);
+                  id =
+                      Categorical.sampleLogits(
+                          logits.values(), offset, vocab, mask, rows[b], buffer);
                 } else {
                   MaskedSoftmax.softmax(logits.values(), offset, vocab, mask, buffer);
                   TopP.apply(buffer, 0, vocab, topP);

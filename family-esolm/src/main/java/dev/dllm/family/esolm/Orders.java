@@ -9,12 +9,12 @@ import java.util.Arrays;
  *
  * <p>An order is an int array with {@code order[j]} = the original position of the token fed at
  * sorted index j. {@link #gather} takes original-frame values to the sorted frame, {@link #scatter}
- * brings them back. Per-token losses and validity masks must go through the <i>same</i> map
- * (spec §10.11); mixing frames silently scores the wrong tokens.
+ * brings them back. Per-token losses and validity masks must go through the <i>same</i> map (spec
+ * §10.11); mixing frames silently scores the wrong tokens.
  *
- * <p>The reference draws the order as argsort(is_mask + 0.9·U); that is a uniformly random order
- * of the clean tokens followed by a uniformly random order of the masked ones, which is what
- * {@link #diffusion} draws directly (Fisher–Yates per group).
+ * <p>The reference draws the order as argsort(is_mask + 0.9·U); that is a uniformly random order of
+ * the clean tokens followed by a uniformly random order of the masked ones, which is what {@link
+ * #diffusion} draws directly (Fisher–Yates per group).
  */
 public final class Orders {
   private Orders() {}
@@ -58,7 +58,9 @@ public final class Orders {
     return order;
   }
 
-  /** The inverse permutation: {@code inverse[order[j]] = j} (the rank of each original position). */
+  /**
+   * The inverse permutation: {@code inverse[order[j]] = j} (the rank of each original position).
+   */
   public static int[] inverse(int[] order) {
     int[] inv = new int[order.length];
     Arrays.fill(inv, -1);

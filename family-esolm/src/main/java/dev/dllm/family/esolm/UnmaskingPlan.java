@@ -25,7 +25,8 @@ public record UnmaskingPlan(int[] steps, int diffusionTokens) {
    * @param diffusionSteps T &gt;= 1
    * @param length L
    */
-  public static UnmaskingPlan draw(NoiseSchedule schedule, int diffusionSteps, int length, Rng rng) {
+  public static UnmaskingPlan draw(
+      NoiseSchedule schedule, int diffusionSteps, int length, Rng rng) {
     if (diffusionSteps < 1) {
       throw new IllegalArgumentException("Eso-LM sampling needs T >= 1, got " + diffusionSteps);
     }

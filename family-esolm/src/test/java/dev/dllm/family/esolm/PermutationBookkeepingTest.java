@@ -67,8 +67,8 @@ class PermutationBookkeepingTest {
 
   /**
    * With logits that depend only on the rotary position, the loss the family reports at original
-   * position l must be −log p(x0^l) under the table of l, and valid exactly where z_t is masked:
-   * a frame mix-up (losses or masks left in sorted order) breaks this.
+   * position l must be −log p(x0^l) under the table of l, and valid exactly where z_t is masked: a
+   * frame mix-up (losses or masks left in sorted order) breaks this.
    */
   @Test
   void diffusionLossesComeBackInTheOriginalFrame() {
@@ -78,7 +78,8 @@ class PermutationBookkeepingTest {
     int[] zt = {3, m, 4, m, m, 2, m, 0};
     TestModels.PositionTable model = new TestModels.PositionTable(len, 9);
     int[][] orders = {Orders.diffusion(zt, 0, len, m, new Rng(3))};
-    assertNotEquals(Arrays.toString(new int[] {0, 1, 2, 3, 4, 5, 6, 7}), Arrays.toString(orders[0]));
+    assertNotEquals(
+        Arrays.toString(new int[] {0, 1, 2, 3, 4, 5, 6, 7}), Arrays.toString(orders[0]));
     EsoLmLosses.TokenLosses got = EsoLmLosses.diffusion(model, x0, zt, orders, 1, len, m);
     double want = 0;
     for (int l = 0; l < len; l++) {

@@ -126,8 +126,7 @@ final class TestModels {
       float[] out = new float[tokens.batch() * tokens.length() * V];
       for (int b = 0; b < tokens.batch(); b++) {
         for (int l = 0; l < tokens.length(); l++) {
-          System.arraycopy(
-              table[layout.position(b, l)], 0, out, (b * tokens.length() + l) * V, V);
+          System.arraycopy(table[layout.position(b, l)], 0, out, (b * tokens.length() + l) * V, V);
         }
       }
       return new Logits(out, tokens.batch(), tokens.length(), V);
