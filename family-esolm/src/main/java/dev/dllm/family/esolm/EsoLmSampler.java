@@ -45,8 +45,12 @@ import java.util.stream.IntStream;
 public final class EsoLmSampler implements Sampler {
   private static final Set<String> OPTIONS = Set.of("kv_cache");
 
-  /** Receives the logits of the tokens drawn at each step ({@code [B, k, V]}); for tests. */
-  interface StepListener {
+  /** Observes the logits of the tokens drawn at each step (parity checks, diagnostics). */
+  public interface StepListener {
+    /**
+     * @param step index of the non-empty step
+     * @param drawnLogits the logits of the k tokens drawn at this step {@code [B, k, V]}, a copy
+     */
     void onStep(int step, float[] drawnLogits);
   }
 
@@ -83,7 +87,8 @@ public final class EsoLmSampler implements Sampler {
     return new EsoLmSampler(schedule, spec.steps(), spec.topP(), Boolean.parseBoolean(cache));
   }
 
-  EsoLmSampler listener(StepListener l) {
+  /** Sets the step observer (null for none); returns this sampler. */
+  public EsoLmSampler listener(StepListener l) {
     this.listener = l;
     return this;
   }
