@@ -177,8 +177,8 @@ public final class EsoLmFamily implements DiffusionFamily {
   /**
    * The training estimator of [SD]/[ESO] {@code EsoLM._loss} in float64 (the oracle for a DJL
    * objective): rows [0, n) estimate L_MDM with times {@code t[0 .. n)}, rows [n, B) estimate L_AR,
-   * n = floor(batch_split · B) (n = B when alpha_0 = 1, n = 0 when alpha_0 = 0). Draws z_t for the
-   * diffusion rows, then z_0 for the AR rows, then orders from one split of {@code rng}.
+   * n = floor(batch_split · B) (n = B when alpha_0 = 1, n = 0 when alpha_0 = 0); the batch is
+   * {@link EsoLmBatch#draw} (z_t, then z_0, then the orders from one split of {@code rng}).
    *
    * @param lowVar the training-only {@code low_var} objective: weight 1 instead of w(t)
    */
@@ -191,32 +191,32 @@ public final class EsoLmFamily implements DiffusionFamily {
       SpecialTokens specials,
       Rng rng,
       boolean lowVar) {
-    int mask = maskId(specials);
-    checkShapes(x0, batch, length, t);
-    int diffRows = alpha0() == 1 ? batch : alpha0() == 0 ? 0 : (int) Math.floor(batchSplit * batch);
-    int arRows = batch - diffRows;
+    EsoLmBatch eb = EsoLmBatch.draw(this, x0, batch, length, t, specials, rng, lowVar);
+    int mask = eb.mask();
+    int diffRows = eb.diffusionRows();
+    int arRows = eb.arRows();
     int[] xd = java.util.Arrays.copyOfRange(x0, 0, diffRows * length);
     int[] xa = java.util.Arrays.copyOfRange(x0, diffRows * length, batch * length);
-    double[] td = java.util.Arrays.copyOf(t, diffRows);
-    int[] zt = corrupt(xd, diffRows, length, td, specials, rng);
-    int[] z0 = cleanAtZero(xa, specials, rng);
-    Rng orderRng = rng.split();
     double diff = 0;
     if (diffRows > 0) {
-      int[][] orders = new int[diffRows][];
-      for (int b = 0; b < diffRows; b++) {
-        orders[b] = Orders.diffusion(zt, b * length, length, mask, orderRng);
-      }
       EsoLmLosses.TokenLosses mdm =
-          EsoLmLosses.diffusion(denoiser, xd, zt, orders, diffRows, length, mask);
+          EsoLmLosses.diffusion(
+              denoiser, xd, eb.zt(), eb.diffusionOrders(), diffRows, length, mask);
       for (int b = 0; b < diffRows; b++) {
         double row = mdm.rowSum(b);
         if (row != 0) {
-          diff += (lowVar ? 1 : schedule.elboWeight(td[b])) * row;
+          diff += eb.weights()[b] * row;
         }
       }
     }
-    double ar = arRows > 0 ? arSum(denoiser, xa, z0, arRows, length, mask, orderRng) : 0;
+    double ar = 0;
+    if (arRows > 0) {
+      EsoLmLosses.TokenLosses seq =
+          EsoLmLosses.sequential(denoiser, xa, eb.z0(), eb.arOrders(), arRows, length, mask);
+      for (int b = 0; b < arRows; b++) {
+        ar += seq.rowSum(b);
+      }
+    }
     return new SplitLoss(diff, (long) diffRows * length, ar, (long) arRows * length);
   }
 
