@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OrtEnvironment;
 import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.Logits;
@@ -23,6 +25,7 @@ import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxDenoiser;
 import dev.dllm.runtime.onnx.OnnxSessions;
 import dev.dllm.runtime.onnx.OrtConfig;
+import dev.dllm.trainer.model.DitModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +35,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sorted-causal (Eso-LM) export: full graph with positions vs the float64 reference for random
- * orders, and KV-cached sampling through the decode graph vs the full graph (spec §4.4).
+ * The sorted-causal (Eso-LM) export: full graph with positions vs the float64 reference and the DJL
+ * DiT for random orders, and KV-cached sampling through the decode graph vs the full graph (spec
+ * §4.4).
  */
 class EsoLmOnnxTest {
   private static final double TOL = 1e-4;
@@ -89,6 +93,9 @@ class EsoLmOnnxTest {
         Logits want = ref.forward(tokens, null, layout);
         double diff = ExportParityTest.maxAbsDiff(got.values(), want.values());
         assertTrue(diff <= TOL, "sorted-causal ONNX vs reference: " + diff);
+        float[] djl = djlSortedForward(w, ids, pos, batch, len);
+        double diffDjl = ExportParityTest.maxAbsDiff(got.values(), djl);
+        assertTrue(diffDjl <= TOL, "sorted-causal ONNX vs DJL: " + diffDjl);
       }
       // 2. KV-cached sampling through the decode graph vs the full graph, same seed
       for (double alpha0 : new double[] {1.0, 0.5}) {
@@ -109,6 +116,23 @@ class EsoLmOnnxTest {
         double d0 = ExportParityTest.maxAbsDiff(cached.get(0), oracle.get(0));
         assertTrue(d0 <= TOL, "first step vs reference: " + d0);
       }
+    }
+  }
+
+  /** The trainer's DJL DiT with explicit positions and its own sorted-causal (causal) mask. */
+  private static float[] djlSortedForward(DitWeights w, int[] ids, int[] pos, int batch, int len) {
+    long[] li = new long[ids.length];
+    long[] lp = new long[pos.length];
+    for (int i = 0; i < ids.length; i++) {
+      li[i] = ids[i];
+      lp[i] = pos[i];
+    }
+    try (NDManager m = NDManager.newBaseManager();
+        DitModel model = DitModel.fromWeights(m, w)) {
+      return model
+          .forward(
+              m.create(li, new Shape(batch, len)), null, m.create(lp, new Shape(batch, len)), null)
+          .toFloatArray();
     }
   }
 
