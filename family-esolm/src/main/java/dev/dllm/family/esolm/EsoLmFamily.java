@@ -275,6 +275,34 @@ public final class EsoLmFamily implements DiffusionFamily {
     return EsoLmSampler.of(spec, schedule);
   }
 
+  /**
+   * A family with {@code alpha_0} and {@code batch_split} from {@code options} (absent keys keep
+   * this family's values; other keys are ignored), e.g. {@code configure(exportMetadata())}.
+   *
+   * @throws InvalidInputException naming the key for a non-number or a value outside [0, 1]
+   */
+  @Override
+  public EsoLmFamily configure(Map<String, String> options) {
+    return new EsoLmFamily(
+        number(options, "alpha_0", alpha0()), number(options, "batch_split", batchSplit));
+  }
+
+  private static double number(Map<String, String> options, String key, double fallback) {
+    String v = options.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (!(d >= 0 && d <= 1)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("esolm option " + key + " must be in [0, 1], got " + v);
+    }
+  }
+
   @Override
   public Map<String, String> exportMetadata() {
     return Map.of(
@@ -284,6 +312,8 @@ public final class EsoLmFamily implements DiffusionFamily {
         schedule.name(),
         "alpha_0",
         Double.toString(alpha0()),
+        "batch_split",
+        Double.toString(batchSplit),
         "time_conditioning",
         "false");
   }

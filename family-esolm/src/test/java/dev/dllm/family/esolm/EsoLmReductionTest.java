@@ -128,6 +128,14 @@ class EsoLmReductionTest {
     assertEquals(0, new EsoLmSchedule(0).alpha(t));
     assertThrows(IllegalArgumentException.class, () -> new EsoLmSchedule(1.5));
     assertThrows(InvalidInputException.class, () -> new EsoLmFamily(0.5, -0.1));
+    // configure round-trips the export metadata
+    EsoLmFamily back = new EsoLmFamily().configure(new EsoLmFamily(0.25, 0.75).exportMetadata());
+    assertEquals(0.25, back.alpha0());
+    assertEquals(0.75, back.batchSplit());
+    assertEquals(1.0, new EsoLmFamily().configure(java.util.Map.of("other", "x")).alpha0());
+    assertThrows(
+        InvalidInputException.class,
+        () -> new EsoLmFamily().configure(java.util.Map.of("alpha_0", "two")));
   }
 
   /**
