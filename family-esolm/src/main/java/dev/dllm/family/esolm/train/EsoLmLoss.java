@@ -48,12 +48,14 @@ public final class EsoLmLoss {
    * diffusionTokens (each part over its own B_part · L positions; a part with no rows is left out).
    *
    * @param diffusionSum scalar or null when there are no diffusion rows
+   * @param diffusionTokens the scalar n·L as an autograd-safe array ({@code Backbone#constant})
    * @param arSum scalar or null when there are no AR rows
+   * @param arTokens the scalar (B − n)·L as an autograd-safe array
    */
   public static NDArray combine(
-      NDArray diffusionSum, long diffusionTokens, NDArray arSum, long arTokens) {
-    NDArray d = diffusionSum == null ? null : diffusionSum.div((float) diffusionTokens);
-    NDArray a = arSum == null ? null : arSum.div((float) arTokens);
+      NDArray diffusionSum, NDArray diffusionTokens, NDArray arSum, NDArray arTokens) {
+    NDArray d = diffusionSum == null ? null : diffusionSum.div(diffusionTokens);
+    NDArray a = arSum == null ? null : arSum.div(arTokens);
     if (d == null && a == null) {
       throw new IllegalArgumentException("Eso-LM loss needs at least one row");
     }

@@ -96,7 +96,9 @@ class EsoLmLossConformanceTest {
                     null,
                     MASK);
           }
-          float got = EsoLmLoss.combine(diff, (long) n * len, ar, (long) a * len).getFloat();
+          float got =
+              EsoLmLoss.combine(diff, m.create((float) n * len), ar, m.create((float) a * len))
+                  .getFloat();
           assertTrue(want > 0);
           assertEquals(want, got, 1e-5 * want, "alpha_0 " + alpha0 + " low_var " + lowVar);
         }
