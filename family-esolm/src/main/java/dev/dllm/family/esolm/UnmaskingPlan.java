@@ -53,6 +53,10 @@ public record UnmaskingPlan(int[] steps, int diffusionTokens) {
         remaining -= k;
       }
     }
+    if (remaining > 0 && schedule.alpha(0) == 1) {
+      sizes.add(remaining); // [SD]'s safety append: alpha_0 = 1 has no sequential phase
+      remaining = 0;
+    }
     int diffusion = length - remaining;
     for (int n = 0; n < remaining; n++) {
       sizes.add(1);
