@@ -10,9 +10,9 @@ package dev.dllm.api;
  * @param batch B
  * @param length L, the number of fed tokens per row
  * @param positions rotary position of every fed token {@code [B, L]}, row-major
- * @param allowed {@code allowed[(b·L + q)·L + k]}: query q may attend key k {@code [B, L, L]};
- *     {@code null} means causal over the fed order (k &lt;= q), the "sorted-causal" attention of
- *     Eso-LM (B)
+ * @param allowed {@code allowed[(b·L + q)·L + k]}: query q may attend key k {@code [B, L, L]}, or
+ *     {@code [L, L]} ({@code allowed[q·L + k]}) for one pattern shared by every row; {@code null}
+ *     means causal over the fed order (k &lt;= q), the "sorted-causal" attention of Eso-LM (B)
  */
 public record AttentionLayout(int batch, int length, int[] positions, boolean[] allowed) {
 
@@ -30,16 +30,17 @@ public record AttentionLayout(int batch, int length, int[] positions, boolean[] 
               + batch * length
               + " positions");
     }
-    if (allowed != null && allowed.length != (long) batch * length * length) {
+    if (allowed != null
+        && allowed.length != (long) batch * length * length
+        && allowed.length != (long) length * length) {
       throw new IllegalArgumentException(
           "attention layout ["
               + batch
               + ", "
               + length
-              + "] needs a [B, L, L] mask of "
-              + (long) batch * length * length
-              + " entries, got "
-              + allowed.length);
+              + "] needs a [B, L, L] or [L, L] mask, got "
+              + allowed.length
+              + " entries");
     }
   }
 
@@ -63,18 +64,29 @@ public record AttentionLayout(int batch, int length, int[] positions, boolean[] 
     return positions[b * length + l];
   }
 
+  /** Whether one pattern serves every row (sorted-causal, or an {@code [L, L]} mask). */
+  public boolean shared() {
+    return allowed == null || allowed.length == length * length;
+  }
+
   /** Whether query q of row b may attend key k. */
   public boolean allowed(int b, int q, int k) {
-    return allowed == null ? k <= q : allowed[(b * length + q) * length + k];
+    if (allowed == null) {
+      return k <= q;
+    }
+    int row = allowed.length == length * length ? 0 : b;
+    return allowed[(row * length + q) * length + k];
   }
 
   /**
-   * The pattern as an additive bias {@code [B, L, L]}: 0 where allowed, {@link #MASK_BIAS}
-   * elsewhere (what an engine adds to the attention scores).
+   * The pattern as an additive bias: 0 where allowed, {@link #MASK_BIAS} elsewhere (what an engine
+   * adds to the attention scores); {@code [1, L, L]} when {@link #shared()} (broadcast it over the
+   * rows), else {@code [B, L, L]}.
    */
   public float[] additiveMask() {
-    float[] out = new float[batch * length * length];
-    for (int b = 0; b < batch; b++) {
+    int rows = shared() ? 1 : batch;
+    float[] out = new float[rows * length * length];
+    for (int b = 0; b < rows; b++) {
       for (int q = 0; q < length; q++) {
         for (int k = 0; k < length; k++) {
           out[(b * length + q) * length + k] = allowed(b, q, k) ? 0f : MASK_BIAS;

@@ -150,5 +150,18 @@ class ReferenceWindowCacheTest {
     assertEquals(0f, m[0]);
     assertEquals(AttentionLayout.MASK_BIAS, m[1]);
     assertEquals(0f, m[2 * 3 + 1]);
+    // one [L, L] pattern shared by two rows: every row reads it, the bias is [1, L, L]
+    boolean[] pattern = {true, false, true, true};
+    AttentionLayout shared = new AttentionLayout(2, 2, new int[] {0, 1, 1, 0}, pattern);
+    assertTrue(shared.shared());
+    assertTrue(shared.allowed(1, 1, 0));
+    assertEquals(false, shared.allowed(1, 0, 1));
+    assertEquals(4, shared.additiveMask().length);
+    AttentionLayout perRow = new AttentionLayout(2, 2, new int[4], new boolean[8]);
+    assertEquals(false, perRow.shared());
+    assertEquals(8, perRow.additiveMask().length);
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new AttentionLayout(2, 2, new int[4], new boolean[5]));
   }
 }

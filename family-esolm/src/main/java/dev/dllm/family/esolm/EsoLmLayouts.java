@@ -29,7 +29,8 @@ public final class EsoLmLayouts {
    * Sequential branch (the two-stream input [z sorted ; x sorted] of length 2L, spec §4.3): a query
    * of the z half at sorted index j attends the z key j itself and the x keys at sorted indices
    * &lt; j; a query of the x half at j attends x keys &lt;= j; the x half never sees the z half.
-   * Rotary positions are [order ; order].
+   * Rotary positions are [order ; order]. In sorted indices the pattern is the same for every row,
+   * so it is stored once ({@code [2L, 2L]}).
    *
    * @return a layout of {@code [B, 2L]}
    */
@@ -38,21 +39,21 @@ public final class EsoLmLayouts {
     int len = batch == 0 ? 0 : orders[0].length;
     int n = 2 * len;
     int[] pos = new int[batch * n];
-    boolean[] allowed = new boolean[batch * n * n];
     for (int b = 0; b < batch; b++) {
       System.arraycopy(orders[b], 0, pos, b * n, len);
       System.arraycopy(orders[b], 0, pos, b * n + len, len);
-      for (int q = 0; q < n; q++) {
-        int base = (b * n + q) * n;
-        if (q < len) {
-          allowed[base + q] = true;
-          for (int k = len; k < len + q; k++) {
-            allowed[base + k] = true;
-          }
-        } else {
-          for (int k = len; k <= q; k++) {
-            allowed[base + k] = true;
-          }
+    }
+    boolean[] allowed = new boolean[n * n]; // in sorted indices: the same for every row
+    for (int q = 0; q < n; q++) {
+      int base = q * n;
+      if (q < len) {
+        allowed[base + q] = true;
+        for (int k = len; k < len + q; k++) {
+          allowed[base + k] = true;
+        }
+      } else {
+        for (int k = len; k <= q; k++) {
+          allowed[base + k] = true;
         }
       }
     }

@@ -127,14 +127,19 @@ public final class EsoLmObjective implements TrainingObjective<NDArray> {
         diff, net.constant((double) n * len), ar, net.constant((double) a * len));
   }
 
-  /** One forward with the layout's positions and its pattern as an additive bias [R, 1, S, S]. */
+  /**
+   * One forward with the layout's positions and its pattern as an additive bias {@code [1, 1, S,
+   * S]} when it is shared by every row (both Eso-LM patterns are, in sorted indices), else {@code
+   * [R, 1, S, S]}.
+   */
   private static NDArray forward(Backbone<NDArray> net, int[] ids, AttentionLayout layout) {
     int rows = layout.batch();
     int s = layout.length();
+    int biasRows = layout.shared() ? 1 : rows;
     return net.forward(
         net.ids(ids, rows, s),
         null,
         net.ids(layout.positions(), rows, s),
-        net.floats(layout.additiveMask(), rows, 1, s, s));
+        net.floats(layout.additiveMask(), biasRows, 1, s, s));
   }
 }

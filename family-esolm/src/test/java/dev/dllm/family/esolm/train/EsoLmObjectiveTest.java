@@ -74,13 +74,14 @@ class EsoLmObjectiveTest {
       forwards++;
       int rows = (int) ids.getShape().get(0);
       int len = (int) ids.getShape().get(1);
-      assertEquals(new Shape(rows, 1, len, len), attnBias.getShape());
+      // the shared pattern is broadcast over the rows
+      assertEquals(new Shape(1, 1, len, len), attnBias.getShape());
       int[] tok = toInts(ids.toLongArray());
       int[] pos = toInts(positions.toLongArray());
       float[] bias = attnBias.toFloatArray();
-      boolean[] allowed = new boolean[bias.length];
-      for (int i = 0; i < bias.length; i++) {
-        allowed[i] = bias[i] == 0f;
+      boolean[] allowed = new boolean[rows * bias.length];
+      for (int i = 0; i < allowed.length; i++) {
+        allowed[i] = bias[i % bias.length] == 0f;
       }
       double[] out = ref.forward64(new TokenBatch(tok, rows, len), new double[rows], pos, allowed);
       float[] f = new float[out.length];
