@@ -44,7 +44,8 @@ public final class TrainCommand implements Command {
         arg(
             "mode",
             "MODE",
-            "blocks: pack (L consecutive tokens) or wrap (BOS..EOS); default pack"));
+            "training rows: window (L tokens at random offsets), pack (consecutive blocks of L) or"
+                + " wrap (BOS..EOS); default pack"));
     o.addOption(arg("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(arg("batch", "B", "sequences per optimizer step (default 32)"));
     o.addOption(arg("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
