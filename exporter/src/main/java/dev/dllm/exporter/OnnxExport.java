@@ -23,10 +23,10 @@ import java.util.stream.Stream;
 
 /**
  * Writes an export directory: {@code model.onnx} (full graph), {@code decode.onnx} (KV-cache graph,
- * causal models only) and {@code export-report.json} (node counts, sizes, check results). Every
- * graph passes {@link OnnxGraphCheck} before anything is written; the directory is built under a
- * temporary name next to {@code out} and renamed into place, so a failed export leaves any previous
- * export untouched.
+ * causal and sorted-causal models) and {@code export-report.json} (node counts, sizes, check
+ * results). Every graph passes {@link OnnxGraphCheck} before anything is written; the directory is
+ * built under a temporary name next to {@code out} and renamed into place, so a failed export
+ * leaves any previous export untouched.
  */
 public final class OnnxExport {
   private OnnxExport() {}
@@ -61,7 +61,7 @@ public final class OnnxExport {
     graphs.put(
         ExportMetadata.FULL_FILE,
         DitOnnx.full(weights, metadata.withGraph(ExportMetadata.GRAPH_FULL).toProps()));
-    if (weights.config().attention() == BackboneSpec.Attention.CAUSAL) {
+    if (weights.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
       graphs.put(
           ExportMetadata.DECODE_FILE,
           DitOnnx.decode(weights, metadata.withGraph(ExportMetadata.GRAPH_DECODE).toProps()));

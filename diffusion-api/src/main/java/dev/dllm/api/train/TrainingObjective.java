@@ -23,6 +23,17 @@ public interface TrainingObjective<A> {
   Class<A> arrayType();
 
   /**
+   * This objective configured by the family's string options (e.g. Eso-LM's {@code alpha_0} and
+   * {@code batch_split}; {@code configure(family.exportMetadata())} matches a configured {@link
+   * dev.dllm.api.DiffusionFamily}). Unknown keys are ignored; the default returns {@code this}.
+   *
+   * @throws dev.dllm.api.InvalidInputException naming the key for a malformed value
+   */
+  default TrainingObjective<A> configure(java.util.Map<String, String> options) {
+    return this;
+  }
+
+  /**
    * Objective names accepted by {@link #loss}, the first being the default (e.g. elbo, low_var).
    */
   Set<String> objectives();

@@ -7,11 +7,13 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.KvCacheDecoder;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.WindowKvCacheDecoder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -102,10 +104,43 @@ public final class OnnxDenoiser implements Denoiser {
     }
   }
 
+  /**
+   * Sorted-causal (Eso-LM) exports only: a forward with rotary positions, causal over the fed order
+   * ({@link OnnxWindowKvCacheDecoder#sortedForward}).
+   */
+  @Override
+  public synchronized Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
+    if (layout == null) {
+      return forward(tokens, sigma);
+    }
+    if (!supportsLayout()) {
+      throw new UnsupportedOperationException("this export has no positions input");
+    }
+    return OnnxWindowKvCacheDecoder.sortedForward(
+        env, full, tokens, sigma, layout, vocab, int64Ids);
+  }
+
+  /** True for sorted-causal (Eso-LM) exports, whose full graph takes {@code positions}. */
+  @Override
+  public boolean supportsLayout() {
+    return OnnxWindowKvCacheDecoder.takesPositions(full);
+  }
+
+  /** The windowed KV cache of a sorted-causal export's decode graph. */
+  @Override
+  public Optional<WindowKvCacheDecoder> windowKvCacheDecoder(int batch) {
+    if (!OnnxWindowKvCacheDecoder.takesPositions(decode)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new OnnxWindowKvCacheDecoder(
+            env, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
+  }
+
   /** A KV-cache decoder when the export has a decode graph (causal models). */
   @Override
   public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
-    if (decode == null) {
+    if (decode == null || OnnxWindowKvCacheDecoder.takesPositions(decode)) {
       return Optional.empty();
     }
     return Optional.of(

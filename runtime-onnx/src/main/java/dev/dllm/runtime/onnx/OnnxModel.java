@@ -66,7 +66,8 @@ public final class OnnxModel implements AutoCloseable {
       ExportMetadata md =
           ExportMetadata.fromProps(
               full.session().getMetadata().getCustomMetadata(), fullFile.toString());
-      DiffusionFamily fam = FamilyRegistry.load().get(md.family());
+      // the family as exported (e.g. Eso-LM's alpha_0), not its defaults
+      DiffusionFamily fam = FamilyRegistry.load().get(md.family()).configure(md.familyMetadata());
       Path decodeFile = dir.resolve(ExportMetadata.DECODE_FILE);
       if (Files.isDirectory(path) && Files.isRegularFile(decodeFile)) {
         // after a CUDA fallback, open the decode graph on the CPU directly (one warning only)
