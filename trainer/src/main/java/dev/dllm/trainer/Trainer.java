@@ -100,11 +100,12 @@ public final class Trainer {
     if (config.threads() > 0) {
       ai.djl.pytorch.jni.JniUtils.setNumThreads(config.threads());
     }
-    DiffusionFamily family = FamilyRegistry.load().get(config.family());
-    TrainingObjective<NDArray> objective = Objectives.forFamily(family.name());
-    String objectiveName = Objectives.resolve(objective, config.objective());
     FamilyTraining ft = config.familyTraining();
-    objective.configure(objectiveName, ft.options());
+    DiffusionFamily family = FamilyRegistry.load().get(config.family()).configure(ft.options());
+    TrainingObjective<NDArray> objective =
+        Objectives.forFamily(family.name()).configure(family.exportMetadata());
+    Objectives.requireKnownOptions(family, objective, ft.options());
+    String objectiveName = Objectives.resolve(objective, config.objective());
     Checkpoint.Loaded resumed = resumeDir != null ? loadCheckpoint(resumeDir) : null;
     Checkpoint.Loaded init = resumed == null ? initCheckpoint(family) : null;
     if (resumed != null && !resumed.family().equals(family.name())) {

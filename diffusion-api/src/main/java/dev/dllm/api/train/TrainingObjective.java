@@ -39,17 +39,12 @@ public interface TrainingObjective<A> {
   Set<String> objectives();
 
   /**
-   * Takes the run's family options ({@code dllm train --option key=value}) once before the first
-   * step, with the objective name chosen for the run.
-   *
-   * @throws dev.dllm.api.InvalidInputException naming an unknown key or a bad value; the default
-   *     accepts no options
+   * Option keys this objective reads only during training (e.g. Duo's curriculum band), beyond the
+   * family's own keys in {@code exportMetadata()}; the trainer refuses {@code --option} keys that
+   * neither knows.
    */
-  default void configure(String objective, java.util.Map<String, String> options) {
-    if (!options.isEmpty()) {
-      throw new dev.dllm.api.InvalidInputException(
-          "family " + family() + " takes no training options, got --option " + options.keySet());
-    }
+  default Set<String> trainingOptions() {
+    return Set.of();
   }
 
   /**
