@@ -31,8 +31,10 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm sample}: draws samples from an ONNX export with ONNX Runtime and the family's sampler
  * (no DJL involved). Writes one JSON line per sample (text, ids, steps, NFE, entropy) and a report
- * next to it: family, steps, num_samples, seq_len, batch, nfe_mean, seconds, tokens_per_second
- * (num_samples · seq_len / wall seconds of sampling), entropy_mean (spec §6.3, nats), provider.
+ * next to it: family, steps, num_samples, seq_len (the block length L the network sees), row_length
+ * (tokens per sample: L, or L + N·S with the semi-autoregressive options {@code strides=N}, {@code
+ * stride_length=S}), batch, nfe_mean, seconds, tokens_per_second (generated tokens over all rows /
+ * wall seconds of sampling), entropy_mean (spec §6.3, nats, over whole rows), provider.
  *
  * <p>The report is named by {@link #reportFile}: {@code sample-report.json} for {@code
  * samples.jsonl}, otherwise {@code <stem>.sample-report.json} (e.g. {@code a.jsonl} gets {@code
@@ -279,13 +281,14 @@ public final class SampleCommand implements Command {
       report.put("steps", stepsTaken);
       report.put("num_samples", n);
       report.put("seq_len", length);
+      report.put("row_length", r.rowLength(n));
       report.put("batch", batch);
       report.put("seed", seed);
       report.put("top_p", topP);
       report.put("sampler_options", options);
       report.put("nfe_mean", r.nfeMean);
       report.put("seconds", r.seconds);
-      report.put("tokens_per_second", n * (double) length / r.seconds);
+      report.put("tokens_per_second", r.tokens / r.seconds);
       report.put("entropy_mean", r.entropyMean);
       report.put("provider", model.provider());
       report.put("threads", ort.threads());
@@ -298,12 +301,12 @@ public final class SampleCommand implements Command {
           "%d samples of %d tokens (%s, %d steps, %s): NFE %.1f, %.1f tokens/s, entropy %.3f nats"
               + "%n-> samples %s%n-> report %s%n",
           n,
-          length,
+          r.rowLength(n),
           family.name(),
           stepsTaken,
           model.provider(),
           r.nfeMean,
-          n * (double) length / r.seconds,
+          r.tokens / r.seconds,
           r.entropyMean,
           outFile,
           reportFile);
@@ -315,8 +318,17 @@ public final class SampleCommand implements Command {
     return String.valueOf(s).lines().findFirst().orElse("").strip();
   }
 
-  /** Samples, their JSONL text and summary numbers. */
-  record Result(String jsonl, double nfeMean, double seconds, double entropyMean) {}
+  /**
+   * Samples, their JSONL text and summary numbers.
+   *
+   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length))
+   */
+  record Result(String jsonl, double nfeMean, double seconds, double entropyMean, long tokens) {
+    /** Tokens in one row (all rows of one run have the same length). */
+    int rowLength(int n) {
+      return (int) (tokens / n);
+    }
+  }
 
   static Result sample(
       OnnxModel model,
@@ -334,6 +346,7 @@ public final class SampleCommand implements Command {
     double nfeSum = 0;
     double entropySum = 0;
     long nanos = 0;
+    long tokens = 0;
     int done = 0;
     while (done < n) {
       int b = Math.min(batch, n - done);
@@ -342,9 +355,16 @@ public final class SampleCommand implements Command {
       SampleBatch s =
           sampler.sample(model.denoiser(), b, length, model.metadata().specials(), batchRng);
       nanos += System.nanoTime() - t0;
+      // rows are longer than the block length L with semi-autoregressive strides (L + N·S)
+      int rowLength = s.tokens().length();
+      if (s.tokens().batch() != b) {
+        throw new IllegalStateException(
+            "sampler returned " + s.tokens().batch() + " rows for a batch of " + b);
+      }
       for (int row = 0; row < b; row++) {
-        int[] ids = Arrays.copyOfRange(s.tokens().ids(), row * length, (row + 1) * length);
-        double h = SampleEntropy.of(ids, 0, length);
+        int[] ids = Arrays.copyOfRange(s.tokens().ids(), row * rowLength, (row + 1) * rowLength);
+        double h = SampleEntropy.of(ids, 0, rowLength);
+        tokens += rowLength;
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("index", done + row);
         line.put("text", tok.decode(ids));
@@ -358,7 +378,7 @@ public final class SampleCommand implements Command {
       }
       done += b;
     }
-    return new Result(lines.toString(), nfeSum / n, nanos / 1e9, entropySum / n);
+    return new Result(lines.toString(), nfeSum / n, nanos / 1e9, entropySum / n, tokens);
   }
 
   /** Writes {@code text} to a temp file next to {@code file} and renames it into place. */
