@@ -5,15 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.metrics.SampleEntropy;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.DitConfig;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.sample.SampleBatch;
-import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
-import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.runtime.onnx.DllmGenerator;
+import dev.dllm.runtime.onnx.GenerateOptions;
+import dev.dllm.runtime.onnx.Generated;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OnnxSessions;
+import dev.dllm.runtime.onnx.OrtCalls;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,8 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -49,6 +48,17 @@ import org.apache.commons.cli.Options;
  * that an oversized request fails with one line instead of an allocator error.
  */
 public final class SampleCommand implements Command {
+  private final OrtCalls calls;
+
+  public SampleCommand() {
+    this(OrtCalls.DEFAULT);
+  }
+
+  /** A command calling ONNX Runtime through {@code calls} (a test seam for fault paths). */
+  SampleCommand(OrtCalls calls) {
+    this.calls = calls;
+  }
+
   @Override
   public String name() {
     return "sample";
@@ -244,7 +254,8 @@ public final class SampleCommand implements Command {
     }
     Map<String, String> options = samplerOptions(cmd);
     OrtConfig ort = ortConfig(cmd);
-    try (OnnxModel model = OnnxModel.open(Path.of(cmd.getOptionValue("model")), ort)) {
+    try (DllmGenerator gen = DllmGenerator.open(Path.of(cmd.getOptionValue("model")), ort, calls)) {
+      OnnxModel model = gen.model();
       int length = CliOptions.intOpt(cmd, "length", model.metadata().seqLen(), 2);
       if (length < 2) {
         throw new InvalidInputException(
@@ -252,13 +263,12 @@ public final class SampleCommand implements Command {
       }
       checkMemory(model.metadata().model(), Math.min(batch, n), length);
       DiffusionFamily family = model.family();
-      Sampler sampler = family.newSampler(new SamplerSpec(steps, topP, options));
-      Tokenizer tok = model.tokenizer();
-      int stepsTaken =
-          family.backbone().attention() == BackboneSpec.Attention.CAUSAL ? length - 1 : steps;
-      Result r;
+      // refuse unknown sampler options before any work
+      family.newSampler(new SamplerSpec(steps, topP, options));
+      GenerateOptions request = new GenerateOptions(n, steps, seed, topP, batch, length, options);
+      List<Generated> samples;
       try {
-        r = sample(model, sampler, tok, n, batch, length, stepsTaken, seed);
+        samples = gen.generate(request);
       } catch (IllegalStateException e) {
         if (OnnxSessions.isAllocationFailure(e)) {
           throw new InvalidInputException(
@@ -267,12 +277,15 @@ public final class SampleCommand implements Command {
                   + " --batch "
                   + batch
                   + " ("
-                  + firstLine(e.getCause().getMessage())
+                  + firstLine(rootMessage(e))
                   + "); use a smaller --length or --batch",
               e);
         }
-        throw e;
+        throw new IllegalStateException(
+            e.getMessage() + "; nothing was written to " + outFile, e.getCause());
       }
+      Result r = jsonl(samples);
+      int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
       writeAtomically(outFile, r.jsonl);
       Map<String, Object> report = new LinkedHashMap<>();
@@ -318,9 +331,18 @@ public final class SampleCommand implements Command {
     return String.valueOf(s).lines().findFirst().orElse("").strip();
   }
 
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage();
+  }
+
   /**
    * Samples, their JSONL text and summary numbers.
    *
+   * @param seconds wall seconds of the sampler calls (each batch counted once)
    * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length))
    */
   record Result(String jsonl, double nfeMean, double seconds, double entropyMean, long tokens) {
@@ -330,55 +352,31 @@ public final class SampleCommand implements Command {
     }
   }
 
-  static Result sample(
-      OnnxModel model,
-      Sampler sampler,
-      Tokenizer tok,
-      int n,
-      int batch,
-      int length,
-      int steps,
-      long seed)
-      throws IOException {
+  /** One JSON line per sample (index, text, ids, steps, NFE, entropy over the whole row). */
+  static Result jsonl(List<Generated> samples) throws IOException {
     ObjectMapper json = new ObjectMapper();
     StringBuilder lines = new StringBuilder();
-    Rng rng = new Rng(seed);
     double nfeSum = 0;
     double entropySum = 0;
-    long nanos = 0;
+    double seconds = 0;
     long tokens = 0;
-    int done = 0;
-    while (done < n) {
-      int b = Math.min(batch, n - done);
-      Rng batchRng = rng.split();
-      long t0 = System.nanoTime();
-      SampleBatch s =
-          sampler.sample(model.denoiser(), b, length, model.metadata().specials(), batchRng);
-      nanos += System.nanoTime() - t0;
-      // rows are longer than the block length L with semi-autoregressive strides (L + N·S)
-      int rowLength = s.tokens().length();
-      if (s.tokens().batch() != b) {
-        throw new IllegalStateException(
-            "sampler returned " + s.tokens().batch() + " rows for a batch of " + b);
-      }
-      for (int row = 0; row < b; row++) {
-        int[] ids = Arrays.copyOfRange(s.tokens().ids(), row * rowLength, (row + 1) * rowLength);
-        double h = SampleEntropy.of(ids, 0, rowLength);
-        tokens += rowLength;
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("index", done + row);
-        line.put("text", tok.decode(ids));
-        line.put("ids", ids);
-        line.put("steps", steps);
-        line.put("nfe", s.nfe());
-        line.put("entropy", h);
-        lines.append(json.writeValueAsString(line)).append('\n');
-        nfeSum += s.nfe();
-        entropySum += h;
-      }
-      done += b;
+    for (Generated g : samples) {
+      double h = SampleEntropy.of(g.ids(), 0, g.ids().length);
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("index", g.index());
+      line.put("text", g.text());
+      line.put("ids", g.ids());
+      line.put("steps", g.steps());
+      line.put("nfe", g.nfe());
+      line.put("entropy", h);
+      lines.append(json.writeValueAsString(line)).append('\n');
+      nfeSum += g.nfe();
+      entropySum += h;
+      seconds += g.seconds() / g.batchSize();
+      tokens += g.ids().length;
     }
-    return new Result(lines.toString(), nfeSum / n, nanos / 1e9, entropySum / n, tokens);
+    int n = samples.size();
+    return new Result(lines.toString(), nfeSum / n, seconds, entropySum / n, tokens);
   }
 
   /** Writes {@code text} to a temp file next to {@code file} and renames it into place. */
