@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyMap;
+import static org.mockito.Mockito.CALLS_REAL_METHODS;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
 
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
@@ -12,9 +17,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,6 +95,47 @@ class ConcurrentForwardTest {
       assertTrue(
           d.buffersAllocated() <= allocatedSerially + 2 * threads,
           "allocated " + d.buffersAllocated());
+    }
+  }
+
+  /**
+   * The runs really overlap: every caller waits inside ONNX Runtime's run (at the Mockito seam)
+   * until all four are inside at once, which a lock around the run would make impossible.
+   */
+  @Test
+  void runsOverlapWithoutALock() throws Exception {
+    int threads = 4;
+    CyclicBarrier allInside = new CyclicBarrier(threads);
+    AtomicBoolean gate = new AtomicBoolean();
+    OrtCalls calls = mock(OrtCalls.class, CALLS_REAL_METHODS);
+    doAnswer(
+            inv -> {
+              if (gate.get()) {
+                allInside.await(20, TimeUnit.SECONDS);
+              }
+              return inv.callRealMethod();
+            })
+        .when(calls)
+        .run(any(), anyMap(), anyMap());
+    try (OnnxModel m =
+        OnnxModel.open(OnnxRuntimeTest.fixture("mdlm-tiny"), OrtConfig.defaults(), calls)) {
+      TokenBatch tb = new TokenBatch(new int[] {1, 2, 3}, 1, 3);
+      float[] want = m.denoiser().forward(tb, null).values();
+      gate.set(true);
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<float[]>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          futures.add(pool.submit(() -> m.denoiser().forward(tb, null).values()));
+        }
+        for (Future<float[]> f : futures) {
+          assertArrayEquals(want, f.get(30, TimeUnit.SECONDS));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      // the serial call's set was reused by one caller; the other three made their own
+      assertEquals(threads, m.denoiser().buffersAllocated(), "one buffer set per caller inside");
     }
   }
 
