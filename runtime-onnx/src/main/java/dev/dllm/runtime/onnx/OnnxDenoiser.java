@@ -107,8 +107,8 @@ public final class OnnxDenoiser implements Denoiser {
    * @param tokens ids {@code [B, L]}
    * @param sigma {@code [B]}, or null for zeros
    * @return logits {@code [B, L, V]}
-   * @throws InvalidInputException when an id is outside {@code [0, V)} or sigma has the wrong
-   *     length
+   * @throws InvalidInputException when an id is outside {@code [0, V)}, sigma has the wrong length,
+   *     or B·L·V does not fit in one Java array
    * @throws IllegalStateException when ONNX Runtime fails (the cause is its {@code OrtException})
    *     or the denoiser is closed
    */
@@ -119,6 +119,13 @@ public final class OnnxDenoiser implements Denoiser {
     checkIds(tokens.ids(), vocab);
     if (sigma != null && sigma.length != b) {
       throw new InvalidInputException("sigma has " + sigma.length + " values for batch " + b);
+    }
+    if ((long) b * l * vocab > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException(
+          String.format(
+              "logits [%d, %d, %d] exceed one Java array (2^31 values); use a smaller batch or"
+                  + " length",
+              b, l, vocab));
     }
     enter();
     try {
