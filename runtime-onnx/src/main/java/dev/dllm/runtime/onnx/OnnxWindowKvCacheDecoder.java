@@ -62,9 +62,9 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
     try {
       long[] emptyShape = {batch, heads, 0, headDim};
       for (int i = 0; i < blocks; i++) {
-        OnnxTensor k = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        OnnxTensor k = OnnxTensor.createTensor(env, floats(0), emptyShape);
         empty.add(k);
-        OnnxTensor v = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        OnnxTensor v = OnnxTensor.createTensor(env, floats(0), emptyShape);
         empty.add(v);
         past.put("past_key_" + i, k);
         past.put("past_value_" + i, v);
@@ -218,5 +218,12 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
       l[i] = values[i];
     }
     return OnnxTensor.createTensor(env, LongBuffer.wrap(l), shape);
+  }
+
+  /** A direct float buffer of {@code n} values in native order. */
+  static java.nio.FloatBuffer floats(int n) {
+    return java.nio.ByteBuffer.allocateDirect(n * 4)
+        .order(java.nio.ByteOrder.nativeOrder())
+        .asFloatBuffer();
   }
 }
