@@ -5,7 +5,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.util.List;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.title.TextTitle;
@@ -31,12 +31,14 @@ public final class Charts {
     return PALETTE.get(Math.floorMod(i, PALETTE.size()));
   }
 
-  /** A log-scale axis (base 10) with readable fonts and plain-number tick labels. */
-  public static LogAxis logAxis(String label) {
-    LogAxis a = new LogAxis(label);
-    a.setBase(10);
-    a.setSmallestValue(1e-300);
-    a.setNumberFormatOverride(new java.text.DecimalFormat("0.###E0"));
+  /**
+   * A log-scale axis (base 10) labelled with plain numbers at 1, 2, 5 × 10^k (large values in
+   * exponent form), readable fonts.
+   */
+  public static LogarithmicAxis logAxis(String label) {
+    LogarithmicAxis a = new LogarithmicAxis(label);
+    a.setStrictValuesFlag(false);
+    a.setAutoRangeNextLogFlag(false);
     style(a);
     return a;
   }
