@@ -56,6 +56,16 @@ public final class ParetoFrontier {
     return out;
   }
 
+  /** {@code points} with {@code frontier} set by {@link #frontier}; {@code collapsed} is kept. */
+  public static List<ParetoPoint> markFrontier(List<ParetoPoint> points) {
+    List<ParetoPoint> front = frontier(points);
+    List<ParetoPoint> out = new ArrayList<>();
+    for (ParetoPoint p : points) {
+      out.add(p.withFlags(p.collapsed(), front.stream().anyMatch(f -> f == p)));
+    }
+    return out;
+  }
+
   /** Whether {@code entropy} is below {@code reference − COLLAPSE_MARGIN}. */
   public static boolean collapsed(double entropy, double reference) {
     return !Double.isNaN(reference) && entropy < reference - COLLAPSE_MARGIN;
