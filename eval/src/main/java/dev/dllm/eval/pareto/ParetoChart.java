@@ -107,11 +107,14 @@ public final class ParetoChart {
     r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     r.setDefaultPositiveItemLabelPosition(
         new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER));
+    double lo = points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).min().orElse(1);
+    double hi = points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).max().orElse(1);
+    String yLabel = "generative perplexity (lower is better)";
     XYPlot plot =
         new XYPlot(
             data,
             Charts.logAxis("generated tokens / s (log scale)"),
-            Charts.linearAxis("generative perplexity (lower is better)"),
+            hi > 4 * lo ? Charts.logAxis(yLabel + ", log scale") : Charts.linearAxis(yLabel),
             r);
     Charts.stylePlot(plot);
     String subtitle =

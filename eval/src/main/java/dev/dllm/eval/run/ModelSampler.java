@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * Draws samples from an exported model through its family's own sampler ({@link
  * dev.dllm.api.DiffusionFamily#newSampler}) on the model's ONNX Runtime denoiser, timing only the
- * sampler calls. Batch k uses the k-th split of {@code new Rng(seed)}, as {@code dllm sample} does.
+ * sampler calls, after one untimed warm-up row. Batch k uses the k-th split of {@code new Rng(seed)}, as {@code dllm sample} does.
  */
 public final class ModelSampler {
   private ModelSampler() {}
@@ -39,6 +39,8 @@ public final class ModelSampler {
       OnnxModel model, SamplerSpec spec, int n, int batch, int length, long seed, int threads) {
     Sampler sampler = model.family().newSampler(spec);
     boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
+    // one untimed row first: session warm-up and JIT are not part of the measurement
+    sampler.sample(model.denoiser(), 1, length, model.metadata().specials(), new Rng(~seed));
     PeakMemory.reset();
     Rng rng = new Rng(seed);
     List<int[]> ids = new ArrayList<>(n);

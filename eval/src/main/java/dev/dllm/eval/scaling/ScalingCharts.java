@@ -7,7 +7,7 @@ import java.awt.geom.Ellipse2D;
 import java.util.List;
 import java.util.Locale;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -63,8 +63,7 @@ public final class ScalingCharts {
         }
       }
     }
-    LogarithmicAxis n = Charts.logAxis("N_eff, parameters counted for FLOPs (log scale)");
-    n.setExpTickLabelsFlag(true);
+    LogAxis n = Charts.logAxis("N_eff, parameters counted for FLOPs (log scale)");
     XYPlot plot =
         new XYPlot(
             data,
@@ -78,8 +77,7 @@ public final class ScalingCharts {
 
   /** N_opt(C) and L_opt(C) with their fits, log–log. */
   public static JFreeChart scaling(List<ScalingStudy.Series> series) {
-    LogarithmicAxis c = Charts.logAxis("training compute C (FLOPs, log scale)");
-    c.setExpTickLabelsFlag(true);
+    LogAxis c = Charts.logAxis("training compute C (FLOPs, log scale)");
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(c);
     plot.setGap(12);
     plot.add(panel(series, true), 1);
@@ -130,8 +128,7 @@ public final class ScalingCharts {
         idx++;
       }
     }
-    LogarithmicAxis y = Charts.logAxis(nOpt ? "N_opt (log)" : "L_opt, nats/token (log)");
-    y.setExpTickLabelsFlag(nOpt);
+    LogAxis y = Charts.logAxis(nOpt ? "N_opt (log)" : "L_opt, nats/token (log)");
     XYPlot p = new XYPlot(data, null, y, r);
     Charts.stylePlot(p);
     return p;
