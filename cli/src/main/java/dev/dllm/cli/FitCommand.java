@@ -26,8 +26,7 @@ public final class FitCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(
-        SampleCommand.req("runs", "DIR", "folder of runs, each with a train-report.json"));
+    o.addOption(SampleCommand.req("runs", "DIR", "folder of runs, each with a train-report.json"));
     o.addOption(CliOptions.opt("out", "DIR", "where to write the report and plots (default DIR)"));
     return o;
   }

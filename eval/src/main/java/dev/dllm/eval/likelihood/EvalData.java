@@ -17,8 +17,8 @@ import java.util.Map;
  * Chooses the evaluation text for {@code dllm eval --data PATH}: a zero-shot file (its detokenizer
  * is not {@code none}: WikiText-2, PTB, or {@code --detokenizer} given) is used whole through
  * {@link EvalText}; any other corpus (and the bundled Tiny Shakespeare when no path is given) is
- * read through the training pipeline and its validation split is used, cut exactly as training
- * cuts it ({@link BlockDataset}), so the number is comparable with the train report's val NLL.
+ * read through the training pipeline and its validation split is used, cut exactly as training cuts
+ * it ({@link BlockDataset}), so the number is comparable with the train report's val NLL.
  */
 public final class EvalData {
   private EvalData() {}

@@ -43,11 +43,7 @@ public record EvalText(
     String text;
     try {
       byte[] bytes = Files.readAllBytes(file);
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .decode(java.nio.ByteBuffer.wrap(bytes))
-              .toString();
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
       throw new InvalidInputException(file + " is not valid UTF-8 text");
     } catch (IOException e) {
@@ -72,12 +68,15 @@ public record EvalText(
     }
     int payload = mode == BlockMode.WRAP ? seqLen - 2 : seqLen;
     if (payload < 1) {
-      throw new InvalidInputException("sequence length " + seqLen + " is too short for " + mode.id());
+      throw new InvalidInputException(
+          "sequence length " + seqLen + " is too short for " + mode.id());
     }
     int[] s = ids.ids();
     List<int[]> rows = new ArrayList<>();
     int lastLength = 0;
-    for (int from = 0; from < s.length && (maxRows == 0 || rows.size() < maxRows); from += payload) {
+    for (int from = 0;
+        from < s.length && (maxRows == 0 || rows.size() < maxRows);
+        from += payload) {
       int n = Math.min(payload, s.length - from);
       int[] row = new int[mode == BlockMode.WRAP ? n + 2 : n];
       int off = 0;

@@ -28,8 +28,7 @@ public final class UnpaddedForward {
    * @return logits {@code [B, L, V]}, NaN at padded positions
    * @throws IllegalArgumentException for a length outside [1, L]
    */
-  public static Logits forward(
-      Denoiser denoiser, TokenBatch tokens, int[] lengths, float[] sigma) {
+  public static Logits forward(Denoiser denoiser, TokenBatch tokens, int[] lengths, float[] sigma) {
     int b = tokens.batch();
     int l = tokens.length();
     if (lengths.length != b) {
@@ -38,7 +37,8 @@ public final class UnpaddedForward {
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
     for (int r = 0; r < b; r++) {
       if (lengths[r] < 1 || lengths[r] > l) {
-        throw new IllegalArgumentException("row " + r + " length " + lengths[r] + " not in [1, " + l + "]");
+        throw new IllegalArgumentException(
+            "row " + r + " length " + lengths[r] + " not in [1, " + l + "]");
       }
       groups.computeIfAbsent(lengths[r], k -> new java.util.ArrayList<>()).add(r);
     }

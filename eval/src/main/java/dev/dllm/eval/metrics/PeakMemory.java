@@ -10,8 +10,8 @@ import java.nio.file.Path;
 /**
  * Peak memory of this process: the resident set high-water mark ({@code VmHWM} of {@code
  * /proc/self/status}, Linux; it includes ONNX Runtime's native buffers) and the JVM heap pools'
- * peak usage. {@link #reset()} restarts both where the OS allows it (Linux ≥ 4.0: writing {@code
- * 5} to {@code /proc/self/clear_refs}); {@link Snapshot#rssSinceReset()} says whether it did.
+ * peak usage. {@link #reset()} restarts both where the OS allows it (Linux ≥ 4.0: writing {@code 5}
+ * to {@code /proc/self/clear_refs}); {@link Snapshot#rssSinceReset()} says whether it did.
  */
 public final class PeakMemory {
   private static final Path STATUS = Path.of("/proc/self/status");

@@ -7,10 +7,10 @@ import java.util.Arrays;
 
 /**
  * Moves token ids from one tokenizer to another (spec §6.2 {@code _eval_retokenize}): when both
- * tokenizers are the same (equal spec and state) the ids are kept, minus PAD and MASK ids; otherwise
- * the ids are decoded to text with the source tokenizer and encoded with the target one. A target
- * whose vocabulary is closed (the {@code char} tokenizer of another corpus) may not know every
- * character: such characters are dropped and counted, never silently mapped.
+ * tokenizers are the same (equal spec and state) the ids are kept, minus PAD and MASK ids;
+ * otherwise the ids are decoded to text with the source tokenizer and encoded with the target one.
+ * A target whose vocabulary is closed (the {@code char} tokenizer of another corpus) may not know
+ * every character: such characters are dropped and counted, never silently mapped.
  */
 public final class Retokenizer {
   private final Tokenizer source;

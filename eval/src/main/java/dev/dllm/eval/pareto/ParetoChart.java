@@ -84,7 +84,8 @@ public final class ParetoChart {
     r.setSeriesPaint(families, Color.BLACK);
     r.setSeriesStroke(
         families,
-        new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f));
+        new BasicStroke(
+            2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f));
     r.setSeriesItemLabelsVisible(families, false);
     if (!collapsed.isEmpty()) {
       r.setSeriesLinesVisible(families + 1, false);
@@ -107,8 +108,10 @@ public final class ParetoChart {
     r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     r.setDefaultPositiveItemLabelPosition(
         new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER));
-    double lo = points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).min().orElse(1);
-    double hi = points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).max().orElse(1);
+    double lo =
+        points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).min().orElse(1);
+    double hi =
+        points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).max().orElse(1);
     String yLabel = "generative perplexity (lower is better)";
     XYPlot plot =
         new XYPlot(

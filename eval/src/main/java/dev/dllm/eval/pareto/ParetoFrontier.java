@@ -44,7 +44,8 @@ public final class ParetoFrontier {
 
   /**
    * {@code points} with both flags set: {@code frontier} by {@link #frontier}, {@code collapsed}
-   * when entropy &lt; referenceEntropy − {@link #COLLAPSE_MARGIN} (never when the reference is NaN).
+   * when entropy &lt; referenceEntropy − {@link #COLLAPSE_MARGIN} (never when the reference is
+   * NaN).
    */
   public static List<ParetoPoint> flag(List<ParetoPoint> points, double referenceEntropy) {
     List<ParetoPoint> front = frontier(points);

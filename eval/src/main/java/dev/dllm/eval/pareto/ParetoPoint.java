@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param family registry name
  * @param model the export directory or a label
- * @param variant sampler setting label (e.g. {@code default}, {@code greedy_tail}, {@code kv_cache})
+ * @param variant sampler setting label (e.g. {@code default}, {@code greedy_tail}, {@code
+ *     kv_cache})
  * @param steps denoising steps T (L − 1 for AR)
  * @param tokensPerSecond generated tokens per second (higher is better)
  * @param genPpl generative perplexity under the scorer (lower is better)

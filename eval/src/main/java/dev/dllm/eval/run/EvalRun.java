@@ -25,8 +25,8 @@ import java.util.Map;
 /**
  * {@code dllm eval} as a Java API (the demo calls it directly): likelihood of an export on a corpus
  * (val NLL / NELBO through the family's float64 {@code nelbo}), and, when samples are asked for,
- * throughput, entropy (with the collapse flag against the eval text's own entropy) and gen PPL under
- * a separate AR scorer. Writes {@code eval-report.json} atomically.
+ * throughput, entropy (with the collapse flag against the eval text's own entropy) and gen PPL
+ * under a separate AR scorer. Writes {@code eval-report.json} atomically.
  */
 public final class EvalRun {
   private EvalRun() {}
@@ -126,7 +126,10 @@ public final class EvalRun {
         rows.add(row("steps", s.steps()));
         rows.add(row("NFE / sample", t.nfePerSample()));
         rows.add(row("tokens / s", t.tokensPerSecond()));
-        rows.add(row("peak RSS (MiB)", t.peakRssBytes() < 0 ? Double.NaN : t.peakRssBytes() / 1048576.0));
+        rows.add(
+            row(
+                "peak RSS (MiB)",
+                t.peakRssBytes() < 0 ? Double.NaN : t.peakRssBytes() / 1048576.0));
         rows.add(row("entropy (nats)", entropy));
         rows.add(row("reference entropy (nats)", reference));
         if (o.scorer() != null) {

@@ -100,7 +100,10 @@ public final class FitRun {
       for (ScalingStudy.Series el : series) {
         if (el.family().equals(fam) && el.group().endsWith("/elbo")) {
           double cMax =
-              el.budgets().stream().mapToDouble(ScalingStudy.Budget::budget).max().orElse(Double.NaN);
+              el.budgets().stream()
+                  .mapToDouble(ScalingStudy.Budget::budget)
+                  .max()
+                  .orElse(Double.NaN);
           double target = el.lossAt(cMax);
           double ratio = ScalingStudy.flopsRatio(lv, el, target);
           Map<String, Object> c = new LinkedHashMap<>();
@@ -124,8 +127,10 @@ public final class FitRun {
     json.put("comparisons", comparisons);
     Path iso = out.resolve("isoflop.png");
     Path sc = out.resolve("scaling.png");
-    EvalFiles.writePng(iso, ScalingCharts.isoflop(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
-    EvalFiles.writePng(sc, ScalingCharts.scaling(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
+    EvalFiles.writePng(
+        iso, ScalingCharts.isoflop(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
+    EvalFiles.writePng(
+        sc, ScalingCharts.scaling(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
     json.put("isoflop_png", iso.toString());
     json.put("scaling_png", sc.toString());
     EvalFiles.writeJson(out.resolve("fit-report.json"), json);

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * Draws samples from an exported model through its family's own sampler ({@link
  * dev.dllm.api.DiffusionFamily#newSampler}) on the model's ONNX Runtime denoiser, timing only the
- * sampler calls, after one untimed warm-up row. Batch k uses the k-th split of {@code new Rng(seed)}, as {@code dllm sample} does.
+ * sampler calls, after one untimed warm-up row. Batch k uses the k-th split of {@code new
+ * Rng(seed)}, as {@code dllm sample} does.
  */
 public final class ModelSampler {
   private ModelSampler() {}

@@ -22,12 +22,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code dllm pareto} as a Java API: every model × step count × sampler variant is sampled
- * ({@link ModelSampler}), timed, scored by the AR scorer and its entropy measured; a causal family
- * (AR) has one setting (L − 1 steps, with the KV cache when the export has a decode graph). The
- * points, the non-dominated set and the entropy-collapse flags (per model, against windows of the
- * reference text in that model's own tokenizer) are written as {@code pareto.json}, {@code
- * pareto.csv} and {@code pareto.png}.
+ * {@code dllm pareto} as a Java API: every model × step count × sampler variant is sampled ({@link
+ * ModelSampler}), timed, scored by the AR scorer and its entropy measured; a causal family (AR) has
+ * one setting (L − 1 steps, with the KV cache when the export has a decode graph). The points, the
+ * non-dominated set and the entropy-collapse flags (per model, against windows of the reference
+ * text in that model's own tokenizer) are written as {@code pareto.json}, {@code pareto.csv} and
+ * {@code pareto.png}.
  */
 public final class ParetoRun {
   private ParetoRun() {}
@@ -70,6 +70,29 @@ public final class ParetoRun {
   /** The flagged points and the PNG path. */
   public record Result(List<ParetoPoint> points, Path png) {}
 
+  /**
+   * Up to 256 rows of L tokens of the reference text in the model's tokenizer: its validation split
+   * through the training pipeline, or, when the model's tokenizer cannot encode the whole corpus (a
+   * char vocabulary of another corpus), the file itself with unknown characters dropped.
+   */
+  static EvalText reference(Path text, OnnxModel model, int len) {
+    try {
+      return EvalData.load(text, model.tokenizer(), len, BlockMode.PACK, "auto", 256);
+    } catch (dev.dllm.api.InvalidInputException e) {
+      Path file = text != null ? text : dev.dllm.data.BundledCorpus.tinyShakespeare();
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw e;
+      }
+      return dev.dllm.eval.likelihood.EvalText.load(
+          file,
+          dev.dllm.eval.likelihood.Detokenizer.forFile(file),
+          model.tokenizer(),
+          len,
+          BlockMode.PACK,
+          256);
+    }
+  }
+
   /** Measures every point and writes the three files into {@code outDir}. */
   public static Result run(Options o, Path outDir, PrintStream log) throws IOException {
     List<ParetoPoint> points = new ArrayList<>();
@@ -82,8 +105,7 @@ public final class ParetoRun {
       for (Path dir : o.models()) {
         try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
           int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
-          EvalText ref =
-              EvalData.load(o.reference(), model.tokenizer(), len, BlockMode.PACK, "auto", 256);
+          EvalText ref = reference(o.reference(), model, len);
           double refH = EvalRun.referenceEntropy(ref, len);
           references.put(dir.toString(), refH);
           if (Double.isNaN(firstReference)) {
@@ -157,7 +179,10 @@ public final class ParetoRun {
       settings.put("steps", o.steps());
       settings.put("reference_entropy_per_model", references);
       settings.put(
-          "reference_text", o.reference() == null ? "bundled Tiny Shakespeare (validation)" : o.reference().toString());
+          "reference_text",
+          o.reference() == null
+              ? "bundled Tiny Shakespeare (validation)"
+              : o.reference().toString());
       Path png = ParetoFiles.write(outDir, flagged, firstReference, settings);
       return new Result(flagged, png);
     }

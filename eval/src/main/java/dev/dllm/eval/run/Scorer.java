@@ -51,9 +51,14 @@ public final class Scorer implements AutoCloseable {
    * @throws InvalidInputException when {@code judged} is the scorer's folder
    */
   public void checkNotJudged(Path judged) {
-    if (judged.toAbsolutePath().normalize().equals(model.directory().toAbsolutePath().normalize())) {
+    if (judged
+        .toAbsolutePath()
+        .normalize()
+        .equals(model.directory().toAbsolutePath().normalize())) {
       throw new InvalidInputException(
-          "--scorer " + judged + " is also a judged model; the scorer must be a separate, stronger AR");
+          "--scorer "
+              + judged
+              + " is also a judged model; the scorer must be a separate, stronger AR");
     }
   }
 

@@ -12,9 +12,9 @@ import org.hipparchus.util.Pair;
 
 /**
  * L(C) = E + A · C^(−b), the compute-optimal loss frontier, fitted by Levenberg–Marquardt least
- * squares (Hipparchus). For conditioning the fit runs on x = C / C_ref with C_ref the geometric mean
- * of the budgets (L = E + A_ref · x^(−b), A = A_ref · C_ref^b); the start comes from a grid over E
- * with a log-linear fit of L − E at each. 95% intervals: ± t(0.975, n − 3) · se, with the
+ * squares (Hipparchus). For conditioning the fit runs on x = C / C_ref with C_ref the geometric
+ * mean of the budgets (L = E + A_ref · x^(−b), A = A_ref · C_ref^b); the start comes from a grid
+ * over E with a log-linear fit of L − E at each. 95% intervals: ± t(0.975, n − 3) · se, with the
  * covariance s² (JᵀJ)^(−1) at the optimum (A's interval by the delta method); NaN when n ≤ 3.
  *
  * @param e irreducible loss E (nats/token)
@@ -110,7 +110,9 @@ public record SaturatingPowerLaw(
       double g1 = Math.pow(cRef, b);
       double g2 = a * Math.log(cRef);
       double varA =
-          g1 * g1 * cov.getEntry(1, 1) + 2 * g1 * g2 * cov.getEntry(1, 2) + g2 * g2 * cov.getEntry(2, 2);
+          g1 * g1 * cov.getEntry(1, 1)
+              + 2 * g1 * g2 * cov.getEntry(1, 2)
+              + g2 * g2 * cov.getEntry(2, 2);
       aCi = interval(a, t * Math.sqrt(varA));
     }
     return new SaturatingPowerLaw(

@@ -64,15 +64,12 @@ public final class ScalingCharts {
       }
     }
     LogAxis n = Charts.logAxis("N_eff, parameters counted for FLOPs (log scale)");
-    XYPlot plot =
-        new XYPlot(
-            data,
-            n,
-            Charts.linearAxis("validation loss (nats/token)"),
-            r);
+    XYPlot plot = new XYPlot(data, n, Charts.linearAxis("validation loss (nats/token)"), r);
     Charts.stylePlot(plot);
     return Charts.chart(
-        "IsoFLOP curves", "one colour per family/objective, marker size grows with the budget", plot);
+        "IsoFLOP curves",
+        "one colour per family/objective, marker size grows with the budget",
+        plot);
   }
 
   /** N_opt(C) and L_opt(C) with their fits, log–log. */
@@ -111,7 +108,8 @@ public final class ScalingCharts {
       r.setSeriesShape(idx, new Ellipse2D.Double(-5, -5, 10, 10));
       r.setSeriesVisibleInLegend(idx, nOpt);
       idx++;
-      boolean hasFit = nOpt ? s.nOptLaw() != null : (s.lOptLaw() != null || s.lOptPowerLaw() != null);
+      boolean hasFit =
+          nOpt ? s.nOptLaw() != null : (s.lOptLaw() != null || s.lOptPowerLaw() != null);
       if (hasFit && cMax > 0) {
         XYSeries fit = new XYSeries(s.group() + (nOpt ? " fit" : " fit "), true, true);
         double lo = Math.log(cMin) - 0.3;

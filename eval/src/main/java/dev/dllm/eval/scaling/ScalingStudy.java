@@ -7,19 +7,18 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The IsoFLOP analysis of a set of runs (paper §scaling; Chinchilla approach 2): per series
- * ({@code family/objective}) and budget C, a {@link Parabola} of val loss against ln N gives
- * N_opt(C) and L_opt(C); across budgets, N_opt = k · C^a ({@link PowerLaw}) and L_opt = E + A ·
- * C^(−b) ({@link SaturatingPowerLaw}, or the pure power law L_opt = k · C^(−b) when only two
- * budgets have an optimum). {@link #flopsRatio} compares two series at equal loss (the paper's
- * low_var vs ELBO MDLM comparison).
+ * The IsoFLOP analysis of a set of runs (paper §scaling; Chinchilla approach 2): per series ({@code
+ * family/objective}) and budget C, a {@link Parabola} of val loss against ln N gives N_opt(C) and
+ * L_opt(C); across budgets, N_opt = k · C^a ({@link PowerLaw}) and L_opt = E + A · C^(−b) ({@link
+ * SaturatingPowerLaw}, or the pure power law L_opt = k · C^(−b) when only two budgets have an
+ * optimum). {@link #flopsRatio} compares two series at equal loss (the paper's low_var vs ELBO MDLM
+ * comparison).
  */
 public final class ScalingStudy {
   private ScalingStudy() {}
 
   /** One budget of one series. */
-  public record Budget(
-      double budget, List<RunRecord> runs, Parabola parabola, String note) {
+  public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
     /** N_opt or NaN. */
     public double nOpt() {
       return parabola != null ? parabola.nOpt() : Double.NaN;
@@ -113,7 +112,10 @@ public final class ScalingStudy {
           note = "E + A·C^-b did not converge (" + e.getMessage() + "); pure power law used";
         }
       } else {
-        note = c.length + " budget(s) with an optimum: " + (c.length < 2 ? "no fit" : "pure power law");
+        note =
+            c.length
+                + " budget(s) with an optimum: "
+                + (c.length < 2 ? "no fit" : "pure power law");
       }
       String family = g.getValue().values().iterator().next().get(0).family();
       out.add(new Series(g.getKey(), family, budgets, nLaw, lLaw, lPow, note));

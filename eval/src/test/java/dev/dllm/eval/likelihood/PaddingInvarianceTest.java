@@ -17,8 +17,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Padding never changes a valid position's logits or the NLL: checked against the float64
- * reference forward with an explicit key-padding attention mask (a second implementation).
+ * Padding never changes a valid position's logits or the NLL: checked against the float64 reference
+ * forward with an explicit key-padding attention mask (a second implementation).
  */
 class PaddingInvarianceTest {
   private static final int V = 9;

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ScalingStudyTest {
   /**
-   * Synthetic runs: at budget C the loss is L*(C) + 0.05 (ln N − ln N*(C))² with N*(C) = 1e-3
-   * C^0.5 and L*(C) = 1.5 + 300 (C / k)^-0.3, so each parabola recovers N*, L* exactly.
+   * Synthetic runs: at budget C the loss is L*(C) + 0.05 (ln N − ln N*(C))² with N*(C) = 1e-3 C^0.5
+   * and L*(C) = 1.5 + 300 (C / k)^-0.3, so each parabola recovers N*, L* exactly.
    */
   private static void writeRuns(Path dir, String objective, double k) throws Exception {
     double[] budgets = {1e12, 3e12, 1e13, 3e13, 1e14};
@@ -74,8 +74,7 @@ class ScalingStudyTest {
   @Test
   void badReportNamesTheFileAndField(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(RunRecord.REPORT), "{\"family\":\"ar\",\"objective\":\"ce\"}");
-    InvalidInputException e =
-        assertThrows(InvalidInputException.class, () -> RunRecord.scan(dir));
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> RunRecord.scan(dir));
     assertEquals(true, e.getMessage().contains("flops"));
     assertThrows(InvalidInputException.class, () -> RunRecord.scan(dir.resolve("missing")));
   }
