@@ -41,8 +41,8 @@ public record RunRecord(
   public static final String REPORT = "train-report.json";
 
   /**
-   * Every finished run under {@code runs} (folders up to 3 levels deep holding {@link #REPORT}),
-   * sorted by group, budget and N.
+   * Every finished run under {@code runs} (folders up to 3 levels deep holding {@link #REPORT}
+   * whose checkpoint reached its planned steps), sorted by group, budget and N.
    *
    * @throws InvalidInputException when {@code runs} is not a folder or a report lacks a field
    */
@@ -53,7 +53,9 @@ public record RunRecord(
     List<RunRecord> out = new ArrayList<>();
     try (Stream<Path> files = Files.walk(runs, 4)) {
       for (Path f : files.filter(p -> p.getFileName().toString().equals(REPORT)).toList()) {
-        out.add(read(f));
+        if (finished(f.getParent())) {
+          out.add(read(f));
+        }
       }
     } catch (IOException e) {
       throw new InvalidInputException("cannot list --runs " + runs + ": " + e.getMessage());
@@ -63,6 +65,24 @@ public record RunRecord(
             .thenComparingDouble(RunRecord::budget)
             .thenComparingLong(RunRecord::nEff));
     return out;
+  }
+
+  /**
+   * Whether the run in {@code dir} reached its planned steps: its {@code checkpoint/config.json}
+   * records step == total_steps (a run stopped early with {@code --stop-after} also has a report).
+   * A folder without a checkpoint config counts as finished (a report copied on its own).
+   */
+  static boolean finished(Path dir) {
+    Path ck = dir.resolve("checkpoint").resolve("config.json");
+    if (!Files.isRegularFile(ck)) {
+      return true;
+    }
+    try {
+      JsonNode t = EvalFiles.JSON.readTree(ck.toFile()).path("training");
+      return t.path("step").asLong(-1) == t.path("total_steps").asLong(-2);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**
