@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.FamilyRegistry;
+import dev.dllm.api.NllSum;
 import dev.dllm.api.model.BackboneSpec.Attention;
 import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.ReferenceDit;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.trainer.checkpoint.Checkpoint;
@@ -131,6 +135,22 @@ class EvalCommandsTest {
     long stream = r.at("/likelihood/data/stream_tokens").asLong();
     int rows = r.at("/likelihood/rows").asInt();
     assertEquals(stream - rows, r.at("/likelihood/tokens").asLong());
+    // independent oracle: the float64 reference forward on the same weights, rows of L = 16
+    Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
+    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.CAUSAL, 0.0);
+    ReferenceDit ref = new ReferenceDit(DitInit.random(cfg, 4, 0.3));
+    int[] ids = tok.encode("abc def ghij klm nop. ".repeat(20));
+    DiffusionFamily arFamily = FamilyRegistry.load().get("ar");
+    double nll = 0;
+    long tokens = 0;
+    for (int from = 0; from < ids.length; from += 16) {
+      int[] row = java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + 16));
+      NllSum s = arFamily.nelbo(ref, row, 1, row.length, new double[1], tok.specials(), null);
+      nll += s.nll();
+      tokens += s.tokens();
+    }
+    assertEquals(tokens, r.at("/likelihood/tokens").asLong());
+    assertEquals(nll / tokens, r.at("/likelihood/nats_per_token").asDouble(), 1e-4);
   }
 
   @Test

@@ -13,6 +13,8 @@ package dev.dllm.eval.metrics;
  * @param threads ONNX Runtime intra-op threads (0 = its default)
  * @param peakRssBytes peak resident set in bytes (-1 unknown)
  * @param peakHeapBytes peak JVM heap in bytes
+ * @param rssSinceReset whether the RSS peak covers only this measurement (else the process
+ *     lifetime)
  */
 public record Throughput(
     int samples,
@@ -22,7 +24,8 @@ public record Throughput(
     int batch,
     int threads,
     long peakRssBytes,
-    long peakHeapBytes) {
+    long peakHeapBytes,
+    boolean rssSinceReset) {
 
   /** Generated tokens per second: samples · L / seconds. */
   public double tokensPerSecond() {

@@ -18,7 +18,8 @@ public final class ParetoFiles {
 
   /** CSV header of {@code pareto.csv}. */
   public static final String CSV_HEADER =
-      "family,model,variant,steps,tokens_per_second,gen_ppl,entropy,nfe,collapsed,frontier";
+      "family,model,variant,steps,tokens_per_second,gen_ppl,entropy,nfe,collapsed,frontier,"
+          + "peak_rss_bytes";
 
   /**
    * Writes the three files.
@@ -52,7 +53,7 @@ public final class ParetoFiles {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s,%s,%s,%d,%.6g,%.6g,%.6f,%.3f,%b,%b%n",
+              "%s,%s,%s,%d,%.6g,%.6g,%.6f,%.3f,%b,%b,%d%n",
               cell(p.family()),
               cell(p.model()),
               cell(p.variant()),
@@ -62,7 +63,8 @@ public final class ParetoFiles {
               p.entropy(),
               p.nfe(),
               p.collapsed(),
-              p.frontier()));
+              p.frontier(),
+              p.peakRssBytes()));
     }
     return sb.toString();
   }

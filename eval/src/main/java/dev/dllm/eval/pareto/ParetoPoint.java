@@ -16,6 +16,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param nfe mean network evaluations per sample
  * @param collapsed entropy below the reference text's entropy minus the margin
  * @param frontier on the non-dominated set
+ * @param peakRssBytes peak resident memory while sampling (-1 unknown)
  */
 public record ParetoPoint(
     @JsonProperty("family") String family,
@@ -27,12 +28,23 @@ public record ParetoPoint(
     @JsonProperty("entropy") double entropy,
     @JsonProperty("nfe") double nfe,
     @JsonProperty("collapsed") boolean collapsed,
-    @JsonProperty("frontier") boolean frontier) {
+    @JsonProperty("frontier") boolean frontier,
+    @JsonProperty("peak_rss_bytes") long peakRssBytes) {
 
   /** A copy with the flags set. */
   public ParetoPoint withFlags(boolean collapsed, boolean frontier) {
     return new ParetoPoint(
-        family, model, variant, steps, tokensPerSecond, genPpl, entropy, nfe, collapsed, frontier);
+        family,
+        model,
+        variant,
+        steps,
+        tokensPerSecond,
+        genPpl,
+        entropy,
+        nfe,
+        collapsed,
+        frontier,
+        peakRssBytes);
   }
 
   /**

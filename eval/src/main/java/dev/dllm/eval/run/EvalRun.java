@@ -118,6 +118,7 @@ public final class EvalRun {
         sm.put("tokens_per_second", t.tokensPerSecond());
         sm.put("nfe_per_sample", t.nfePerSample());
         sm.put("peak_rss_bytes", t.peakRssBytes() < 0 ? null : t.peakRssBytes());
+        sm.put("peak_rss_scope", t.rssSinceReset() ? "this measurement" : "process lifetime");
         sm.put("peak_heap_bytes", t.peakHeapBytes());
         sm.put("entropy_mean", entropy);
         sm.put("reference_entropy", Double.isNaN(reference) ? null : reference);

@@ -62,7 +62,15 @@ public final class ModelSampler {
     PeakMemory.Snapshot mem = PeakMemory.read();
     Throughput t =
         new Throughput(
-            n, length, nanos / 1e9, nfe / n, batch, threads, mem.rssBytes(), mem.heapBytes());
+            n,
+            length,
+            nanos / 1e9,
+            nfe / n,
+            batch,
+            threads,
+            mem.rssBytes(),
+            mem.heapBytes(),
+            mem.rssSinceReset());
     return new Samples(ids, causal ? length - 1 : spec.steps(), t);
   }
 }

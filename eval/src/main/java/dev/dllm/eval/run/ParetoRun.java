@@ -148,7 +148,8 @@ public final class ParetoRun {
                       h,
                       s.throughput().nfePerSample(),
                       ParetoFrontier.collapsed(h, refH),
-                      false);
+                      false,
+                      s.throughput().peakRssBytes());
               points.add(p);
               if (log != null) {
                 log.printf(

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ParetoTest {
   private static ParetoPoint p(String fam, int steps, double tps, double ppl, double h) {
-    return new ParetoPoint(fam, fam + "-model", "default", steps, tps, ppl, h, steps, false, false);
+    return new ParetoPoint(
+        fam, fam + "-model", "default", steps, tps, ppl, h, steps, false, false, -1);
   }
 
   /** Hand-made plane: the frontier is computed by inspection. */
