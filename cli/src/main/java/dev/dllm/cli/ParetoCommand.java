@@ -36,7 +36,12 @@ public final class ParetoCommand implements Command {
     o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
     o.addOption(
         CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
-    o.addOption(SampleCommand.req("scorer", "DIR", "AR export that scores samples (gen PPL)"));
+    o.addOption(
+        SampleCommand.req(
+            "scorer",
+            "DIR|default",
+            "AR export that scores samples (gen PPL); default = an AR s trained once at 4e13"
+                + " FLOPs on the bundled corpus and cached"));
     o.addOption(SampleCommand.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
@@ -78,8 +83,9 @@ public final class ParetoCommand implements Command {
     if (models.isEmpty()) {
       throw new InvalidInputException("--models lists no directory");
     }
-    Path scorer = Path.of(SampleCommand.required(cmd, "scorer"));
-    if (!Files.isDirectory(scorer)) {
+    String scorerArg = SampleCommand.required(cmd, "scorer");
+    Path scorer = scorerArg.equals("default") ? null : Path.of(scorerArg);
+    if (scorer != null && !Files.isDirectory(scorer)) {
       throw new InvalidInputException("--scorer " + scorer + " is not a directory");
     }
     Path outDir = Path.of(SampleCommand.required(cmd, "out"));
@@ -95,11 +101,16 @@ public final class ParetoCommand implements Command {
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
+    List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
+    List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
+    if (scorer == null) {
+      scorer = DefaultScorer.ensure(null, out);
+    }
     ParetoRun.Options o =
         new ParetoRun.Options(
             models,
-            steps(cmd.getOptionValue("steps", "8,16,32,64,128,256")),
-            variants(cmd.getOptionValues("variant")),
+            steps,
+            variants,
             scorer,
             CliOptions.intOpt(cmd, "num-samples", 16, 1),
             CliOptions.intOpt(cmd, "batch", 16, 1),

@@ -74,4 +74,22 @@ class SweepTest {
     assertEquals("C1.5e13", Sweep.budgetName(1.5e13));
     assertEquals("C1e12", Sweep.budgetName(1e12));
   }
+
+  @Test
+  void defaultScorerIsTrainedOnceThenCached() throws Exception {
+    Path data = tmp.resolve("corpus.txt");
+    Files.writeString(data, "to be or not to be, that is the question.\n".repeat(60));
+    TrainConfig.Builder tiny = base(data).family("ar").preset("xxs").steps(2);
+    Path dir = tmp.resolve("scorer");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Path onnx = DefaultScorer.ensure(tiny, dir, "recipe", ps);
+    assertTrue(Files.isRegularFile(onnx.resolve("model.onnx")));
+    assertTrue(Files.isRegularFile(onnx.resolve("decode.onnx")));
+    assertEquals("recipe", Files.readString(dir.resolve("recipe.txt")).strip());
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("training the default"));
+    log.reset();
+    assertEquals(onnx, DefaultScorer.ensure(tiny, dir, "recipe", ps));
+    assertEquals("", log.toString(StandardCharsets.UTF_8), "second call must not train");
+  }
 }
