@@ -7,6 +7,7 @@ import dev.dllm.eval.EvalFiles;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
 import dev.dllm.trainer.Trainer;
+import dev.dllm.trainer.TrainingDivergedException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -23,10 +24,15 @@ import java.util.Locale;
  * is resumed with the same options, any other run starts fresh. After every run {@code runs.csv}
  * (one row per run with its status) is rewritten atomically. A run the trainer refuses as bad input
  * (for example a budget too small for one step of a large preset) is recorded with its message and
- * the sweep goes on.
+ * the sweep goes on; a run whose gradient norm becomes non-finite (a rare, non-reproducible event,
+ * see README) is retried up to {@link #MAX_ATTEMPTS} times from its last good checkpoint, then
+ * recorded as diverged (the next invocation tries it again).
  */
 public final class Sweep {
   private Sweep() {}
+
+  /** Attempts per run when training diverges (resuming from the last good checkpoint). */
+  static final int MAX_ATTEMPTS = 3;
 
   /**
    * The sweep.
@@ -121,25 +127,34 @@ public final class Sweep {
         continue;
       }
       log.println(head + (s == State.INTERRUPTED ? ": resuming " + dir : ": training " + dir));
-      TrainConfig.Builder b =
-          plan.base()
-              .family(r.family())
-              .objective(r.objective())
-              .preset(r.preset())
-              .flops(r.flops())
-              .steps(0)
-              .out(dir)
-              .stopAfter(0)
-              .resume(s == State.INTERRUPTED ? dir : null);
-      try {
-        TrainReport rep = new Trainer(b.build(), log).run();
-        log.printf(
-            Locale.ROOT, "%s: %d steps, val %.4f nats/token%n", head, rep.steps(), rep.valNll());
-        status.set(i, "finished");
-        finished++;
-      } catch (InvalidInputException e) {
-        log.println(head + ": not trained: " + e.getMessage());
-        status.set(i, "refused: " + e.getMessage());
+      for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+        State now = state(dir);
+        TrainConfig.Builder b =
+            plan.base()
+                .family(r.family())
+                .objective(r.objective())
+                .preset(r.preset())
+                .flops(r.flops())
+                .steps(0)
+                .out(dir)
+                .stopAfter(0)
+                .resume(now == State.INTERRUPTED ? dir : null);
+        try {
+          TrainReport rep = new Trainer(b.build(), log).run();
+          log.printf(
+              Locale.ROOT, "%s: %d steps, val %.4f nats/token%n", head, rep.steps(), rep.valNll());
+          status.set(i, "finished");
+          finished++;
+          break;
+        } catch (InvalidInputException e) {
+          log.println(head + ": not trained: " + e.getMessage());
+          status.set(i, "refused: " + e.getMessage());
+          break;
+        } catch (TrainingDivergedException e) {
+          // seen rarely and not reproducibly (README); the last good checkpoint is kept
+          log.println(head + ": attempt " + attempt + " diverged: " + e.getMessage());
+          status.set(i, "diverged: " + e.getMessage());
+        }
       }
       writeCsv(plan, status);
     }
@@ -158,9 +173,11 @@ public final class Sweep {
       String st =
           status.get(i) != null ? status.get(i) : state(dir).name().toLowerCase(Locale.ROOT);
       String nums = ",,,,,,";
+      String objective = r.objective() == null ? "" : r.objective();
       Path report = dir.resolve("train-report.json");
       if (st.equals("finished") && Files.isRegularFile(report)) {
         JsonNode n = json.readTree(report.toFile());
+        objective = n.path("objective").asText(objective);
         nums =
             String.format(
                 Locale.ROOT,
@@ -178,7 +195,7 @@ public final class Sweep {
               Locale.ROOT,
               "%s,%s,%s,%.6g,%s,%s,%s%n",
               r.family(),
-              r.objective() == null ? "" : r.objective(),
+              objective,
               r.preset(),
               r.flops(),
               csvCell(st),

@@ -17,10 +17,12 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTick;
 import org.jfree.chart.axis.TickType;
 import org.jfree.chart.axis.ValueTick;
+import org.jfree.chart.plot.ValueAxisPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.Range;
 
 /** Shared look of the dllm charts: white background, grey grid, readable fonts, fixed palette. */
 public final class Charts {
@@ -63,6 +65,22 @@ public final class Charts {
 
     NiceLogAxis(String label) {
       super(label);
+    }
+
+    /**
+     * A single value (one budget, one point) gets a factor-2 range around it instead of failing.
+     */
+    @Override
+    protected void autoAdjustRange() {
+      if (getPlot() instanceof ValueAxisPlot vap) {
+        Range r = vap.getDataRange(this);
+        if (r != null && !(r.getLength() > 0) && r.getLowerBound() > 0) {
+          double v = r.getLowerBound();
+          setRange(new Range(v / 2, v * 2), false, false);
+          return;
+        }
+      }
+      super.autoAdjustRange();
     }
 
     @Override

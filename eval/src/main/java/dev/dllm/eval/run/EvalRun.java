@@ -70,7 +70,14 @@ public final class EvalRun {
   public static Report run(Options o, Path outDir) throws IOException {
     Map<String, Object> json = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
-    try (OnnxModel model = OnnxModel.open(o.model(), o.ort())) {
+    try (Scorer scorer =
+            o.scorer() == null || o.numSamples() == 0
+                ? null
+                : Scorer.open(o.scorer(), o.ort(), o.batch());
+        OnnxModel model = OnnxModel.open(o.model(), o.ort())) {
+      if (scorer != null) {
+        scorer.checkNotJudged(o.model()); // before any work
+      }
       Tokenizer tok = model.tokenizer();
       int seqLen = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
       boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
@@ -133,14 +140,11 @@ public final class EvalRun {
                 t.peakRssBytes() < 0 ? Double.NaN : t.peakRssBytes() / 1048576.0));
         rows.add(row("entropy (nats)", entropy));
         rows.add(row("reference entropy (nats)", reference));
-        if (o.scorer() != null) {
-          try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), o.batch())) {
-            scorer.checkNotJudged(o.model());
-            GenerativePerplexity.Result g = scorer.score(s.ids(), tok);
-            json.put("gen_ppl", genPpl(g, scorer));
-            rows.add(row("gen PPL", g.perplexity()));
-            rows.add(row("gen PPL scored tokens", g.scoredTokens()));
-          }
+        if (scorer != null) {
+          GenerativePerplexity.Result g = scorer.score(s.ids(), tok);
+          json.put("gen_ppl", genPpl(g, scorer));
+          rows.add(row("gen PPL", g.perplexity()));
+          rows.add(row("gen PPL scored tokens", g.scoredTokens()));
         }
       }
     }

@@ -19,14 +19,24 @@ public final class ScalingStudy {
 
   /** One budget of one series. */
   public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
-    /** N_opt or NaN. */
+    /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
     public double nOpt() {
-      return parabola != null ? parabola.nOpt() : Double.NaN;
+      return usable() ? parabola.nOpt() : Double.NaN;
     }
 
-    /** L_opt or NaN. */
+    /** L_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
     public double lOpt() {
-      return parabola != null ? parabola.lOpt() : Double.NaN;
+      return usable() ? parabola.lOpt() : Double.NaN;
+    }
+
+    /** Whether the parabola has a minimum inside the sizes tried. */
+    public boolean usable() {
+      if (parabola == null || !parabola.hasMinimum()) {
+        return false;
+      }
+      double n = parabola.nOpt();
+      return runs.stream().anyMatch(r -> r.nEff() <= n)
+          && runs.stream().anyMatch(r -> r.nEff() >= n);
     }
   }
 
@@ -79,18 +89,21 @@ public final class ScalingStudy {
         double[] l = rs.stream().mapToDouble(RunRecord::valLoss).toArray();
         Parabola p = null;
         String note = null;
+        boolean usable = false;
         try {
           p = Parabola.fit(n, l);
           if (!p.hasMinimum()) {
-            note = "parabola opens downwards: no optimum inside the sizes tried";
+            note = "parabola opens downwards: no optimum; not used in the fits";
           } else if (p.nOpt() < min(n) || p.nOpt() > max(n)) {
-            note = "optimum outside the sizes tried (extrapolated)";
+            note = "optimum outside the sizes tried (extrapolated); not used in the fits";
+          } else {
+            usable = true;
           }
         } catch (IllegalArgumentException e) {
           note = e.getMessage();
         }
         budgets.add(new Budget(b.getKey(), rs, p, note));
-        if (p != null && p.hasMinimum()) {
+        if (usable) {
           optima.add(new double[] {b.getKey(), p.nOpt(), p.lOpt()});
         }
       }
