@@ -78,4 +78,28 @@ class ScalingStudyTest {
     assertEquals(true, e.getMessage().contains("flops"));
     assertThrows(InvalidInputException.class, () -> RunRecord.scan(dir.resolve("missing")));
   }
+
+  @Test
+  void optimaOutsideTheSizesTriedAreNotFitted() {
+    // budgets too small: the smallest model is best at every budget (as in a real tiny sweep)
+    List<RunRecord> runs = new java.util.ArrayList<>();
+    for (double c : new double[] {1e11, 3e11, 1e12}) {
+      for (long n : new long[] {100_000, 800_000, 4_700_000}) {
+        double loss =
+            2
+                + 0.3 * Math.log(n / 1e5)
+                - 0.2 * Math.log(c / 1e11)
+                + 0.02 * Math.log(n / 1e5) * Math.log(n / 1e5);
+        runs.add(new RunRecord("ar", "ce", "p", c, n, loss, Path.of(".")));
+      }
+    }
+    ScalingStudy.Series s = ScalingStudy.analyze(runs).get(0);
+    for (ScalingStudy.Budget b : s.budgets()) {
+      assertEquals(false, b.usable());
+      assertEquals(Double.NaN, b.nOpt());
+      assertEquals(true, b.note().contains("not used"));
+    }
+    assertEquals(null, s.nOptLaw());
+    assertEquals(null, s.lOptLaw());
+  }
 }
