@@ -69,6 +69,9 @@ public final class BenchSampleCommand implements Command {
     o.addOption(CliOptions.opt("preset", "NAME", "model preset for random weights (xs)"));
     o.addOption(CliOptions.opt("length", "L", "sequence length (default 128)"));
     o.addOption(CliOptions.opt("batch", "B", "batch (default 8)"));
+    o.addOption(
+        CliOptions.opt(
+            "lengths", "LIST", "--sections esolm: sequence lengths, T = L (default 256,1024)"));
     o.addOption(CliOptions.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
     o.addOption(CliOptions.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
     o.addOption(CliOptions.opt("repeats", "R", "timed denoiser calls (default 5)"));
@@ -100,16 +103,19 @@ public final class BenchSampleCommand implements Command {
     java.util.Set<String> sections =
         java.util.Set.of(cmd.getOptionValue("sections", "calls,sampling,ar,skip").split(","));
     for (String sec : sections) {
-      if (!java.util.Set.of("calls", "sampling", "ar", "skip", "concurrency", "openclose")
+      if (!java.util.Set.of("calls", "sampling", "ar", "skip", "concurrency", "openclose", "esolm")
           .contains(sec)) {
         throw new InvalidInputException(
-            "--sections takes calls, sampling, ar, skip, concurrency, openclose (comma"
+            "--sections takes calls, sampling, ar, skip, concurrency, openclose, esolm (comma"
                 + " separated), got '"
                 + sec
                 + "'");
       }
     }
 
+    if (sections.equals(java.util.Set.of("esolm"))) {
+      return esolm(cmd, out, batch, ort, outFile);
+    }
     FamilyRegistry registry = FamilyRegistry.load();
     DitWeights weights;
     String familyName;
@@ -312,6 +318,45 @@ public final class BenchSampleCommand implements Command {
           report.put("mdlm_cache_skip", cs);
         }
       }
+    } finally {
+      deleteTree(tmp);
+    }
+    Files.createDirectories(outFile.getParent());
+    SampleCommand.writeAtomically(
+        outFile,
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
+            + "\n");
+    out.println("-> " + outFile);
+    return 0;
+  }
+
+  /** {@code --sections esolm}: {@link EsoLmSpeedBench} at each of {@code --lengths}. */
+  private static int esolm(CommandLine cmd, PrintStream out, int batch, OrtConfig ort, Path outFile)
+      throws Exception {
+    String[] parts = cmd.getOptionValue("lengths", "256,1024").split(",");
+    int[] lengths = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        lengths[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException("--lengths expects integers, got '" + parts[i] + "'");
+      }
+      if (lengths[i] < 2 || lengths[i] > 65536) {
+        throw new InvalidInputException("--lengths must be in [2, 65536], got " + lengths[i]);
+      }
+    }
+    Tokenizer tok = Tokenizers.create("byte", null);
+    String preset = cmd.getOptionValue("preset", "xs");
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("preset", preset);
+    report.put("batch", batch);
+    report.put("threads", ort.threads());
+    report.put("cpus", Runtime.getRuntime().availableProcessors());
+    report.put(
+        "paper", "Eso-LM vs MDLM sampling speed: about 14x at L=2048 and 66x at L=8192 (issue 9)");
+    Path tmp = Files.createTempDirectory("dllm-bench-eso");
+    try {
+      report.put("esolm", EsoLmSpeedBench.run(preset, tok, batch, lengths, ort, tmp, out));
     } finally {
       deleteTree(tmp);
     }

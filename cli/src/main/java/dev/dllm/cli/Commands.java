@@ -16,6 +16,10 @@ public final class Commands {
         new SampleCommand(),
         new BenchSampleCommand(),
         new TrainCommand(),
-        new BenchTrainCommand());
+        new BenchTrainCommand(),
+        new EvalCommand(),
+        new ParetoCommand(),
+        new FitCommand(),
+        new SweepCommand());
   }
 }

@@ -1,0 +1,119 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.data.corpus.BlockMode;
+import dev.dllm.eval.run.EvalRun;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm eval}: likelihood of an export on a corpus (val NLL / NELBO; zero-shot on WikiText-2
+ * or PTB with their detokenizers), and with {@code --num-samples} throughput, NFE, entropy and gen
+ * PPL under {@code --scorer}. Writes {@code eval-report.json} ({@link EvalRun}) and prints a table.
+ */
+public final class EvalCommand implements Command {
+  @Override
+  public String name() {
+    return "eval";
+  }
+
+  @Override
+  public String summary() {
+    return "evaluate an export: val NLL/NELBO on a corpus, and with --num-samples gen PPL"
+        + " (--scorer), entropy, tokens/s, NFE (writes eval-report.json)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(
+        CliOptions.opt(
+            "data",
+            "PATH",
+            "corpus (its validation split is used) or a zero-shot file such as"
+                + " wiki.test.tokens / ptb.test.txt (used whole); default: bundled Tiny"
+                + " Shakespeare"));
+    o.addOption(
+        CliOptions.opt(
+            "scorer",
+            "DIR|default",
+            "AR export that scores samples (gen PPL); default = an AR s trained once at 4e13"
+                + " FLOPs on the bundled corpus and cached"));
+    o.addOption(CliOptions.opt("num-samples", "N", "samples to draw (default 0: likelihood only)"));
+    o.addOption(CliOptions.opt("steps", "T", "sampling steps (default 64; AR takes L-1)"));
+    o.addOption(CliOptions.opt("batch", "B", "rows per forward pass (default 16)"));
+    o.addOption(CliOptions.opt("seed", "S", "seed of corruption draws and samples (default 0)"));
+    o.addOption(CliOptions.opt("max-rows", "N", "at most N likelihood rows (default 0 = all)"));
+    o.addOption(CliOptions.opt("mode", "pack|wrap", "block mode of the eval text (default pack)"));
+    o.addOption(
+        CliOptions.opt(
+            "detokenizer", "NAME", "auto|none|wikitext|ptb (default auto: by file name)"));
+    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(CliOptions.opt("out", "DIR", "folder for eval-report.json (default: the model's)"));
+    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
+    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("option")
+            .hasArgs()
+            .argName("KEY=VALUE")
+            .desc("sampler option, repeatable (e.g. predictor=ancestral_cache)")
+            .get());
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Path model = Path.of(SampleCommand.required(cmd, "model"));
+    if (!Files.isDirectory(model)) {
+      throw new InvalidInputException("--model " + model + " is not a directory");
+    }
+    Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
+    if (data != null && !Files.exists(data)) {
+      throw new InvalidInputException("--data " + data + " does not exist");
+    }
+    String scorerArg = cmd.getOptionValue("scorer");
+    Path scorer = scorerArg == null || scorerArg.equals("default") ? null : Path.of(scorerArg);
+    if (scorer != null && !Files.isDirectory(scorer)) {
+      throw new InvalidInputException("--scorer " + scorer + " is not a directory");
+    }
+    int n = CliOptions.intOpt(cmd, "num-samples", 0, 0);
+    if (scorerArg != null && n == 0) {
+      throw new InvalidInputException("--scorer needs --num-samples N (N >= 1) to score");
+    }
+    if ("default".equals(scorerArg)) {
+      scorer = DefaultScorer.ensure(null, out);
+    }
+    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
+    if (!(topP > 0 && topP <= 1)) {
+      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
+    }
+    Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
+    SampleCommand.checkParentDirs(outDir.resolve("eval-report.json"), "out");
+    EvalRun.Options o =
+        new EvalRun.Options(
+            model,
+            data,
+            scorer,
+            n,
+            CliOptions.intOpt(cmd, "steps", 64, 1),
+            CliOptions.intOpt(cmd, "batch", 16, 1),
+            CliOptions.intOpt(cmd, "seed", 0, 0),
+            CliOptions.intOpt(cmd, "max-rows", 0, 0),
+            BlockMode.parse(cmd.getOptionValue("mode", "pack")),
+            cmd.getOptionValue("detokenizer", "auto"),
+            SampleCommand.samplerOptions(cmd),
+            topP,
+            SampleCommand.ortConfig(cmd));
+    EvalRun.Report r = EvalRun.run(o, outDir);
+    out.print(r.table());
+    out.println("-> report " + outDir.resolve("eval-report.json"));
+    return 0;
+  }
+}

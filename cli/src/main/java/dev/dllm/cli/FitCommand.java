@@ -1,0 +1,46 @@
+package dev.dllm.cli;
+
+import dev.dllm.eval.run.FitRun;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm fit --runs DIR}: IsoFLOP parabolas per family/objective and budget, N_opt ∝ C^a and
+ * L_opt = E + A·C^-b with 95% intervals, the low_var vs ELBO FLOPs ratio; writes {@code
+ * fit-report.json}, {@code isoflop.png} and {@code scaling.png} into DIR ({@link FitRun}).
+ */
+public final class FitCommand implements Command {
+  @Override
+  public String name() {
+    return "fit";
+  }
+
+  @Override
+  public String summary() {
+    return "fit IsoFLOP parabolas and scaling laws to finished runs (fit-report.json,"
+        + " isoflop.png, scaling.png)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.req("runs", "DIR", "folder of runs, each with a train-report.json"));
+    o.addOption(CliOptions.opt("out", "DIR", "where to write the report and plots (default DIR)"));
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Path runs = Path.of(SampleCommand.required(cmd, "runs"));
+    Path dir = Path.of(cmd.getOptionValue("out", runs.toString()));
+    SampleCommand.checkParentDirs(dir.resolve("fit-report.json"), "out");
+    FitRun.Result r = FitRun.run(runs, dir);
+    out.print(r.text());
+    out.println("-> " + dir.resolve("fit-report.json"));
+    out.println("-> " + dir.resolve("isoflop.png"));
+    out.println("-> " + dir.resolve("scaling.png"));
+    return 0;
+  }
+}

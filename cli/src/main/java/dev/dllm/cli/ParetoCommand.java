@@ -1,0 +1,173 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.eval.run.ParetoRun;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm pareto}: samples every model at every step count (and sampler variant), measures
+ * tokens/s, gen PPL under the scorer and entropy, and writes {@code pareto.json}, {@code
+ * pareto.csv} and {@code pareto.png} ({@link ParetoRun}).
+ */
+public final class ParetoCommand implements Command {
+  @Override
+  public String name() {
+    return "pareto";
+  }
+
+  @Override
+  public String summary() {
+    return "speed-quality Pareto frontier of exports: tokens/s vs gen PPL (pareto.json, .csv,"
+        + " .png)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
+    o.addOption(
+        CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
+    o.addOption(
+        SampleCommand.req(
+            "scorer",
+            "DIR|default",
+            "AR export that scores samples (gen PPL); default = an AR s trained once at 4e13"
+                + " FLOPs on the bundled corpus and cached"));
+    o.addOption(SampleCommand.req("out", "DIR", "output folder"));
+    o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
+    o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
+    o.addOption(CliOptions.opt("seed", "S", "sampling seed (default 0)"));
+    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(
+        CliOptions.opt(
+            "reference",
+            "PATH",
+            "text whose entropy flags collapse (default: bundled Tiny Shakespeare validation)"));
+    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
+    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("variant")
+            .hasArgs()
+            .argName("FAMILY:LABEL[:K=V,K=V]")
+            .desc(
+                "sampler setting, repeatable, e.g. duo:greedy_tail:greedy_tail=true (FAMILY *"
+                    + " = every non-AR family); default: one default setting")
+            .get());
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    List<Path> models = new ArrayList<>();
+    for (String s : SampleCommand.required(cmd, "models").split(",")) {
+      if (s.isBlank()) {
+        continue;
+      }
+      Path p = Path.of(s.trim());
+      if (!Files.isDirectory(p)) {
+        throw new InvalidInputException("--models: " + p + " is not a directory");
+      }
+      models.add(p);
+    }
+    if (models.isEmpty()) {
+      throw new InvalidInputException("--models lists no directory");
+    }
+    String scorerArg = SampleCommand.required(cmd, "scorer");
+    Path scorer = scorerArg.equals("default") ? null : Path.of(scorerArg);
+    if (scorer != null && !Files.isDirectory(scorer)) {
+      throw new InvalidInputException("--scorer " + scorer + " is not a directory");
+    }
+    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+      throw new InvalidInputException("--out " + outDir + " is not a directory");
+    }
+    SampleCommand.checkParentDirs(outDir.resolve("pareto.json"), "out");
+    Path reference = cmd.hasOption("reference") ? Path.of(cmd.getOptionValue("reference")) : null;
+    if (reference != null && !Files.exists(reference)) {
+      throw new InvalidInputException("--reference " + reference + " does not exist");
+    }
+    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
+    if (!(topP > 0 && topP <= 1)) {
+      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
+    }
+    List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
+    List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
+    if (scorer == null) {
+      scorer = DefaultScorer.ensure(null, out);
+    }
+    ParetoRun.Options o =
+        new ParetoRun.Options(
+            models,
+            steps,
+            variants,
+            scorer,
+            CliOptions.intOpt(cmd, "num-samples", 16, 1),
+            CliOptions.intOpt(cmd, "batch", 16, 1),
+            CliOptions.intOpt(cmd, "seed", 0, 0),
+            topP,
+            reference,
+            SampleCommand.ortConfig(cmd));
+    ParetoRun.Result r = ParetoRun.run(o, outDir, out);
+    long front = r.points().stream().filter(p -> p.frontier()).count();
+    out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
+    return 0;
+  }
+
+  /** Parses {@code 8,16,32}. */
+  static List<Integer> steps(String s) {
+    List<Integer> out = new ArrayList<>();
+    for (String part : s.split(",")) {
+      try {
+        int t = Integer.parseInt(part.trim());
+        if (t < 1) {
+          throw new NumberFormatException();
+        }
+        out.add(t);
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException(
+            "--steps must be a comma-separated list of integers >= 1, got '" + s + "'");
+      }
+    }
+    return out;
+  }
+
+  /** Parses {@code FAMILY:LABEL[:K=V,K=V]} values. */
+  static List<ParetoRun.Variant> variants(String[] values) {
+    List<ParetoRun.Variant> out = new ArrayList<>();
+    if (values == null) {
+      return out;
+    }
+    for (String v : values) {
+      String[] parts = v.split(":", 3);
+      if (parts.length < 2 || parts[0].isBlank() || parts[1].isBlank()) {
+        throw new InvalidInputException(
+            "--variant must be FAMILY:LABEL[:KEY=VALUE,...], got '" + v + "'");
+      }
+      Map<String, String> opts = new LinkedHashMap<>();
+      if (parts.length == 3 && !parts[2].isBlank()) {
+        for (String kv : parts[2].split(",")) {
+          int eq = kv.indexOf('=');
+          if (eq <= 0) {
+            throw new InvalidInputException(
+                "--variant option must be KEY=VALUE, got '" + kv + "' in '" + v + "'");
+          }
+          opts.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+      }
+      String fam = parts[0].trim().equals("*") ? null : parts[0].trim();
+      out.add(new ParetoRun.Variant(fam, parts[1].trim(), opts));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,156 @@
+package dev.dllm.eval.metrics;
+
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.NllSum;
+import dev.dllm.api.metrics.PerplexityMeter;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.tokenize.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Generative perplexity (spec §6.2, [SD] metrics.py {@code record_generative_perplexity}): samples
+ * are moved into the scorer's tokenizer ({@link Retokenizer}: kept as ids when the tokenizers are
+ * the same, else decoded to text and re-encoded), BOS is prepended when the scorer has one, each
+ * sample is cut into chunks of at most {@code context} tokens, and every chunk is scored by the
+ * scorer's exact AR likelihood ({@link DiffusionFamily#nelbo} of a causal family: position l
+ * predicts token l + 1). The result is corpus level, exp(Σ NLL / Σ scored tokens) in float64 over
+ * all samples and chunks ({@link PerplexityMeter}), never a mean of per-sample perplexities.
+ *
+ * <p>No padding is ever scored: chunks are grouped by their exact length and each group is run at
+ * that length, so no row of a batch carries PAD tokens (with causal attention earlier positions
+ * could not see right padding anyway).
+ */
+public final class GenerativePerplexity {
+  private final Denoiser scorer;
+  private final DiffusionFamily scorerFamily;
+  private final Tokenizer scorerTokenizer;
+  private final int context;
+  private final int batch;
+
+  /**
+   * The outcome.
+   *
+   * @param samples number of samples scored
+   * @param scoredTokens Σ tokens whose NLL was summed (chunk length − 1 per chunk)
+   * @param nll Σ NLL in nats
+   * @param perplexity exp(nll / scoredTokens)
+   * @param retokenized whether samples went through text into the scorer's tokenizer
+   * @param droppedCharacters characters of the decoded samples the scorer's vocabulary lacked
+   * @param chunks number of scored chunks
+   * @param context the scorer's chunk length
+   */
+  public record Result(
+      int samples,
+      long scoredTokens,
+      double nll,
+      double perplexity,
+      boolean retokenized,
+      long droppedCharacters,
+      int chunks,
+      int context) {
+
+    /** NLL per scored token in nats. */
+    public double natsPerToken() {
+      return scoredTokens == 0 ? Double.NaN : nll / scoredTokens;
+    }
+  }
+
+  /**
+   * @param scorer the AR scorer's network (e.g. an ONNX export)
+   * @param scorerFamily its family; must have a causal backbone
+   * @param scorerTokenizer its tokenizer
+   * @param context its chunk length (its training sequence length), &gt;= 2
+   * @param batch chunks per forward pass, &gt;= 1
+   * @throws InvalidInputException when the scorer family is not causal
+   */
+  public GenerativePerplexity(
+      Denoiser scorer,
+      DiffusionFamily scorerFamily,
+      Tokenizer scorerTokenizer,
+      int context,
+      int batch) {
+    if (scorerFamily.backbone().attention() != BackboneSpec.Attention.CAUSAL) {
+      throw new InvalidInputException(
+          "the scorer must be an autoregressive export (causal backbone); got family '"
+              + scorerFamily.name()
+              + "'");
+    }
+    if (context < 2 || batch < 1) {
+      throw new IllegalArgumentException("context must be >= 2 and batch >= 1");
+    }
+    this.scorer = scorer;
+    this.scorerFamily = scorerFamily;
+    this.scorerTokenizer = scorerTokenizer;
+    this.context = context;
+    this.batch = batch;
+  }
+
+  /**
+   * Scores samples given as ids of {@code sampleTokenizer}.
+   *
+   * @param samples one id array per sample
+   */
+  public Result score(List<int[]> samples, Tokenizer sampleTokenizer) {
+    Retokenizer re = new Retokenizer(sampleTokenizer, scorerTokenizer);
+    SpecialTokens sp = scorerTokenizer.specials();
+    Map<Integer, List<int[]>> byLength = new TreeMap<>();
+    long dropped = 0;
+    int chunks = 0;
+    for (int[] sample : samples) {
+      Retokenizer.Ids converted = re.convert(sample);
+      dropped += converted.droppedCharacters();
+      int[] ids = withBos(converted.ids(), sp.bos());
+      for (int from = 0; from < ids.length; from += context) {
+        int len = Math.min(context, ids.length - from);
+        if (len >= 2) {
+          int[] chunk = java.util.Arrays.copyOfRange(ids, from, from + len);
+          byLength.computeIfAbsent(len, k -> new ArrayList<>()).add(chunk);
+          chunks++;
+        }
+      }
+    }
+    PerplexityMeter meter = new PerplexityMeter();
+    for (Map.Entry<Integer, List<int[]>> e : byLength.entrySet()) {
+      scoreGroup(e.getKey(), e.getValue(), meter);
+    }
+    NllSum total = meter.total();
+    return new Result(
+        samples.size(),
+        total.tokens(),
+        total.nll(),
+        meter.perplexity(),
+        re.retokenizes(),
+        dropped,
+        chunks,
+        context);
+  }
+
+  private void scoreGroup(int length, List<int[]> rows, PerplexityMeter meter) {
+    for (int first = 0; first < rows.size(); first += batch) {
+      int b = Math.min(batch, rows.size() - first);
+      int[] flat = new int[b * length];
+      for (int r = 0; r < b; r++) {
+        System.arraycopy(rows.get(first + r), 0, flat, r * length, length);
+      }
+      meter.add(
+          scorerFamily.nelbo(
+              scorer, flat, b, length, new double[b], scorerTokenizer.specials(), null));
+    }
+  }
+
+  private static int[] withBos(int[] ids, int bos) {
+    if (bos < 0 || (ids.length > 0 && ids[0] == bos)) {
+      return ids;
+    }
+    int[] out = new int[ids.length + 1];
+    out[0] = bos;
+    System.arraycopy(ids, 0, out, 1, ids.length);
+    return out;
+  }
+}

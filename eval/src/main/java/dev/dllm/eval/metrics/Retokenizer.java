@@ -1,0 +1,77 @@
+package dev.dllm.eval.metrics;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.tokenize.Tokenizer;
+import java.util.Arrays;
+
+/**
+ * Moves token ids from one tokenizer to another (spec §6.2 {@code _eval_retokenize}): when both
+ * tokenizers are the same (equal spec and state) the ids are kept, minus PAD and MASK ids;
+ * otherwise the ids are decoded to text with the source tokenizer and encoded with the target one.
+ * A target whose vocabulary is closed (the {@code char} tokenizer of another corpus) may not know
+ * every character: such characters are dropped and counted, never silently mapped.
+ */
+public final class Retokenizer {
+  private final Tokenizer source;
+  private final Tokenizer target;
+  private final boolean same;
+
+  /** Ids in the target vocabulary and the number of characters the target could not encode. */
+  public record Ids(int[] ids, int droppedCharacters) {}
+
+  public Retokenizer(Tokenizer source, Tokenizer target) {
+    this.source = source;
+    this.target = target;
+    this.same = sameTokenizer(source, target);
+  }
+
+  /** Whether the two tokenizers give identical ids (same spec and same state). */
+  public static boolean sameTokenizer(Tokenizer a, Tokenizer b) {
+    return a.spec().equals(b.spec()) && a.state().equals(b.state());
+  }
+
+  /** Whether ids are decoded and re-encoded (false: the tokenizers are the same). */
+  public boolean retokenizes() {
+    return !same;
+  }
+
+  /** {@code ids} of the source tokenizer in the target tokenizer. */
+  public Ids convert(int[] ids) {
+    if (same) {
+      SpecialTokens sp = source.specials();
+      int[] kept = Arrays.stream(ids).filter(id -> id != sp.pad() && id != sp.mask()).toArray();
+      return new Ids(kept, 0);
+    }
+    return encodeLenient(target, source.decode(ids));
+  }
+
+  /**
+   * Encodes {@code text}; when the tokenizer rejects it (a character outside a closed vocabulary),
+   * encodes code point by code point and drops the ones it rejects.
+   */
+  public static Ids encodeLenient(Tokenizer tok, String text) {
+    try {
+      return new Ids(tok.encode(text), 0);
+    } catch (InvalidInputException e) {
+      int[] out = new int[text.length()];
+      int n = 0;
+      int dropped = 0;
+      for (int i = 0; i < text.length(); ) {
+        int cp = text.codePointAt(i);
+        i += Character.charCount(cp);
+        try {
+          for (int id : tok.encode(new String(Character.toChars(cp)))) {
+            if (n == out.length) {
+              out = Arrays.copyOf(out, out.length * 2 + 1);
+            }
+            out[n++] = id;
+          }
+        } catch (InvalidInputException rejected) {
+          dropped++;
+        }
+      }
+      return new Ids(Arrays.copyOf(out, n), dropped);
+    }
+  }
+}

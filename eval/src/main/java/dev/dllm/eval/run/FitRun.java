@@ -1,0 +1,151 @@
+package dev.dllm.eval.run;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.eval.EvalFiles;
+import dev.dllm.eval.scaling.RunRecord;
+import dev.dllm.eval.scaling.ScalingCharts;
+import dev.dllm.eval.scaling.ScalingStudy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code dllm fit} as a Java API: reads every finished run under a folder, fits the IsoFLOP
+ * parabolas and the scaling laws ({@link ScalingStudy}), compares the {@code low_var} and {@code
+ * elbo} objectives of a family where both were run (FLOPs ratio at the loss the ELBO series reaches
+ * at its largest budget), and writes {@code fit-report.json}, {@code isoflop.png} and {@code
+ * scaling.png} into the same folder.
+ */
+public final class FitRun {
+  private FitRun() {}
+
+  /** The analysis, the JSON written and a readable summary. */
+  public record Result(List<ScalingStudy.Series> series, Map<String, Object> json, String text) {}
+
+  /**
+   * Runs the analysis on {@code runs} and writes into {@code out}.
+   *
+   * @throws InvalidInputException when no finished run is found
+   */
+  public static Result run(Path runs, Path out) throws IOException {
+    List<RunRecord> records = RunRecord.scan(runs);
+    if (records.isEmpty()) {
+      throw new InvalidInputException(
+          "--runs " + runs + " holds no finished run (no " + RunRecord.REPORT + " found)");
+    }
+    List<ScalingStudy.Series> series = ScalingStudy.analyze(records);
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("runs", records.size());
+    json.put("series", ScalingStudy.toJson(series));
+    StringBuilder text = new StringBuilder();
+    for (ScalingStudy.Series s : series) {
+      text.append(String.format(Locale.ROOT, "%s:%n", s.group()));
+      for (ScalingStudy.Budget b : s.budgets()) {
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "  C=%.2e  %d runs  N_opt=%s  L_opt=%s%s%n",
+                b.budget(),
+                b.runs().size(),
+                fmt(b.nOpt(), "%.3g"),
+                fmt(b.lOpt(), "%.4f"),
+                b.note() == null ? "" : "  (" + b.note() + ")"));
+      }
+      if (s.nOptLaw() != null) {
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "  N_opt = %.3g * C^%.3f  (95%% CI of a: %s..%s, R^2 %.3f)%n",
+                s.nOptLaw().k(),
+                s.nOptLaw().a(),
+                fmt(s.nOptLaw().aLow(), "%.3f"),
+                fmt(s.nOptLaw().aHigh(), "%.3f"),
+                s.nOptLaw().r2()));
+      }
+      if (s.lOptLaw() != null) {
+        var l = s.lOptLaw();
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "  L_opt = %.4f + %.4g * C^-%.4f  (95%% CI E %s..%s, b %s..%s; R^2 %.3f)%n",
+                l.e(),
+                l.a(),
+                l.b(),
+                fmt(l.eCi()[0], "%.4f"),
+                fmt(l.eCi()[1], "%.4f"),
+                fmt(l.bCi()[0], "%.4f"),
+                fmt(l.bCi()[1], "%.4f"),
+                l.r2()));
+      } else if (s.lOptPowerLaw() != null) {
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "  L_opt = %.4g * C^%.4f (pure power law)%n",
+                s.lOptPowerLaw().k(),
+                s.lOptPowerLaw().a()));
+      }
+      if (s.note() != null) {
+        text.append("  note: ").append(s.note()).append('\n');
+      }
+    }
+    Map<String, Object> comparisons = new LinkedHashMap<>();
+    for (ScalingStudy.Series lv : series) {
+      if (!lv.group().endsWith("/low_var")) {
+        continue;
+      }
+      String fam = lv.family();
+      for (ScalingStudy.Series el : series) {
+        if (el.family().equals(fam) && el.group().endsWith("/elbo")) {
+          double cMax =
+              el.budgets().stream()
+                  .mapToDouble(ScalingStudy.Budget::budget)
+                  .max()
+                  .orElse(Double.NaN);
+          double target = el.lossAt(cMax);
+          double ratio = ScalingStudy.flopsRatio(lv, el, target);
+          Map<String, Object> c = new LinkedHashMap<>();
+          c.put("target_loss", finite(target));
+          c.put("flops_low_var", finite(lv.flopsFor(target)));
+          c.put("flops_elbo", finite(el.flopsFor(target)));
+          c.put("ratio_low_var_over_elbo", finite(ratio));
+          c.put("saving", finite(1 - ratio));
+          comparisons.put(fam + ": low_var vs elbo", c);
+          text.append(
+              String.format(
+                  Locale.ROOT,
+                  "%s low_var needs %s x the FLOPs of elbo to reach %.4f nats/token (saving %s)%n",
+                  fam,
+                  fmt(ratio, "%.3f"),
+                  target,
+                  fmt(1 - ratio, "%.1f%%", 100)));
+        }
+      }
+    }
+    json.put("comparisons", comparisons);
+    Path iso = out.resolve("isoflop.png");
+    Path sc = out.resolve("scaling.png");
+    EvalFiles.writePng(
+        iso, ScalingCharts.isoflop(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
+    EvalFiles.writePng(
+        sc, ScalingCharts.scaling(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
+    json.put("isoflop_png", iso.toString());
+    json.put("scaling_png", sc.toString());
+    EvalFiles.writeJson(out.resolve("fit-report.json"), json);
+    return new Result(series, json, text.toString());
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  private static String fmt(double v, String f) {
+    return fmt(v, f, 1);
+  }
+
+  private static String fmt(double v, String f, double scale) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, f, v * scale) : "-";
+  }
+}

@@ -1,0 +1,191 @@
+package dev.dllm.eval.run;
+
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.data.corpus.BlockMode;
+import dev.dllm.eval.likelihood.EvalData;
+import dev.dllm.eval.likelihood.EvalText;
+import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenerativePerplexity;
+import dev.dllm.eval.pareto.ParetoFiles;
+import dev.dllm.eval.pareto.ParetoFrontier;
+import dev.dllm.eval.pareto.ParetoPoint;
+import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.OrtConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code dllm pareto} as a Java API: every model × step count × sampler variant is sampled ({@link
+ * ModelSampler}), timed, scored by the AR scorer and its entropy measured; a causal family (AR) has
+ * one setting (L − 1 steps, with the KV cache when the export has a decode graph). The points, the
+ * non-dominated set and the entropy-collapse flags (per model, against windows of the reference
+ * text in that model's own tokenizer) are written as {@code pareto.json}, {@code pareto.csv} and
+ * {@code pareto.png}.
+ */
+public final class ParetoRun {
+  private ParetoRun() {}
+
+  /**
+   * A sampler setting.
+   *
+   * @param family the family it applies to, or null for every non-causal family
+   * @param label name on the chart and in the files
+   * @param options family sampler options
+   */
+  public record Variant(String family, String label, Map<String, String> options) {}
+
+  /**
+   * What to measure.
+   *
+   * @param models export directories (never the scorer)
+   * @param steps step counts T for non-causal families
+   * @param variants sampler settings (empty = one {@code default} setting)
+   * @param scorer the AR scorer's export
+   * @param numSamples samples per point
+   * @param batch rows per sampler call
+   * @param seed sampling seed (the same for every point)
+   * @param topP nucleus mass
+   * @param reference text for the collapse reference (null = bundled validation split)
+   * @param ort ONNX Runtime settings
+   */
+  public record Options(
+      List<Path> models,
+      List<Integer> steps,
+      List<Variant> variants,
+      Path scorer,
+      int numSamples,
+      int batch,
+      long seed,
+      double topP,
+      Path reference,
+      OrtConfig ort) {}
+
+  /** The flagged points and the PNG path. */
+  public record Result(List<ParetoPoint> points, Path png) {}
+
+  /**
+   * Up to 256 rows of L tokens of the reference text in the model's tokenizer: its validation split
+   * through the training pipeline, or, when the model's tokenizer cannot encode the whole corpus (a
+   * char vocabulary of another corpus), the file itself with unknown characters dropped.
+   */
+  static EvalText reference(Path text, OnnxModel model, int len) {
+    try {
+      return EvalData.load(text, model.tokenizer(), len, BlockMode.PACK, "auto", 256);
+    } catch (dev.dllm.api.InvalidInputException e) {
+      Path file = text != null ? text : dev.dllm.data.BundledCorpus.tinyShakespeare();
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw e;
+      }
+      return dev.dllm.eval.likelihood.EvalText.load(
+          file,
+          dev.dllm.eval.likelihood.Detokenizer.forFile(file),
+          model.tokenizer(),
+          len,
+          BlockMode.PACK,
+          256);
+    }
+  }
+
+  /** Measures every point and writes the three files into {@code outDir}. */
+  public static Result run(Options o, Path outDir, PrintStream log) throws IOException {
+    List<ParetoPoint> points = new ArrayList<>();
+    Map<String, Object> references = new LinkedHashMap<>();
+    double firstReference = Double.NaN;
+    try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), o.batch())) {
+      for (Path dir : o.models()) {
+        scorer.checkNotJudged(dir);
+      }
+      for (Path dir : o.models()) {
+        try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
+          int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+          EvalText ref = reference(o.reference(), model, len);
+          double refH = EvalRun.referenceEntropy(ref, len);
+          references.put(dir.toString(), refH);
+          if (Double.isNaN(firstReference)) {
+            firstReference = refH;
+          }
+          String fam = model.family().name();
+          boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
+          List<Variant> vs = new ArrayList<>();
+          List<Integer> steps = causal ? List.of(len - 1) : o.steps();
+          if (causal) {
+            vs.add(
+                new Variant(
+                    fam, model.denoiser().hasDecodeGraph() ? "kv_cache" : "default", Map.of()));
+          } else {
+            for (Variant v : o.variants()) {
+              if (v.family() == null || v.family().equals(fam)) {
+                vs.add(v);
+              }
+            }
+            if (vs.isEmpty()) {
+              vs.add(new Variant(fam, "default", Map.of()));
+            }
+          }
+          for (Variant v : vs) {
+            for (int t : steps) {
+              SamplerSpec spec = new SamplerSpec(t, o.topP(), v.options());
+              ModelSampler.Samples s =
+                  ModelSampler.draw(
+                      model, spec, o.numSamples(), o.batch(), len, o.seed(), o.ort().threads());
+              GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer());
+              double h = EntropyStats.mean(s.ids());
+              ParetoPoint p =
+                  new ParetoPoint(
+                      fam,
+                      dir.toString(),
+                      v.label(),
+                      s.steps(),
+                      s.throughput().tokensPerSecond(),
+                      g.perplexity(),
+                      h,
+                      s.throughput().nfePerSample(),
+                      ParetoFrontier.collapsed(h, refH),
+                      false,
+                      s.throughput().peakRssBytes());
+              points.add(p);
+              if (log != null) {
+                log.printf(
+                    Locale.ROOT,
+                    "%-6s %-10s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f%n",
+                    fam,
+                    v.label(),
+                    s.steps(),
+                    p.tokensPerSecond(),
+                    p.genPpl(),
+                    h,
+                    p.collapsed() ? " (collapsed)" : "",
+                    p.nfe());
+              }
+            }
+          }
+        }
+      }
+      List<ParetoPoint> flagged = ParetoFrontier.markFrontier(points);
+      Map<String, Object> settings = new LinkedHashMap<>();
+      settings.put("scorer", scorer.describe());
+      settings.put("num_samples", o.numSamples());
+      settings.put("batch", o.batch());
+      settings.put("threads", o.ort().threads());
+      settings.put("provider", o.ort().provider());
+      settings.put("seed", o.seed());
+      settings.put("top_p", o.topP());
+      settings.put("steps", o.steps());
+      settings.put("reference_entropy_per_model", references);
+      settings.put(
+          "reference_text",
+          o.reference() == null
+              ? "bundled Tiny Shakespeare (validation)"
+              : o.reference().toString());
+      Path png = ParetoFiles.write(outDir, flagged, firstReference, settings);
+      return new Result(flagged, png);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package dev.dllm.eval.run;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.eval.metrics.GenerativePerplexity;
+import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.OrtConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gen-PPL judge: an exported AR model opened with ONNX Runtime and wrapped in {@link
+ * GenerativePerplexity} (context = its training length). It must be a stronger model than the ones
+ * it judges and never one of them; {@link #checkNotJudged} refuses the same folder.
+ */
+public final class Scorer implements AutoCloseable {
+  private final OnnxModel model;
+  private final Tokenizer tokenizer;
+  private final GenerativePerplexity gp;
+
+  private Scorer(OnnxModel model, int batch) {
+    this.model = model;
+    this.tokenizer = model.tokenizer();
+    int ctx = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 1024;
+    this.gp = new GenerativePerplexity(model.denoiser(), model.family(), tokenizer, ctx, batch);
+  }
+
+  /**
+   * Opens {@code dir}.
+   *
+   * @throws InvalidInputException when it is not an export or not an AR model
+   */
+  public static Scorer open(Path dir, OrtConfig ort, int batch) {
+    OnnxModel m = OnnxModel.open(dir, ort);
+    try {
+      return new Scorer(m, batch);
+    } catch (RuntimeException e) {
+      m.close();
+      if (e instanceof InvalidInputException) {
+        throw new InvalidInputException("--scorer " + dir + ": " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Refuses to judge a model with itself.
+   *
+   * @throws InvalidInputException when {@code judged} is the scorer's folder
+   */
+  public void checkNotJudged(Path judged) {
+    if (judged
+        .toAbsolutePath()
+        .normalize()
+        .equals(model.directory().toAbsolutePath().normalize())) {
+      throw new InvalidInputException(
+          "--scorer "
+              + judged
+              + " is also a judged model; the scorer must be a separate, stronger AR");
+    }
+  }
+
+  /** Scores samples of {@code sampleTokenizer}. */
+  public GenerativePerplexity.Result score(List<int[]> samples, Tokenizer sampleTokenizer) {
+    return gp.score(samples, sampleTokenizer);
+  }
+
+  /** The scorer's description for reports. */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("dir", model.directory().toString());
+    m.put("family", model.family().name());
+    m.put("n_eff", model.metadata().model().nEff());
+    m.put("seq_len", model.metadata().seqLen());
+    m.put("tokenizer", model.metadata().tokenizerSpec());
+    m.put("training", model.metadata().training());
+    return m;
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}

@@ -1,0 +1,235 @@
+package dev.dllm.eval.scaling;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The IsoFLOP analysis of a set of runs (paper §scaling; Chinchilla approach 2): per series ({@code
+ * family/objective}) and budget C, a {@link Parabola} of val loss against ln N gives N_opt(C) and
+ * L_opt(C); across budgets, N_opt = k · C^a ({@link PowerLaw}) and L_opt = E + A · C^(−b) ({@link
+ * SaturatingPowerLaw}, or the pure power law L_opt = k · C^(−b) when only two budgets have an
+ * optimum). {@link #flopsRatio} compares two series at equal loss (the paper's low_var vs ELBO MDLM
+ * comparison).
+ */
+public final class ScalingStudy {
+  private ScalingStudy() {}
+
+  /** One budget of one series. */
+  public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
+    /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
+    public double nOpt() {
+      return usable() ? parabola.nOpt() : Double.NaN;
+    }
+
+    /** L_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
+    public double lOpt() {
+      return usable() ? parabola.lOpt() : Double.NaN;
+    }
+
+    /** Whether the parabola has a minimum inside the sizes tried. */
+    public boolean usable() {
+      if (parabola == null || !parabola.hasMinimum()) {
+        return false;
+      }
+      double n = parabola.nOpt();
+      return runs.stream().anyMatch(r -> r.nEff() <= n)
+          && runs.stream().anyMatch(r -> r.nEff() >= n);
+    }
+  }
+
+  /** One series with its fits (null where there were too few optima). */
+  public record Series(
+      String group,
+      String family,
+      List<Budget> budgets,
+      PowerLaw nOptLaw,
+      SaturatingPowerLaw lOptLaw,
+      PowerLaw lOptPowerLaw,
+      String note) {
+
+    /** The fitted L_opt at C (saturating law if fitted, else the pure power law), or NaN. */
+    public double lossAt(double c) {
+      if (lOptLaw != null) {
+        return lOptLaw.at(c);
+      }
+      return lOptPowerLaw != null ? lOptPowerLaw.at(c) : Double.NaN;
+    }
+
+    /** The budget that reaches {@code loss} on the fitted L_opt curve, or NaN. */
+    public double flopsFor(double loss) {
+      if (lOptLaw != null) {
+        return lOptLaw.flopsFor(loss);
+      }
+      if (lOptPowerLaw != null) {
+        return Math.pow(loss / lOptPowerLaw.k(), 1 / lOptPowerLaw.a());
+      }
+      return Double.NaN;
+    }
+  }
+
+  /** Analyzes {@code runs}, one {@link Series} per group in name order. */
+  public static List<Series> analyze(List<RunRecord> runs) {
+    Map<String, Map<Double, List<RunRecord>>> groups = new TreeMap<>();
+    for (RunRecord r : runs) {
+      groups
+          .computeIfAbsent(r.group(), k -> new TreeMap<>())
+          .computeIfAbsent(r.budget(), k -> new ArrayList<>())
+          .add(r);
+    }
+    List<Series> out = new ArrayList<>();
+    for (Map.Entry<String, Map<Double, List<RunRecord>>> g : groups.entrySet()) {
+      List<Budget> budgets = new ArrayList<>();
+      List<double[]> optima = new ArrayList<>();
+      for (Map.Entry<Double, List<RunRecord>> b : g.getValue().entrySet()) {
+        List<RunRecord> rs = b.getValue();
+        double[] n = rs.stream().mapToDouble(RunRecord::nEff).toArray();
+        double[] l = rs.stream().mapToDouble(RunRecord::valLoss).toArray();
+        Parabola p = null;
+        String note = null;
+        boolean usable = false;
+        try {
+          p = Parabola.fit(n, l);
+          if (!p.hasMinimum()) {
+            note = "parabola opens downwards: no optimum; not used in the fits";
+          } else if (p.nOpt() < min(n) || p.nOpt() > max(n)) {
+            note = "optimum outside the sizes tried (extrapolated); not used in the fits";
+          } else {
+            usable = true;
+          }
+        } catch (IllegalArgumentException e) {
+          note = e.getMessage();
+        }
+        budgets.add(new Budget(b.getKey(), rs, p, note));
+        if (usable) {
+          optima.add(new double[] {b.getKey(), p.nOpt(), p.lOpt()});
+        }
+      }
+      double[] c = optima.stream().mapToDouble(o -> o[0]).toArray();
+      double[] nOpt = optima.stream().mapToDouble(o -> o[1]).toArray();
+      double[] lOpt = optima.stream().mapToDouble(o -> o[2]).toArray();
+      PowerLaw nLaw = null;
+      SaturatingPowerLaw lLaw = null;
+      PowerLaw lPow = null;
+      String note = null;
+      if (c.length >= 2) {
+        nLaw = PowerLaw.fit(c, nOpt);
+        lPow = PowerLaw.fit(c, lOpt);
+      }
+      if (c.length >= 3) {
+        try {
+          lLaw = SaturatingPowerLaw.fit(c, lOpt);
+        } catch (RuntimeException e) {
+          note = "E + A·C^-b did not converge (" + e.getMessage() + "); pure power law used";
+        }
+      } else {
+        note =
+            c.length
+                + " budget(s) with an optimum: "
+                + (c.length < 2 ? "no fit" : "pure power law");
+      }
+      String family = g.getValue().values().iterator().next().get(0).family();
+      out.add(new Series(g.getKey(), family, budgets, nLaw, lLaw, lPow, note));
+    }
+    return out;
+  }
+
+  /**
+   * FLOPs that series {@code a} needs to reach {@code loss}, divided by the FLOPs series {@code b}
+   * needs (e.g. low_var vs ELBO: below 1 means {@code a} is cheaper).
+   */
+  public static double flopsRatio(Series a, Series b, double loss) {
+    return a.flopsFor(loss) / b.flopsFor(loss);
+  }
+
+  /** A JSON-friendly view of the analysis. */
+  public static Map<String, Object> toJson(List<Series> series) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Series s : series) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      List<Map<String, Object>> bs = new ArrayList<>();
+      for (Budget b : s.budgets()) {
+        Map<String, Object> bm = new LinkedHashMap<>();
+        bm.put("flops", b.budget());
+        bm.put("runs", b.runs().size());
+        bm.put("sizes", b.runs().stream().map(r -> r.preset() + ":" + r.nEff()).toList());
+        bm.put("val_losses", b.runs().stream().map(RunRecord::valLoss).toList());
+        bm.put("n_opt", nullIfNaN(b.nOpt()));
+        bm.put("l_opt", nullIfNaN(b.lOpt()));
+        bm.put("parabola_r2", b.parabola() == null ? null : nullIfNaN(b.parabola().r2()));
+        bm.put("note", b.note());
+        bs.add(bm);
+      }
+      m.put("family", s.family());
+      m.put("budgets", bs);
+      if (s.nOptLaw() != null) {
+        PowerLaw p = s.nOptLaw();
+        m.put(
+            "n_opt_law",
+            map(
+                "formula", "N_opt = k * C^a",
+                "a", p.a(),
+                "k", p.k(),
+                "a_ci95", List.of(nullIfNaN(p.aLow()), nullIfNaN(p.aHigh())),
+                "r2", p.r2(),
+                "points", p.points()));
+      }
+      if (s.lOptLaw() != null) {
+        SaturatingPowerLaw l = s.lOptLaw();
+        m.put(
+            "l_opt_law",
+            map(
+                "formula", "L_opt = E + A * C^(-b)",
+                "E", l.e(),
+                "A", l.a(),
+                "b", l.b(),
+                "E_ci95", ci(l.eCi()),
+                "A_ci95", ci(l.aCi()),
+                "b_ci95", ci(l.bCi()),
+                "r2", l.r2(),
+                "points", l.points()));
+      } else if (s.lOptPowerLaw() != null) {
+        PowerLaw p = s.lOptPowerLaw();
+        m.put(
+            "l_opt_law",
+            map(
+                "formula", "L_opt = k * C^a (too few budgets for E + A*C^-b)",
+                "a", p.a(),
+                "k", p.k(),
+                "a_ci95", List.of(nullIfNaN(p.aLow()), nullIfNaN(p.aHigh())),
+                "r2", p.r2(),
+                "points", p.points()));
+      }
+      m.put("note", s.note());
+      out.put(s.group(), m);
+    }
+    return out;
+  }
+
+  static Map<String, Object> map(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      Object v = kv[i + 1];
+      m.put((String) kv[i], v instanceof Double d ? nullIfNaN(d) : v);
+    }
+    return m;
+  }
+
+  private static List<Double> ci(double[] c) {
+    return java.util.Arrays.asList(nullIfNaN(c[0]), nullIfNaN(c[1]));
+  }
+
+  static Double nullIfNaN(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  private static double min(double[] v) {
+    return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+  }
+
+  private static double max(double[] v) {
+    return java.util.Arrays.stream(v).max().orElse(Double.NaN);
+  }
+}

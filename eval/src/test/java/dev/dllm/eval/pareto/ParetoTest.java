@@ -1,0 +1,74 @@
+package dev.dllm.eval.pareto;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dllm.eval.EvalFiles;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ParetoTest {
+  private static ParetoPoint p(String fam, int steps, double tps, double ppl, double h) {
+    return new ParetoPoint(
+        fam, fam + "-model", "default", steps, tps, ppl, h, steps, false, false, -1);
+  }
+
+  /** Hand-made plane: the frontier is computed by inspection. */
+  static final List<ParetoPoint> POINTS =
+      List.of(
+          p("ar", 255, 100, 20, 4.0), // slow, best quality: on
+          p("mdlm", 8, 1000, 120, 4.1), // fastest: on
+          p("mdlm", 32, 400, 60, 4.0), // on
+          p("mdlm", 128, 150, 70, 4.0), // dominated by mdlm-32 (faster and better)
+          p("duo", 8, 900, 130, 3.0), // dominated by mdlm-8
+          p("duo", 32, 400, 60, 3.9), // ties mdlm-32 exactly: both kept
+          p("duo", 16, 600, 80, 2.0), // on (between 400 and 1000)
+          p("esolm", 64, 50, 25, 4.0), // dominated by ar (faster and better)
+          p("bad", 4, 2000, Double.NaN, 0.1)); // non-finite: never on
+
+  @Test
+  void nonDominatedSet() {
+    List<ParetoPoint> f = ParetoFrontier.frontier(POINTS);
+    List<String> got = f.stream().map(q -> q.family() + q.steps()).toList();
+    assertEquals(List.of("ar255", "mdlm32", "duo32", "duo16", "mdlm8"), got);
+  }
+
+  @Test
+  void collapseFlag() {
+    List<ParetoPoint> flagged = ParetoFrontier.flag(POINTS, 3.0);
+    // threshold 2.5 nats: only duo-16 (H = 2.0) and bad (0.1) are collapsed
+    List<String> collapsed =
+        flagged.stream().filter(ParetoPoint::collapsed).map(q -> q.family() + q.steps()).toList();
+    assertEquals(List.of("duo16", "bad4"), collapsed);
+    assertTrue(flagged.get(0).frontier());
+    assertFalse(flagged.get(3).frontier());
+    assertFalse(ParetoFrontier.collapsed(0.1, Double.NaN));
+  }
+
+  @Test
+  void writesJsonCsvAndAPngOfTheRightSize(@TempDir Path dir) throws Exception {
+    List<ParetoPoint> flagged = ParetoFrontier.flag(POINTS, 3.0);
+    Path png = ParetoFiles.write(dir, flagged, 3.0, Map.of("scorer", "test"));
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertEquals(ParetoChart.WIDTH, img.getWidth());
+    assertEquals(ParetoChart.HEIGHT, img.getHeight());
+    List<String> csv = Files.readAllLines(dir.resolve("pareto.csv"));
+    assertEquals(ParetoFiles.CSV_HEADER, csv.get(0));
+    assertEquals(POINTS.size() + 1, csv.size());
+    JsonNode json = EvalFiles.JSON.readTree(dir.resolve("pareto.json").toFile());
+    assertEquals(5, json.get("frontier").size());
+    assertEquals(3.0, json.get("reference_entropy").asDouble());
+    assertEquals(POINTS.size(), json.get("points").size());
+    try (var files = Files.list(dir)) {
+      assertEquals(3, files.count(), "no temporary file left behind");
+    }
+  }
+}
