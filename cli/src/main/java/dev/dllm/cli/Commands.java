@@ -16,6 +16,7 @@ public final class Commands {
         new SampleCommand(),
         new BenchSampleCommand(),
         new TrainCommand(),
-        new BenchTrainCommand());
+        new BenchTrainCommand(),
+        new DuoScheduleCommand());
   }
 }
