@@ -36,7 +36,8 @@ public final class DuoScheduleCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(CliOptions.opt("vocab", "V", "vocabulary size V >= 2, mask id included (required)"));
+    o.addOption(
+        CliOptions.opt("vocab", "V", "vocabulary size V >= 2, mask id included (required)"));
     o.addOption(
         CliOptions.opt("gamma", "G1,G2,...", "comma-separated log-SNR values gamma (required)"));
     o.addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").get());
