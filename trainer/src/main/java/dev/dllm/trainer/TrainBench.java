@@ -108,11 +108,12 @@ public final class TrainBench {
           }
           Engine.getInstance().setRandomSeed((int) (seed + s));
           step.run(
-              model::forward,
-              params,
+              model,
               root,
               new TokenBatch(ids, batch, seqLen),
               new Rng(seed + s),
+              s,
+              warmup + steps,
               false);
           adam.step(params, 1e-4);
         }

@@ -262,7 +262,7 @@ public final class Trainer {
           engine.setRandomSeed((int) (config.seed() * SEED_STRIDE + step));
           TokenBatch x0 = data.trainBatch(step, config.batch());
           TrainStep.Result r =
-              trainStep.run(model::forward, params, root, x0, rng, nanAtStep.test(step));
+              trainStep.run(model, root, x0, rng, step, totalSteps, nanAtStep.test(step));
           if (!Double.isFinite(r.loss())) {
             throw diverged(step, "loss is " + r.loss(), lastCheckpoint);
           }

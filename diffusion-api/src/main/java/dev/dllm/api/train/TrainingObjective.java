@@ -28,19 +28,19 @@ public interface TrainingObjective<A> {
   Set<String> objectives();
 
   /**
-   * The scalar loss to minimise, in nats per position.
+   * The scalar loss of one micro-batch, in nats per position: the family corrupts {@code
+   * batch.x0()} itself, runs the network through {@code net} and returns the loss whose gradient
+   * the trainer back-propagates.
    *
    * <p>MDLM-style families: sum of weighted per-token losses over all B·L positions divided by B·L
    * (spec §2.2, §10.3). AR: mean CE over the B·(L-1) next-token targets (spec §5).
    *
-   * @param logits network outputs {@code [B, L, V]} float32 for the input {@code zt}
-   * @param x0 clean tokens {@code [B, L]} int32/int64
-   * @param zt the network input {@code [B, L]} (z_t from {@code DiffusionFamily#corrupt}; x0 for
-   *     AR)
-   * @param t diffusion time per row {@code [B]} float32/float64 (ignored by AR)
-   * @param maskId the tokenizer's mask id (its logit is suppressed with -1e6)
+   * @param batch the micro-batch (clean tokens {@code [B, L]}, times {@code [B]}, random source)
+   * @param net the network and array factories of this micro-batch (see {@link Backbone} for the
+   *     autograd rule on scalars)
    * @param objective one of {@link #objectives()}
    * @return a scalar array
+   * @throws dev.dllm.api.InvalidInputException for an objective the family does not support
    */
-  A loss(A logits, A x0, A zt, A t, int maskId, String objective);
+  A loss(TrainingBatch batch, Backbone<A> net, String objective);
 }

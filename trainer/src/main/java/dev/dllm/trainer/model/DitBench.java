@@ -131,6 +131,7 @@ public final class DitBench {
         gc.backward(loss);
       }
       for (NDArray p : model.parameters().values()) {
+        // autograd-safe: an SGD update after backward, outside the gradient recorder
         p.subi(p.getGradient().mul(1e-4f));
       }
       model.parameters().values().iterator().next().getFloat(0, 0);

@@ -17,6 +17,7 @@ import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitLayout;
 import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.model.Tensor;
+import dev.dllm.trainer.autograd.ConstantPool;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -53,6 +54,8 @@ public final class DitModel implements AutoCloseable {
   private final DitConfig cfg;
   private final NDManager own;
   private final NDManager constants;
+  private final ConstantPool scalars;
+  private final NDArray geluA;
   private final LinkedHashMap<String, NDArray> params;
   private final BlockParams[] blocks;
   private final NDArray embedding;
@@ -85,6 +88,8 @@ public final class DitModel implements AutoCloseable {
     this.cfg = w.config();
     this.own = manager.newSubManager();
     this.constants = own.newSubManager();
+    this.scalars = new ConstantPool(own);
+    this.geluA = scalars.of(GELU_A);
     this.params = new LinkedHashMap<>();
     for (Map.Entry<String, int[]> e : DitLayout.shapes(cfg).entrySet()) {
       Tensor t = w.tensors().get(e.getKey());
@@ -210,6 +215,14 @@ public final class DitModel implements AutoCloseable {
     }
   }
 
+  /**
+   * An autograd-safe float32 scalar owned by this model (see {@link ConstantPool}): use it, never a
+   * {@code Number} overload, to multiply, divide or exponentiate arrays on the gradient path.
+   */
+  public NDArray constant(double value) {
+    return scalars.of(value);
+  }
+
   /** A new sub-manager of the model's own manager (for callers that need a scratch manager). */
   public NDManager newSubManager() {
     return own.newSubManager();
@@ -321,7 +334,7 @@ public final class DitModel implements AutoCloseable {
     x = dropout(o).mul(m.get(2)).addi(x);
     h = modulate(layerNorm(x, p.norm2()), m.get(3), m.get(4));
     h = Linear.linear(h, p.mlp0W(), p.mlp0B()).get(0);
-    h = geluTanh(h);
+    h = geluTanh(h, geluA);
     h = Linear.linear(h, p.mlp2W(), p.mlp2B()).get(0);
     return dropout(h).mul(m.get(5)).addi(x);
   }
@@ -352,10 +365,14 @@ public final class DitModel implements AutoCloseable {
   /**
    * GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·sigmoid(2u)
    * with u the tanh argument (the same function; fewer elementwise passes).
+   *
+   * @param a the constant 2·√(2/π)·0.044715 as a model-owned scalar: autograd keeps the multiplier
+   *     of {@code muli} for backward, so it must outlive the backward pass (issue 7 §1)
    */
-  static NDArray geluTanh(NDArray x) {
-    // in-place steps only touch intermediates that no backward formula keeps
-    NDArray u = x.mul(x).muli(GELU_A).addi(GELU_B).mul(x);
+  static NDArray geluTanh(NDArray x, NDArray a) {
+    // in-place steps only touch intermediates that no backward formula keeps; the add's scalar is
+    // not kept by autograd
+    NDArray u = x.mul(x).muli(a).addi(GELU_B).mul(x);
     return x.mul(Activation.sigmoid(u));
   }
 
@@ -441,7 +458,7 @@ public final class DitModel implements AutoCloseable {
       // [B, L, d_h] -> [1, B, 1, L, d_h], then [q-scaled; k] along axis 0
       NDArray t = Embedding.embedding(pos, table[i], SparseFormat.DENSE).get(0).expandDims(1);
       t = t.expandDims(0);
-      out[i] = t.mul(scale).concat(t, 0);
+      out[i] = t.mul(scalars.of(scale)).concat(t, 0);
     }
     return out;
   }

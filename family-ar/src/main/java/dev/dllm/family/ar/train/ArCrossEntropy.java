@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
 import java.util.Set;
 
@@ -30,6 +32,18 @@ public final class ArCrossEntropy implements TrainingObjective<NDArray> {
   }
 
   /**
+   * The loss of one micro-batch: one causal forward of x0 with sigma = 0, then {@link
+   * #loss(NDArray, NDArray, NDArray, NDArray, int, String)}.
+   *
+   * @throws InvalidInputException for an objective other than {@code ce}
+   */
+  @Override
+  public NDArray loss(TrainingBatch batch, Backbone<NDArray> net, String objective) {
+    NDArray x0 = net.ids(batch.x0(), batch.batch(), batch.length());
+    return loss(net.forward(x0, null), x0, x0, null, batch.specials().mask(), objective);
+  }
+
+  /**
    * Mean CE in nats per predicted token.
    *
    * @param logits {@code [B, L, V]} outputs of the causal network on x0
@@ -38,7 +52,6 @@ public final class ArCrossEntropy implements TrainingObjective<NDArray> {
    * @param t ignored
    * @throws InvalidInputException for an objective other than {@code ce}
    */
-  @Override
   public NDArray loss(
       NDArray logits, NDArray x0, NDArray zt, NDArray t, int maskId, String objective) {
     if (!"ce".equals(objective)) {

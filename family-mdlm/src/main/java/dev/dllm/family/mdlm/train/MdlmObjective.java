@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
+import dev.dllm.family.mdlm.MdlmFamily;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.Set;
  */
 public final class MdlmObjective implements TrainingObjective<NDArray> {
   private static final Set<String> OBJECTIVES = new LinkedHashSet<>(List.of("elbo", "low_var"));
+  private static final MdlmFamily FAMILY = new MdlmFamily();
 
   @Override
   public String family() {
@@ -44,7 +48,38 @@ public final class MdlmObjective implements TrainingObjective<NDArray> {
   }
 
   /**
-   * The loss in nats per position.
+   * The loss of one micro-batch: absorbing-state corruption of x0 with {@link MdlmFamily#corrupt}
+   * (first use of the batch's Rng), one forward of z_t with sigma = 0, then {@link #loss(NDArray,
+   * NDArray, NDArray, NDArray, int, String, NDArray)}.
+   *
+   * @throws InvalidInputException for an unknown objective
+   */
+  @Override
+  public NDArray loss(TrainingBatch batch, Backbone<NDArray> net, String objective) {
+    requireKnown(objective);
+    int b = batch.batch();
+    int length = batch.length();
+    int[] zt = FAMILY.corrupt(batch.x0(), b, length, batch.t(), batch.specials(), batch.rng());
+    NDArray x0 = net.ids(batch.x0(), b, length);
+    NDArray z = net.ids(zt, b, length);
+    NDArray logits = net.forward(z, null);
+    float[] t = new float[b];
+    for (int i = 0; i < b; i++) {
+      t[i] = (float) batch.t()[i];
+    }
+    return loss(
+        logits,
+        x0,
+        z,
+        net.floats(t, b),
+        batch.specials().mask(),
+        objective,
+        net.constant((double) b * length));
+  }
+
+  /**
+   * The loss in nats per position from given logits (the scalar B·L is created on the logits'
+   * manager, which must outlive backward).
    *
    * @param logits {@code [B, L, V]} network outputs on zt
    * @param x0 {@code [B, L]} clean tokens
@@ -52,19 +87,30 @@ public final class MdlmObjective implements TrainingObjective<NDArray> {
    * @param t {@code [B]} times in [1e-3, 1] (only read by {@code elbo})
    * @throws InvalidInputException for an unknown objective
    */
-  @Override
   public NDArray loss(
       NDArray logits, NDArray x0, NDArray zt, NDArray t, int maskId, String objective) {
-    if (!OBJECTIVES.contains(objective)) {
-      throw new InvalidInputException(
-          "objective '"
-              + objective
-              + "' is not supported by family mdlm; expected one of "
-              + OBJECTIVES);
-    }
+    Shape shape = logits.getShape();
+    NDArray positions = logits.getManager().create((float) (shape.get(0) * shape.get(1)));
+    return loss(logits, x0, zt, t, maskId, objective, positions);
+  }
+
+  /**
+   * The loss in nats per position: Σ w·1[z_t = m]·(−log p(x0|z_t)) / (B·L).
+   *
+   * @param positions the scalar B·L as an autograd-safe array (it divides the gradient path)
+   * @throws InvalidInputException for an unknown objective
+   */
+  NDArray loss(
+      NDArray logits,
+      NDArray x0,
+      NDArray zt,
+      NDArray t,
+      int maskId,
+      String objective,
+      NDArray positions) {
+    requireKnown(objective);
     Shape shape = logits.getShape();
     long batch = shape.get(0);
-    long length = shape.get(1);
     NDArray logp =
         suppressMask(logits, maskId)
             .logSoftmax(-1)
@@ -73,10 +119,21 @@ public final class MdlmObjective implements TrainingObjective<NDArray> {
     NDArray masked = zt.eq(maskId).toType(DataType.FLOAT32, false); // [B, L]
     NDArray perToken = logp.neg().mul(masked);
     if (objective.equals("elbo")) {
+      // autograd-safe: t carries no gradient, so the temporary exponent is never kept
       NDArray invT = t.toType(DataType.FLOAT32, false).reshape(batch, 1).pow(-1);
       perToken = perToken.mul(invT);
     }
-    return perToken.sum().div((float) (batch * length));
+    return perToken.sum().div(positions);
+  }
+
+  private static void requireKnown(String objective) {
+    if (!OBJECTIVES.contains(objective)) {
+      throw new InvalidInputException(
+          "objective '"
+              + objective
+              + "' is not supported by family mdlm; expected one of "
+              + OBJECTIVES);
+    }
   }
 
   /** Sets logit[maskId] to -1e6 in float32 (spec §2.1 SUBS step 1). */
