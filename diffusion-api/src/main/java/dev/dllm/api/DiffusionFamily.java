@@ -71,19 +71,6 @@ public interface DiffusionFamily {
    */
   Sampler newSampler(SamplerSpec spec);
 
-  /**
-   * This family bound to a vocabulary of {@code vocab} ids (V, including the mask id where the
-   * tokenizer has one). Families whose forward process draws from all V ids (Duo's uniform noise,
-   * spec §1.5) need V in {@link #corrupt}, which does not receive it; callers that corrupt (the
-   * trainer) bind the family to the tokenizer's V first. The default returns {@code this}.
-   *
-   * @param vocab V &gt;= 2
-   * @return a family whose {@link #corrupt} draws from {@code [0, vocab)}
-   */
-  default DiffusionFamily forVocabulary(int vocab) {
-    return this;
-  }
-
   /** Family metadata stored with a checkpoint or an ONNX export (string key/values). */
   default Map<String, String> exportMetadata() {
     return Map.of("family", name());

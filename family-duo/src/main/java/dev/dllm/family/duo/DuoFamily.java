@@ -42,11 +42,12 @@ public final class DuoFamily implements DiffusionFamily {
   }
 
   /**
-   * This family bound to V ids.
+   * This family bound to V ids, so that the SPI {@link #corrupt(int[], int, int, double[],
+   * SpecialTokens, Rng)} (which is not given V) can draw the uniform noise. The training objective
+   * ({@code DuoObjective}) takes V from the backbone instead.
    *
    * @throws InvalidInputException when V &lt; 2
    */
-  @Override
   public DuoFamily forVocabulary(int vocab) {
     if (vocab < 2) {
       throw new InvalidInputException(

@@ -6,7 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.schedule.LogLinearSchedule;
+import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
+import dev.dllm.family.duo.DuoFamily;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -29,7 +32,20 @@ import java.util.Set;
  * backward reads them).
  */
 public final class DuoObjective implements TrainingObjective<NDArray> {
+  private static final DuoFamily FAMILY = new DuoFamily();
   private final LogLinearSchedule schedule = new LogLinearSchedule();
+
+  /** Where the loss gets its constant arrays: the backbone's scope, or a manager in tests. */
+  interface Constants {
+    /** A float32 array of {@code shape}, alive until after backward. */
+    NDArray floats(float[] values, long... shape);
+
+    /** A float32 scalar, alive until after backward. */
+    NDArray constant(double value);
+
+    /** Token ids {@code [B, L]} int64, alive until after backward. */
+    NDArray ids(int[] ids, int batch, int length);
+  }
 
   @Override
   public String family() {
@@ -48,31 +64,95 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
   }
 
   /**
-   * The loss in nats per position.
+   * The loss of one micro-batch: uniform corruption of x0 over the backbone's V ({@link
+   * DuoFamily#corrupt(int[], int, int, double[], int, dev.dllm.api.sample.Rng)}, first use of the
+   * batch's Rng, as in {@code DuoFamily#nelbo}), one forward of z_t at sigma_b = −log alpha(t_b),
+   * then the Duo NELBO over all B·L positions / (B·L).
    *
-   * @param logits {@code [B, L, V]} network outputs on zt at sigma = −log alpha_t
-   * @param x0 {@code [B, L]} clean tokens
-   * @param zt {@code [B, L]} the network input
-   * @param t {@code [B]} times in (0, 1]
-   * @param maskId the mask id (its logit is set to −1e6), or negative for none
    * @throws InvalidInputException for an objective other than {@code elbo}
    */
   @Override
-  public NDArray loss(
-      NDArray logits, NDArray x0, NDArray zt, NDArray t, int maskId, String objective) {
-    if (!"elbo".equals(objective)) {
-      throw new InvalidInputException(
-          "objective '"
-              + objective
-              + "' is not supported by family duo; expected one of [elbo] (Duo always trains the"
-              + " ELBO, spec §3.2)");
+  public NDArray loss(TrainingBatch batch, Backbone<NDArray> net, String objective) {
+    requireElbo(objective);
+    int b = batch.batch();
+    int length = batch.length();
+    int[] zt = FAMILY.corrupt(batch.x0(), b, length, batch.t(), net.vocabSize(), batch.rng());
+    float[] sigma = new float[b];
+    for (int i = 0; i < b; i++) {
+      sigma[i] = (float) schedule.sigma(batch.t()[i]);
     }
+    NDArray logits = net.forward(net.ids(zt, b, length), net.floats(sigma, b));
+    Constants constants =
+        new Constants() {
+          @Override
+          public NDArray floats(float[] values, long... shape) {
+            return net.floats(values, shape);
+          }
+
+          @Override
+          public NDArray constant(double value) {
+            return net.constant(value);
+          }
+
+          @Override
+          public NDArray ids(int[] ids, int batch, int length) {
+            return net.ids(ids, batch, length);
+          }
+        };
+    return loss(logits, batch.x0(), zt, batch.t(), batch.specials().mask(), objective, constants);
+  }
+
+  /**
+   * The loss in nats per position from given logits; constants are created on the logits' manager,
+   * which must outlive backward.
+   *
+   * @param logits {@code [B, L, V]} network outputs on zt at sigma = −log alpha_t
+   * @param x0 clean tokens {@code [B, L]} row-major
+   * @param zt the network input {@code [B, L]} row-major
+   * @param t times {@code [B]} in (0, 1]
+   * @param maskId the mask id (its logit is set to −1e6), or negative for none
+   * @throws InvalidInputException for an objective other than {@code elbo}
+   */
+  public NDArray loss(
+      NDArray logits, int[] x0, int[] zt, double[] t, int maskId, String objective) {
+    NDManager m = logits.getManager();
+    Constants constants =
+        new Constants() {
+          @Override
+          public NDArray floats(float[] values, long... shape) {
+            return m.create(values, new Shape(shape));
+          }
+
+          @Override
+          public NDArray constant(double value) {
+            return m.create((float) value);
+          }
+
+          @Override
+          public NDArray ids(int[] ids, int batch, int length) {
+            long[] l = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+              l[i] = ids[i];
+            }
+            return m.create(l, new Shape(batch, length));
+          }
+        };
+    return loss(logits, x0, zt, t, maskId, objective, constants);
+  }
+
+  private NDArray loss(
+      NDArray logits,
+      int[] x0Ids,
+      int[] ztIds,
+      double[] times,
+      int maskId,
+      String objective,
+      Constants c) {
+    requireElbo(objective);
     Shape shape = logits.getShape();
     int batch = (int) shape.get(0);
     int length = (int) shape.get(1);
     int vocab = (int) shape.get(2);
-    NDManager m = logits.getManager();
-    double[] times = t.toType(DataType.FLOAT64, false).toDoubleArray();
     float[] va = new float[batch];
     float[] move = new float[batch];
     float[] negMove = new float[batch];
@@ -98,32 +178,48 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       dataDiff[b] = (float) ((1 + ratio) * Math.log1p(ratio));
       weight[b] = (float) (schedule.alphaDerivative(times[b]) / vAlpha);
     }
-    Shape row3 = new Shape(batch, 1, 1);
-    Shape row2 = new Shape(batch, 1);
-    NDArray logp = suppressMask(logits, maskId).logSoftmax(-1); // [B, L, V]
-    NDArray logXbar = logp.exp().mul(m.create(va, row3)).add(m.create(move, row3)).log();
-    NDArray zIdx = zt.toType(DataType.INT64, false).expandDims(-1);
-    NDArray xIdx = x0.toType(DataType.INT64, false).expandDims(-1);
+    long[] row3 = {batch, 1, 1};
+    long[] row2 = {batch, 1};
+    NDArray logp = suppressMask(logits, maskId, c).logSoftmax(-1); // [B, L, V]
+    NDArray logXbar = logp.exp().mul(c.floats(va, row3)).add(c.floats(move, row3)).log();
+    NDArray zIdx = c.ids(ztIds, batch, length).expandDims(-1); // [B, L, 1]
+    NDArray xIdx = c.ids(x0Ids, batch, length).expandDims(-1);
     NDArray logI3 = logXbar.gather(zIdx, -1); // [B, L, 1]
     NDArray d = logXbar.sub(logI3).sum(new int[] {-1}); // Σ_j (log x̄_θ,j − log x̄_θ,i), [B, L]
     NDArray logI = logI3.squeeze(-1);
     NDArray logX = logXbar.gather(xIdx, -1).squeeze(-1);
-    NDArray same = zt.eq(x0).toType(DataType.FLOAT32, false);
-    NDArray diff = zt.neq(x0).toType(DataType.FLOAT32, false);
-    NDArray invXi = same.mul(m.create(invSame, row2)).add(diff.mul(m.create(invDiff, row2)));
-    NDArray data = same.mul(m.create(dataSame, row2)).add(diff.mul(m.create(dataDiff, row2)));
+    float[] sameCase = new float[batch * length];
+    float[] diffCase = new float[batch * length];
+    for (int i = 0; i < sameCase.length; i++) {
+      sameCase[i] = ztIds[i] == x0Ids[i] ? 1f : 0f;
+      diffCase[i] = 1f - sameCase[i];
+    }
+    NDArray same = c.floats(sameCase, batch, length);
+    NDArray diff = c.floats(diffCase, batch, length);
+    NDArray invXi = same.mul(c.floats(invSame, row2)).add(diff.mul(c.floats(invDiff, row2)));
+    NDArray data = same.mul(c.floats(dataSame, row2)).add(diff.mul(c.floats(dataDiff, row2)));
     NDArray sum =
         invXi
-            .mul(d.mul(m.create(negMove, row2)).add(logI.sub(logX).mul(m.create(va, row2))))
+            .mul(d.mul(c.floats(negMove, row2)).add(logI.sub(logX).mul(c.floats(va, row2))))
             .add(data);
-    NDArray vocabN = m.create((float) vocab);
+    NDArray vocabN = c.constant(vocab);
     NDArray bracket = invXi.mul(vocabN).sub(logI.neg().exp().mul(vocabN)).sub(sum);
-    NDArray perToken = bracket.mul(m.create(weight, row2)); // [B, L]
-    return perToken.sum().mul(m.create((float) (1.0 / ((double) batch * length))));
+    NDArray perToken = bracket.mul(c.floats(weight, row2)); // [B, L]
+    return perToken.sum().div(c.constant((double) batch * length));
+  }
+
+  private static void requireElbo(String objective) {
+    if (!"elbo".equals(objective)) {
+      throw new InvalidInputException(
+          "objective '"
+              + objective
+              + "' is not supported by family duo; expected one of [elbo] (Duo always trains the"
+              + " ELBO, spec §3.2)");
+    }
   }
 
   /** Sets logit[maskId] to −1e6 in float32 (spec §3.1); unchanged when there is no mask id. */
-  static NDArray suppressMask(NDArray logits, int maskId) {
+  private static NDArray suppressMask(NDArray logits, int maskId, Constants c) {
     NDArray x =
         logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
     int vocab = (int) x.getShape().get(x.getShape().dimension() - 1);
@@ -135,7 +231,6 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
     Arrays.fill(keep, 1f);
     keep[maskId] = 0f;
     bias[maskId] = -1e6f;
-    NDManager manager = x.getManager();
-    return x.mul(manager.create(keep)).add(manager.create(bias));
+    return x.mul(c.floats(keep, vocab)).add(c.floats(bias, vocab));
   }
 }

@@ -16,6 +16,8 @@ import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.family.duo.DuoFamily;
 import java.util.List;
@@ -74,9 +76,7 @@ class DuoObjectiveConformanceTest {
       String objective) {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       NDArray logits = m.create(values, new Shape(b, l, v));
-      NDArray x = m.create(x0, new Shape(b, l));
-      NDArray z = m.create(zt, new Shape(b, l));
-      return new DuoObjective().loss(logits, x, z, m.create(t), mask, objective).getFloat();
+      return new DuoObjective().loss(logits, x0, zt, t, mask, objective).getFloat();
     }
   }
 
@@ -96,6 +96,88 @@ class DuoObjectiveConformanceTest {
     assertEquals(ref.nll(), djl, 1e-4 * ref.nll());
   }
 
+  /**
+   * Through the training seam: the objective corrupts x0 over the backbone's V with the batch's Rng
+   * (as {@link DuoFamily#nelbo} does with its Rng), feeds z_t at sigma = −log alpha_t and returns
+   * the NELBO / (B·L).
+   */
+  @Test
+  void trainingSeamCorruptsFeedsSigmaAndEqualsNelbo() {
+    DuoFamily duo = new DuoFamily();
+    NllSum ref = duo.nelbo(fixed(values, B, L, V), x0, B, L, t, SPECIALS, new Rng(41));
+    int[] zt = duo.corrupt(x0, B, L, t, V, new Rng(41));
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      FakeBackbone net = new FakeBackbone(m, m.create(values, new Shape(B, L, V)), V);
+      TrainingBatch batch = new TrainingBatch(x0, B, L, t, SPECIALS, new Rng(41), 3, 10);
+      float loss = new DuoObjective().loss(batch, net, "elbo").getFloat();
+      assertEquals(ref.nll(), loss * (double) (B * L), 1e-4 * ref.nll());
+      long[] fed = net.fedIds.toLongArray();
+      for (int i = 0; i < zt.length; i++) {
+        assertEquals(zt[i], fed[i], "z_t at " + i);
+      }
+      float[] sigma = net.fedSigma.toFloatArray();
+      for (int b = 0; b < B; b++) {
+        assertEquals((float) duo.schedule().sigma(t[b]), sigma[b], 0f);
+      }
+    }
+  }
+
+  /** A backbone returning fixed logits and recording its input. */
+  static final class FakeBackbone implements Backbone<NDArray> {
+    final NDManager m;
+    final NDArray logits;
+    final int vocab;
+    NDArray fedIds;
+    NDArray fedSigma;
+
+    FakeBackbone(NDManager m, NDArray logits, int vocab) {
+      this.m = m;
+      this.logits = logits;
+      this.vocab = vocab;
+    }
+
+    @Override
+    public int vocabSize() {
+      return vocab;
+    }
+
+    @Override
+    public NDArray ids(int[] ids, int batch, int length) {
+      long[] l = new long[ids.length];
+      for (int i = 0; i < l.length; i++) {
+        l[i] = ids[i];
+      }
+      return m.create(l, new Shape(batch, length));
+    }
+
+    @Override
+    public NDArray floats(float[] values, long... shape) {
+      return m.create(values, new Shape(shape));
+    }
+
+    @Override
+    public NDArray constant(double value) {
+      return m.create((float) value);
+    }
+
+    @Override
+    public NDArray forward(NDArray ids, NDArray sigma) {
+      fedIds = ids;
+      fedSigma = sigma;
+      return logits;
+    }
+
+    @Override
+    public NDArray forward(NDArray ids, NDArray sigma, NDArray positions, NDArray attnBias) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public NDArray forwardSoft(NDArray weights, NDArray sigma) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
   /** d loss / d logit against a central difference of the float64 nelboAt (exact steps). */
   @Test
   void gradientMatchesFiniteDifferencesOfTheFloat64Nelbo() {
@@ -106,15 +188,7 @@ class DuoObjectiveConformanceTest {
       NDArray logits = m.create(values, new Shape(B, L, V));
       logits.setRequiresGradient(true);
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray loss =
-            new DuoObjective()
-                .loss(
-                    logits,
-                    m.create(x0, new Shape(B, L)),
-                    m.create(zt, new Shape(B, L)),
-                    m.create(t),
-                    MASK,
-                    "elbo");
+        NDArray loss = new DuoObjective().loss(logits, x0, zt, t, MASK, "elbo");
         gc.backward(loss);
       }
       grad = logits.getGradient().toFloatArray();
