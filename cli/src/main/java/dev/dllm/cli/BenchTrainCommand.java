@@ -7,6 +7,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.trainer.TrainBench;
+import dev.dllm.trainer.TrainSoak;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,11 +52,21 @@ public final class BenchTrainCommand implements Command {
     o.addOption(CliOptions.opt("threads", "N", "PyTorch intra-op threads (default 2)"));
     o.addOption(CliOptions.opt("gemm-n", "N", "GEMM peak matrix size (default 2048)"));
     o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-train.json)"));
+    o.addOption(
+        CliOptions.opt(
+            "soak",
+            "N",
+            "instead: N short MDLM trainings (xxs, L 128, B 32) alternating 1/2 threads, counting"
+                + " non-finite stops; run with DLLM_JAVA_OPTS=-Xmx256m"));
+    o.addOption(CliOptions.opt("soak-steps", "N", "optimizer steps per soak run (default 60)"));
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
+    if (cmd.hasOption("soak")) {
+      return soak(cmd, out);
+    }
     String familyName = cmd.getOptionValue("family", "mdlm");
     String[] presets = cmd.getOptionValue("presets", "xs,s,m").split(",");
     int seqLen = CliOptions.intOpt(cmd, "seq-len", 256, 2);
@@ -135,5 +146,33 @@ public final class BenchTrainCommand implements Command {
     Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     out.println("report: " + outFile);
     return 0;
+  }
+
+  /** {@code --soak N}: the issue-7 soak; exit 0 only when no run stopped. */
+  private static int soak(CommandLine cmd, PrintStream out) throws Exception {
+    int runs = CliOptions.intOpt(cmd, "soak", 200, 1);
+    int steps = CliOptions.intOpt(cmd, "soak-steps", 60, 1);
+    Path outFile = Path.of(cmd.getOptionValue("out", "bench-soak.json")).toAbsolutePath();
+    Path work = Files.createTempDirectory("dllm-soak");
+    TrainSoak.Result r = TrainSoak.run(runs, steps, work, out);
+    Files.deleteIfExists(work);
+    out.printf(
+        "soak: %d of %d runs stopped with a non-finite loss/gradient norm (max heap %d MiB, %.0f"
+            + " s)%n",
+        r.stops(), r.runs(), r.maxHeapMib(), r.seconds());
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("runs", r.runs());
+    report.put("steps_per_run", steps);
+    report.put("stops", r.stops());
+    report.put("stopped", r.stopped());
+    report.put("max_heap_mib", r.maxHeapMib());
+    report.put("seconds", r.seconds());
+    report.put("setup", "mdlm xxs, char, L 128, B 32, seeds 1..N, threads alternate 1/2");
+    Files.createDirectories(outFile.getParent());
+    Path tmp = Files.createTempFile(outFile.getParent(), "bench-soak", ".tmp");
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), report);
+    Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    out.println("report: " + outFile);
+    return r.stops() == 0 ? 0 : 1;
   }
 }

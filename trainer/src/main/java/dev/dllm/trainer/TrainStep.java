@@ -30,8 +30,9 @@ public final class TrainStep {
   /**
    * @param loss mean loss over the global batch (nats per position, as the objective defines it)
    * @param gradNorm global gradient norm before clipping
+   * @param firstNonFinite the first parameter whose gradient is NaN/Inf (null when finite)
    */
-  public record Result(double loss, double gradNorm) {
+  public record Result(double loss, double gradNorm, String firstNonFinite) {
     /** Whether both numbers are finite. */
     public boolean finite() {
       return Double.isFinite(loss) && Double.isFinite(gradNorm);
@@ -114,7 +115,7 @@ public final class TrainStep {
             double l = loss.getFloat();
             lossSum += l;
             if (!Double.isFinite(l)) {
-              return new Result(l, Double.NaN);
+              return new Result(l, Double.NaN, null);
             }
             gc.backward(accumulation > 1 ? loss.div(model.constant(accumulation)) : loss);
           }
@@ -124,7 +125,8 @@ public final class TrainStep {
           clipNorm > 0
               ? GradClip.clip(params.values(), clipNorm)
               : GradClip.globalNorm(params.values());
-      return new Result(lossSum / accumulation, gradNorm);
+      String bad = Double.isFinite(gradNorm) ? null : GradClip.firstNonFinite(params);
+      return new Result(lossSum / accumulation, gradNorm, bad);
     }
   }
 }

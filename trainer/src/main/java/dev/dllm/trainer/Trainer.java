@@ -264,10 +264,18 @@ public final class Trainer {
           TrainStep.Result r =
               trainStep.run(model, root, x0, rng, step, totalSteps, nanAtStep.test(step));
           if (!Double.isFinite(r.loss())) {
-            throw diverged(step, "loss is " + r.loss(), lastCheckpoint);
+            throw diverged(step, "loss is " + r.loss(), lastCheckpoint, x0);
           }
           if (!Double.isFinite(r.gradNorm())) {
-            throw diverged(step, "gradient norm is " + r.gradNorm(), lastCheckpoint);
+            throw diverged(
+                step,
+                "gradient norm is "
+                    + r.gradNorm()
+                    + " (first non-finite gradient: "
+                    + r.firstNonFinite()
+                    + ")",
+                lastCheckpoint,
+                x0);
           }
           trace.add(r.loss());
           adam.step(params, schedule.at(step));
@@ -598,14 +606,21 @@ public final class Trainer {
     }
   }
 
-  private TrainingDivergedException diverged(long step, String what, long lastCheckpoint) {
+  private TrainingDivergedException diverged(
+      long step, String what, long lastCheckpoint, TokenBatch x0) {
     Path ck = config.checkpointDir();
     String keep =
         Files.isDirectory(ck)
             ? "the last good checkpoint (step " + lastCheckpoint + ") is kept in " + ck
             : "no checkpoint was written yet";
+    String batchNote;
+    try {
+      batchNote = "; batch saved to " + DivergedBatch.write(config, step, what, x0);
+    } catch (IOException e) {
+      batchNote = "; could not save the batch (" + e.getMessage() + ")";
+    }
     return new TrainingDivergedException(
-        "training diverged at step " + (step + 1) + ": " + what + "; stopped; " + keep);
+        "training diverged at step " + (step + 1) + ": " + what + "; stopped; " + keep + batchNote);
   }
 
   private void writeReport(TrainReport report) {

@@ -50,6 +50,34 @@ class TrainerNanTest {
     assertFalse(Files.exists(out.resolve("train-report.json")), "no report for a failed run");
   }
 
+  @Test
+  void genuineDivergenceNamesTheStepAndSavesTheBatch(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("run");
+    TrainConfig cfg =
+        TrainerResumeTest.tiny("ar", out).steps(40).lr(1e7).warmup(0).checkpointEvery(1).build();
+    Trainer trainer = new Trainer(cfg, new PrintStream(new ByteArrayOutputStream()));
+    TrainingDivergedException e = assertThrows(TrainingDivergedException.class, trainer::run);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("diverged at step (\\d+)").matcher(e.getMessage());
+    assertTrue(m.find(), e.getMessage());
+    long step = Long.parseLong(m.group(1));
+    assertTrue(
+        e.getMessage().contains("loss is")
+            || e.getMessage().contains("first non-finite gradient: "),
+        e.getMessage());
+    Path saved = out.resolve("diverged-step-" + step + ".json");
+    assertTrue(e.getMessage().contains(saved.toString()), e.getMessage());
+    java.util.Map<?, ?> batch =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readValue(saved.toFile(), java.util.Map.class);
+    assertEquals((int) step, ((Number) batch.get("step")).intValue());
+    java.util.List<?> ids = (java.util.List<?>) batch.get("ids");
+    assertEquals(cfg.batch(), ids.size());
+    assertEquals(cfg.seqLen(), ((java.util.List<?>) ids.get(0)).size());
+    Checkpoint.Loaded loaded = Checkpoint.load(out.resolve("checkpoint"));
+    assertEquals(step - 1, ((Number) loaded.trainingState().get("step")).longValue());
+  }
+
   private static byte[] read(Path p) {
     try {
       return Files.readAllBytes(p);

@@ -44,4 +44,21 @@ public final class GradClip {
     }
     return norm;
   }
+
+  /**
+   * The name of the first parameter (in the map's order) whose gradient holds a NaN or infinity, or
+   * null when every gradient is finite.
+   */
+  public static String firstNonFinite(java.util.Map<String, NDArray> params) {
+    for (java.util.Map.Entry<String, NDArray> e : params.entrySet()) {
+      try (NDArray g = e.getValue().getGradient();
+          NDArray sq = g.square();
+          NDArray s = sq.sum()) {
+        if (!Float.isFinite(s.getFloat())) {
+          return e.getKey();
+        }
+      }
+    }
+    return null;
+  }
 }
