@@ -14,12 +14,15 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.train.Backbone;
 import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.family.duo.DuoFamily;
+import dev.dllm.family.duo.DuoMath;
+import dev.dllm.family.duo.GaussianDuality;
 import java.util.List;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -172,9 +175,13 @@ class DuoObjectiveConformanceTest {
       throw new UnsupportedOperationException();
     }
 
+    NDArray fedWeights;
+
     @Override
     public NDArray forwardSoft(NDArray weights, NDArray sigma) {
-      throw new UnsupportedOperationException();
+      fedWeights = weights;
+      fedSigma = sigma;
+      return logits;
     }
   }
 
@@ -236,13 +243,57 @@ class DuoObjectiveConformanceTest {
     assertEquals(ref, loss, 1e-3 * ref);
   }
 
+  /**
+   * Curriculum steps feed softmax(w/τ) and score the Duo NELBO at z_t = argmax w with alpha from
+   * the Gaussian-to-discrete map; after half the run the plain ELBO path (token input) is used.
+   */
   @Test
-  void registeredWithElboOnlyAndRejectsOthers() {
+  void curriculumFeedsTheSoftLatentAndScoresItsArgmax() {
+    double[] times = {0.05, 0.3, 0.62, 0.999};
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      FakeBackbone net = new FakeBackbone(m, m.create(values, new Shape(B, L, V)), V);
+      TrainingBatch batch = new TrainingBatch(x0, B, L, times, SPECIALS, new Rng(8), 10, 100);
+      float loss = new DuoObjective().loss(batch, net, "curriculum").getFloat();
+      assertTrue(net.fedIds == null, "the curriculum feeds no token ids");
+      float[] w = net.fedWeights.toFloatArray();
+      float[] sigma = net.fedSigma.toFloatArray();
+      GaussianDuality duality = GaussianDuality.of(V);
+      double span = DuoObjective.GAMMA_MAX - DuoObjective.GAMMA_MIN;
+      double expected = 0;
+      int noisy = 0;
+      for (int b = 0; b < B; b++) {
+        double gamma = DuoObjective.GAMMA_MIN + times[b] * span;
+        double alpha = duality.alpha(gamma);
+        double alphaPrime = duality.dalphaDgamma(gamma) * span;
+        assertEquals((float) -Math.log(alpha), sigma[b], 1e-6f);
+        for (int l = 0; l < L; l++) {
+          int i = b * L + l;
+          int zt = 0;
+          for (int v = 1; v < V; v++) {
+            zt = w[i * V + v] > w[i * V + zt] ? v : zt;
+          }
+          noisy += zt != x0[i] ? 1 : 0;
+          double[] p = MaskedSoftmax.softmax(values, i * V, V, MASK, new double[V]);
+          expected += DuoMath.tokenLoss(p, 0, V, x0[i], zt, alpha, 1 - alpha, alphaPrime);
+        }
+      }
+      assertTrue(noisy > 0 && noisy < B * L, "both cases occur: " + noisy);
+      expected /= B * L;
+      assertEquals(expected, loss, 1e-4 * expected);
+      FakeBackbone late = new FakeBackbone(m, m.create(values, new Shape(B, L, V)), V);
+      TrainingBatch after = new TrainingBatch(x0, B, L, times, SPECIALS, new Rng(8), 51, 100);
+      new DuoObjective().loss(after, late, "curriculum");
+      assertTrue(late.fedWeights == null && late.fedIds != null, "plain ELBO after the curriculum");
+    }
+  }
+
+  @Test
+  void registeredWithElboFirstAndRejectsLowVar() {
     boolean found = false;
     for (TrainingObjective<?> o : ServiceLoader.load(TrainingObjective.class)) {
       if (o instanceof DuoObjective) {
         found = true;
-        assertEquals(List.of("elbo"), List.copyOf(o.objectives()));
+        assertEquals(List.of("elbo", "curriculum"), List.copyOf(o.objectives()));
         assertEquals("duo", o.family());
       }
     }
