@@ -22,7 +22,14 @@ import java.util.Arrays;
  * @param sigma −log alpha_t per row (time conditioning)
  */
 record CurriculumLatent(
-    float[] weights, int[] zt, double[] alpha, double[] move, double[] alphaPrime, float[] sigma) {
+    int kept,
+    long[] ids,
+    float[] values,
+    int[] zt,
+    double[] alpha,
+    double[] move,
+    double[] alphaPrime,
+    float[] sigma) {
 
   /** The weight of coordinates outside the top k. */
   static final float DROPPED = -1e30f;
@@ -36,8 +43,9 @@ record CurriculumLatent(
   static CurriculumLatent draw(TrainingBatch batch, int vocab, GammaBand band, int k, double tau) {
     int b = batch.batch();
     int length = batch.length();
-    float[] weights = new float[b * length * vocab];
-    Arrays.fill(weights, DROPPED);
+    int kept = Math.min(k, vocab);
+    long[] ids = new long[b * length * kept];
+    float[] values = new float[b * length * kept];
     int[] zt = new int[b * length];
     double[] alpha = new double[b];
     double[] move = new double[b];
@@ -54,11 +62,25 @@ record CurriculumLatent(
         int i = row * length + l;
         TopKLatent.Sample s = TopKLatent.sample(batch.x0()[i], vocab, k, at[2], at[3], tau, rng);
         zt[i] = s.argmax();
-        for (int j = 0; j < s.ids().length; j++) {
-          weights[i * vocab + s.ids()[j]] = (float) s.logits()[j];
+        for (int j = 0; j < kept; j++) {
+          ids[i * kept + j] = s.ids()[j];
+          values[i * kept + j] = (float) s.logits()[j];
         }
       }
     }
-    return new CurriculumLatent(weights, zt, alpha, move, alphaPrime, sigma);
+    return new CurriculumLatent(kept, ids, values, zt, alpha, move, alphaPrime, sigma);
+  }
+
+  /** The dense weights {@code [B·L·V]} in Java (tests; the trainer scatters on the engine). */
+  float[] dense(int vocab) {
+    int tokens = zt.length;
+    float[] w = new float[tokens * vocab];
+    Arrays.fill(w, DROPPED);
+    for (int i = 0; i < tokens; i++) {
+      for (int j = 0; j < kept; j++) {
+        w[i * vocab + (int) ids[i * kept + j]] = values[i * kept + j];
+      }
+    }
+    return w;
   }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.train.Backbone;
-import java.util.Arrays;
 
 /**
  * The Duo NELBO (spec §3.2) on DJL arrays, float32, for per-row schedule values: with i = z_t, x̄_θ
@@ -86,6 +85,8 @@ final class DuoLoss {
    * @param move 1 − alpha_t per row (passed separately: no cancellation)
    * @param alphaPrime dalpha_t/dt per row (&lt; 0)
    * @param maskId suppressed id, or negative for none
+   * @param consumeLogits whether {@code logits} may be closed once used (the training seam owns
+   *     them; a caller that passes its own logits keeps them)
    */
   static NDArray nelbo(
       NDArray logits,
@@ -95,7 +96,8 @@ final class DuoLoss {
       double[] move,
       double[] alphaPrime,
       int maskId,
-      Constants c) {
+      Constants c,
+      boolean consumeLogits) {
     Shape shape = logits.getShape();
     int batch = (int) shape.get(0);
     int length = (int) shape.get(1);
@@ -126,14 +128,32 @@ final class DuoLoss {
     }
     long[] row3 = {batch, 1, 1};
     long[] row2 = {batch, 1};
-    NDArray logp = suppressMask(logits, maskId, c).logSoftmax(-1); // [B, L, V]
-    NDArray logXbar = logp.exp().mul(c.floats(va, row3)).add(c.floats(mv, row3)).log();
+    // Memory: DJL keeps every array until its manager closes, so the [B, L, V] intermediates that
+    // autograd does not save are closed as soon as they are consumed (autograd holds its own
+    // references to the tensors it saves; these are torch-owned, never Java buffers).
+    NDArray masked = suppressMask(logits, maskId, c);
+    NDArray logp = masked.logSoftmax(-1); // [B, L, V]
+    closeIfNot(masked, logits);
+    if (consumeLogits && masked != logits) {
+      logits.close(); // the output linear saves its input, not its output
+    }
+    NDArray p = logp.exp();
+    logp.close();
+    NDArray scaled = p.mul(c.floats(va, row3));
+    p.close();
+    NDArray shifted = scaled.add(c.floats(mv, row3));
+    scaled.close();
+    NDArray logXbar = shifted.log(); // log x̄_θ
+    shifted.close();
     NDArray zIdx = c.ids(zt, batch, length).expandDims(-1); // [B, L, 1]
     NDArray xIdx = c.ids(x0, batch, length).expandDims(-1);
     NDArray logI3 = logXbar.gather(zIdx, -1); // [B, L, 1]
-    NDArray d = logXbar.sub(logI3).sum(new int[] {-1}); // Σ_j (log x̄_θ,j − log x̄_θ,i), [B, L]
+    NDArray diffs = logXbar.sub(logI3);
+    NDArray d = diffs.sum(new int[] {-1}); // Σ_j (log x̄_θ,j − log x̄_θ,i), [B, L]
+    diffs.close();
     NDArray logI = logI3.squeeze(-1);
     NDArray logX = logXbar.gather(xIdx, -1).squeeze(-1);
+    logXbar.close();
     float[] sameCase = new float[batch * length];
     float[] diffCase = new float[batch * length];
     for (int i = 0; i < sameCase.length; i++) {
@@ -154,7 +174,11 @@ final class DuoLoss {
     return perToken.sum().div(c.constant((double) batch * length));
   }
 
-  /** Sets logit[maskId] to −1e6 in float32 (spec §3.1); unchanged when there is no mask id. */
+  /**
+   * Adds −1e6 to logit[maskId] in float32 (spec §3.1): its softmax probability is then exactly 0 in
+   * float32, as with the reference's assignment, and so is its gradient; one [B, L, V] array
+   * instead of two. Unchanged when there is no mask id.
+   */
   private static NDArray suppressMask(NDArray logits, int maskId, Constants c) {
     NDArray x =
         logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
@@ -162,11 +186,16 @@ final class DuoLoss {
     if (maskId < 0 || maskId >= vocab) {
       return x;
     }
-    float[] keep = new float[vocab];
     float[] bias = new float[vocab];
-    Arrays.fill(keep, 1f);
-    keep[maskId] = 0f;
     bias[maskId] = -1e6f;
-    return x.mul(c.floats(keep, vocab)).add(c.floats(bias, vocab));
+    NDArray out = x.add(c.floats(bias, vocab));
+    closeIfNot(x, logits);
+    return out;
+  }
+
+  private static void closeIfNot(NDArray a, NDArray keep) {
+    if (a != keep) {
+      a.close();
+    }
   }
 }

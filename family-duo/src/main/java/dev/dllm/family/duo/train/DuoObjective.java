@@ -1,6 +1,8 @@
 package dev.dllm.family.duo.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.schedule.LogLinearSchedule;
 import dev.dllm.api.train.Backbone;
@@ -84,8 +86,10 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       GammaBand band = new GammaBand(GAMMA_MIN, GAMMA_MAX, vocab);
       double tau = new TauSchedule(LOG10_TAU, LOG10_TAU, 0, Long.MAX_VALUE).tau(batch.step());
       CurriculumLatent z = CurriculumLatent.draw(batch, vocab, band, TOP_K, tau);
-      NDArray logits =
-          net.forwardSoft(net.floats(z.weights(), b, length, vocab), net.floats(z.sigma(), b));
+      NDArray sigma = net.floats(z.sigma(), b);
+      NDArray weights = softInput(z, b, length, vocab, sigma.getManager());
+      NDArray logits = net.forwardSoft(weights, sigma);
+      weights.close(); // [B, L, V] and no gradient: autograd keeps softmax(weights), not weights
       return DuoLoss.nelbo(
           logits,
           batch.x0(),
@@ -94,7 +98,8 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
           z.move(),
           z.alphaPrime(),
           batch.specials().mask(),
-          c);
+          c,
+          true);
     }
     int[] zt = FAMILY.corrupt(batch.x0(), b, length, batch.t(), vocab, batch.rng());
     float[] sigma = new float[b];
@@ -102,7 +107,20 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       sigma[i] = (float) schedule.sigma(batch.t()[i]);
     }
     NDArray logits = net.forward(net.ids(zt, b, length), net.floats(sigma, b));
-    return elbo(logits, batch.x0(), zt, batch.t(), batch.specials().mask(), c);
+    return elbo(logits, batch.x0(), zt, batch.t(), batch.specials().mask(), c, true);
+  }
+
+  /**
+   * The dense soft input {@code [B, L, V]} built on the engine: {@link CurriculumLatent#DROPPED}
+   * everywhere, the k kept w/τ scattered in (so no B·L·V array passes through Java).
+   */
+  static NDArray softInput(CurriculumLatent z, int b, int length, int vocab, NDManager m) {
+    Shape kShape = new Shape(b, length, z.kept());
+    try (NDArray base = m.full(new Shape(b, length, vocab), CurriculumLatent.DROPPED);
+        NDArray idx = m.create(z.ids(), kShape);
+        NDArray val = m.create(z.values(), kShape)) {
+      return base.scatter(idx, val, 2);
+    }
   }
 
   /** Whether {@code step} is in the curriculum part of a run of {@code totalSteps} steps. */
@@ -127,11 +145,17 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       requireKnown(objective);
       throw new InvalidInputException("the curriculum loss needs the training backbone");
     }
-    return elbo(logits, x0, zt, t, maskId, DuoLoss.Constants.of(logits.getManager()));
+    return elbo(logits, x0, zt, t, maskId, DuoLoss.Constants.of(logits.getManager()), false);
   }
 
   private NDArray elbo(
-      NDArray logits, int[] x0, int[] zt, double[] t, int maskId, DuoLoss.Constants c) {
+      NDArray logits,
+      int[] x0,
+      int[] zt,
+      double[] t,
+      int maskId,
+      DuoLoss.Constants c,
+      boolean consumeLogits) {
     int b = t.length;
     double[] alpha = new double[b];
     double[] move = new double[b];
@@ -144,7 +168,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       move[i] = schedule.moveProbability(t[i]);
       alphaPrime[i] = schedule.alphaDerivative(t[i]);
     }
-    return DuoLoss.nelbo(logits, x0, zt, alpha, move, alphaPrime, maskId, c);
+    return DuoLoss.nelbo(logits, x0, zt, alpha, move, alphaPrime, maskId, c, consumeLogits);
   }
 
   private static void requireKnown(String objective) {

@@ -114,11 +114,11 @@ class DuoObjectiveConformanceTest {
       TrainingBatch batch = new TrainingBatch(x0, B, L, t, SPECIALS, new Rng(41), 3, 10);
       float loss = new DuoObjective().loss(batch, net, "elbo").getFloat();
       assertEquals(ref.nll(), loss * (double) (B * L), 1e-4 * ref.nll());
-      long[] fed = net.fedIds.toLongArray();
+      long[] fed = net.fedIds;
       for (int i = 0; i < zt.length; i++) {
         assertEquals(zt[i], fed[i], "z_t at " + i);
       }
-      float[] sigma = net.fedSigma.toFloatArray();
+      float[] sigma = net.fedSigma;
       for (int b = 0; b < B; b++) {
         assertEquals((float) duo.schedule().sigma(t[b]), sigma[b], 0f);
       }
@@ -130,8 +130,8 @@ class DuoObjectiveConformanceTest {
     final NDManager m;
     final NDArray logits;
     final int vocab;
-    NDArray fedIds;
-    NDArray fedSigma;
+    long[] fedIds;
+    float[] fedSigma;
 
     FakeBackbone(NDManager m, NDArray logits, int vocab) {
       this.m = m;
@@ -165,9 +165,9 @@ class DuoObjectiveConformanceTest {
 
     @Override
     public NDArray forward(NDArray ids, NDArray sigma) {
-      fedIds = ids;
-      fedSigma = sigma;
-      return logits;
+      fedIds = ids.toLongArray();
+      fedSigma = sigma.toFloatArray();
+      return logits.duplicate(); // the objective may close what it is given
     }
 
     @Override
@@ -175,13 +175,13 @@ class DuoObjectiveConformanceTest {
       throw new UnsupportedOperationException();
     }
 
-    NDArray fedWeights;
+    float[] fedWeights;
 
     @Override
     public NDArray forwardSoft(NDArray weights, NDArray sigma) {
-      fedWeights = weights;
-      fedSigma = sigma;
-      return logits;
+      fedWeights = weights.toFloatArray();
+      fedSigma = sigma.toFloatArray();
+      return logits.duplicate();
     }
   }
 
@@ -255,8 +255,8 @@ class DuoObjectiveConformanceTest {
       TrainingBatch batch = new TrainingBatch(x0, B, L, times, SPECIALS, new Rng(8), 10, 100);
       float loss = new DuoObjective().loss(batch, net, "curriculum").getFloat();
       assertTrue(net.fedIds == null, "the curriculum feeds no token ids");
-      float[] w = net.fedWeights.toFloatArray();
-      float[] sigma = net.fedSigma.toFloatArray();
+      float[] w = net.fedWeights;
+      float[] sigma = net.fedSigma;
       GaussianDuality duality = GaussianDuality.of(V);
       double span = DuoObjective.GAMMA_MAX - DuoObjective.GAMMA_MIN;
       double expected = 0;
@@ -284,6 +284,29 @@ class DuoObjectiveConformanceTest {
       TrainingBatch after = new TrainingBatch(x0, B, L, times, SPECIALS, new Rng(8), 51, 100);
       new DuoObjective().loss(after, late, "curriculum");
       assertTrue(late.fedWeights == null && late.fedIds != null, "plain ELBO after the curriculum");
+    }
+  }
+
+  /** The engine-side scatter builds the same dense soft input as the Java layout (k < V). */
+  @Test
+  void softInputScatterEqualsTheDenseLayout() {
+    double[] times = {0.2, 0.9};
+    int[] ids = java.util.Arrays.copyOf(x0, 2 * L);
+    TrainingBatch batch = new TrainingBatch(ids, 2, L, times, SPECIALS, new Rng(4), 0, 10);
+    CurriculumLatent z =
+        CurriculumLatent.draw(
+            batch, V, new dev.dllm.family.duo.curriculum.GammaBand(-3.55, -1.85, V), 3, 1e-3);
+    assertEquals(3, z.kept());
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      float[] engine = DuoObjective.softInput(z, 2, L, V, m).toFloatArray();
+      float[] java = z.dense(V);
+      assertEquals(java.length, engine.length);
+      int dropped = 0;
+      for (int i = 0; i < java.length; i++) {
+        assertEquals(java[i], engine[i], 0f, "entry " + i);
+        dropped += java[i] == CurriculumLatent.DROPPED ? 1 : 0;
+      }
+      assertEquals(2 * L * (V - 3), dropped);
     }
   }
 
