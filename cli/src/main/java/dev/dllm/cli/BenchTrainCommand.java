@@ -6,6 +6,7 @@ import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
+import dev.dllm.trainer.RefDitBench;
 import dev.dllm.trainer.TrainBench;
 import dev.dllm.trainer.TrainSoak;
 import java.io.PrintStream;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -59,6 +61,11 @@ public final class BenchTrainCommand implements Command {
             "instead: N short MDLM trainings (xxs, L 128, B 32) alternating 1/2 threads, counting"
                 + " non-finite stops; run with DLLM_JAVA_OPTS=-Xmx256m"));
     o.addOption(CliOptions.opt("soak-steps", "N", "optimizer steps per soak run (default 60)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("no-ref")
+            .desc("skip the PyTorch reference loop (shared/tools/ref_dit.py) even when available")
+            .build());
     return o;
   }
 
@@ -96,17 +103,37 @@ public final class BenchTrainCommand implements Command {
     out.printf(
         "fp32 GEMM peak (DJL matMul %dx%d, %d threads): %.1f GFLOP/s%n",
         gemmN, gemmN, threads, peak / 1e9);
+    boolean ref = !cmd.hasOption("no-ref") && RefDitBench.available();
+    out.println(
+        ref
+            ? "reference: shared/tools/ref_dit.py (plain PyTorch loop, same model/batch/threads)"
+            : "reference: ref_dit.py not run (needs ../shared and Debian python3-torch; or"
+                + " --no-ref)");
     out.printf(
-        "%-6s %10s %9s %10s %12s %12s %8s %10s%n",
-        "preset", "N_eff", "ms/step", "tok/s", "GFLOP/s", "GEMM GF/s", "ratio", "VmHWM MiB");
+        "%-6s %10s %9s %10s %12s %12s %8s %10s %10s %9s%n",
+        "preset",
+        "N_eff",
+        "ms/step",
+        "tok/s",
+        "GFLOP/s",
+        "GEMM GF/s",
+        "ratio",
+        "VmHWM MiB",
+        "ref tok/s",
+        "ours/ref");
     List<Map<String, Object>> rows = new ArrayList<>();
     for (String p : presets) {
       DitConfig shape = DitPresets.preset(p.trim(), vocab, family.backbone().attention());
       TrainBench.Row r =
           TrainBench.measure(familyName, p.trim(), shape, seqLen, batch, accum, warmup, steps, 1);
       double ratio = r.flopsPerSecond() / peak;
+      double refTps =
+          ref
+              ? RefDitBench.tokensPerSecond(
+                  familyName, shape, seqLen, batch, threads, Math.max(10, warmup + steps))
+              : Double.NaN;
       out.printf(
-          "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f%n",
+          "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f %10.0f %8.2fx%n",
           r.preset(),
           r.nEff(),
           r.msPerStep(),
@@ -114,7 +141,9 @@ public final class BenchTrainCommand implements Command {
           r.flopsPerSecond() / 1e9,
           peak / 1e9,
           100 * ratio,
-          r.peakRssMb());
+          r.peakRssMb(),
+          refTps,
+          r.tokensPerSecond() / refTps);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("preset", r.preset());
       row.put("accumulation", accum);
@@ -129,6 +158,10 @@ public final class BenchTrainCommand implements Command {
       row.put("gemm_peak_flops_per_second", peak);
       row.put("ratio_to_gemm_peak", ratio);
       row.put("peak_rss_mib_after", r.peakRssMb());
+      if (ref) {
+        row.put("ref_dit_tokens_per_second", refTps);
+        row.put("ratio_to_ref_dit", r.tokensPerSecond() / refTps);
+      }
       rows.add(row);
     }
     Map<String, Object> report = new LinkedHashMap<>();

@@ -1,44 +1,154 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
 /**
  * Option helpers shared by the commands: bad values become one-line {@link InvalidInputException}s.
+ *
+ * <p>Integer options are parsed strictly: digits with an optional sign, range-checked, never
+ * wrapped ({@code 4294967300} for an {@code int} is an error, not 4) and never written in
+ * scientific notation ({@code 1e10} is an error; write the digits). Real-valued options (learning
+ * rates, FLOPs budgets) accept decimal and scientific notation ({@code 5e12}) but not {@code NaN},
+ * {@code Infinity}, hexadecimal or Java suffixes ({@code 1d}).
  */
 final class CliOptions {
+  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
+  private static final Pattern DECIMAL =
+      Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
   private CliOptions() {}
 
   static Option opt(String name, String arg, String desc) {
     return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).get();
   }
 
+  /** An {@code int} option in {@code [min, Integer.MAX_VALUE]}, or {@code fallback} when absent. */
   static int intOpt(CommandLine cmd, String name, int fallback, int min) {
+    return intOpt(cmd, name, fallback, min, Integer.MAX_VALUE);
+  }
+
+  /** An {@code int} option in {@code [min, max]}, or {@code fallback} when absent. */
+  static int intOpt(CommandLine cmd, String name, int fallback, int min, int max) {
     String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
+    return v == null ? fallback : (int) parseInteger(name, v, min, max);
+  }
+
+  /** A {@code long} option in {@code [min, Long.MAX_VALUE]}, or {@code fallback} when absent. */
+  static long longOpt(CommandLine cmd, String name, long fallback, long min) {
+    String v = cmd.getOptionValue(name);
+    return v == null ? fallback : parseInteger(name, v, min, Long.MAX_VALUE);
+  }
+
+  /**
+   * Parses {@code value} of option {@code --name} as an integer in {@code [min, max]}.
+   *
+   * @throws InvalidInputException naming the option, the value and the accepted range
+   */
+  static long parseInteger(String name, String value, long min, long max) {
+    String s = value.trim();
+    if (!INTEGER.matcher(s).matches()) {
+      boolean number = DECIMAL.matcher(s).matches();
+      throw new InvalidInputException(
+          "--"
+              + name
+              + " expects an integer"
+              + (number ? " written in digits (no decimals or exponent)" : "")
+              + ", got '"
+              + value
+              + "'");
     }
-    try {
-      int n = Integer.parseInt(v.trim());
-      if (n < min) {
-        throw new InvalidInputException("--" + name + " must be >= " + min + ", got " + v);
+    BigInteger n = new BigInteger(s.startsWith("+") ? s.substring(1) : s);
+    boolean unbounded = max == Long.MAX_VALUE || max == Integer.MAX_VALUE;
+    if (n.compareTo(BigInteger.valueOf(min)) < 0) {
+      throw new InvalidInputException(
+          "--"
+              + name
+              + (unbounded ? " must be >= " + min : " must be in [" + min + ", " + max + "]")
+              + ", got "
+              + s);
+    }
+    if (n.compareTo(BigInteger.valueOf(max)) > 0) {
+      throw new InvalidInputException(
+          "--"
+              + name
+              + (unbounded ? " must be <= " + max : " must be in [" + min + ", " + max + "]")
+              + ", got "
+              + s);
+    }
+    return n.longValue();
+  }
+
+  /**
+   * A finite real option (decimal or scientific notation, e.g. {@code 5e12}), or {@code fallback}
+   * when absent.
+   */
+  static double doubleOpt(CommandLine cmd, String name, double fallback) {
+    String v = cmd.getOptionValue(name);
+    return v == null ? fallback : parseNumber(name, v);
+  }
+
+  /**
+   * Parses a finite real number (decimal or scientific notation).
+   *
+   * @throws InvalidInputException naming the option and the value
+   */
+  static double parseNumber(String name, String value) {
+    String s = value.trim();
+    double d = DECIMAL.matcher(s).matches() ? Double.parseDouble(s) : Double.NaN;
+    if (!Double.isFinite(d)) {
+      throw new InvalidInputException(
+          "--" + name + " must be a finite number (e.g. 0.001 or 5e12), got '" + value + "'");
+    }
+    return d;
+  }
+
+  /**
+   * Refuses to replace existing output files unless {@code --overwrite} was given.
+   *
+   * @param option the option that named the files, for the message
+   * @throws InvalidInputException naming the first file that exists
+   */
+  static void refuseExisting(CommandLine cmd, String option, Path... files) {
+    if (cmd.hasOption("overwrite")) {
+      return;
+    }
+    for (Path f : files) {
+      if (Files.exists(f)) {
+        throw new InvalidInputException(
+            "--"
+                + option
+                + ": "
+                + f
+                + " already exists; choose another --"
+                + option
+                + " or pass --overwrite to replace it");
       }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " must be an integer, got '" + v + "'");
     }
   }
 
-  static double doubleOpt(CommandLine cmd, String name, double fallback) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
+  /**
+   * The repeatable {@code --name KEY=VALUE} option as a map (later keys win).
+   *
+   * @throws InvalidInputException for a value without {@code =} or with an empty key
+   */
+  static java.util.Map<String, String> keyValues(CommandLine cmd, String name) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    String[] values = cmd.getOptionValues(name);
+    if (values != null) {
+      for (String kv : values) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new InvalidInputException("--" + name + " must be KEY=VALUE, got '" + kv + "'");
+        }
+        out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      }
     }
-    try {
-      return Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " must be a number, got '" + v + "'");
-    }
+    return out;
   }
 }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
@@ -27,6 +28,11 @@ public final class Main {
 
   /** Runs the CLI and returns the exit code (used by tests). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, Commands.all());
+  }
+
+  /** {@link #run(String[], PrintStream, PrintStream)} over the given commands (tests). */
+  static int run(String[] args, PrintStream out, PrintStream err, List<Command> commands) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       out.print(usage());
       return args.length == 0 ? EXIT_BAD_INPUT : 0;
@@ -36,7 +42,7 @@ public final class Main {
       return 0;
     }
     Command command =
-        Commands.all().stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+        commands.stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
     if (command == null) {
       err.println(
           "dllm: unknown command '" + args[0] + "'; run 'dllm --help' for the list of commands");
@@ -65,6 +71,9 @@ public final class Main {
         e.printStackTrace(err);
       }
       return EXIT_BAD_INPUT;
+    } catch (StageFailedException e) {
+      err.println("dllm " + command.name() + ": " + e.getMessage());
+      return 1;
     } catch (Exception | Error e) {
       err.println("dllm " + command.name() + ": error: " + e);
       if (verbose) {

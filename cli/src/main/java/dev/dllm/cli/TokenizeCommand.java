@@ -137,7 +137,7 @@ public final class TokenizeCommand implements Command {
       source = source.withTextField(cmd.getOptionValue("text-field"));
     }
     if (cmd.hasOption("valid-fraction")) {
-      source = source.withValidFraction(number(cmd, "valid-fraction"));
+      source = source.withValidFraction(CliOptions.doubleOpt(cmd, "valid-fraction", 0));
     }
     TokenizedCorpus corpus =
         new CorpusPipeline(cache).load(source, cmd.getOptionValue("tokenizer"));
@@ -173,7 +173,7 @@ public final class TokenizeCommand implements Command {
         "bytesPerToken",
         s.tokens() == 0 ? null : (double) (s.trainBytes() + s.validBytes()) / s.tokens());
     if (cmd.hasOption("seq-len")) {
-      int length = (int) number(cmd, "seq-len");
+      int length = CliOptions.intOpt(cmd, "seq-len", 0, 1);
       BlockMode mode = BlockMode.parse(cmd.getOptionValue("mode", "pack"));
       BlockDataset train = corpus.trainBlocks(length, mode);
       json.put("seqLen", length);
@@ -255,26 +255,6 @@ public final class TokenizeCommand implements Command {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static double number(CommandLine cmd, String option) {
-    String v = cmd.getOptionValue(option);
-    try {
-      double d = Double.parseDouble(v);
-      if (option.equals("seq-len") && (d != Math.rint(d) || d < 1 || d > Integer.MAX_VALUE)) {
-        throw new NumberFormatException();
-      }
-      return d;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException(
-          "--"
-              + option
-              + " expects "
-              + (option.equals("seq-len") ? "a positive integer" : "a number")
-              + ", got '"
-              + v
-              + "'");
     }
   }
 }

@@ -20,6 +20,9 @@ import org.apache.commons.cli.Options;
  * unless that run is the one resumed.
  */
 public final class TrainCommand implements Command {
+  /** Upper bound of {@code --threads} (PyTorch intra-op threads). */
+  static final int MAX_THREADS = 1024;
+
   @Override
   public String name() {
     return "train";
@@ -44,7 +47,8 @@ public final class TrainCommand implements Command {
         arg(
             "mode",
             "MODE",
-            "blocks: pack (L consecutive tokens) or wrap (BOS..EOS); default pack"));
+            "training rows: window (L tokens at random offsets), pack (consecutive blocks of L) or"
+                + " wrap (BOS..EOS); default pack"));
     o.addOption(arg("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(arg("batch", "B", "sequences per optimizer step (default 32)"));
     o.addOption(arg("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
@@ -61,8 +65,43 @@ public final class TrainCommand implements Command {
     o.addOption(arg("clip", "X", "global gradient-norm bound, 0 = off (default 1.0)"));
     o.addOption(arg("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
     o.addOption(arg("dropout", "P", "residual dropout while training (default 0)"));
+    o.addOption(
+        org.apache.commons.cli.Option.builder()
+            .longOpt("option")
+            .hasArgs()
+            .argName("KEY=VALUE")
+            .desc(
+                "family training option, repeatable (e.g. Eso-LM alpha_0=0.5, Duo"
+                    + " curriculum options); unknown keys are refused")
+            .get());
+    o.addOption(
+        arg(
+            "alpha0",
+            "A",
+            "Eso-LM: alpha_0 in [0, 1] (1 = MDLM-like, 0 = AR); = --option" + " alpha_0=A"));
+    o.addOption(
+        arg(
+            "batch-split",
+            "F",
+            "Eso-LM: share of the batch on the diffusion branch; =" + " --option batch_split=F"));
+    o.addOption(
+        arg(
+            "init-from",
+            "DIR",
+            "start from this checkpoint's weights and tokenizer (fresh optimizer)"));
+    o.addOption(
+        arg(
+            "steps-per-round",
+            "K",
+            "keep a frozen teacher refreshed from the model every K steps"));
     o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
-    o.addOption(arg("threads", "N", "PyTorch intra-op threads (default 1; see README)"));
+    o.addOption(
+        arg(
+            "threads",
+            "N",
+            "PyTorch intra-op threads (default: all "
+                + Runtime.getRuntime().availableProcessors()
+                + " cores, the fastest; same seed and threads give the same losses)"));
     o.addOption(arg("val-every", "N", "validate every N steps (default: only at the end)"));
     o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
     o.addOption(
@@ -136,28 +175,24 @@ public final class TrainCommand implements Command {
     if (cmd.hasOption("resume")) {
       b.resume(Path.of(cmd.getOptionValue("resume")));
     }
-    b.seqLen(intOpt(cmd, "seq-len", 256));
-    b.batch(intOpt(cmd, "batch", 32));
-    b.accumulation(intOpt(cmd, "accum", 1));
+    b.seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2));
+    b.batch(CliOptions.intOpt(cmd, "batch", 32, 1));
+    b.accumulation(CliOptions.intOpt(cmd, "accum", 1, 1));
     if (cmd.hasOption("flops")) {
       double flops = doubleOpt(cmd, "flops", 0);
-      if (!(flops > 0) || Double.isInfinite(flops)) {
+      if (!(flops > 0)) {
         throw new InvalidInputException(
             "--flops must be a finite number > 0, got " + cmd.getOptionValue("flops"));
       }
       b.flops(flops);
     }
     if (cmd.hasOption("steps")) {
-      long steps = longOpt(cmd, "steps", 0);
-      if (steps < 1) {
-        throw new InvalidInputException("--steps must be >= 1, got " + steps);
-      }
-      b.steps(steps);
+      b.steps(CliOptions.longOpt(cmd, "steps", 0, 1));
     }
     double lr = doubleOpt(cmd, "lr", 1e-3);
     b.lr(lr);
     b.minLr(doubleOpt(cmd, "min-lr", lr / 10));
-    b.warmup(longOpt(cmd, "warmup", -1));
+    b.warmup(CliOptions.longOpt(cmd, "warmup", -1, 0));
     AdamWConfig paper = AdamWConfig.PAPER;
     b.adamW(
         new AdamWConfig(
@@ -168,13 +203,27 @@ public final class TrainCommand implements Command {
     b.clipNorm(doubleOpt(cmd, "clip", 1.0));
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));
-    b.seed(longOpt(cmd, "seed", 1));
-    b.threads(intOpt(cmd, "threads", 1));
-    b.valEvery(longOpt(cmd, "val-every", 0));
-    b.valBatches(intOpt(cmd, "val-batches", 0));
-    b.checkpointEvery(longOpt(cmd, "checkpoint-every", 0));
-    b.stopAfter(longOpt(cmd, "stop-after", 0));
-    b.logEvery(longOpt(cmd, "log-every", 10));
+    b.seed(CliOptions.longOpt(cmd, "seed", 1, Long.MIN_VALUE));
+    b.threads(
+        CliOptions.intOpt(
+            cmd, "threads", Runtime.getRuntime().availableProcessors(), 0, MAX_THREADS));
+    b.valEvery(CliOptions.longOpt(cmd, "val-every", 0, 0));
+    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
+    b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
+    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
+    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
+    java.util.Map<String, String> options = CliOptions.keyValues(cmd, "option");
+    if (cmd.hasOption("alpha0")) {
+      options.put("alpha_0", cmd.getOptionValue("alpha0").trim());
+    }
+    if (cmd.hasOption("batch-split")) {
+      options.put("batch_split", cmd.getOptionValue("batch-split").trim());
+    }
+    b.familyTraining(
+        new dev.dllm.trainer.FamilyTraining(
+            options,
+            cmd.hasOption("init-from") ? Path.of(cmd.getOptionValue("init-from")) : null,
+            CliOptions.longOpt(cmd, "steps-per-round", 0, 1)));
     return b.build().validate();
   }
 
@@ -184,26 +233,6 @@ public final class TrainCommand implements Command {
       throw new InvalidInputException("--" + name + " is required");
     }
     return v;
-  }
-
-  static int intOpt(CommandLine cmd, String name, int fallback) {
-    return (int) longOpt(cmd, name, fallback);
-  }
-
-  static long longOpt(CommandLine cmd, String name, long fallback) {
-    String v = cmd.getOptionValue(name);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      double d = Double.parseDouble(v.trim());
-      if (d != Math.rint(d) || Math.abs(d) > Long.MAX_VALUE / 2) {
-        throw new NumberFormatException();
-      }
-      return (long) d;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException("--" + name + " expects an integer, got '" + v + "'");
-    }
   }
 
   static double doubleOpt(CommandLine cmd, String name, double fallback) {

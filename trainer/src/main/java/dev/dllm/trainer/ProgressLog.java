@@ -2,6 +2,8 @@ package dev.dllm.trainer;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -9,17 +11,34 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Training progress: a progress bar (me.tongfei progressbar) when the JVM has a terminal, plain
- * periodic lines otherwise ({@code step 10/127 loss 3.2134 lr 1.00e-03 tok/s 8123 eta 1m02s}).
+ * lines otherwise ({@code step 10/127 loss 3.2134 lr 1.00e-03 tok/s 8123 eta 1m02s}): after the
+ * first step, every {@code logEvery} steps, at the last step, and whenever {@link
+ * #MAX_SILENCE_NANOS} (10 s) have passed since the previous line, so that a log never stays silent
+ * longer than a step beyond 10 s.
  */
 final class ProgressLog implements AutoCloseable {
+  /** Longest gap between two plain lines: 10 s. */
+  static final long MAX_SILENCE_NANOS = 10_000_000_000L;
+
   private final PrintStream out;
   private final long total;
   private final long logEvery;
   private final ProgressBar bar;
   private final long startStep;
-  private final long startNanos = System.nanoTime();
+  private final LongSupplier clock;
+  private final long startNanos;
+  private long lastLineNanos;
 
   ProgressLog(PrintStream out, long startStep, long total, long logEvery, boolean tty) {
+    this(out, startStep, total, logEvery, tty, System::nanoTime);
+  }
+
+  /** With a clock in nanoseconds (tests). */
+  ProgressLog(
+      PrintStream out, long startStep, long total, long logEvery, boolean tty, LongSupplier clock) {
+    this.clock = clock;
+    this.startNanos = clock.getAsLong();
+    this.lastLineNanos = startNanos;
     this.out = out;
     this.total = total;
     this.logEvery = Math.max(1, logEvery);
@@ -40,15 +59,21 @@ final class ProgressLog implements AutoCloseable {
   /** Reports the end of 0-based step {@code step}. */
   void step(long step, double loss, double lr, long tokensPerStep) {
     long done = step + 1;
-    double secs = (System.nanoTime() - startNanos) / 1e9;
+    long now = clock.getAsLong();
+    double secs = (now - startNanos) / 1e9;
     double tokPerSec = (done - startStep) * (double) tokensPerStep / Math.max(secs, 1e-9);
     double eta = (total - done) * secs / Math.max(1, done - startStep);
-    String msg = String.format("loss %.4f lr %.2e tok/s %.0f", loss, lr, tokPerSec);
+    String msg = String.format(Locale.ROOT, "loss %.4f lr %.2e tok/s %.0f", loss, lr, tokPerSec);
     if (bar != null) {
       bar.stepTo(done);
       bar.setExtraMessage(msg);
-    } else if (done % logEvery == 0 || done == total || done == startStep + 1) {
-      out.printf("step %d/%d %s eta %s%n", done, total, msg, human(eta));
+    } else if (done % logEvery == 0
+        || done == total
+        || done == startStep + 1
+        || now - lastLineNanos >= MAX_SILENCE_NANOS) {
+      out.printf(Locale.ROOT, "step %d/%d %s eta %s%n", done, total, msg, human(eta));
+      out.flush();
+      lastLineNanos = now;
     }
   }
 
@@ -56,6 +81,7 @@ final class ProgressLog implements AutoCloseable {
   void info(String line) {
     if (bar == null) {
       out.println(line);
+      lastLineNanos = clock.getAsLong();
     } else {
       bar.pause();
       out.println();

@@ -44,6 +44,7 @@ import java.nio.file.Path;
  * @param stopAfter stop (with a checkpoint) once this many steps are done, although the schedule is
  *     planned for the full run; 0 = run to the end (used to train in chunks and by tests)
  * @param logEvery plain log line every N steps when the output is not a terminal
+ * @param familyTraining family options, initial weights and teacher rounds ({@link FamilyTraining})
  */
 public record TrainConfig(
     String family,
@@ -73,7 +74,8 @@ public record TrainConfig(
     Path resume,
     Path out,
     long stopAfter,
-    long logEvery) {
+    long logEvery,
+    FamilyTraining familyTraining) {
 
   /**
    * Checks ranges and combinations.
@@ -86,6 +88,7 @@ public record TrainConfig(
     require(seqLen >= 2, "--seq-len must be >= 2, got " + seqLen);
     dev.dllm.data.corpus.BlockMode.parse(mode);
     require(batch >= 1, "--batch must be >= 1, got " + batch);
+    MemoryBudget.requireOneArray(batch, seqLen);
     require(accumulation >= 1, "--accum must be >= 1, got " + accumulation);
     require(
         batch % accumulation == 0,
@@ -109,6 +112,7 @@ public record TrainConfig(
     require(threads >= 0, "--threads must be >= 0, got " + threads);
     require(valEvery >= 0 && valBatches >= 0 && checkpointEvery >= 0, "intervals must be >= 0");
     require(stopAfter >= 0, "--stop-after must be >= 0");
+    require(warmup >= -1, "--warmup must be >= 0, got " + warmup);
     return this;
   }
 
@@ -184,6 +188,7 @@ public record TrainConfig(
     b.out = out;
     b.stopAfter = stopAfter;
     b.logEvery = logEvery;
+    b.familyTraining = familyTraining;
     return b;
   }
 
@@ -220,6 +225,7 @@ public record TrainConfig(
     private Path out;
     private long stopAfter;
     private long logEvery = 10;
+    private FamilyTraining familyTraining = FamilyTraining.NONE;
 
     public Builder family(String v) {
       family = v;
@@ -361,6 +367,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder familyTraining(FamilyTraining v) {
+      familyTraining = v;
+      return this;
+    }
+
     /** The config (min_lr defaults to lr / 10); call {@link TrainConfig#validate()} to check it. */
     public TrainConfig build() {
       return new TrainConfig(
@@ -391,7 +402,8 @@ public record TrainConfig(
           resume,
           out,
           stopAfter,
-          logEvery);
+          logEvery,
+          familyTraining);
     }
   }
 }

@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
  *       floor(n / (L−2)) blocks and n mod (L−2) tokens are dropped.
  *   <li>{@link BlockMode#PACK}: block i = stream[iL .. (i+1)L); floor(n / L) blocks, n mod L
  *       dropped.
+ *   <li>{@link BlockMode#WINDOW}: blocks as {@code PACK}; in addition {@link #window} reads L
+ *       tokens from any of the n − L + 1 start offsets.
  * </ul>
  */
 public final class BlockDataset {
@@ -109,6 +111,24 @@ public final class BlockDataset {
   /** Tokens of the underlying stream. */
   public long streamTokens() {
     return tokens.size();
+  }
+
+  /** Number of distinct window starts, n − L + 1 (at least 1). */
+  public long windowStarts() {
+    return tokens.size() - length + 1;
+  }
+
+  /**
+   * Writes the L stream tokens starting at {@code start} into {@code dst[offset .. offset + L)}.
+   *
+   * @throws IndexOutOfBoundsException unless 0 &lt;= start &lt; {@link #windowStarts()}
+   */
+  public void window(long start, int[] dst, int offset) {
+    if (start < 0 || start >= windowStarts()) {
+      throw new IndexOutOfBoundsException(
+          "window start " + start + " not in [0, " + windowStarts() + ")");
+    }
+    tokens.read(start, dst, offset, length);
   }
 
   /** Block {@code i} as a new {@code int[L]}. */

@@ -11,10 +11,16 @@ public enum BlockMode {
    */
   WRAP,
   /** [SD]: contiguous blocks of L tokens, no BOS/EOS insertion; the remainder is dropped. */
-  PACK;
+  PACK,
+  /**
+   * Training rows are windows of L tokens starting at uniformly random offsets of the stream (every
+   * token equally likely to start a window; nanoGPT's {@code get_batch}), a pure function of (seed,
+   * step) so a resumed run sees the same rows; validation uses {@link #PACK} blocks.
+   */
+  WINDOW;
 
   /**
-   * Parses {@code wrap} or {@code pack}.
+   * Parses {@code window}, {@code pack} or {@code wrap}.
    *
    * @throws InvalidInputException for anything else
    */
@@ -22,7 +28,7 @@ public enum BlockMode {
     try {
       return valueOf(s.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException | NullPointerException e) {
-      throw new InvalidInputException("--mode must be wrap or pack, got '" + s + "'");
+      throw new InvalidInputException("--mode must be window, pack or wrap, got '" + s + "'");
     }
   }
 

@@ -94,11 +94,15 @@ public final class CorpusPipeline {
   private TokenizedCorpus load(CorpusSource source, String spec, Tokenizer given) {
     try {
       CorpusReader.Scan scan = CorpusReader.scan(source);
+      if (scan.bytes() == 0) {
+        throw new InvalidInputException(
+            "corpus " + source.path() + " is empty (0 bytes); expected text to tokenize");
+      }
       String key = key(source, scan, spec, given);
       Path entry = cacheRoot.resolve("tokens").resolve(key);
       if (Files.isRegularFile(entry.resolve("stats.json"))) {
         try {
-          return open(entry, given, true);
+          return requireText(source, open(entry, given, true));
         } catch (InvalidInputException | IOException e) {
           deleteTree(entry); // corrupt entry: rebuild
         }
@@ -123,7 +127,7 @@ public final class CorpusPipeline {
       } finally {
         deleteTree(tmp);
       }
-      return open(entry, tokenizer, false);
+      return requireText(source, open(entry, tokenizer, false));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot tokenize corpus " + source.path() + ": " + e, e);
     }
@@ -151,6 +155,10 @@ public final class CorpusPipeline {
         });
     StringBuilder sample = new StringBuilder();
     seen.stream().forEach(sample::appendCodePoint);
+    if (sample.length() == 0) {
+      throw new InvalidInputException(
+          noText(source) + "; the char tokenizer builds its vocabulary" + " from the corpus");
+    }
     return Tokenizers.create(spec, sample);
   }
 
@@ -213,6 +221,24 @@ public final class CorpusPipeline {
       JSON.writeValue(dir.resolve("stats.json").toFile(), stats);
     }
     TOKENIZATIONS.incrementAndGet();
+  }
+
+  /** Refuses a corpus without a single character of text (e.g. JSONL records with empty text). */
+  private static TokenizedCorpus requireText(CorpusSource source, TokenizedCorpus corpus) {
+    CorpusStats s = corpus.stats();
+    if (s.trainBytes() + s.validBytes() == 0) {
+      throw new InvalidInputException(noText(source) + "; expected text to tokenize");
+    }
+    return corpus;
+  }
+
+  private static String noText(CorpusSource source) {
+    return "corpus "
+        + source.path()
+        + " has no text"
+        + (source.format() == CorpusFormat.JSONL
+            ? " in the field '" + source.textField() + "' of its records"
+            : "");
   }
 
   private static TokenizedCorpus open(Path entry, Tokenizer given, boolean hit) throws IOException {

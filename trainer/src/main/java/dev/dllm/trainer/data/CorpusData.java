@@ -16,13 +16,19 @@ import java.util.SplittableRandom;
  * once (cached on disk), the train and validation streams are cut into blocks of L tokens ({@code
  * pack}: consecutive L tokens as the [SD] scaling runs, or {@code wrap}: BOS + L−2 tokens + EOS as
  * [MDLM]/[DUO]; spec §1.2). Training order: a fresh Fisher–Yates permutation of the train blocks
- * per epoch, seeded by (seed, epoch); validation blocks in corpus order.
+ * per epoch, seeded by (seed, epoch); or, in {@code window} mode, B windows at uniformly random
+ * stream offsets drawn from (seed, step). Validation blocks in corpus order ({@code pack} blocks in
+ * {@code window} mode).
  */
 public final class CorpusData implements TrainingData {
   private final Tokenizer tokenizer;
   private final BlockDataset train;
   private final BlockDataset valid;
   private final long seed;
+
+  /** Spreads (seed, step) over distinct window-sampler seeds. */
+  private static final long WINDOW_STRIDE = 0x9E3779B97F4A7C15L;
+
   private long cachedEpoch = -1;
   private int[] cachedOrder;
 
@@ -51,7 +57,7 @@ public final class CorpusData implements TrainingData {
     return new CorpusData(
         corpus.tokenizer(),
         corpus.trainBlocks(seqLen, mode),
-        corpus.validBlocks(seqLen, mode),
+        corpus.validBlocks(seqLen, mode == BlockMode.WINDOW ? BlockMode.PACK : mode),
         seed);
   }
 
@@ -77,6 +83,15 @@ public final class CorpusData implements TrainingData {
 
   @Override
   public synchronized TokenBatch trainBatch(long step, int batch) {
+    if (train.mode() == BlockMode.WINDOW) {
+      SplittableRandom rng = new SplittableRandom(seed * WINDOW_STRIDE + step);
+      int len = train.length();
+      int[] ids = new int[batch * len];
+      for (int r = 0; r < batch; r++) {
+        train.window(rng.nextLong(train.windowStarts()), ids, r * len);
+      }
+      return new TokenBatch(ids, batch, len);
+    }
     long n = train.size();
     int[] idx = new int[batch];
     for (int r = 0; r < batch; r++) {

@@ -1,0 +1,177 @@
+package dev.dllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.dllm.api.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+
+/**
+ * The demo's options, validated before any stage runs and saved as {@code DIR/demo-options.json} so
+ * that {@code dllm demo --resume DIR} continues with the same ones. Values are kept as the text the
+ * stages receive; each is checked with the strict parsers of {@link CliOptions}.
+ *
+ * @param quick the few-minute smoke run (xxs, L 64, tiny budget)
+ * @param values option name (without dashes) to value: preset, seq-len, batch, flops, num-samples,
+ *     steps, threads
+ */
+record DemoOptions(boolean quick, Map<String, String> values) {
+  /** The file in the demo folder that records the options. */
+  static final String FILE = "demo-options.json";
+
+  /** The options a resumed demo may change (they do not change any result file's meaning). */
+  static final String CHANGEABLE = "threads";
+
+  private static final String[] INTS = {"seq-len", "batch", "num-samples", "steps", "threads"};
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  String get(String name) {
+    return values.get(name);
+  }
+
+  /**
+   * Options from the command line: defaults are those of the full demo (or {@code --quick}), or,
+   * when resuming, the stored ones; a stored option given again with another value is refused.
+   *
+   * @param stored the options of the demo being resumed, or null
+   * @param storedFile where {@code stored} was read from (for the message)
+   * @throws InvalidInputException naming the option and what was expected
+   */
+  static DemoOptions parse(CommandLine cmd, DemoOptions stored, Path storedFile) {
+    boolean quick = stored != null ? stored.quick() : cmd.hasOption("quick");
+    if (stored != null && cmd.hasOption("quick") && !stored.quick()) {
+      throw new InvalidInputException(
+          "--quick: the demo in "
+              + storedFile.getParent()
+              + " is the full demo; resume it without"
+              + " --quick");
+    }
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("preset", quick ? "xxs" : "xs");
+    defaults.put("seq-len", quick ? "64" : "256");
+    defaults.put("batch", quick ? "8" : "32");
+    defaults.put("flops", quick ? "2e10" : "5e12");
+    defaults.put("num-samples", quick ? "2" : "4");
+    defaults.put("steps", quick ? "32" : cmd.getOptionValue("seq-len", defaults.get("seq-len")));
+    // 1 thread (xs: 4.1k tok/s vs 5.4k with 2); kept while the non-finite-gradient stop is open
+    defaults.put("threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String name : defaults.keySet()) {
+      String given = cmd.getOptionValue(name);
+      String value = given != null ? given.trim() : stored != null ? stored.get(name) : null;
+      if (value == null) {
+        value = defaults.get(name);
+      }
+      check(name, value);
+      if (stored != null
+          && given != null
+          && !name.equals(CHANGEABLE)
+          && !same(name, value, stored.get(name))) {
+        throw new InvalidInputException(
+            "--"
+                + name
+                + " "
+                + value
+                + ": the demo being resumed was started with --"
+                + name
+                + " "
+                + stored.get(name)
+                + " ("
+                + storedFile
+                + "); resume with the same options (only --"
+                + CHANGEABLE
+                + " may change)");
+      }
+      values.put(name, value);
+    }
+    return new DemoOptions(quick, values);
+  }
+
+  private static void check(String name, String value) {
+    if (value == null || value.isBlank()) {
+      throw new InvalidInputException("--" + name + " must not be empty");
+    }
+    for (String i : INTS) {
+      if (i.equals(name)) {
+        CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE);
+      }
+    }
+    if (name.equals("flops") && !(CliOptions.parseNumber(name, value) > 0)) {
+      throw new InvalidInputException("--flops must be > 0, got " + value);
+    }
+  }
+
+  private static boolean same(String name, String a, String b) {
+    if (b == null) {
+      return false;
+    }
+    if (name.equals("flops")) {
+      return CliOptions.parseNumber(name, a) == CliOptions.parseNumber(name, b);
+    }
+    for (String i : INTS) {
+      if (i.equals(name)) {
+        return CliOptions.parseInteger(name, a, 1, Integer.MAX_VALUE)
+            == CliOptions.parseInteger(name, b, 1, Integer.MAX_VALUE);
+      }
+    }
+    return a.equals(b);
+  }
+
+  /** Writes {@code dir/demo-options.json} atomically. */
+  void save(Path dir) throws IOException {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("quick", quick);
+    json.putAll(values);
+    Path tmp = Files.createTempFile(dir, "." + FILE, ".tmp");
+    try {
+      JSON.writeValue(tmp.toFile(), json);
+      Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /**
+   * Reads the options of the demo in {@code dir}.
+   *
+   * @throws InvalidInputException when {@code dir} is not a demo folder or the file is unreadable
+   */
+  static DemoOptions load(Path dir) {
+    Path file = dir.resolve(FILE);
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidInputException("--resume " + dir + ": no such folder");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidInputException(
+          "--resume "
+              + dir
+              + ": not a demo folder ("
+              + FILE
+              + " is missing); give the folder a 'dllm demo' run wrote");
+    }
+    try {
+      JsonNode n = JSON.readTree(file.toFile());
+      if (n == null || !n.isObject()) {
+        throw new IOException("expected a JSON object");
+      }
+      Map<String, String> values = new LinkedHashMap<>();
+      n.fields()
+          .forEachRemaining(
+              e -> {
+                if (!e.getKey().equals("quick")) {
+                  values.put(e.getKey(), e.getValue().asText());
+                }
+              });
+      return new DemoOptions(n.path("quick").asBoolean(false), values);
+    } catch (IOException e) {
+      throw new InvalidInputException("--resume " + dir + ": cannot read " + file + " (" + e + ")");
+    }
+  }
+}
