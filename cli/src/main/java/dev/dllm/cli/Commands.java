@@ -20,6 +20,7 @@ public final class Commands {
         new EvalCommand(),
         new ParetoCommand(),
         new FitCommand(),
-        new SweepCommand());
+        new SweepCommand(),
+        new DuoScheduleCommand());
   }
 }

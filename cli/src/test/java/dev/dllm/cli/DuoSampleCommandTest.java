@@ -1,0 +1,102 @@
+package dev.dllm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.model.BackboneSpec.Attention;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import dev.dllm.trainer.model.DitInit;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dllm export} then {@code dllm sample} of a (random) Duo checkpoint, with the greedy tail.
+ */
+class DuoSampleCommandTest {
+  @TempDir Path tmp;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void exportAndSampleDuoWithAndWithoutTheGreedyTail() throws Exception {
+    Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
+    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
+    Path ck = tmp.resolve("ck-duo");
+    Checkpoint.save(
+        ck, DitInit.random(cfg, 3, 0.3), Map.of(), Map.of("steps", 7, "seq_len", 16), tok, "duo");
+    Path ex = tmp.resolve("export-duo");
+    assertEquals(
+        0,
+        run("export", "--checkpoint", ck.toString(), "--out", ex.toString()),
+        err.toString(StandardCharsets.UTF_8));
+    ObjectMapper json = new ObjectMapper();
+    int mask = tok.specials().mask();
+    assertTrue(mask >= 0, "the char tokenizer has a mask id");
+    for (String tail : new String[] {"noise_removal=ancestral", "greedy_tail=true"}) {
+      Path jsonl = tmp.resolve(tail.replace('=', '-') + ".jsonl");
+      assertEquals(
+          0,
+          run(
+              "sample",
+              "--model",
+              ex.toString(),
+              "--num-samples",
+              "3",
+              "--steps",
+              "5",
+              "--seed",
+              "2",
+              "--out",
+              jsonl.toString(),
+              "--option",
+              tail),
+          err.toString(StandardCharsets.UTF_8));
+      List<String> lines = Files.readAllLines(jsonl);
+      assertEquals(3, lines.size());
+      for (String line : lines) {
+        JsonNode n = json.readTree(line);
+        assertEquals(6, n.get("nfe").asInt(), "NFE = T + 1");
+        n.get("ids").forEach(id -> assertNotEquals(mask, id.asInt(), "no mask id in samples"));
+      }
+      JsonNode report = json.readTree(SampleCommand.reportFile(jsonl).toFile());
+      assertEquals("duo", report.get("family").asText());
+      assertEquals(6.0, report.get("nfe_mean").asDouble(), 0);
+    }
+    err.reset();
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run(
+            "sample",
+            "--model",
+            ex.toString(),
+            "--num-samples",
+            "1",
+            "--steps",
+            "5",
+            "--out",
+            tmp.resolve("bad.jsonl").toString(),
+            "--option",
+            "noise_removal=sometimes"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("noise_removal"));
+  }
+}

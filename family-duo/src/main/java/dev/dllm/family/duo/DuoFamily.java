@@ -1,0 +1,223 @@
+package dev.dllm.family.duo;
+
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.Logits;
+import dev.dllm.api.NllSum;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.MaskedSoftmax;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.Sampler;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.schedule.LogLinearSchedule;
+import dev.dllm.api.schedule.NoiseSchedule;
+import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.Map;
+
+/**
+ * Uniform-state diffusion ({@code duo}, spec §3; Sahoo et al. 2025, "The Diffusion Duality"; [SD]
+ * algo.py {@code DUO_BASE}, trainer_base.py {@code UniformState}): each token is replaced with
+ * probability 1 − alpha_t by a token drawn uniformly from all V ids, so q(z_t | x) = alpha_t e_x +
+ * (1 − alpha_t)/V; the prior is i.i.d. uniform; the bidirectional DiT is time-conditioned on sigma
+ * = −log alpha_t; the mean parameterisation x_θ = softmax(logits) with logit[mask] = −1e6; the loss
+ * is the continuous-time Duo NELBO ({@link DuoMath#tokenLoss}), always in ELBO form.
+ *
+ * <p>V is the full vocabulary size, mask id included (the uniform draw can hit it, spec §1.5,
+ * §10.5). {@link #corrupt} needs V: use {@link #forVocabulary} (or {@link #corrupt(int[], int, int,
+ * double[], int, Rng)}); {@link #nelbo} takes V from the denoiser.
+ */
+public final class DuoFamily implements DiffusionFamily {
+  private final LogLinearSchedule schedule;
+  private final int vocab;
+
+  /** Duo with the log-linear schedule (alpha_0 = 1, ε = 1e-3), not yet bound to a vocabulary. */
+  public DuoFamily() {
+    this(new LogLinearSchedule(), 0);
+  }
+
+  private DuoFamily(LogLinearSchedule schedule, int vocab) {
+    this.schedule = schedule;
+    this.vocab = vocab;
+  }
+
+  /**
+   * This family bound to V ids, so that the SPI {@link #corrupt(int[], int, int, double[],
+   * SpecialTokens, Rng)} (which is not given V) can draw the uniform noise. The training objective
+   * ({@code DuoObjective}) takes V from the backbone instead.
+   *
+   * @throws InvalidInputException when V &lt; 2
+   */
+  public DuoFamily forVocabulary(int vocab) {
+    if (vocab < 2) {
+      throw new InvalidInputException(
+          "the duo family needs a vocabulary of >= 2 ids, got " + vocab);
+    }
+    return new DuoFamily(schedule, vocab);
+  }
+
+  /** The bound V, or 0 when unbound. */
+  public int vocabulary() {
+    return vocab;
+  }
+
+  @Override
+  public String name() {
+    return "duo";
+  }
+
+  @Override
+  public String description() {
+    return "uniform-state diffusion: uniform noise, time-conditioned DiT, Duo NELBO, ancestral"
+        + " sampler with greedy tail";
+  }
+
+  @Override
+  public BackboneSpec backbone() {
+    return new BackboneSpec(BackboneSpec.Attention.BIDIRECTIONAL, true);
+  }
+
+  @Override
+  public NoiseSchedule schedule() {
+    return schedule;
+  }
+
+  /**
+   * Uniform corruption (spec §1.5) over the bound vocabulary.
+   *
+   * @throws IllegalStateException when the family is not bound to a vocabulary ({@link
+   *     #forVocabulary})
+   */
+  @Override
+  public int[] corrupt(
+      int[] x0, int batch, int length, double[] t, SpecialTokens specials, Rng rng) {
+    if (vocab == 0) {
+      throw new IllegalStateException(
+          "the duo family draws noise from all V ids: bind it with forVocabulary(V) before"
+              + " corrupt");
+    }
+    return corrupt(x0, batch, length, t, vocab, rng);
+  }
+
+  /**
+   * Uniform corruption (spec §1.5): with probability 1 − alpha_t of its row, each token is replaced
+   * by a uniform draw from {@code [0, vocab)} (which may equal the original, the mask id or another
+   * special id). Per token, in row-major order: one uniform, then one integer draw if it moves.
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param t times {@code [B]} in [0, 1]
+   * @return z_t {@code [B, L]}, a copy
+   * @throws IllegalArgumentException when the sizes do not match
+   */
+  public int[] corrupt(int[] x0, int batch, int length, double[] t, int vocab, Rng rng) {
+    checkShapes(x0, batch, length, t);
+    int[] zt = x0.clone();
+    for (int b = 0; b < batch; b++) {
+      double move = schedule.moveProbability(t[b]);
+      for (int l = 0; l < length; l++) {
+        if (rng.uniform() < move) {
+          zt[b * length + l] = rng.nextInt(vocab);
+        }
+      }
+    }
+    return zt;
+  }
+
+  /**
+   * The Duo NELBO of the batch in float64 (spec §3.2): draws z_t with {@link #corrupt} over the
+   * denoiser's V (the first use of {@code rng}), then {@link #nelboAt}.
+   *
+   * @param t one time per row {@code [B]}, in (0, 1)
+   * @return summed NELBO in nats over all B·L positions
+   */
+  @Override
+  public NllSum nelbo(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng rng) {
+    int v = denoiser.vocabSize();
+    if (vocab != 0 && vocab != v) {
+      throw new IllegalArgumentException(
+          "the family is bound to V = " + vocab + " but the denoiser has V = " + v);
+    }
+    int[] zt = corrupt(x0, batch, length, t, v, rng);
+    return nelboAt(denoiser, x0, zt, batch, length, t, specials);
+  }
+
+  /**
+   * The NELBO integrand at a given z_t: Σ_{b,l} {@link DuoMath#tokenLoss} with x_θ the float64
+   * softmax of one forward of z_t at sigma_b = −log alpha(t_b) (mask logit −1e6). Every position
+   * contributes (under uniform noise any token may be noise).
+   *
+   * @param zt network input {@code [B, L]}
+   * @return the sum in nats and B·L
+   */
+  public NllSum nelboAt(
+      Denoiser denoiser,
+      int[] x0,
+      int[] zt,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials) {
+    checkShapes(x0, batch, length, t);
+    if (zt.length != x0.length) {
+      throw new IllegalArgumentException("z_t has " + zt.length + " ids, x0 has " + x0.length);
+    }
+    float[] sigma = new float[batch];
+    for (int b = 0; b < batch; b++) {
+      if (!(t[b] > 0 && t[b] <= 1)) {
+        throw new IllegalArgumentException("the Duo NELBO needs t in (0, 1], got " + t[b]);
+      }
+      sigma[b] = (float) schedule.sigma(t[b]);
+    }
+    Logits logits = DuoSampler.forward(denoiser, zt, batch, length, sigma);
+    int v = logits.vocab();
+    int mask = specials.mask();
+    double[] p = new double[v];
+    double total = 0;
+    for (int b = 0; b < batch; b++) {
+      double alpha = schedule.alpha(t[b]);
+      double move = schedule.moveProbability(t[b]);
+      double alphaPrime = schedule.alphaDerivative(t[b]);
+      for (int l = 0; l < length; l++) {
+        int i = b * length + l;
+        MaskedSoftmax.softmax(logits.values(), logits.offset(b, l), v, mask, p);
+        total += DuoMath.tokenLoss(p, 0, v, x0[i], zt[i], alpha, move, alphaPrime);
+      }
+    }
+    return new NllSum(total, (long) batch * length);
+  }
+
+  /**
+   * The ancestral sampler (spec §3.3), see {@link DuoSampler}. Options: {@code
+   * noise_removal=ancestral|greedy|none} (default {@code ancestral}; {@code greedy} is the greedy
+   * tail), and {@code greedy_tail=true|false} (same as {@code noise_removal=greedy}). {@link
+   * SamplerSpec#topP()} filters x_θ before the posterior ([DUO] style, renormalised).
+   *
+   * @throws InvalidInputException for an unknown option or value, or T &lt; 1
+   */
+  @Override
+  public Sampler newSampler(SamplerSpec spec) {
+    return DuoSampler.of(spec, schedule);
+  }
+
+  @Override
+  public Map<String, String> exportMetadata() {
+    return Map.of("family", name(), "schedule", schedule.name(), "time_conditioning", "true");
+  }
+
+  private static void checkShapes(int[] x0, int batch, int length, double[] t) {
+    if (x0.length != (long) batch * length) {
+      throw new IllegalArgumentException(
+          "x0 has " + x0.length + " ids, expected [" + batch + ", " + length + "]");
+    }
+    if (t == null || t.length != batch) {
+      throw new IllegalArgumentException("need one time per row: [" + batch + "]");
+    }
+  }
+}

@@ -1,0 +1,250 @@
+package dev.dllm.family.duo;
+
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.Logits;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.Categorical;
+import dev.dllm.api.sample.MaskedSoftmax;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.SampleBatch;
+import dev.dllm.api.sample.Sampler;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.sample.TopP;
+import dev.dllm.api.schedule.NoiseSchedule;
+import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The Duo ancestral sampler (spec §3.3; [SD] algo.py {@code DUO_BASE._ancestral_update},
+ * trainer_base.py {@code generate_samples}), engine-free on any {@link Denoiser}.
+ *
+ * <p>Prior: i.i.d. uniform ids over V. Steps on the grid linspace(1, 1e-5, T + 1): at step i the
+ * network sees z_t at sigma = −log alpha_t (every row), x_θ = softmax(logits) with logit[mask] =
+ * −1e6 in float64, optionally top-p filtered and renormalised ([DUO] style, before the posterior),
+ * and every position is redrawn from the exact posterior q(z_s | z_t, x_θ) ({@link
+ * DuoMath#posterior}); there is no copy-through. The posterior is drawn exactly as the mixture of
+ * {@link DuoMath#posteriorMasses}: one float64 uniform picks the part (keep z_t, a uniform id, or a
+ * draw from x_θ by float64 Gumbel-max in ratio form, {@link Categorical}).
+ *
+ * <p>Final step at t0 = 1e-5 ({@code noise_removal}): {@code ancestral} draws from the posterior
+ * with alpha_s = 1; {@code greedy} (the greedy tail) takes argmax x_θ at every position; {@code
+ * none} skips it. NFE = T + 1 (T with {@code none}). Neither final step can emit the mask id.
+ *
+ * <p>Row b draws only from the b-th {@link Rng#split()} of the given rng; rows run in parallel and
+ * the samples do not depend on the number of threads.
+ */
+public final class DuoSampler implements Sampler {
+
+  /** The last time of the step grid (spec §3.3, same grid as MDLM). */
+  public static final double T_MIN = 1e-5;
+
+  /** The final step. */
+  public enum NoiseRemoval {
+    ANCESTRAL,
+    GREEDY,
+    NONE
+  }
+
+  private static final Set<String> OPTIONS = Set.of("noise_removal", "greedy_tail");
+
+  private final NoiseSchedule schedule;
+  private final int steps;
+  private final double topP;
+  private final NoiseRemoval noiseRemoval;
+
+  private DuoSampler(NoiseSchedule schedule, int steps, double topP, NoiseRemoval noiseRemoval) {
+    this.schedule = schedule;
+    this.steps = steps;
+    this.topP = topP;
+    this.noiseRemoval = noiseRemoval;
+  }
+
+  static DuoSampler of(SamplerSpec spec, NoiseSchedule schedule) {
+    for (String key : spec.options().keySet()) {
+      if (!OPTIONS.contains(key)) {
+        throw new InvalidInputException(
+            "sampler option '"
+                + key
+                + "' is not supported by family duo; known options: "
+                + String.join(", ", new TreeSet<>(OPTIONS)));
+      }
+    }
+    if (spec.steps() < 1) {
+      throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
+    }
+    String nr = spec.option("noise_removal", null);
+    String tail = spec.option("greedy_tail", null);
+    NoiseRemoval removal = NoiseRemoval.ANCESTRAL;
+    if (nr != null) {
+      try {
+        removal = NoiseRemoval.valueOf(nr.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(
+            "sampler option noise_removal must be ancestral, greedy or none, got " + nr);
+      }
+    }
+    if (tail != null) {
+      if (!tail.equals("true") && !tail.equals("false")) {
+        throw new InvalidInputException(
+            "sampler option greedy_tail must be true or false, got " + tail);
+      }
+      if (tail.equals("true")) {
+        if (nr != null && removal != NoiseRemoval.GREEDY) {
+          throw new InvalidInputException(
+              "sampler options greedy_tail=true and noise_removal=" + nr + " contradict");
+        }
+        removal = NoiseRemoval.GREEDY;
+      }
+    }
+    return new DuoSampler(schedule, spec.steps(), spec.topP(), removal);
+  }
+
+  /** The configured final step. */
+  public NoiseRemoval noiseRemoval() {
+    return noiseRemoval;
+  }
+
+  /**
+   * Draws {@code batch} sequences from the uniform prior.
+   *
+   * @return ids {@code [B, L]} (no mask id unless {@code noise_removal=none}) and NFE = T + 1
+   */
+  @Override
+  public SampleBatch sample(
+      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
+    int vocab = denoiser.vocabSize();
+    int mask = specials.mask();
+    Rng[] rows = new Rng[batch];
+    for (int b = 0; b < batch; b++) {
+      rows[b] = rng.split();
+    }
+    int[] x = new int[batch * length];
+    for (int b = 0; b < batch; b++) {
+      for (int l = 0; l < length; l++) {
+        x[b * length + l] = rows[b].nextInt(vocab);
+      }
+    }
+    int nfe = 0;
+    double dt = (1 - T_MIN) / steps;
+    for (int i = 0; i <= steps; i++) {
+      boolean last = i == steps;
+      if (last && noiseRemoval == NoiseRemoval.NONE) {
+        break;
+      }
+      double t = last ? T_MIN : 1 - i * dt;
+      double alphaT = schedule.alpha(t);
+      double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
+      float[] sigma = new float[batch];
+      Arrays.fill(sigma, (float) schedule.sigma(t));
+      Logits logits = forward(denoiser, x, batch, length, sigma);
+      nfe++;
+      boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
+      forEachRow(
+          batch,
+          b -> {
+            double[] buffer = new double[vocab];
+            for (int l = 0; l < length; l++) {
+              int j = b * length + l;
+              x[j] =
+                  greedy
+                      ? argmax(logits, b, l, mask)
+                      : draw(
+                          logits.values(),
+                          logits.offset(b, l),
+                          vocab,
+                          x[j],
+                          mask,
+                          alphaT,
+                          alphaS,
+                          topP,
+                          rows[b],
+                          buffer);
+            }
+          });
+    }
+    return new SampleBatch(new TokenBatch(x, batch, length), nfe);
+  }
+
+  /**
+   * One exact draw from q(z_s | z_t, x_θ) for one logits row: the part of {@link
+   * DuoMath#posteriorMasses} by one float64 uniform, then the token (z_t itself, a uniform id, or a
+   * Gumbel-max draw from x_θ).
+   *
+   * @param logits raw logits, the row at {@code offset .. offset + vocab}
+   * @param topP nucleus mass applied to x_θ before the posterior (1 = off)
+   * @param buffer scratch of length &gt;= vocab
+   */
+  static int draw(
+      float[] logits,
+      int offset,
+      int vocab,
+      int zt,
+      int mask,
+      double alphaT,
+      double alphaS,
+      double topP,
+      Rng rng,
+      double[] buffer) {
+    double xAtZt;
+    if (topP < 1) {
+      MaskedSoftmax.softmax(logits, offset, vocab, mask, buffer);
+      TopP.apply(buffer, 0, vocab, topP);
+      xAtZt = buffer[zt];
+    } else {
+      xAtZt = Math.exp(MaskedSoftmax.logProb(logits, offset, vocab, mask, zt));
+    }
+    double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
+    double u = rng.uniform() * (m[0] + m[1] + m[2]);
+    if (u < m[2]) {
+      return zt;
+    }
+    if (u < m[2] + m[1]) {
+      return rng.nextInt(vocab);
+    }
+    return topP < 1
+        ? Categorical.sample(buffer, 0, vocab, rng)
+        : Categorical.sampleLogits(logits, offset, vocab, mask, rng, buffer);
+  }
+
+  /** argmax_v x_θ(v) at (b, l), the mask id excluded (first on ties). */
+  static int argmax(Logits logits, int b, int l, int mask) {
+    int offset = logits.offset(b, l);
+    float[] z = logits.values();
+    int best = -1;
+    for (int v = 0; v < logits.vocab(); v++) {
+      if (v != mask && (best < 0 || z[offset + v] > z[offset + best])) {
+        best = v;
+      }
+    }
+    return best;
+  }
+
+  private static void forEachRow(int batch, java.util.function.IntConsumer work) {
+    if (batch == 1) {
+      work.accept(0);
+    } else {
+      java.util.stream.IntStream.range(0, batch).parallel().forEach(work);
+    }
+  }
+
+  static Logits forward(Denoiser denoiser, int[] x, int batch, int length, float[] sigma) {
+    Logits logits = denoiser.forward(new TokenBatch(x.clone(), batch, length), sigma);
+    if (logits.batch() != batch || logits.length() != length) {
+      throw new IllegalArgumentException(
+          "denoiser returned logits ["
+              + logits.batch()
+              + ", "
+              + logits.length()
+              + ", V] for tokens ["
+              + batch
+              + ", "
+              + length
+              + "]");
+    }
+    return logits;
+  }
+}
