@@ -128,8 +128,9 @@ public abstract class FamilyConformanceTestCase {
     return fixture;
   }
 
+  /** Deletes the scratch folder of this test class (JUnit calls it after the last check). */
   @AfterAll
-  final synchronized void closeFixture() {
+  protected final synchronized void closeFixture() {
     if (fixture != null) {
       fixture.close();
       fixture = null;
