@@ -76,7 +76,15 @@ public final class BenchSampleCommand implements Command {
     o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-sample.json)"));
     o.addOption(
         CliOptions.opt(
-            "sections", "LIST", "comma list of calls,sampling,ar,skip (default: all four)"));
+            "sections",
+            "LIST",
+            "comma list of calls,sampling,ar,skip,concurrency,openclose (default:"
+                + " calls,sampling,ar,skip)"));
+    o.addOption(
+        CliOptions.opt(
+            "concurrency", "LIST", "concurrent samplers on one model (default 1,2,4,8)"));
+    o.addOption(CliOptions.opt("tasks", "W", "sampling tasks per concurrency run (default 8)"));
+    o.addOption(CliOptions.opt("cycles", "N", "open+forward+close cycles (default 200)"));
     return o;
   }
 
@@ -92,9 +100,13 @@ public final class BenchSampleCommand implements Command {
     java.util.Set<String> sections =
         java.util.Set.of(cmd.getOptionValue("sections", "calls,sampling,ar,skip").split(","));
     for (String sec : sections) {
-      if (!java.util.Set.of("calls", "sampling", "ar", "skip").contains(sec)) {
+      if (!java.util.Set.of("calls", "sampling", "ar", "skip", "concurrency", "openclose")
+          .contains(sec)) {
         throw new InvalidInputException(
-            "--sections takes calls, sampling, ar, skip (comma separated), got '" + sec + "'");
+            "--sections takes calls, sampling, ar, skip, concurrency, openclose (comma"
+                + " separated), got '"
+                + sec
+                + "'");
       }
     }
 
@@ -181,13 +193,38 @@ public final class BenchSampleCommand implements Command {
               familyName,
               steps,
               ortRun.seconds,
-              batch * length / ortRun.seconds,
+              ortRun.tokens / ortRun.seconds,
               ortRun.nfe,
               djlRun.seconds,
-              batch * length / djlRun.seconds,
+              djlRun.tokens / djlRun.seconds,
               djlRun.nfe,
               djlRun.seconds / ortRun.seconds);
         }
+      }
+
+      // 5. concurrent samplers on one model vs serial, small batches (issue 11 §2)
+      if (sections.contains("concurrency")) {
+        try (OnnxModel m = OnnxModel.open(tmp.resolve("main"), ort)) {
+          report.put(
+              "concurrency",
+              RuntimeBench.concurrency(
+                  family,
+                  m,
+                  sp,
+                  length,
+                  steps,
+                  CliOptions.intOpt(cmd, "tasks", 8, 1),
+                  RuntimeBench.intList(cmd.getOptionValue("concurrency", "1,2,4,8"), "concurrency"),
+                  new int[] {1, 2},
+                  out));
+        }
+      }
+      // 6. native memory over open + forward + close cycles (issue 11 §3)
+      if (sections.contains("openclose")) {
+        report.put(
+            "open_close",
+            RuntimeBench.openClose(
+                tmp.resolve("main"), ort, CliOptions.intOpt(cmd, "cycles", 200, 1), out));
       }
 
       // 3. AR: KV cache vs full forward per token (ORT)
@@ -315,12 +352,17 @@ public final class BenchSampleCommand implements Command {
     return (System.nanoTime() - t0) / 1e9 / repeats;
   }
 
-  record Run(double seconds, int nfe) {
+  /**
+   * One timed sampler call.
+   *
+   * @param tokens generated tokens over all rows (rows are longer than L with semi-AR strides)
+   */
+  record Run(double seconds, int nfe, long tokens) {
     Map<String, Object> toMap(int batch, int length) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seconds", seconds);
       m.put("nfe", nfe);
-      m.put("tokens_per_second", batch * (double) length / seconds);
+      m.put("tokens_per_second", tokens / seconds);
       return m;
     }
   }
@@ -334,7 +376,7 @@ public final class BenchSampleCommand implements Command {
       SpecialTokens sp) {
     long t0 = System.nanoTime();
     SampleBatch s = family.newSampler(spec).sample(den, batch, length, sp, new Rng(42));
-    return new Run((System.nanoTime() - t0) / 1e9, s.nfe());
+    return new Run((System.nanoTime() - t0) / 1e9, s.nfe(), s.tokens().ids().length);
   }
 
   private static void deleteTree(Path p) throws java.io.IOException {

@@ -131,4 +131,24 @@ final class CliOptions {
       }
     }
   }
+
+  /**
+   * The repeatable {@code --name KEY=VALUE} option as a map (later keys win).
+   *
+   * @throws InvalidInputException for a value without {@code =} or with an empty key
+   */
+  static java.util.Map<String, String> keyValues(CommandLine cmd, String name) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    String[] values = cmd.getOptionValues(name);
+    if (values != null) {
+      for (String kv : values) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0) {
+          throw new InvalidInputException("--" + name + " must be KEY=VALUE, got '" + kv + "'");
+        }
+        out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      }
+    }
+    return out;
+  }
 }

@@ -12,7 +12,8 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm export}: writes a checkpoint's DiT as ONNX (opset 17) into an export directory:
  * {@code model.onnx}, {@code decode.onnx} for AR (KV cache) and {@code export-report.json}. The
- * export is self-describing ({@code metadata_props}); {@code dllm sample} needs nothing else.
+ * export is self-describing ({@code metadata_props}, with the same model hash in every graph and
+ * the report); {@code dllm sample} needs nothing else.
  */
 public final class ExportCommand implements Command {
   @Override
@@ -71,6 +72,12 @@ public final class ExportCommand implements Command {
             m.get("heads"),
             String.valueOf(m.get("attention")).toLowerCase(Locale.ROOT),
             r.directory()));
+    if (s.get("model_hash") instanceof String hash) {
+      b.append(
+          String.format(
+              "  model hash %s (in every graph and the report; dllm sample refuses mixed folders)%n",
+              hash.substring(0, Math.min(12, hash.length()))));
+    }
     Object files = s.get("files");
     int graphs = 0;
     if (files instanceof Map<?, ?> fm) {

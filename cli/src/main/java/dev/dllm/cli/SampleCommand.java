@@ -5,15 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.metrics.SampleEntropy;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.DitConfig;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.sample.SampleBatch;
-import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
-import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.runtime.onnx.DllmGenerator;
+import dev.dllm.runtime.onnx.GenerateOptions;
+import dev.dllm.runtime.onnx.Generated;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OnnxSessions;
+import dev.dllm.runtime.onnx.OrtCalls;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,8 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -31,8 +30,10 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm sample}: draws samples from an ONNX export with ONNX Runtime and the family's sampler
  * (no DJL involved). Writes one JSON line per sample (text, ids, steps, NFE, entropy) and a report
- * next to it: family, steps, num_samples, seq_len, batch, nfe_mean, seconds, tokens_per_second
- * (num_samples · seq_len / wall seconds of sampling), entropy_mean (spec §6.3, nats), provider.
+ * next to it: family, steps, num_samples, seq_len (the block length L the network sees), row_length
+ * (tokens per sample: L, or L + N·S with the semi-autoregressive options {@code strides=N}, {@code
+ * stride_length=S}), batch, nfe_mean, seconds, tokens_per_second (generated tokens over all rows /
+ * wall seconds of sampling), entropy_mean (spec §6.3, nats, over whole rows), provider.
  *
  * <p>The report is named by {@link #reportFile}: {@code sample-report.json} for {@code
  * samples.jsonl}, otherwise {@code <stem>.sample-report.json} (e.g. {@code a.jsonl} gets {@code
@@ -47,6 +48,17 @@ import org.apache.commons.cli.Options;
  * that an oversized request fails with one line instead of an allocator error.
  */
 public final class SampleCommand implements Command {
+  private final OrtCalls calls;
+
+  public SampleCommand() {
+    this(OrtCalls.DEFAULT);
+  }
+
+  /** A command calling ONNX Runtime through {@code calls} (a test seam for fault paths). */
+  SampleCommand(OrtCalls calls) {
+    this.calls = calls;
+  }
+
   @Override
   public String name() {
     return "sample";
@@ -245,7 +257,8 @@ public final class SampleCommand implements Command {
     CliOptions.refuseExisting(cmd, "out", outFile, reportFile);
     Map<String, String> options = samplerOptions(cmd);
     OrtConfig ort = ortConfig(cmd);
-    try (OnnxModel model = OnnxModel.open(Path.of(cmd.getOptionValue("model")), ort)) {
+    try (DllmGenerator gen = DllmGenerator.open(Path.of(cmd.getOptionValue("model")), ort, calls)) {
+      OnnxModel model = gen.model();
       int length = CliOptions.intOpt(cmd, "length", model.metadata().seqLen(), 2);
       if (length < 2) {
         throw new InvalidInputException(
@@ -253,13 +266,12 @@ public final class SampleCommand implements Command {
       }
       checkMemory(model.metadata().model(), Math.min(batch, n), length);
       DiffusionFamily family = model.family();
-      Sampler sampler = family.newSampler(new SamplerSpec(steps, topP, options));
-      Tokenizer tok = model.tokenizer();
-      int stepsTaken =
-          family.backbone().attention() == BackboneSpec.Attention.CAUSAL ? length - 1 : steps;
-      Result r;
+      // refuse unknown sampler options before any work
+      family.newSampler(new SamplerSpec(steps, topP, options));
+      GenerateOptions request = new GenerateOptions(n, steps, seed, topP, batch, length, options);
+      List<Generated> samples;
       try {
-        r = sample(model, sampler, tok, n, batch, length, stepsTaken, seed);
+        samples = gen.generate(request);
       } catch (IllegalStateException e) {
         if (OnnxSessions.isAllocationFailure(e)) {
           throw new InvalidInputException(
@@ -268,12 +280,15 @@ public final class SampleCommand implements Command {
                   + " --batch "
                   + batch
                   + " ("
-                  + firstLine(e.getCause().getMessage())
+                  + firstLine(rootMessage(e))
                   + "); use a smaller --length or --batch",
               e);
         }
-        throw e;
+        throw new IllegalStateException(
+            e.getMessage() + "; nothing was written to " + outFile, e.getCause());
       }
+      Result r = jsonl(samples);
+      int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
       writeAtomically(outFile, r.jsonl);
       Map<String, Object> report = new LinkedHashMap<>();
@@ -282,13 +297,14 @@ public final class SampleCommand implements Command {
       report.put("steps", stepsTaken);
       report.put("num_samples", n);
       report.put("seq_len", length);
+      report.put("row_length", r.rowLength(n));
       report.put("batch", batch);
       report.put("seed", seed);
       report.put("top_p", topP);
       report.put("sampler_options", options);
       report.put("nfe_mean", r.nfeMean);
       report.put("seconds", r.seconds);
-      report.put("tokens_per_second", n * (double) length / r.seconds);
+      report.put("tokens_per_second", r.tokens / r.seconds);
       report.put("entropy_mean", r.entropyMean);
       report.put("provider", model.provider());
       report.put("threads", ort.threads());
@@ -301,12 +317,12 @@ public final class SampleCommand implements Command {
           "%d samples of %d tokens (%s, %d steps, %s): NFE %.1f, %.1f tokens/s, entropy %.3f nats"
               + "%n-> samples %s%n-> report %s%n",
           n,
-          length,
+          r.rowLength(n),
           family.name(),
           stepsTaken,
           model.provider(),
           r.nfeMean,
-          n * (double) length / r.seconds,
+          r.tokens / r.seconds,
           r.entropyMean,
           outFile,
           reportFile);
@@ -318,50 +334,52 @@ public final class SampleCommand implements Command {
     return String.valueOf(s).lines().findFirst().orElse("").strip();
   }
 
-  /** Samples, their JSONL text and summary numbers. */
-  record Result(String jsonl, double nfeMean, double seconds, double entropyMean) {}
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage();
+  }
 
-  static Result sample(
-      OnnxModel model,
-      Sampler sampler,
-      Tokenizer tok,
-      int n,
-      int batch,
-      int length,
-      int steps,
-      long seed)
-      throws IOException {
+  /**
+   * Samples, their JSONL text and summary numbers.
+   *
+   * @param seconds wall seconds of the sampler calls (each batch counted once)
+   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length))
+   */
+  record Result(String jsonl, double nfeMean, double seconds, double entropyMean, long tokens) {
+    /** Tokens in one row (all rows of one run have the same length). */
+    int rowLength(int n) {
+      return (int) (tokens / n);
+    }
+  }
+
+  /** One JSON line per sample (index, text, ids, steps, NFE, entropy over the whole row). */
+  static Result jsonl(List<Generated> samples) throws IOException {
     ObjectMapper json = new ObjectMapper();
     StringBuilder lines = new StringBuilder();
-    Rng rng = new Rng(seed);
     double nfeSum = 0;
     double entropySum = 0;
-    long nanos = 0;
-    int done = 0;
-    while (done < n) {
-      int b = Math.min(batch, n - done);
-      Rng batchRng = rng.split();
-      long t0 = System.nanoTime();
-      SampleBatch s =
-          sampler.sample(model.denoiser(), b, length, model.metadata().specials(), batchRng);
-      nanos += System.nanoTime() - t0;
-      for (int row = 0; row < b; row++) {
-        int[] ids = Arrays.copyOfRange(s.tokens().ids(), row * length, (row + 1) * length);
-        double h = SampleEntropy.of(ids, 0, length);
-        Map<String, Object> line = new LinkedHashMap<>();
-        line.put("index", done + row);
-        line.put("text", tok.decode(ids));
-        line.put("ids", ids);
-        line.put("steps", steps);
-        line.put("nfe", s.nfe());
-        line.put("entropy", h);
-        lines.append(json.writeValueAsString(line)).append('\n');
-        nfeSum += s.nfe();
-        entropySum += h;
-      }
-      done += b;
+    double seconds = 0;
+    long tokens = 0;
+    for (Generated g : samples) {
+      double h = SampleEntropy.of(g.ids(), 0, g.ids().length);
+      Map<String, Object> line = new LinkedHashMap<>();
+      line.put("index", g.index());
+      line.put("text", g.text());
+      line.put("ids", g.ids());
+      line.put("steps", g.steps());
+      line.put("nfe", g.nfe());
+      line.put("entropy", h);
+      lines.append(json.writeValueAsString(line)).append('\n');
+      nfeSum += g.nfe();
+      entropySum += h;
+      seconds += g.seconds() / g.batchSize();
+      tokens += g.ids().length;
     }
-    return new Result(lines.toString(), nfeSum / n, nanos / 1e9, entropySum / n);
+    int n = samples.size();
+    return new Result(lines.toString(), nfeSum / n, seconds, entropySum / n, tokens);
   }
 
   /** Writes {@code text} to a temp file next to {@code file} and renames it into place. */

@@ -65,6 +65,35 @@ public final class TrainCommand implements Command {
     o.addOption(arg("clip", "X", "global gradient-norm bound, 0 = off (default 1.0)"));
     o.addOption(arg("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
     o.addOption(arg("dropout", "P", "residual dropout while training (default 0)"));
+    o.addOption(
+        org.apache.commons.cli.Option.builder()
+            .longOpt("option")
+            .hasArgs()
+            .argName("KEY=VALUE")
+            .desc(
+                "family training option, repeatable (e.g. Eso-LM alpha_0=0.5, Duo"
+                    + " curriculum options); unknown keys are refused")
+            .get());
+    o.addOption(
+        arg(
+            "alpha0",
+            "A",
+            "Eso-LM: alpha_0 in [0, 1] (1 = MDLM-like, 0 = AR); = --option" + " alpha_0=A"));
+    o.addOption(
+        arg(
+            "batch-split",
+            "F",
+            "Eso-LM: share of the batch on the diffusion branch; =" + " --option batch_split=F"));
+    o.addOption(
+        arg(
+            "init-from",
+            "DIR",
+            "start from this checkpoint's weights and tokenizer (fresh optimizer)"));
+    o.addOption(
+        arg(
+            "steps-per-round",
+            "K",
+            "keep a frozen teacher refreshed from the model every K steps"));
     o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
     o.addOption(
         arg(
@@ -183,6 +212,18 @@ public final class TrainCommand implements Command {
     b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
     b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
     b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
+    java.util.Map<String, String> options = CliOptions.keyValues(cmd, "option");
+    if (cmd.hasOption("alpha0")) {
+      options.put("alpha_0", cmd.getOptionValue("alpha0").trim());
+    }
+    if (cmd.hasOption("batch-split")) {
+      options.put("batch_split", cmd.getOptionValue("batch-split").trim());
+    }
+    b.familyTraining(
+        new dev.dllm.trainer.FamilyTraining(
+            options,
+            cmd.hasOption("init-from") ? Path.of(cmd.getOptionValue("init-from")) : null,
+            CliOptions.longOpt(cmd, "steps-per-round", 0, 1)));
     return b.build().validate();
   }
 

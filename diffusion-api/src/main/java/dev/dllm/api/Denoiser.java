@@ -27,6 +27,40 @@ public interface Denoiser extends AutoCloseable {
   Logits forward(TokenBatch tokens, float[] sigma);
 
   /**
+   * One forward pass with explicit rotary positions and attention pattern (Eso-LM, spec §4.2–4.3).
+   * Logits come back in the fed order. Implementations that support it override this and {@link
+   * #supportsLayout()}.
+   *
+   * @param tokens token ids {@code [B, L]} in the order they are fed
+   * @param sigma {@code [B]} or null (zeros)
+   * @param layout positions and attention pattern for {@code [B, L]}; null means {@link
+   *     #forward(TokenBatch, float[])}
+   * @return logits {@code [B, L, V]} float32, in the fed order
+   * @throws UnsupportedOperationException when a layout is given and not supported
+   */
+  default Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
+    if (layout == null) {
+      return forward(tokens, sigma);
+    }
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " does not take explicit positions and attention masks");
+  }
+
+  /** Whether {@link #forward(TokenBatch, float[], AttentionLayout)} accepts a layout. */
+  default boolean supportsLayout() {
+    return false;
+  }
+
+  /**
+   * A windowed KV-cache decoder over an arbitrary order (Eso-LM), when the backbone supports it.
+   *
+   * @param batch number of rows B decoded together
+   */
+  default Optional<WindowKvCacheDecoder> windowKvCacheDecoder(int batch) {
+    return Optional.empty();
+  }
+
+  /**
    * An incremental (KV-cache) decoder over causal attention, when the backbone supports it (AR).
    *
    * @param batch number of rows B decoded together

@@ -71,6 +71,18 @@ public interface DiffusionFamily {
    */
   Sampler newSampler(SamplerSpec spec);
 
+  /**
+   * This family configured by string options, e.g. Eso-LM's {@code alpha_0} and {@code batch_split}
+   * from the command line, a checkpoint or the {@link #exportMetadata()} of an export (so {@code
+   * configure(exportMetadata())} reproduces the family). Keys the family does not know are ignored.
+   * The default (families without options) returns {@code this}.
+   *
+   * @throws InvalidInputException naming the key when a value is malformed or out of range
+   */
+  default DiffusionFamily configure(Map<String, String> options) {
+    return this;
+  }
+
   /** Family metadata stored with a checkpoint or an ONNX export (string key/values). */
   default Map<String, String> exportMetadata() {
     return Map.of("family", name());

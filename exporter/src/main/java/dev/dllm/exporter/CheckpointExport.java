@@ -1,7 +1,6 @@
 package dev.dllm.exporter;
 
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import java.io.IOException;
@@ -32,13 +31,6 @@ public final class CheckpointExport {
   public static OnnxExport.Report export(Path checkpoint, Path out, int seqLen) throws IOException {
     OnnxExport.checkOut(out);
     Checkpoint.Loaded ck = Checkpoint.load(checkpoint);
-    if (ck.config().attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
-      throw new InvalidInputException(
-          "checkpoint "
-              + checkpoint
-              + " is an Eso-LM (sorted-causal) model; its export is not"
-              + " supported yet");
-    }
     Map<String, Object> provenance = new LinkedHashMap<>();
     ck.trainingState()
         .forEach(
@@ -66,8 +58,13 @@ public final class CheckpointExport {
     }
     Map<String, String> familyMetadata = new LinkedHashMap<>();
     try {
+      Map<String, String> options = new LinkedHashMap<>();
+      if (ck.trainingState().get("family_options") instanceof Map<?, ?> stored) {
+        stored.forEach((k, v) -> options.put(String.valueOf(k), String.valueOf(v)));
+      }
       dev.dllm.api.FamilyRegistry.load()
           .get(ck.family())
+          .configure(options)
           .exportMetadata()
           .forEach(
               (k, v) -> {

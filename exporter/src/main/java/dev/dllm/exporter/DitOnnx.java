@@ -26,6 +26,14 @@ import java.util.Map;
  * positions {@code past .. past + new - 1}. The cache holds keys <i>after</i> rotary (rotated at
  * their absolute positions; equivalent to [SD]'s pre-rotary cache re-rotated every step, spec §5).
  *
+ * <p><b>Sorted-causal (Eso-LM) graphs</b> (spec §4.3–4.4, Appendix B): both graphs take an extra
+ * input {@value #POSITIONS} int64 {@code [batch, seq]}, the rotary position (original position) of
+ * every fed token; attention is causal over the fed (sorted) order. The decode graph feeds a window
+ * of {@code new} tokens after {@code past} cached ones: window queries see every cached key and
+ * causally inside the window (the mask of the AR decode graph); it also takes {@value #COMMIT}
+ * int64 {@code [1]} and returns present K/V of only {@code past + commit} rows (the clean tokens at
+ * the head of the window), which are fed back unchanged as the next past.
+ *
  * <p>Linear weights are stored transposed ({@code [in, out]}) so that {@code MatMul(x, W^T) + b} is
  * PyTorch's {@code Linear} (ecosystem.md §2).
  */
@@ -49,12 +57,21 @@ public final class DitOnnx {
    * @throws IllegalArgumentException when the model is not causal
    */
   public static ModelProto decode(DitWeights w, Map<String, String> metadata) {
-    if (w.config().attention() != BackboneSpec.Attention.CAUSAL) {
+    if (w.config().attention() == BackboneSpec.Attention.BIDIRECTIONAL) {
       throw new IllegalArgumentException(
           "a KV-cache decode graph needs causal attention, model is " + w.config().attention());
     }
     return build(w, true, metadata);
   }
+
+  /** Sorted-causal graphs: rotary position of every fed token, int64 {@code [batch, seq]}. */
+  public static final String POSITIONS = "positions";
+
+  /**
+   * Sorted-causal decode graph: how many leading window tokens are kept in the present K/V, int64
+   * {@code [1]}.
+   */
+  public static final String COMMIT = "commit";
 
   /** Graph input/output names. */
   public static String pastKey(int block) {
@@ -79,15 +96,14 @@ public final class DitOnnx {
     int heads = cfg.heads();
     int dh = cfg.headDim();
     int vocab = cfg.vocabSize();
-    boolean causal = cfg.attention() == BackboneSpec.Attention.CAUSAL;
-    if (cfg.attention() == BackboneSpec.Attention.SORTED_CAUSAL) {
-      throw new IllegalArgumentException(
-          "sorted-causal (Eso-LM) attention is not exported yet; it needs per-row orders");
-    }
+    boolean sorted = cfg.attention() == BackboneSpec.Attention.SORTED_CAUSAL;
+    boolean causal = cfg.attention() != BackboneSpec.Attention.BIDIRECTIONAL;
     String seq = cached ? "new" : "seq";
     OnnxEmitter g = new OnnxEmitter(cached ? "dit_decode" : "dit");
     String tokens = g.input("tokens", DataType.INT64, "batch", seq);
     String sigma = g.input("sigma", DataType.FLOAT, "batch");
+    String positions = sorted ? g.input(POSITIONS, DataType.INT64, "batch", seq) : null;
+    String commit = cached && sorted ? g.input(COMMIT, DataType.INT64, 1) : null;
     List<String> pastK = new ArrayList<>();
     List<String> pastV = new ArrayList<>();
     if (cached) {
@@ -124,9 +140,12 @@ public final class DitOnnx {
       invFreq[k] = f;
       invFreq[k + dh / 2] = f;
     }
+    String inv = g.floats("rotary_inv_freq", invFreq, dh);
+    // [S, d_h] from the sequence index, or [B, 1, S, d_h] from the given per-row positions
     String angles =
-        g.mul(
-            g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), g.floats("rotary_inv_freq", invFreq, dh));
+        sorted
+            ? g.mul(g.unsqueeze(g.cast(positions, DataType.FLOAT), 1, 3), inv)
+            : g.mul(g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), inv);
     String cos = g.unary("Cos", angles);
     String sin = g.unary("Sin", angles);
 
@@ -137,6 +156,11 @@ public final class DitOnnx {
       String future = g.op("Less", new String[] {g.unsqueeze(qpos, 1), g.unsqueeze(kpos, 0)});
       bias = g.op("Where", new String[] {future, g.scalar(MASK_BIAS), g.scalar(0f)});
     }
+
+    // sorted decode: present K/V keep rows [0, past + commit)
+    String keep = commit == null ? null : g.add(g.unsqueeze(offset, 0), commit);
+    String zero = commit == null ? null : g.vec(0);
+    String axis = commit == null ? null : g.vec(2);
 
     String one = g.scalar(1f);
     String qScale = g.scalar((float) (1.0 / Math.sqrt(dh)));
@@ -155,7 +179,15 @@ public final class DitOnnx {
       if (cached) {
         k = g.concat(2, pastK.get(i), k);
         v = g.concat(2, pastV.get(i), v);
-        presents.add(new String[] {k, v});
+        if (commit == null) {
+          presents.add(new String[] {k, v});
+        } else {
+          presents.add(
+              new String[] {
+                g.op("Slice", new String[] {k, zero, keep, axis}),
+                g.op("Slice", new String[] {v, zero, keep, axis})
+              });
+        }
       }
       String scores = g.matMul(g.mul(q, qScale), g.transpose(k, 0, 1, 3, 2));
       if (bias != null) {

@@ -23,10 +23,12 @@ import java.util.stream.Stream;
 
 /**
  * Writes an export directory: {@code model.onnx} (full graph), {@code decode.onnx} (KV-cache graph,
- * causal models only) and {@code export-report.json} (node counts, sizes, check results). Every
- * graph passes {@link OnnxGraphCheck} before anything is written; the directory is built under a
- * temporary name next to {@code out} and renamed into place, so a failed export leaves any previous
- * export untouched.
+ * causal and sorted-causal models) and {@code export-report.json} (family, model hash, node counts,
+ * sizes, check results). Every graph carries the metadata and the same {@link ModelHash} under
+ * {@link ExportMetadata#MODEL_HASH_KEY}, so the runtime can refuse a folder mixing files of two
+ * exports. Every graph passes {@link OnnxGraphCheck} before anything is written; the directory is
+ * built under a temporary name next to {@code out} and renamed into place, so a failed export
+ * leaves any previous export untouched.
  */
 public final class OnnxExport {
   private OnnxExport() {}
@@ -58,16 +60,18 @@ public final class OnnxExport {
     checkOut(out);
     Map<String, ModelProto> graphs = new LinkedHashMap<>();
     long t0 = System.nanoTime();
+    String hash = ModelHash.of(weights);
     graphs.put(
         ExportMetadata.FULL_FILE,
-        DitOnnx.full(weights, metadata.withGraph(ExportMetadata.GRAPH_FULL).toProps()));
-    if (weights.config().attention() == BackboneSpec.Attention.CAUSAL) {
+        DitOnnx.full(weights, props(metadata.withGraph(ExportMetadata.GRAPH_FULL), hash)));
+    if (weights.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
       graphs.put(
           ExportMetadata.DECODE_FILE,
-          DitOnnx.decode(weights, metadata.withGraph(ExportMetadata.GRAPH_DECODE).toProps()));
+          DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash)));
     }
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("family", metadata.family());
+    summary.put("model_hash", hash);
     summary.put("model", ExportMetadata.modelMap(metadata.model()));
     summary.put("seq_len", metadata.seqLen());
     summary.put("opset", OnnxEmitter.OPSET);
@@ -131,6 +135,13 @@ public final class OnnxExport {
       throw new UncheckedIOException("cannot write export " + target + ": " + e.getMessage(), e);
     }
     return new Report(target, summary);
+  }
+
+  /** The graph's {@code metadata_props}: the metadata plus the model hash. */
+  private static Map<String, String> props(ExportMetadata metadata, String hash) {
+    Map<String, String> p = new LinkedHashMap<>(metadata.toProps());
+    p.put(ExportMetadata.MODEL_HASH_KEY, hash);
+    return p;
   }
 
   /**

@@ -53,4 +53,29 @@ public final class Objectives {
     }
     return name;
   }
+
+  /**
+   * Refuses {@code --option} keys that neither the configured family ({@code exportMetadata()}) nor
+   * the objective ({@code trainingOptions()}) knows, so a typo is never silently ignored.
+   *
+   * @throws InvalidInputException naming the key and listing the known ones
+   */
+  public static void requireKnownOptions(
+      dev.dllm.api.DiffusionFamily family,
+      TrainingObjective<NDArray> objective,
+      java.util.Map<String, String> options) {
+    java.util.Set<String> known = new java.util.TreeSet<>(family.exportMetadata().keySet());
+    known.remove("family");
+    known.addAll(objective.trainingOptions());
+    for (String key : options.keySet()) {
+      if (!known.contains(key)) {
+        throw new InvalidInputException(
+            "--option "
+                + key
+                + ": family "
+                + family.name()
+                + (known.isEmpty() ? " takes no options" : " knows " + known));
+      }
+    }
+  }
 }

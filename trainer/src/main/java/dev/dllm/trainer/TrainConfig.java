@@ -44,6 +44,7 @@ import java.nio.file.Path;
  * @param stopAfter stop (with a checkpoint) once this many steps are done, although the schedule is
  *     planned for the full run; 0 = run to the end (used to train in chunks and by tests)
  * @param logEvery plain log line every N steps when the output is not a terminal
+ * @param familyTraining family options, initial weights and teacher rounds ({@link FamilyTraining})
  */
 public record TrainConfig(
     String family,
@@ -73,7 +74,8 @@ public record TrainConfig(
     Path resume,
     Path out,
     long stopAfter,
-    long logEvery) {
+    long logEvery,
+    FamilyTraining familyTraining) {
 
   /**
    * Checks ranges and combinations.
@@ -186,6 +188,7 @@ public record TrainConfig(
     b.out = out;
     b.stopAfter = stopAfter;
     b.logEvery = logEvery;
+    b.familyTraining = familyTraining;
     return b;
   }
 
@@ -222,6 +225,7 @@ public record TrainConfig(
     private Path out;
     private long stopAfter;
     private long logEvery = 10;
+    private FamilyTraining familyTraining = FamilyTraining.NONE;
 
     public Builder family(String v) {
       family = v;
@@ -363,6 +367,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder familyTraining(FamilyTraining v) {
+      familyTraining = v;
+      return this;
+    }
+
     /** The config (min_lr defaults to lr / 10); call {@link TrainConfig#validate()} to check it. */
     public TrainConfig build() {
       return new TrainConfig(
@@ -393,7 +402,8 @@ public record TrainConfig(
           resume,
           out,
           stopAfter,
-          logEvery);
+          logEvery,
+          familyTraining);
     }
   }
 }

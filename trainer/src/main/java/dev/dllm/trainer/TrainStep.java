@@ -46,6 +46,7 @@ public final class TrainStep {
   private final int accumulation;
   private final double clipNorm;
   private final TimeSampler times = new TimeSampler();
+  private DitModel teacher;
 
   public TrainStep(
       DiffusionFamily family,
@@ -60,6 +61,11 @@ public final class TrainStep {
     this.specials = specials;
     this.accumulation = accumulation;
     this.clipNorm = clipNorm;
+  }
+
+  /** A frozen network offered to the objective as {@code Backbone#teacher()} (null = none). */
+  public void teacher(DitModel frozen) {
+    this.teacher = frozen;
   }
 
   /**
@@ -108,7 +114,8 @@ public final class TrainStep {
                     rng.split(),
                     step,
                     totalSteps);
-            NDArray loss = objective.loss(mb, new DjlBackbone(model, mm, null), objectiveName);
+            DjlBackbone frozen = teacher != null ? new DjlBackbone(teacher, mm, null) : null;
+            NDArray loss = objective.loss(mb, new DjlBackbone(model, mm, frozen), objectiveName);
             if (poison) {
               loss = loss.mul(model.constant(Float.NaN));
             }

@@ -100,10 +100,14 @@ public final class Trainer {
     if (config.threads() > 0) {
       ai.djl.pytorch.jni.JniUtils.setNumThreads(config.threads());
     }
-    DiffusionFamily family = FamilyRegistry.load().get(config.family());
-    TrainingObjective<NDArray> objective = Objectives.forFamily(family.name());
+    FamilyTraining ft = config.familyTraining();
+    DiffusionFamily family = FamilyRegistry.load().get(config.family()).configure(ft.options());
+    TrainingObjective<NDArray> objective =
+        Objectives.forFamily(family.name()).configure(family.exportMetadata());
+    Objectives.requireKnownOptions(family, objective, ft.options());
     String objectiveName = Objectives.resolve(objective, config.objective());
     Checkpoint.Loaded resumed = resumeDir != null ? loadCheckpoint(resumeDir) : null;
+    Checkpoint.Loaded init = resumed == null ? initCheckpoint(family) : null;
     if (resumed != null && !resumed.family().equals(family.name())) {
       throw new InvalidInputException(
           "--resume "
@@ -120,7 +124,7 @@ public final class Trainer {
     TrainingData data =
         CorpusData.load(
             config.data(),
-            resumed != null ? resumed.tokenizer() : null,
+            resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null,
             config.tokenizer(),
             config.seqLen(),
             BlockMode.parse(config.mode()),
@@ -132,7 +136,7 @@ public final class Trainer {
             ModelConfigFile.resolve(
                 modelName(), tokenizer.vocabSize(), family.backbone().attention()),
             config.dropout());
-    DitConfig shape = requested;
+    DitConfig shape = init != null ? init.weights().config() : requested;
     if (resumed != null) {
       shape = resumed.weights().config();
       if (!withDropout(requested, shape.dropout()).equals(shape)) {
@@ -180,6 +184,20 @@ public final class Trainer {
       requireSame(state, "warmup", "--warmup (warmup steps)", warmup);
       requireSameNumber(state, "lr", "--lr", config.lr());
       requireSameNumber(state, "min_lr", "--min-lr", config.minLr());
+      if (state.get("family_options") instanceof Map<?, ?> stored
+          && !new java.util.TreeMap<>(stored).equals(ft.options())) {
+        throw new InvalidInputException(
+            "--resume "
+                + config.resume()
+                + ": the checkpoint was trained with --option "
+                + stored
+                + " but this run has "
+                + ft.options()
+                + "; resume with the same options");
+      }
+      if (state.get("teacher_refresh") != null) {
+        requireSame(state, "teacher_refresh", "--steps-per-round", ft.teacherRefresh());
+      }
       Object storedObjective = state.get("objective");
       if (storedObjective != null && !storedObjective.equals(objectiveName)) {
         throw new InvalidInputException(
@@ -231,7 +249,10 @@ public final class Trainer {
         DitModel model =
             resumed != null
                 ? DitModel.fromWeights(root, resumed.weights())
-                : DitModel.create(root, shape, config.seed())) {
+                : init != null
+                    ? DitModel.fromWeights(root, init.weights())
+                    : DitModel.create(root, shape, config.seed());
+        DitModel teacher = ft.hasTeacher() ? DitModel.frozen(root, model.toWeights()) : null) {
       Map<String, NDArray> params = model.parameters();
       try (AdamW adam = new AdamW(root, config.adamW(), params);
           Ema ema = config.ema() > 0 ? new Ema(root, config.ema(), params) : null;
@@ -255,12 +276,16 @@ public final class Trainer {
                 specials,
                 config.accumulation(),
                 config.clipNorm());
+        trainStep.teacher(teacher);
         Saver saver = new Saver(model, adam, ema, tokenizer, family, objectiveName, totalSteps);
         saver.warmup = warmup;
         saver.trace = trace;
         for (long step = startStep; step < endStep; step++) {
           Rng rng = new Rng(config.seed() * SEED_STRIDE + step);
           engine.setRandomSeed((int) (config.seed() * SEED_STRIDE + step));
+          if (teacher != null && step % ft.teacherRefresh() == 0 && step > startStep) {
+            teacher.loadWeights(model.toWeights()); // a new distillation round
+          }
           TokenBatch x0 = data.trainBatch(step, config.batch());
           TrainStep.Result r =
               trainStep.run(model, root, x0, rng, step, totalSteps, nanAtStep.test(step));
@@ -562,6 +587,8 @@ public final class Trainer {
       state.put("seconds", seconds);
       state.put("last_loss", trace.isEmpty() ? null : trace.get(trace.size() - 1));
       state.put("loss_trace", new ArrayList<>(trace));
+      state.put("family_options", config.familyTraining().options());
+      state.put("teacher_refresh", config.familyTraining().teacherRefresh());
       Path dir = config.checkpointDir();
       boolean hadPrevious = Files.isDirectory(dir);
       try {
@@ -597,6 +624,29 @@ public final class Trainer {
     } finally {
       model.setTraining(wasTraining);
     }
+  }
+
+  /**
+   * The checkpoint of {@code --init-from} (weights and tokenizer to start from, fresh optimizer),
+   * or null when none is given.
+   */
+  private Checkpoint.Loaded initCheckpoint(DiffusionFamily family) {
+    Path from = config.familyTraining().initFrom();
+    if (from == null) {
+      return null;
+    }
+    Checkpoint.Loaded init = loadCheckpoint(resumeCheckpoint(from));
+    if (!init.family().equals(family.name())) {
+      throw new InvalidInputException(
+          "--init-from "
+              + from
+              + ": checkpoint is family '"
+              + init.family()
+              + "', not '"
+              + family.name()
+              + "'");
+    }
+    return init;
   }
 
   private static Checkpoint.Loaded loadCheckpoint(Path dir) {

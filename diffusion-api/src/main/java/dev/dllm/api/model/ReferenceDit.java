@@ -1,8 +1,11 @@
 package dev.dllm.api.model;
 
+import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.WindowKvCacheDecoder;
+import java.util.Optional;
 
 /**
  * The DiT forward of spec §7 in plain Java, float64 throughout: the independent oracle for the DJL
@@ -12,6 +15,10 @@ import dev.dllm.api.TokenBatch;
  * exp(-ln(10000)·k/128); each block applies x += gate1·W_out·attn(modulate(LN1(x))) and x +=
  * gate2·MLP(modulate(LN2(x))) with the adaLN chunks (shift1, scale1, gate1, shift2, scale2, gate2);
  * the head is W_o·modulate(LN_f(x)) + b_o. Rotary: angle p·10000^(-2k/d_h) on both halves (NeoX).
+ *
+ * <p>Eso-LM support (spec §4.2–4.4): {@link #forward(TokenBatch, float[], AttentionLayout)} takes
+ * per-token rotary positions and any boolean attention pattern (sorted-causal, two-stream), and
+ * {@link #windowKvCacheDecoder} gives a float64 windowed KV cache ({@link ReferenceWindowCache}).
  */
 public final class ReferenceDit implements Denoiser {
   private final DitConfig cfg;
@@ -29,6 +36,11 @@ public final class ReferenceDit implements Denoiser {
     }
   }
 
+  /** The backbone shape. */
+  public DitConfig config() {
+    return cfg;
+  }
+
   @Override
   public int vocabSize() {
     return cfg.vocabSize();
@@ -43,7 +55,62 @@ public final class ReferenceDit implements Denoiser {
         s[i] = sigma[i];
       }
     }
-    double[] out = forward64(tokens, s, null, null);
+    return toFloat(forward64(tokens, s, null, null), tokens);
+  }
+
+  /**
+   * Float64 forward with explicit positions and attention (Eso-LM orders), cast to float32.
+   *
+   * @param layout null for {@link #forward(TokenBatch, float[])}
+   */
+  @Override
+  public Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
+    if (layout == null) {
+      return forward(tokens, sigma);
+    }
+    if (layout.batch() != tokens.batch() || layout.length() != tokens.length()) {
+      throw new IllegalArgumentException(
+          "attention layout ["
+              + layout.batch()
+              + ", "
+              + layout.length()
+              + "] does not match tokens ["
+              + tokens.batch()
+              + ", "
+              + tokens.length()
+              + "]");
+    }
+    double[] s = new double[tokens.batch()];
+    if (sigma != null) {
+      for (int i = 0; i < s.length; i++) {
+        s[i] = sigma[i];
+      }
+    }
+    int len = tokens.length();
+    boolean[] allowed = new boolean[tokens.batch() * len * len];
+    for (int b = 0; b < tokens.batch(); b++) {
+      for (int q = 0; q < len; q++) {
+        for (int k = 0; k < len; k++) {
+          allowed[(b * len + q) * len + k] = layout.allowed(b, q, k);
+        }
+      }
+    }
+    return toFloat(forward64(tokens, s, layout.positions(), allowed), tokens);
+  }
+
+  /** Always true: any positions and any boolean attention pattern. */
+  @Override
+  public boolean supportsLayout() {
+    return true;
+  }
+
+  /** A float64 windowed KV cache over this model ({@link ReferenceWindowCache}); sigma = 0. */
+  @Override
+  public Optional<WindowKvCacheDecoder> windowKvCacheDecoder(int batch) {
+    return Optional.of(new ReferenceWindowCache(this, batch));
+  }
+
+  private Logits toFloat(double[] out, TokenBatch tokens) {
     float[] f = new float[out.length];
     for (int i = 0; i < f.length; i++) {
       f[i] = (float) out[i];
@@ -67,13 +134,10 @@ public final class ReferenceDit implements Denoiser {
     int v = cfg.vocabSize();
     double[] out = new double[bsz * len * v];
     for (int b = 0; b < bsz; b++) {
-      double[][] x = new double[len][];
-      for (int l = 0; l < len; l++) {
-        x[l] = row(w.get(DitLayout.EMBEDDING), tokens.get(b, l));
-      }
-      double[] c = condition(sigma[b]);
+      int[] ids = new int[len];
       int[] pos = new int[len];
       for (int l = 0; l < len; l++) {
+        ids[l] = tokens.get(b, l);
         pos[l] = positions == null ? l : positions[b * len + l];
       }
       boolean[][] mask = new boolean[len][len];
@@ -85,32 +149,74 @@ public final class ReferenceDit implements Denoiser {
                   : cfg.attention() == BackboneSpec.Attention.BIDIRECTIONAL || k <= q;
         }
       }
-      for (int i = 0; i < cfg.blocks(); i++) {
-        block("blocks." + i + ".", x, c, pos, mask);
-      }
-      double[] mod = linear("output_layer.adaLN_modulation", c, true);
-      int d = cfg.hidden();
+      double[][] logits =
+          rowForward(ids, sigma[b], pos, mask, new double[cfg.blocks()][2][0][], null);
       for (int l = 0; l < len; l++) {
-        double[] h = layerNorm(x[l], w.get("output_layer.norm_final.weight"));
-        for (int j = 0; j < d; j++) {
-          h[j] = h[j] * (1 + mod[d + j]) + mod[j];
-        }
-        double[] logits = linear("output_layer.linear", h, true);
-        System.arraycopy(logits, 0, out, (b * len + l) * v, v);
+        System.arraycopy(logits[l], 0, out, (b * len + l) * v, v);
       }
     }
     return out;
   }
 
-  private void block(String p, double[][] x, double[] c, int[] pos, boolean[][] mask) {
+  /**
+   * One row: W fed tokens attending P past keys (post-rotary) and the window.
+   *
+   * @param mask {@code [W][P + W]}, keys = past then window
+   * @param past per block {K, V} of {@code [P][d]}
+   * @param present per block receives {K, V} of the window {@code [W][d]} (post-rotary), or null
+   * @return logits {@code [W][V]}
+   */
+  double[][] rowForward(
+      int[] ids,
+      double sigma,
+      int[] pos,
+      boolean[][] mask,
+      double[][][][] past,
+      double[][][][] present) {
+    int len = ids.length;
+    double[][] x = new double[len][];
+    for (int l = 0; l < len; l++) {
+      x[l] = row(w.get(DitLayout.EMBEDDING), ids[l]);
+    }
+    double[] c = condition(sigma);
+    for (int i = 0; i < cfg.blocks(); i++) {
+      double[][][] kv = block("blocks." + i + ".", x, c, pos, mask, past[i][0], past[i][1]);
+      if (present != null) {
+        present[i] = kv;
+      }
+    }
+    double[] mod = linear("output_layer.adaLN_modulation", c, true);
+    int d = cfg.hidden();
+    double[][] logits = new double[len][];
+    for (int l = 0; l < len; l++) {
+      double[] h = layerNorm(x[l], w.get("output_layer.norm_final.weight"));
+      for (int j = 0; j < d; j++) {
+        h[j] = h[j] * (1 + mod[d + j]) + mod[j];
+      }
+      logits[l] = linear("output_layer.linear", h, true);
+    }
+    return logits;
+  }
+
+  private double[][][] block(
+      String p,
+      double[][] x,
+      double[] c,
+      int[] pos,
+      boolean[][] mask,
+      double[][] pastK,
+      double[][] pastV) {
     int d = cfg.hidden();
     int heads = cfg.heads();
     int dh = cfg.headDim();
     int len = x.length;
+    int past = pastK.length;
     double[] mod = linear(p + "adaLN_modulation", c, true);
     double[][] q = new double[len][];
-    double[][] k = new double[len][];
-    double[][] v = new double[len][];
+    double[][] k = new double[past + len][];
+    double[][] v = new double[past + len][];
+    System.arraycopy(pastK, 0, k, 0, past);
+    System.arraycopy(pastV, 0, v, 0, past);
     for (int l = 0; l < len; l++) {
       double[] h = layerNorm(x[l], w.get(p + "norm1.weight"));
       for (int j = 0; j < d; j++) {
@@ -118,24 +224,27 @@ public final class ReferenceDit implements Denoiser {
       }
       double[] qkv = linear(p + "attn_qkv", h, false);
       q[l] = new double[d];
-      k[l] = new double[d];
-      v[l] = new double[d];
+      double[] kl = new double[d];
+      double[] vl = new double[d];
       System.arraycopy(qkv, 0, q[l], 0, d);
-      System.arraycopy(qkv, d, k[l], 0, d);
-      System.arraycopy(qkv, 2 * d, v[l], 0, d);
+      System.arraycopy(qkv, d, kl, 0, d);
+      System.arraycopy(qkv, 2 * d, vl, 0, d);
       for (int hd = 0; hd < heads; hd++) {
         rotate(q[l], hd * dh, dh, pos[l]);
-        rotate(k[l], hd * dh, dh, pos[l]);
+        rotate(kl, hd * dh, dh, pos[l]);
       }
+      k[past + l] = kl;
+      v[past + l] = vl;
     }
+    int keys = past + len;
     double scale = 1.0 / Math.sqrt(dh);
     double[][] attn = new double[len][d];
     for (int hd = 0; hd < heads; hd++) {
       int o = hd * dh;
       for (int i = 0; i < len; i++) {
-        double[] s = new double[len];
+        double[] s = new double[keys];
         double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < len; j++) {
+        for (int j = 0; j < keys; j++) {
           if (!mask[i][j]) {
             s[j] = Double.NEGATIVE_INFINITY;
             continue;
@@ -148,11 +257,11 @@ public final class ReferenceDit implements Denoiser {
           max = Math.max(max, s[j]);
         }
         double z = 0;
-        for (int j = 0; j < len; j++) {
+        for (int j = 0; j < keys; j++) {
           s[j] = mask[i][j] ? Math.exp(s[j] - max) : 0;
           z += s[j];
         }
-        for (int j = 0; j < len; j++) {
+        for (int j = 0; j < keys; j++) {
           if (s[j] == 0) {
             continue;
           }
@@ -181,6 +290,11 @@ public final class ReferenceDit implements Denoiser {
         x[l][j] += mod[5 * d + j] * m[j];
       }
     }
+    double[][] newK = new double[len][];
+    double[][] newV = new double[len][];
+    System.arraycopy(k, past, newK, 0, len);
+    System.arraycopy(v, past, newV, 0, len);
+    return new double[][][] {newK, newV};
   }
 
   /** In place: [a; b] -> [a·cos - b·sin; b·cos + a·sin] on x[off .. off+dh). */

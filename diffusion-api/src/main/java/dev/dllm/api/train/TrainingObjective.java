@@ -23,9 +23,29 @@ public interface TrainingObjective<A> {
   Class<A> arrayType();
 
   /**
+   * This objective configured by the family's string options (e.g. Eso-LM's {@code alpha_0} and
+   * {@code batch_split}; {@code configure(family.exportMetadata())} matches a configured {@link
+   * dev.dllm.api.DiffusionFamily}). Unknown keys are ignored; the default returns {@code this}.
+   *
+   * @throws dev.dllm.api.InvalidInputException naming the key for a malformed value
+   */
+  default TrainingObjective<A> configure(java.util.Map<String, String> options) {
+    return this;
+  }
+
+  /**
    * Objective names accepted by {@link #loss}, the first being the default (e.g. elbo, low_var).
    */
   Set<String> objectives();
+
+  /**
+   * Option keys this objective reads only during training (e.g. Duo's curriculum band), beyond the
+   * family's own keys in {@code exportMetadata()}; the trainer refuses {@code --option} keys that
+   * neither knows.
+   */
+  default Set<String> trainingOptions() {
+    return Set.of();
+  }
 
   /**
    * The scalar loss of one micro-batch, in nats per position: the family corrupts {@code

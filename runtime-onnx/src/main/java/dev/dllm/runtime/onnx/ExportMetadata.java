@@ -52,6 +52,14 @@ public record ExportMetadata(
   public static final String DECODE_FILE = "decode.onnx";
 
   static final String PREFIX = "dllm.";
+
+  /**
+   * The {@code metadata_props} key (and {@code export-report.json} field {@code model_hash}) of a
+   * hash of the exported weights, written by the exporter into every graph of an export so that the
+   * runtime can tell graphs of different models apart ({@link ExportFolderCheck}).
+   */
+  public static final String MODEL_HASH_KEY = PREFIX + "model_hash";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public ExportMetadata {

@@ -7,34 +7,47 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.KvCacheDecoder;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.WindowKvCacheDecoder;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A {@link Denoiser} over ONNX Runtime sessions of a dllm export (spec Appendix B): the full graph
- * {@code tokens [B, L], sigma [B] -> logits [B, L, V]} and, for causal models, the decode graph
- * behind {@link #kvCacheDecoder}.
+ * {@code tokens [B, L] (int64 or int32), sigma [B] (float32) -> logits [B, L, V] (float32)} and,
+ * for causal models, the decode graph behind {@link #kvCacheDecoder}.
  *
- * <p>Input and output tensors wrap direct NIO buffers that are reused while the shape {@code [B,
- * L]} stays the same (the usual case inside a sampler); the logits are written by ONNX Runtime into
- * a pinned output tensor and copied once into the returned {@link Logits}. Token ids are Java ints;
+ * <p>Thread-safe without a lock around the run: ONNX Runtime's {@code OrtSession.run} is
+ * thread-safe, and each call borrows its own input/output buffers for {@code [B, L]} from a small
+ * pool (at most {@link #MAX_IDLE} idle sets are kept; a call that finds none allocates one). The
+ * logits are written by ONNX Runtime into the borrowed pinned output tensor and copied once into
+ * the returned {@link Logits}, so results are identical to serial calls. Token ids are Java ints;
  * they are converted to the graph's declared id type (int64, or int32 for graphs that declare it)
- * and checked against {@code [0, V)} first. Not thread-safe for concurrent calls (calls are
- * serialised).
+ * and checked against {@code [0, V)} first.
+ *
+ * <p>{@link #close} waits for calls in flight, then closes the tensors and sessions and frees the
+ * direct buffers at once (not at the next garbage collection).
  */
 public final class OnnxDenoiser implements Denoiser {
+  /** Idle buffer sets kept for reuse (one per concurrent caller of the same shape). */
+  public static final int MAX_IDLE = 8;
+
   private final OrtEnvironment env;
   private final OrtSession full;
   private final OrtSession decode;
+  private final OrtCalls calls;
   private final int vocab;
   private final int blocks;
   private final int heads;
@@ -42,7 +55,13 @@ public final class OnnxDenoiser implements Denoiser {
   private final boolean int64Ids;
   private final boolean decodeInt64Ids;
 
-  private Shape shape;
+  private final ConcurrentLinkedDeque<Shape> idle = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger allocated = new AtomicInteger();
+
+  /** Shared by calls in flight, exclusive for {@link #close}. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+
+  private boolean closed;
 
   /**
    * @param full the full-forward session (owned: closed with this denoiser)
@@ -52,9 +71,23 @@ public final class OnnxDenoiser implements Denoiser {
    */
   public OnnxDenoiser(
       OrtEnvironment env, OrtSession full, OrtSession decode, ExportMetadata metadata) {
+    this(env, full, decode, metadata, OrtCalls.DEFAULT);
+  }
+
+  /**
+   * As {@link #OnnxDenoiser(OrtEnvironment, OrtSession, OrtSession, ExportMetadata)}, running the
+   * graphs through {@code calls} (a test seam).
+   */
+  public OnnxDenoiser(
+      OrtEnvironment env,
+      OrtSession full,
+      OrtSession decode,
+      ExportMetadata metadata,
+      OrtCalls calls) {
     this.env = env;
     this.full = full;
     this.decode = decode;
+    this.calls = calls;
     this.vocab = metadata.model().vocabSize();
     this.blocks = metadata.model().blocks();
     this.heads = metadata.model().heads();
@@ -71,45 +104,138 @@ public final class OnnxDenoiser implements Denoiser {
   /**
    * {@inheritDoc}
    *
-   * @throws InvalidInputException when an id is outside {@code [0, V)} or sigma has the wrong
-   *     length
+   * <p>Safe to call from several threads at once.
+   *
+   * @param tokens ids {@code [B, L]}
+   * @param sigma {@code [B]}, or null for zeros
+   * @return logits {@code [B, L, V]}
+   * @throws InvalidInputException when an id is outside {@code [0, V)}, sigma has the wrong length,
+   *     or B·L·V does not fit in one Java array
+   * @throws IllegalStateException when ONNX Runtime fails (the cause is its {@code OrtException})
+   *     or the denoiser is closed
    */
   @Override
-  public synchronized Logits forward(TokenBatch tokens, float[] sigma) {
+  public Logits forward(TokenBatch tokens, float[] sigma) {
     int b = tokens.batch();
     int l = tokens.length();
     checkIds(tokens.ids(), vocab);
     if (sigma != null && sigma.length != b) {
       throw new InvalidInputException("sigma has " + sigma.length + " values for batch " + b);
     }
+    if ((long) b * l * vocab > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException(
+          String.format(
+              "logits [%d, %d, %d] exceed one Java array (2^31 values); use a smaller batch or"
+                  + " length",
+              b, l, vocab));
+    }
+    enter();
     try {
-      if (shape == null || shape.batch != b || shape.length != l) {
-        if (shape != null) {
-          shape.close();
+      Shape shape = borrow(b, l);
+      try {
+        shape.fill(tokens.ids(), sigma);
+        Map<String, OnnxTensor> in = Map.of("tokens", shape.tokens, "sigma", shape.sigma);
+        try (OrtSession.Result ignored = calls.run(full, in, Map.of("logits", shape.logits))) {
+          float[] out = new float[b * l * vocab];
+          shape.logitsBuf.rewind();
+          shape.logitsBuf.get(out);
+          return new Logits(out, b, l, vocab);
         }
-        shape = new Shape(b, l);
-      }
-      shape.fill(tokens.ids(), sigma);
-      Map<String, OnnxTensor> in = Map.of("tokens", shape.tokens, "sigma", shape.sigma);
-      try (OrtSession.Result ignored = full.run(in, Map.of("logits", shape.logits))) {
-        float[] out = new float[b * l * vocab];
-        shape.logitsBuf.rewind();
-        shape.logitsBuf.get(out);
-        return new Logits(out, b, l, vocab);
+      } finally {
+        giveBack(shape);
       }
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime forward failed: " + e.getMessage(), e);
+    } finally {
+      exit();
     }
+  }
+
+  /**
+   * Sorted-causal (Eso-LM) exports only: a forward with rotary positions, causal over the fed order
+   * ({@link OnnxWindowKvCacheDecoder#sortedForward}).
+   */
+  @Override
+  public Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
+    if (layout == null) {
+      return forward(tokens, sigma);
+    }
+    if (!supportsLayout()) {
+      throw new UnsupportedOperationException("this export has no positions input");
+    }
+    enter();
+    try {
+      return OnnxWindowKvCacheDecoder.sortedForward(
+          env, full, tokens, sigma, layout, vocab, int64Ids);
+    } finally {
+      exit();
+    }
+  }
+
+  /** True for sorted-causal (Eso-LM) exports, whose full graph takes {@code positions}. */
+  @Override
+  public boolean supportsLayout() {
+    return OnnxWindowKvCacheDecoder.takesPositions(full);
+  }
+
+  /** The windowed KV cache of a sorted-causal export's decode graph. */
+  @Override
+  public Optional<WindowKvCacheDecoder> windowKvCacheDecoder(int batch) {
+    if (!OnnxWindowKvCacheDecoder.takesPositions(decode)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new OnnxWindowKvCacheDecoder(
+            env, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
+  }
+
+  /** Buffer sets allocated so far (for tests and the bench: stays small when calls reuse them). */
+  public int buffersAllocated() {
+    return allocated.get();
+  }
+
+  private Shape borrow(int b, int l) throws OrtException {
+    for (Shape s : idle) {
+      if (s.batch == b && s.length == l && idle.remove(s)) {
+        return s;
+      }
+    }
+    allocated.incrementAndGet();
+    return new Shape(b, l);
+  }
+
+  private void giveBack(Shape s) {
+    idle.addFirst(s);
+    while (idle.size() > MAX_IDLE) {
+      Shape oldest = idle.pollLast();
+      if (oldest != null) {
+        oldest.close();
+      }
+    }
+  }
+
+  /** Marks a call in flight; fails when closed. */
+  void enter() {
+    lifecycle.readLock().lock();
+    if (closed) {
+      lifecycle.readLock().unlock();
+      throw new IllegalStateException("the ONNX model is closed");
+    }
+  }
+
+  void exit() {
+    lifecycle.readLock().unlock();
   }
 
   /** A KV-cache decoder when the export has a decode graph (causal models). */
   @Override
   public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
-    if (decode == null) {
+    if (decode == null || OnnxWindowKvCacheDecoder.takesPositions(decode)) {
       return Optional.empty();
     }
     return Optional.of(
-        new OnnxKvCacheDecoder(env, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
+        new OnnxKvCacheDecoder(
+            this, env, calls, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
   }
 
   /** Whether a KV-cache decode graph is loaded. */
@@ -117,14 +243,26 @@ public final class OnnxDenoiser implements Denoiser {
     return decode != null;
   }
 
+  /**
+   * Waits for calls in flight, then closes the pooled tensors (freeing their direct buffers at
+   * once) and both sessions. Idempotent.
+   */
   @Override
-  public synchronized void close() {
-    if (shape != null) {
-      shape.close();
-      shape = null;
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Shape s = idle.poll(); s != null; s = idle.poll()) {
+        s.close();
+      }
+      closeQuietly(full);
+      closeQuietly(decode);
+    } finally {
+      lifecycle.writeLock().unlock();
     }
-    closeQuietly(full);
-    closeQuietly(decode);
   }
 
   /** Closes a session, turning the checked exception into an unchecked one. */
@@ -170,9 +308,9 @@ public final class OnnxDenoiser implements Denoiser {
     }
   }
 
-  /** Direct buffers of id type int64 or int32 holding {@code n} ids. */
+  /** Direct buffers of id type int64 or int32 holding {@code n} ids (free with DirectBuffers). */
   static ByteBuffer idBuffer(int n, boolean int64) {
-    return ByteBuffer.allocateDirect(n * (int64 ? 8 : 4)).order(ByteOrder.nativeOrder());
+    return DirectBuffers.allocate((long) n * (int64 ? 8 : 4));
   }
 
   static void putIds(ByteBuffer buf, int[] ids, boolean int64) {
@@ -194,11 +332,13 @@ public final class OnnxDenoiser implements Denoiser {
         : OnnxTensor.createTensor(env, buf.asIntBuffer(), shape);
   }
 
-  /** Reusable tensors for one {@code [B, L]}. */
+  /** Reusable tensors for one {@code [B, L]}, used by one call at a time. */
   private final class Shape implements AutoCloseable {
     final int batch;
     final int length;
     final ByteBuffer tokensBuf;
+    final ByteBuffer sigmaBytes;
+    final ByteBuffer logitsBytes;
     final FloatBuffer sigmaBuf;
     final FloatBuffer logitsBuf;
     final OnnxTensor tokens;
@@ -209,17 +349,20 @@ public final class OnnxDenoiser implements Denoiser {
       this.batch = batch;
       this.length = length;
       tokensBuf = idBuffer(batch * length, int64Ids);
-      sigmaBuf = floats(batch);
-      logitsBuf = floats(batch * length * vocab);
-      Map<String, OnnxTensor> made = new HashMap<>();
+      sigmaBytes = DirectBuffers.allocate(4L * batch);
+      logitsBytes = DirectBuffers.allocate(4L * batch * length * vocab);
+      sigmaBuf = sigmaBytes.asFloatBuffer();
+      logitsBuf = logitsBytes.asFloatBuffer();
+      List<OnnxTensor> made = new ArrayList<>();
       try {
         tokens = idTensor(env, tokensBuf, new long[] {batch, length}, int64Ids);
-        made.put("tokens", tokens);
+        made.add(tokens);
         sigma = OnnxTensor.createTensor(env, sigmaBuf, new long[] {batch});
-        made.put("sigma", sigma);
+        made.add(sigma);
         logits = OnnxTensor.createTensor(env, logitsBuf, new long[] {batch, length, vocab});
       } catch (OrtException | RuntimeException e) {
-        made.values().forEach(OnnxTensor::close);
+        made.forEach(OnnxTensor::close);
+        freeBuffers();
         throw e;
       }
     }
@@ -237,10 +380,13 @@ public final class OnnxDenoiser implements Denoiser {
       tokens.close();
       sigma.close();
       logits.close();
+      freeBuffers();
     }
-  }
 
-  static FloatBuffer floats(int n) {
-    return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    private void freeBuffers() {
+      DirectBuffers.free(tokensBuf);
+      DirectBuffers.free(sigmaBytes);
+      DirectBuffers.free(logitsBytes);
+    }
   }
 }

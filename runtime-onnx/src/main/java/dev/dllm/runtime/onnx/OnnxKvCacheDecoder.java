@@ -23,22 +23,27 @@ import java.util.Map;
  * run has finished, then it is closed). The cache starts empty ({@code past = 0}).
  */
 final class OnnxKvCacheDecoder implements KvCacheDecoder {
+  private final OnnxDenoiser owner;
+  private final OrtCalls calls;
   private final OrtSession session;
   private final int batch;
   private final int vocab;
   private final int blocks;
   private final boolean int64Ids;
   private final ByteBuffer tokensBuf;
-  private final OnnxTensor tokens;
-  private final OnnxTensor sigma;
+  private OnnxTensor tokens;
+  private OnnxTensor sigma;
   private final List<OnnxTensor> empty = new ArrayList<>();
+  private final List<ByteBuffer> buffers = new ArrayList<>();
   private final Map<String, OnnxTensorLike> past = new HashMap<>();
   private OrtSession.Result previous;
   private int position;
   private boolean closed;
 
   OnnxKvCacheDecoder(
+      OnnxDenoiser owner,
       OrtEnvironment env,
+      OrtCalls calls,
       OrtSession session,
       int batch,
       int vocab,
@@ -49,28 +54,43 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     if (batch < 1) {
       throw new InvalidInputException("KV-cache batch must be >= 1, got " + batch);
     }
+    this.owner = owner;
+    this.calls = calls;
     this.session = session;
     this.batch = batch;
     this.vocab = vocab;
     this.blocks = blocks;
     this.int64Ids = int64Ids;
     this.tokensBuf = OnnxDenoiser.idBuffer(batch, int64Ids);
+    buffers.add(tokensBuf);
+    OnnxTensor tokensTensor = null;
+    OnnxTensor sigmaTensor = null;
     try {
-      this.tokens = OnnxDenoiser.idTensor(env, tokensBuf, new long[] {batch, 1}, int64Ids);
-      this.sigma = OnnxTensor.createTensor(env, OnnxDenoiser.floats(batch), new long[] {batch});
+      tokensTensor = OnnxDenoiser.idTensor(env, tokensBuf, new long[] {batch, 1}, int64Ids);
+      sigmaTensor = OnnxTensor.createTensor(env, floats(batch), new long[] {batch});
       long[] emptyShape = {batch, heads, 0, headDim};
       for (int i = 0; i < blocks; i++) {
-        OnnxTensor k = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        OnnxTensor k = OnnxTensor.createTensor(env, floats(0), emptyShape);
         empty.add(k);
-        OnnxTensor v = OnnxTensor.createTensor(env, OnnxDenoiser.floats(0), emptyShape);
+        OnnxTensor v = OnnxTensor.createTensor(env, floats(0), emptyShape);
         empty.add(v);
         past.put("past_key_" + i, k);
         past.put("past_value_" + i, v);
       }
     } catch (OrtException e) {
+      this.tokens = tokensTensor;
+      this.sigma = sigmaTensor;
       close();
       throw new IllegalStateException("cannot allocate the KV cache: " + e.getMessage(), e);
     }
+    this.tokens = tokensTensor;
+    this.sigma = sigmaTensor;
+  }
+
+  private FloatBuffer floats(int n) {
+    ByteBuffer b = DirectBuffers.allocate(4L * n);
+    buffers.add(b);
+    return b.asFloatBuffer();
   }
 
   @Override
@@ -88,10 +108,13 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     in.put("tokens", tokens);
     in.put("sigma", sigma);
     OrtSession.Result result;
+    owner.enter();
     try {
-      result = session.run(in);
+      result = calls.run(session, in, Map.of());
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime decode step failed: " + e.getMessage(), e);
+    } finally {
+      owner.exit();
     }
     float[] out = new float[batch * vocab];
     FloatBuffer lb = ((OnnxTensor) result.get("logits").orElseThrow()).getFloatBuffer();
@@ -134,5 +157,7 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     if (sigma != null) {
       sigma.close();
     }
+    buffers.forEach(DirectBuffers::free);
+    buffers.clear();
   }
 }

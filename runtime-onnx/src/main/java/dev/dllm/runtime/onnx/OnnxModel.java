@@ -9,6 +9,7 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * An exported model directory opened for sampling: {@code model.onnx} (full graph) and, for causal
@@ -43,10 +44,19 @@ public final class OnnxModel implements AutoCloseable {
    *
    * @throws InvalidInputException when {@code path} is a training checkpoint directory ({@code
    *     model.safetensors} + {@code config.json}, no {@code model.onnx}), when files or metadata
-   *     are missing or malformed, or when the metadata names a family that is not on the class path
-   *     (the message lists the registered ones)
+   *     are missing or malformed, when a file is not an ONNX model, when the folder's graphs and
+   *     report do not belong together ({@link ExportFolderCheck}: family and model hash), or when
+   *     the metadata names a family that is not on the class path (the message lists the registered
+   *     ones)
    */
   public static OnnxModel open(Path path, OrtConfig config) {
+    return open(path, config, OrtCalls.DEFAULT);
+  }
+
+  /**
+   * As {@link #open(Path, OrtConfig)}, calling ONNX Runtime through {@code calls} (a test seam).
+   */
+  public static OnnxModel open(Path path, OrtConfig config, OrtCalls calls) {
     if (Files.isDirectory(path)
         && !Files.exists(path.resolve(ExportMetadata.FULL_FILE))
         && Files.isRegularFile(path.resolve("model.safetensors"))
@@ -57,29 +67,39 @@ public final class OnnxModel implements AutoCloseable {
               + path
               + " --out EXPORT_DIR");
     }
-    Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
-    Path fullFile = Files.isDirectory(path) ? path.resolve(ExportMetadata.FULL_FILE) : path;
+    boolean folder = Files.isDirectory(path);
+    Path dir = folder ? path : path.toAbsolutePath().getParent();
+    Path fullFile = folder ? path.resolve(ExportMetadata.FULL_FILE) : path;
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    OnnxSessions.Opened full = OnnxSessions.open(env, fullFile, config);
+    OnnxSessions.Opened full = OnnxSessions.open(env, fullFile, config, calls);
     OnnxSessions.Opened decode = null;
+    Path current = fullFile;
     try {
-      ExportMetadata md =
-          ExportMetadata.fromProps(
-              full.session().getMetadata().getCustomMetadata(), fullFile.toString());
-      DiffusionFamily fam = FamilyRegistry.load().get(md.family());
+      Map<String, String> fullProps = full.session().getMetadata().getCustomMetadata();
+      ExportMetadata md = ExportMetadata.fromProps(fullProps, fullFile.toString());
       Path decodeFile = dir.resolve(ExportMetadata.DECODE_FILE);
-      if (Files.isDirectory(path) && Files.isRegularFile(decodeFile)) {
+      Map<String, String> decodeProps = null;
+      if (folder && Files.isRegularFile(decodeFile)) {
         // after a CUDA fallback, open the decode graph on the CPU directly (one warning only)
-        decode = OnnxSessions.open(env, decodeFile, config.withProvider(full.provider()));
+        current = decodeFile;
+        decode = OnnxSessions.open(env, decodeFile, config.withProvider(full.provider()), calls);
+        decodeProps = decode.session().getMetadata().getCustomMetadata();
+        ExportMetadata.fromProps(decodeProps, decodeFile.toString());
       }
+      if (folder) {
+        ExportFolderCheck.check(dir, fullProps, decodeProps);
+      }
+      // the family as exported (e.g. Eso-LM's alpha_0), not its defaults
+      DiffusionFamily fam = FamilyRegistry.load().get(md.family()).configure(md.familyMetadata());
       OnnxDenoiser den =
-          new OnnxDenoiser(env, full.session(), decode == null ? null : decode.session(), md);
+          new OnnxDenoiser(
+              env, full.session(), decode == null ? null : decode.session(), md, calls);
       return new OnnxModel(dir, md, fam, den, full.provider());
     } catch (OrtException e) {
       OnnxDenoiser.closeQuietly(full.session());
       OnnxDenoiser.closeQuietly(decode == null ? null : decode.session());
       throw new InvalidInputException(
-          "cannot read metadata of " + fullFile + ": " + e.getMessage(), e);
+          "cannot read metadata of " + current + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       OnnxDenoiser.closeQuietly(full.session());
       OnnxDenoiser.closeQuietly(decode == null ? null : decode.session());

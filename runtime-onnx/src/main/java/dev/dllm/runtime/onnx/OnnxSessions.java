@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.dllm.api.InvalidInputException;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -30,25 +31,67 @@ public final class OnnxSessions {
    * @throws InvalidInputException when the file is missing or is not a loadable ONNX model
    */
   public static Opened open(OrtEnvironment env, Path file, OrtConfig config) {
+    return open(env, file, config, OrtCalls.DEFAULT);
+  }
+
+  /**
+   * As {@link #open(OrtEnvironment, Path, OrtConfig)}, calling ONNX Runtime through {@code calls}.
+   *
+   * @throws InvalidInputException when the file is missing, unreadable, or not an ONNX model (the
+   *     message names the file and says "not an ONNX model" before ONNX Runtime's own text)
+   */
+  public static Opened open(OrtEnvironment env, Path file, OrtConfig config, OrtCalls calls) {
     if (!Files.isRegularFile(file)) {
       throw new InvalidInputException("ONNX model " + file + " does not exist");
     }
+    if (!Files.isReadable(file)) {
+      throw new InvalidInputException("ONNX model " + file + " is not readable");
+    }
+    try {
+      if (Files.size(file) == 0) {
+        throw new InvalidInputException(
+            file.getFileName() + " is not an ONNX model (" + file + "): the file is empty");
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException("cannot read ONNX model " + file + ": " + e.getMessage(), e);
+    }
     if (config.provider().equals("cuda")) {
       try (OrtSession.SessionOptions so = options(config)) {
-        so.addCUDA(0);
-        return new Opened(env.createSession(file.toString(), so), "cuda");
+        calls.addCuda(so);
+        return new Opened(calls.createSession(env, file, so), "cuda");
       } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+        if (e instanceof OrtException oe && notAnOnnxModel(oe)) {
+          throw loadFailure(file, oe);
+        }
         LOG.warn(
             "CUDA provider unavailable ({}); running {} on the CPU",
-            String.valueOf(e.getMessage()).lines().findFirst().orElse("?"),
+            String.valueOf(e.getMessage()).lines().findFirst().orElse("?").strip(),
             file.getFileName());
       }
     }
     try (OrtSession.SessionOptions so = options(config)) {
-      return new Opened(env.createSession(file.toString(), so), "cpu");
+      return new Opened(calls.createSession(env, file, so), "cpu");
     } catch (OrtException e) {
-      throw new InvalidInputException("cannot load ONNX model " + file + ": " + e.getMessage(), e);
+      throw loadFailure(file, e);
     }
+  }
+
+  /** Whether ONNX Runtime refused the bytes as a model (not protobuf, not an ONNX graph). */
+  static boolean notAnOnnxModel(OrtException e) {
+    String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    return e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_PROTOBUF
+        || m.contains("protobuf parsing failed")
+        || m.contains("no graph was found");
+  }
+
+  private static InvalidInputException loadFailure(Path file, OrtException e) {
+    String ort = String.valueOf(e.getMessage()).strip();
+    if (notAnOnnxModel(e)) {
+      return new InvalidInputException(
+          file.getFileName() + " is not an ONNX model (" + file + "); ONNX Runtime says: " + ort,
+          e);
+    }
+    return new InvalidInputException("cannot load ONNX model " + file + ": " + ort, e);
   }
 
   /**

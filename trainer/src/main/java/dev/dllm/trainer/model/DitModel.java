@@ -85,6 +85,10 @@ public final class DitModel implements AutoCloseable {
       NDArray adaB) {}
 
   private DitModel(NDManager manager, DitWeights w) {
+    this(manager, w, true);
+  }
+
+  private DitModel(NDManager manager, DitWeights w, boolean trainable) {
     this.cfg = w.config();
     this.own = manager.newSubManager();
     this.constants = own.newSubManager();
@@ -107,7 +111,7 @@ public final class DitModel implements AutoCloseable {
       }
       NDArray a = own.create(t.data(), shapeOf(t.shape()));
       a.setName(e.getKey());
-      a.setRequiresGradient(true);
+      a.setRequiresGradient(trainable);
       params.put(e.getKey(), a);
     }
     for (String name : w.tensors().keySet()) {
@@ -169,6 +173,14 @@ public final class DitModel implements AutoCloseable {
    */
   public static DitModel fromWeights(NDManager manager, DitWeights w) {
     return new DitModel(manager, w);
+  }
+
+  /**
+   * A frozen copy of {@code w} (a distillation teacher): its parameters record no gradient, so its
+   * forward inside a gradient collector builds no graph.
+   */
+  public static DitModel frozen(NDManager manager, DitWeights w) {
+    return new DitModel(manager, w, false);
   }
 
   /** The backbone shape. */

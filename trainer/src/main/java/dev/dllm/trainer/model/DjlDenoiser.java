@@ -3,6 +3,7 @@ package dev.dllm.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
@@ -48,6 +49,24 @@ public final class DjlDenoiser implements Denoiser {
    */
   @Override
   public Logits forward(TokenBatch tokens, float[] sigma) {
+    return forward(tokens, sigma, null);
+  }
+
+  /** Accepts any layout: explicit rotary positions and an additive attention mask. */
+  @Override
+  public boolean supportsLayout() {
+    return true;
+  }
+
+  /**
+   * Logits with explicit rotary positions and attention ({@code layout}; null = the model's own
+   * pattern and positions 0..L-1).
+   *
+   * @throws IllegalArgumentException when a token id is outside [0, V), sigma has the wrong length
+   *     or the layout's shape differs from the tokens'
+   */
+  @Override
+  public Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
     int b = tokens.batch();
     int len = tokens.length();
     int v = vocabSize();
@@ -69,7 +88,29 @@ public final class DjlDenoiser implements Denoiser {
     try (NDManager sub = model.newSubManager()) {
       NDArray t = sub.create(ids, new Shape(b, len));
       NDArray s = sigma == null ? null : sub.create(sigma, new Shape(b));
-      float[] out = model.forward(t, s).toFloatArray();
+      NDArray positions = null;
+      NDArray bias = null;
+      if (layout != null) {
+        if (layout.batch() != b || layout.length() != len) {
+          throw new IllegalArgumentException(
+              "layout is ["
+                  + layout.batch()
+                  + ", "
+                  + layout.length()
+                  + "], tokens ["
+                  + b
+                  + ", "
+                  + len
+                  + "]");
+        }
+        long[] pos = new long[b * len];
+        for (int i = 0; i < pos.length; i++) {
+          pos[i] = layout.positions()[i];
+        }
+        positions = sub.create(pos, new Shape(b, len));
+        bias = sub.create(layout.additiveMask(), new Shape(layout.shared() ? 1 : b, 1, len, len));
+      }
+      float[] out = model.forward(t, s, positions, bias).toFloatArray();
       return new Logits(out, b, len, v);
     } finally {
       model.setTraining(wasTraining);

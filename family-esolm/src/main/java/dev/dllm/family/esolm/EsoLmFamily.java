@@ -1,0 +1,337 @@
+package dev.dllm.family.esolm;
+
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.NllSum;
+import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.Sampler;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.Map;
+
+/**
+ * Interpolating diffusion, Eso-LM (B) ({@code esolm}, spec §4; Sahoo et al., "Esoteric Language
+ * Models"; [SD]/[ESO] algo.py {@code EsoLM}): absorbing-state noise under alpha_t = alpha_0 (1 − (1
+ * − ε) t), a DiT that is causal over a per-row random order of the positions (clean tokens first)
+ * with the rotary phases of the original positions, no time conditioning, and the bound −log p(x) ≤
+ * L_AR + L_MDM:
+ *
+ * <ul>
+ *   <li>L_MDM (diffusion branch, skipped when alpha_0 = 0): w(t) Σ_{masked l} −log p(x^l | z_t)
+ *       with w = alpha_0 (1 − ε) / (1 − alpha_t) ({@link EsoLmSchedule#elboWeight}).
+ *   <li>L_AR (sequential branch, skipped when alpha_0 = 1): Σ_{masked l of z_0} −log p(x^l | z_0,
+ *       earlier masked x), the masked tokens of z_0 ~ q_{alpha_0} generated left to right.
+ * </ul>
+ *
+ * <p>alpha_0 = 1 is an MDLM with a sorted-causal transformer; alpha_0 = 0 is AR with the next token
+ * predicted at a mask placed at its own position.
+ */
+public final class EsoLmFamily implements DiffusionFamily {
+  private final EsoLmSchedule schedule;
+  private final double batchSplit;
+
+  /** Eso-LM (B) as trained by [SD]: alpha_0 = 1, batch_split = 1. */
+  public EsoLmFamily() {
+    this(1.0, 1.0);
+  }
+
+  /**
+   * @param alpha0 alpha_0 in [0, 1]
+   * @param batchSplit fraction of the batch rows that estimate L_MDM in {@link #splitLoss} (the
+   *     rest estimate L_AR); 0.5 in the [ESO] scripts for 0 &lt; alpha_0 &lt; 1
+   * @throws InvalidInputException when a value is outside [0, 1]
+   */
+  public EsoLmFamily(double alpha0, double batchSplit) {
+    if (!(alpha0 >= 0 && alpha0 <= 1)) {
+      throw new InvalidInputException("esolm alpha_0 must be in [0, 1], got " + alpha0);
+    }
+    if (!(batchSplit >= 0 && batchSplit <= 1)) {
+      throw new InvalidInputException("esolm batch split must be in [0, 1], got " + batchSplit);
+    }
+    this.schedule = new EsoLmSchedule(alpha0);
+    this.batchSplit = batchSplit;
+  }
+
+  @Override
+  public String name() {
+    return "esolm";
+  }
+
+  @Override
+  public String description() {
+    return "interpolating diffusion (Eso-LM B): alpha_0 between AR and MDLM, sorted-causal DiT,"
+        + " KV-cached sampling";
+  }
+
+  @Override
+  public BackboneSpec backbone() {
+    return new BackboneSpec(BackboneSpec.Attention.SORTED_CAUSAL, false);
+  }
+
+  @Override
+  public EsoLmSchedule schedule() {
+    return schedule;
+  }
+
+  /** alpha_0. */
+  public double alpha0() {
+    return schedule.alpha0();
+  }
+
+  /** The configured batch split. */
+  public double batchSplit() {
+    return batchSplit;
+  }
+
+  /**
+   * Absorbing-state corruption with alpha_t of this schedule (spec §1.5), one uniform per token in
+   * row-major order: the same draws as MDLM's corruption for the same Rng when alpha_0 = 1.
+   *
+   * @throws InvalidInputException when the tokenizer has no mask id
+   */
+  @Override
+  public int[] corrupt(
+      int[] x0, int batch, int length, double[] t, SpecialTokens specials, Rng rng) {
+    int mask = maskId(specials);
+    checkShapes(x0, batch, length, t);
+    int[] zt = x0.clone();
+    for (int b = 0; b < batch; b++) {
+      double move = 1 - schedule.alpha(t[b]);
+      for (int l = 0; l < length; l++) {
+        if (rng.uniform() < move) {
+          zt[b * length + l] = mask;
+        }
+      }
+    }
+    return zt;
+  }
+
+  /**
+   * The bound L_AR + L_MDM of every row in float64, both branches on every row (the per-row
+   * estimate of spec §4.1 with ELBO weights; lower variance than the batch split, same
+   * expectation). Uses {@code rng} for z_t (when alpha_0 &gt; 0, exactly as {@link #corrupt}), then
+   * z_0 ~ q_{alpha_0} (when alpha_0 &lt; 1), then one split of it for the orders.
+   *
+   * @param t one time per row {@code [B]}, in (0, 1]
+   * @return the summed bound in nats over B·L positions
+   * @throws UnsupportedOperationException when the denoiser takes no attention layout
+   */
+  @Override
+  public NllSum nelbo(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng rng) {
+    int[] zt = alpha0() > 0 ? corrupt(x0, batch, length, t, specials, rng) : null;
+    int[] z0 = alpha0() < 1 ? cleanAtZero(x0, specials, rng) : null;
+    return nelboAt(denoiser, x0, zt, z0, batch, length, t, specials, rng.split());
+  }
+
+  /**
+   * The bound at given noisy inputs: Σ_b [w(t_b) Σ_{l: z_t = m} −log p(x^l | z_t) + Σ_{l: z_0 = m}
+   * −log p(x^l | z_0, x^{earlier masked})], with the diffusion orders of all rows drawn from {@code
+   * orderRng} first, then the sequential orders.
+   *
+   * @param zt z_t {@code [B, L]}, or null to skip L_MDM (must be null iff alpha_0 = 0)
+   * @param z0 z_0 {@code [B, L]}, or null to skip L_AR (must be null iff alpha_0 = 1)
+   * @return the sum in nats and B·L
+   */
+  public NllSum nelboAt(
+      Denoiser denoiser,
+      int[] x0,
+      int[] zt,
+      int[] z0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng orderRng) {
+    int mask = maskId(specials);
+    checkShapes(x0, batch, length, t);
+    double total = 0;
+    if (zt != null) {
+      int[][] orders = new int[batch][];
+      for (int b = 0; b < batch; b++) {
+        orders[b] = Orders.diffusion(zt, b * length, length, mask, orderRng);
+      }
+      EsoLmLosses.TokenLosses mdm =
+          EsoLmLosses.diffusion(denoiser, x0, zt, orders, batch, length, mask);
+      for (int b = 0; b < batch; b++) {
+        double row = mdm.rowSum(b);
+        if (row != 0) { // nothing masked: exactly 0, also at t = 0
+          total += schedule.elboWeight(t[b]) * row;
+        }
+      }
+    }
+    if (z0 != null) {
+      total += arSum(denoiser, x0, z0, batch, length, mask, orderRng);
+    }
+    return new NllSum(total, (long) batch * length);
+  }
+
+  /**
+   * The training estimator of [SD]/[ESO] {@code EsoLM._loss} in float64 (the oracle for a DJL
+   * objective): rows [0, n) estimate L_MDM with times {@code t[0 .. n)}, rows [n, B) estimate L_AR,
+   * n = floor(batch_split · B) (n = B when alpha_0 = 1, n = 0 when alpha_0 = 0); the batch is
+   * {@link EsoLmBatch#draw} (z_t, then z_0, then the orders from one split of {@code rng}).
+   *
+   * @param lowVar the training-only {@code low_var} objective: weight 1 instead of w(t)
+   */
+  public SplitLoss splitLoss(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng rng,
+      boolean lowVar) {
+    EsoLmBatch eb = EsoLmBatch.draw(this, x0, batch, length, t, specials, rng, lowVar);
+    int mask = eb.mask();
+    int diffRows = eb.diffusionRows();
+    int arRows = eb.arRows();
+    int[] xd = java.util.Arrays.copyOfRange(x0, 0, diffRows * length);
+    int[] xa = java.util.Arrays.copyOfRange(x0, diffRows * length, batch * length);
+    double diff = 0;
+    if (diffRows > 0) {
+      EsoLmLosses.TokenLosses mdm =
+          EsoLmLosses.diffusion(
+              denoiser, xd, eb.zt(), eb.diffusionOrders(), diffRows, length, mask);
+      for (int b = 0; b < diffRows; b++) {
+        double row = mdm.rowSum(b);
+        if (row != 0) {
+          diff += eb.weights()[b] * row;
+        }
+      }
+    }
+    double ar = 0;
+    if (arRows > 0) {
+      EsoLmLosses.TokenLosses seq =
+          EsoLmLosses.sequential(denoiser, xa, eb.z0(), eb.arOrders(), arRows, length, mask);
+      for (int b = 0; b < arRows; b++) {
+        ar += seq.rowSum(b);
+      }
+    }
+    return new SplitLoss(diff, (long) diffRows * length, ar, (long) arRows * length);
+  }
+
+  /**
+   * The two parts of the batch-split estimator.
+   *
+   * @param diffusionSum Σ of the weighted masked losses of the diffusion rows (nats)
+   * @param diffusionTokens diffusion rows · L
+   * @param arSum Σ of the masked losses of the AR rows (nats)
+   * @param arTokens AR rows · L
+   */
+  public record SplitLoss(double diffusionSum, long diffusionTokens, double arSum, long arTokens) {
+    /** The optimised scalar: arSum / arTokens + diffusionSum / diffusionTokens (nats/token). */
+    public double value() {
+      return (arTokens > 0 ? arSum / arTokens : 0)
+          + (diffusionTokens > 0 ? diffusionSum / diffusionTokens : 0);
+    }
+  }
+
+  private double arSum(
+      Denoiser denoiser, int[] x0, int[] z0, int batch, int length, int mask, Rng orderRng) {
+    int[][] orders = new int[batch][];
+    for (int b = 0; b < batch; b++) {
+      orders[b] = Orders.sequential(z0, b * length, length, mask, orderRng);
+    }
+    EsoLmLosses.TokenLosses ar =
+        EsoLmLosses.sequential(denoiser, x0, z0, orders, batch, length, mask);
+    double total = 0;
+    for (int b = 0; b < batch; b++) {
+      total += ar.rowSum(b);
+    }
+    return total;
+  }
+
+  /** z_0 ~ q_{alpha_0}(. | x0): each token masked with probability 1 − alpha_0. */
+  private int[] cleanAtZero(int[] x0, SpecialTokens specials, Rng rng) {
+    int mask = maskId(specials);
+    int[] z0 = x0.clone();
+    double move = 1 - alpha0();
+    for (int i = 0; i < z0.length; i++) {
+      if (move == 1 || rng.uniform() < move) {
+        z0[i] = mask;
+      }
+    }
+    return z0;
+  }
+
+  /**
+   * A sampler (spec §4.4): the binomial unmasking plan over T = {@link SamplerSpec#steps()} steps
+   * (empty steps skipped), then the left-to-right sequential phase for the tokens left masked when
+   * alpha_0 &lt; 1. Option {@code kv_cache=true|false} (default true: use the denoiser's windowed
+   * KV cache when it has one).
+   */
+  @Override
+  public Sampler newSampler(SamplerSpec spec) {
+    return EsoLmSampler.of(spec, schedule);
+  }
+
+  /**
+   * A family with {@code alpha_0} and {@code batch_split} from {@code options} (absent keys keep
+   * this family's values; other keys are ignored), e.g. {@code configure(exportMetadata())}.
+   *
+   * @throws InvalidInputException naming the key for a non-number or a value outside [0, 1]
+   */
+  @Override
+  public EsoLmFamily configure(Map<String, String> options) {
+    return new EsoLmFamily(
+        number(options, "alpha_0", alpha0()), number(options, "batch_split", batchSplit));
+  }
+
+  private static double number(Map<String, String> options, String key, double fallback) {
+    String v = options.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (!(d >= 0 && d <= 1)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("esolm option " + key + " must be in [0, 1], got " + v);
+    }
+  }
+
+  @Override
+  public Map<String, String> exportMetadata() {
+    return Map.of(
+        "family",
+        name(),
+        "schedule",
+        schedule.name(),
+        "alpha_0",
+        Double.toString(alpha0()),
+        "batch_split",
+        Double.toString(batchSplit),
+        "time_conditioning",
+        "false");
+  }
+
+  static int maskId(SpecialTokens specials) {
+    if (!specials.hasMask()) {
+      throw new InvalidInputException("the esolm family needs a tokenizer with a mask id");
+    }
+    return specials.mask();
+  }
+
+  private static void checkShapes(int[] x0, int batch, int length, double[] t) {
+    if (x0.length != (long) batch * length) {
+      throw new IllegalArgumentException(
+          "x0 has " + x0.length + " ids, expected [" + batch + ", " + length + "]");
+    }
+    if (t == null || t.length != batch) {
+      throw new IllegalArgumentException("need one time per row: [" + batch + "]");
+    }
+  }
+}
