@@ -9,12 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.ReferenceDit;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
@@ -30,6 +32,7 @@ import dev.dllm.runtime.onnx.OrtConfig;
 import dev.dllm.trainer.Objectives;
 import dev.dllm.trainer.autograd.DjlBackbone;
 import dev.dllm.trainer.model.DitModel;
+import dev.dllm.trainer.model.DjlDenoiser;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -60,7 +63,8 @@ import org.junit.jupiter.api.TestInstance;
  *       divided by {@link #lossNormaliser} (B·L for MDLM, B·(L−1) for AR: {@link NllSum#tokens()}).
  *   <li>{@link #onnxLogitsEqualDjlLogits}: the ONNX export's logits equal DJL's within 1e-4 for
  *       random tokens at several batch sizes and lengths (one longer than the trained L), with a
- *       distinct sigma ≠ 0 per row when the backbone is time-conditioned (and sigma must matter).
+ *       distinct sigma ≠ 0 per row when the backbone is time-conditioned (and sigma must matter),
+ *       and through a sorted-causal layout over random orders when the backbone is sorted-causal.
  *   <li>{@link #samplesHaveNoMaskAndDoNotDependOnThreads}: {@link DiffusionFamily#newSampler} over
  *       the ONNX denoiser returns ids in [0, V) without the MASK id, identical for one seed at 1
  *       and 2 ONNX Runtime intra-op threads.
@@ -225,9 +229,11 @@ public abstract class FamilyConformanceTestCase {
     SplittableRandom r = new SplittableRandom(5);
     try (OnnxModel onnx = OnnxModel.open(f.export(), OrtConfig.defaults());
         NDManager root = NDManager.newBaseManager("PyTorch");
-        DitModel djl = DitModel.fromWeights(root, f.weights)) {
+        DitModel model = DitModel.fromWeights(root, f.weights);
+        DjlDenoiser djl = new DjlDenoiser(model)) {
       for (int[] shape : new int[][] {{1, 3}, {b, l}, {b + 1, l + 3}}) {
         TokenBatch tokens = f.anyTokens(r, shape[0], shape[1]);
+        AttentionLayout layout = layout(shape[0], shape[1], r);
         float[] sigma = null;
         if (timed) {
           sigma = new float[shape[0]];
@@ -235,9 +241,9 @@ public abstract class FamilyConformanceTestCase {
             sigma[i] = (float) (0.25 + 0.5 * i + r.nextDouble());
           }
         }
-        Logits got = onnx.denoiser().forward(tokens, sigma);
-        float[] want = Fixture.djlLogits(root, djl, tokens, sigma);
-        String where = shape[0] + "x" + shape[1];
+        Logits got = onnx.denoiser().forward(tokens, sigma, layout);
+        float[] want = djl.forward(tokens, sigma, layout).values();
+        String where = shape[0] + "x" + shape[1] + (layout == null ? "" : " sorted-causal");
         assertEquals(shape[0], got.batch(), where);
         assertEquals(shape[1], got.length(), where);
         assertEquals(f.config.vocabSize(), got.vocab(), where);
@@ -245,13 +251,33 @@ public abstract class FamilyConformanceTestCase {
         assertTrue(diff <= LOGIT_TOLERANCE, where + ": max |ONNX - DJL| = " + diff);
         assertTrue(Fixture.spread(want) > 0.1, where + ": logits are constant; check is vacuous");
         if (timed) {
-          float[] zero = onnx.denoiser().forward(tokens, new float[shape[0]]).values();
+          float[] zero = onnx.denoiser().forward(tokens, new float[shape[0]], layout).values();
           assertTrue(
               Fixture.maxAbsDiff(got.values(), zero) > 1e-3,
               where + ": a time-conditioned backbone ignores sigma in the export");
         }
       }
     }
+  }
+
+  /**
+   * The layout the family's own forward uses: none (the backbone's pattern, positions 0..L-1),
+   * except for a sorted-causal backbone: causal over the fed order with the rotary positions of a
+   * random permutation per row (Eso-LM, spec §4.3).
+   */
+  private AttentionLayout layout(int batch, int length, SplittableRandom r) {
+    if (family().backbone().attention() != BackboneSpec.Attention.SORTED_CAUSAL) {
+      return null;
+    }
+    int[] positions = new int[batch * length];
+    for (int row = 0; row < batch; row++) {
+      for (int i = 0; i < length; i++) {
+        int j = r.nextInt(i + 1); // Fisher-Yates, inside-out
+        positions[row * length + i] = positions[row * length + j];
+        positions[row * length + j] = i;
+      }
+    }
+    return AttentionLayout.sortedCausal(positions, batch, length);
   }
 
   /** Check 4: samples hold no MASK and are identical at 1 and 2 ONNX Runtime threads. */

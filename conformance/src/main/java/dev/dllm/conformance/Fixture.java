@@ -1,8 +1,5 @@
 package dev.dllm.conformance;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.model.DitConfig;
@@ -12,7 +9,6 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.exporter.CheckpointExport;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import dev.dllm.trainer.model.DitInit;
-import dev.dllm.trainer.model.DitModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -129,19 +125,6 @@ final class Fixture implements AutoCloseable {
                 + " \"cond_dim\": %d}",
             tiny.hidden(), tiny.blocks(), tiny.heads(), tiny.condDim()));
     return file;
-  }
-
-  /** DJL logits {@code [B, L, V]} of {@code model}; sigma null means zeros. */
-  static float[] djlLogits(NDManager manager, DitModel model, TokenBatch tokens, float[] sigma) {
-    try (NDManager sub = manager.newSubManager()) {
-      long[] ids = new long[tokens.ids().length];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = tokens.ids()[i];
-      }
-      NDArray t = sub.create(ids, new Shape(tokens.batch(), tokens.length()));
-      NDArray s = sigma == null ? null : sub.create(sigma);
-      return model.forward(t, s).toFloatArray();
-    }
   }
 
   static double maxAbsDiff(float[] a, float[] b) {
