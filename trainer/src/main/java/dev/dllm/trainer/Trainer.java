@@ -102,8 +102,15 @@ public final class Trainer {
     }
     FamilyTraining ft = config.familyTraining();
     DiffusionFamily family = FamilyRegistry.load().get(config.family()).configure(ft.options());
+    // the objective sees the configured family's keys, the run's training-only options and, with
+    // a teacher, its round length (steps_per_round)
+    Map<String, String> objectiveOptions = new java.util.LinkedHashMap<>(family.exportMetadata());
+    objectiveOptions.putAll(ft.options());
+    if (ft.hasTeacher()) {
+      objectiveOptions.put("steps_per_round", Long.toString(ft.teacherRefresh()));
+    }
     TrainingObjective<NDArray> objective =
-        Objectives.forFamily(family.name()).configure(family.exportMetadata());
+        Objectives.forFamily(family.name()).configure(objectiveOptions);
     Objectives.requireKnownOptions(family, objective, ft.options());
     String objectiveName = Objectives.resolve(objective, config.objective());
     Checkpoint.Loaded resumed = resumeDir != null ? loadCheckpoint(resumeDir) : null;
