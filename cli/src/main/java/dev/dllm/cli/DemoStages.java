@@ -15,9 +15,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, train AR
- * and MDLM (elbo, low_var), export two of them, sample them. Training streams its progress (a bar
- * on a terminal, a line at least every 10 s otherwise); the other stages' output is summarised.
+ * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, train AR,
+ * MDLM, Duo and Eso-LM at the same FLOPs, export all four, sample each. Training streams its
+ * progress (a bar on a terminal, a line at least every 10 s otherwise); the other stages' output is
+ * summarised.
  *
  * <p>Each stage's outputs tell whether it finished, so a resumed demo skips it: {@code
  * tokenize.json}; a run's {@code train-report.json} (written after its final checkpoint; a run with
@@ -33,7 +34,14 @@ final class DemoStages {
   static final int CHECKPOINT_EVERY = 25;
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String[][] RUNS = {{"ar", "ce"}, {"mdlm", "elbo"}, {"mdlm", "low_var"}};
+
+  /**
+   * (family, objective) of every demo run: the paper's four recipes (spec §0): AR with CE, MDLM and
+   * Eso-LM (alpha_0 = 1) with the low-variance objective, Duo with its exact ELBO.
+   */
+  private static final String[][] RUNS = {
+    {"ar", "ce"}, {"mdlm", "low_var"}, {"duo", "elbo"}, {"esolm", "low_var"}
+  };
 
   private final Path dir;
   private final DemoOptions o;
@@ -134,7 +142,7 @@ final class DemoStages {
     printTable(reports);
 
     out.println("-- 3/4 export to ONNX");
-    for (String[] run : new String[][] {RUNS[0], RUNS[2]}) {
+    for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path onnx = runDir.resolve("onnx");
       if (Files.isRegularFile(onnx.resolve("export-report.json"))) {
@@ -152,7 +160,7 @@ final class DemoStages {
     }
 
     out.println("-- 4/4 sample with ONNX Runtime");
-    for (String[] run : new String[][] {RUNS[0], RUNS[2]}) {
+    for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path jsonl = runDir.resolve("samples.jsonl");
       Path sampleReport = SampleCommand.reportFile(jsonl);
@@ -221,7 +229,7 @@ final class DemoStages {
     out.println();
     out.printf(
         Locale.ROOT,
-        "   %-5s %-8s %8s %10s %10s %10s %10s%n",
+        "   %-6s %-8s %8s %10s %10s %10s %10s%n",
         "model",
         "objective",
         "steps",
@@ -232,7 +240,7 @@ final class DemoStages {
     for (JsonNode r : reports) {
       out.printf(
           Locale.ROOT,
-          "   %-5s %-8s %8d %10d %10.4f %10.3f %10.0f%n",
+          "   %-6s %-8s %8d %10d %10.4f %10.3f %10.0f%n",
           r.path("family").asText(),
           r.path("objective").asText(),
           r.path("steps").asLong(),
@@ -241,7 +249,8 @@ final class DemoStages {
           r.path("val_ppl").asDouble(),
           r.path("tokens_per_second").asDouble());
     }
-    out.println("   (AR: exact NLL; MDLM: NELBO upper bound with ELBO weights, nats/token)");
+    out.println(
+        "   (AR: exact NLL; MDLM, Duo, Eso-LM: NELBO upper bounds with ELBO weights, nats/token)");
   }
 
   private void printSamples(Path jsonl, JsonNode rep) throws IOException {

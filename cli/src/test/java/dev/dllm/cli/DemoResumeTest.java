@@ -89,13 +89,26 @@ class DemoResumeTest {
     Path dir = tmp.resolve("demo");
     assertEquals(0, demo("demo", "--quick", "--out", dir.toString()), errText());
     assertEquals(
-        List.of("tokenize", "train", "train", "train", "export", "export", "sample", "sample"),
+        List.of(
+            "tokenize",
+            "train",
+            "train",
+            "train",
+            "train",
+            "export",
+            "export",
+            "export",
+            "export",
+            "sample",
+            "sample",
+            "sample",
+            "sample"),
         calls.stream().map(c -> c.get(0)).toList());
     assertEquals(
         String.valueOf(DemoStages.CHECKPOINT_EVERY), value(calls.get(1), "--checkpoint-every"));
     assertTrue(Files.isRegularFile(dir.resolve(DemoOptions.FILE)));
 
-    // interrupt the third training at step 5 of 10: no report, a checkpoint, nothing downstream
+    // interrupt the second training at step 5 of 10: no report, a checkpoint, nothing downstream
     Path run = dir.resolve("mdlm-low_var");
     Files.delete(run.resolve("train-report.json"));
     Files.writeString(
@@ -145,7 +158,7 @@ class DemoResumeTest {
     Path dir = tmp.resolve("demo");
     assertEquals(0, demo("demo", "--quick", "--out", dir.toString()), errText());
     // e.g. a run stopped with --stop-after: report and checkpoint at step 4 of 10
-    Path run = dir.resolve("mdlm-elbo");
+    Path run = dir.resolve("duo-elbo");
     Files.writeString(
         Files.createDirectories(run.resolve("checkpoint")).resolve("config.json"),
         "{\"training\": {\"step\": 4, \"total_steps\": 10}}");
