@@ -180,7 +180,7 @@ public final class DistillCommand implements Command {
     b.familyTraining(
         new FamilyTraining(
             Map.of("dcd_steps", Integer.toString(grid)),
-            cmd.hasOption("checkpoint") ? src.dir : null,
+            resume != null || !cmd.hasOption("checkpoint") ? null : src.dir,
             k));
     return b.build().validate();
   }

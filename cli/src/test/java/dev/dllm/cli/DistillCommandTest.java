@@ -207,15 +207,7 @@ class DistillCommandTest {
     Path o = tmp.resolve("o");
     assertEquals(
         0,
-        run(
-            distill(
-                o,
-                "--checkpoint",
-                ck.toString(),
-                "--data",
-                data.toString(),
-                "--batch",
-                "2")),
+        run(distill(o, "--checkpoint", ck.toString(), "--data", data.toString(), "--batch", "2")),
         err());
     assertEquals(4, trace(o).size());
     assertEquals(cfg, Checkpoint.load(o.resolve("checkpoint")).config());
