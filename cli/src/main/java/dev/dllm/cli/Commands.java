@@ -21,6 +21,7 @@ public final class Commands {
         new ParetoCommand(),
         new FitCommand(),
         new SweepCommand(),
-        new DuoScheduleCommand());
+        new DuoScheduleCommand(),
+        new DistillCommand());
   }
 }

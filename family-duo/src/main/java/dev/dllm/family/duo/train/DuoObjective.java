@@ -14,6 +14,7 @@ import dev.dllm.family.duo.curriculum.TauSchedule;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,6 +32,11 @@ import java.util.Set;
  *       #LOG10_TAU}, top-{@value #TOP_K} latent) and the loss is the Duo NELBO at z_t = argmax w;
  *       afterwards it is {@code elbo}. Validation always uses the plain NELBO (the trainer calls
  *       {@code DuoFamily#nelbo}).
+ *   <li>{@code dcd} (training only, not a bound; spec §9.1, {@link DcdLoss}): Discrete Consistency
+ *       Distillation against the run's frozen teacher ({@link Backbone#teacher()}), with dt =
+ *       2^round / T, round = step / {@code steps_per_round} (the trainer's teacher round) and T =
+ *       option {@value #DCD_STEPS} (default {@value #DEFAULT_DCD_STEPS}, scripts/distil_owt.sh);
+ *       refused with a clear message when the run has no teacher.
  * </ul>
  *
  * {@code low_var} is refused: the reference ignores it for Duo (spec §3.2).
@@ -47,10 +53,70 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
   /** Kept latent coordinates per token (spec §3.5 item 7). */
   public static final int TOP_K = 64;
 
+  /** Option key of T, the grid of the distillation step dt = 2^round / T. */
+  public static final String DCD_STEPS = "dcd_steps";
+
+  /** T of scripts/distil_owt.sh (spec §9.1). */
+  public static final int DEFAULT_DCD_STEPS = 512;
+
+  /** Option key the trainer sets to the teacher round length K when the run keeps a teacher. */
+  public static final String STEPS_PER_ROUND = "steps_per_round";
+
   private static final Set<String> OBJECTIVES =
-      Collections.unmodifiableSet(new LinkedHashSet<>(List.of("elbo", "curriculum")));
+      Collections.unmodifiableSet(new LinkedHashSet<>(List.of("elbo", "curriculum", "dcd")));
   private static final DuoFamily FAMILY = new DuoFamily();
   private final LogLinearSchedule schedule = new LogLinearSchedule();
+  private final long stepsPerRound;
+  private final int dcdSteps;
+
+  /** Unconfigured: no teacher rounds, T = {@value #DEFAULT_DCD_STEPS}. */
+  public DuoObjective() {
+    this(0, DEFAULT_DCD_STEPS);
+  }
+
+  private DuoObjective(long stepsPerRound, int dcdSteps) {
+    this.stepsPerRound = stepsPerRound;
+    this.dcdSteps = dcdSteps;
+  }
+
+  /**
+   * Reads {@value #STEPS_PER_ROUND} (the trainer's teacher round, absent = no teacher) and {@value
+   * #DCD_STEPS}; other keys are ignored.
+   *
+   * @throws InvalidInputException naming the key when a value is not a positive integer
+   */
+  @Override
+  public DuoObjective configure(Map<String, String> options) {
+    long rounds = positive(options, STEPS_PER_ROUND, 0);
+    long grid = positive(options, DCD_STEPS, DEFAULT_DCD_STEPS);
+    if (grid > Integer.MAX_VALUE) {
+      throw new InvalidInputException(
+          "--option " + DCD_STEPS + "=" + grid + ": expected at most " + Integer.MAX_VALUE);
+    }
+    return new DuoObjective(rounds, (int) grid);
+  }
+
+  /** {@value #DCD_STEPS}, T of the distillation step dt = 2^round / T. */
+  @Override
+  public Set<String> trainingOptions() {
+    return Set.of(DCD_STEPS);
+  }
+
+  private static long positive(Map<String, String> options, String key, long fallback) {
+    String v = options.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInputException("--option " + key + "=" + v + ": expected a positive integer");
+  }
 
   @Override
   public String family() {
@@ -62,7 +128,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
     return NDArray.class;
   }
 
-  /** {@code elbo} (default) and {@code curriculum}. */
+  /** {@code elbo} (default), {@code curriculum} and {@code dcd}. */
   @Override
   public Set<String> objectives() {
     return OBJECTIVES;
@@ -81,6 +147,9 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
     int b = batch.batch();
     int length = batch.length();
     int vocab = net.vocabSize();
+    if (objective.equals("dcd")) {
+      return DcdLoss.loss(batch, net, stepsPerRound, dcdSteps);
+    }
     DuoLoss.Constants c = DuoLoss.Constants.of(net);
     if (objective.equals("curriculum") && curriculumStep(batch.step(), batch.totalSteps())) {
       GammaBand band = new GammaBand(GAMMA_MIN, GAMMA_MAX, vocab);
@@ -143,7 +212,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       NDArray logits, int[] x0, int[] zt, double[] t, int maskId, String objective) {
     if (!"elbo".equals(objective)) {
       requireKnown(objective);
-      throw new InvalidInputException("the curriculum loss needs the training backbone");
+      throw new InvalidInputException("the " + objective + " loss needs the training backbone");
     }
     return elbo(logits, x0, zt, t, maskId, DuoLoss.Constants.of(logits.getManager()), false);
   }
@@ -178,7 +247,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
               + objective
               + "' is not supported by family duo; expected one of "
               + OBJECTIVES
-              + " (Duo always trains the ELBO; low_var is not offered, spec §3.2)");
+              + " (Duo trains the ELBO, or distils with dcd; low_var is not offered, spec §3.2)");
     }
   }
 }

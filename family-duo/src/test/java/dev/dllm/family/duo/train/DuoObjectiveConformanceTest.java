@@ -316,7 +316,7 @@ class DuoObjectiveConformanceTest {
     for (TrainingObjective<?> o : ServiceLoader.load(TrainingObjective.class)) {
       if (o instanceof DuoObjective) {
         found = true;
-        assertEquals(List.of("elbo", "curriculum"), List.copyOf(o.objectives()));
+        assertEquals(List.of("elbo", "curriculum", "dcd"), List.copyOf(o.objectives()));
         assertEquals("duo", o.family());
       }
     }

@@ -1,0 +1,265 @@
+package dev.dllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitPresets;
+import dev.dllm.trainer.FamilyTraining;
+import dev.dllm.trainer.TrainConfig;
+import dev.dllm.trainer.TrainReport;
+import dev.dllm.trainer.Trainer;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import dev.dllm.trainer.model.ModelConfigFile;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm distill}: Discrete Consistency Distillation of a Duo checkpoint (spec §9.1; [DUO]
+ * algo.py {@code Distillation}, scripts/distil_owt.sh) with the {@link Trainer}: the student starts
+ * from {@code --checkpoint}'s weights and tokenizer (fresh AdamW), a frozen teacher is refreshed
+ * from the student every K = {@code --steps-per-round} steps, dt = 2^round / T doubles each round
+ * and the loss is KL(student ‖ teacher) on shared-noise coupled (z_t, z_s) (Duo objective {@code
+ * dcd}). R rounds = R·K steps; a checkpoint is written at every round boundary, so {@code --resume
+ * OUT} continues bit-exactly (the teacher of a round is the student at its first step). The output
+ * is a Duo checkpoint for {@code dllm export} and few-step {@code dllm sample}.
+ *
+ * <p>Defaults: the script's 5 rounds with T = 512 (dt 1/512 → 16/512), K = 200 steps per round (the
+ * script's 10,000 scaled to CPU runs), and lr 2e-4 constant after the trainer's warmup: the script
+ * fine-tunes at 6e-5, 1/5 of Duo's pre-training lr 3e-4; 1/5 of our {@code train} default 1e-3 is
+ * 2e-4. Batch, L and the model shape default to the source checkpoint's.
+ */
+public final class DistillCommand implements Command {
+  static final int DEFAULT_ROUNDS = 5;
+  static final long DEFAULT_STEPS_PER_ROUND = 200;
+  static final double DEFAULT_LR = 2e-4;
+  static final int DEFAULT_GRID = 512;
+
+  @Override
+  public String name() {
+    return "distill";
+  }
+
+  @Override
+  public String summary() {
+    return "distil a Duo checkpoint for few-step sampling (Discrete Consistency Distillation)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(arg("checkpoint", "DIR", "Duo checkpoint to distil (its OUT or OUT/checkpoint)"));
+    o.addOption(arg("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
+    o.addOption(arg("rounds", "R", "teacher rounds; dt doubles each round (default 5)"));
+    o.addOption(arg("steps-per-round", "K", "optimizer steps per teacher round (default 200)"));
+    o.addOption(arg("grid", "T", "dt = 2^round / T (default 512, the reference script)"));
+    o.addOption(arg("lr", "X", "learning rate, constant after warmup (default 2e-4)"));
+    o.addOption(arg("warmup", "N", "linear warmup steps (default as dllm train)"));
+    o.addOption(arg("batch", "B", "sequences per step (default: the checkpoint's)"));
+    o.addOption(arg("seq-len", "L", "tokens per sequence (default: the checkpoint's)"));
+    o.addOption(
+        arg("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
+    o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
+    o.addOption(
+        arg(
+            "threads",
+            "N",
+            "PyTorch intra-op threads (default: all "
+                + Runtime.getRuntime().availableProcessors()
+                + " cores)"));
+    o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
+    o.addOption(arg("stop-after", "N", "stop after N steps (resume later)"));
+    o.addOption(
+        arg("log-every", "N", "log line every N steps when not on a terminal (default 10)"));
+    o.addOption(arg("resume", "DIR", "continue the distillation in DIR with the same options"));
+    return o;
+  }
+
+  private static Option arg(String name, String argName, String desc) {
+    return Option.builder().longOpt(name).hasArg().argName(argName).desc(desc).get();
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) {
+    TrainConfig config = parse(cmd);
+    TrainReport r = new Trainer(config, out).run();
+    long k = config.familyTraining().teacherRefresh();
+    out.printf(
+        "distilled %s: %d rounds x %d steps (steps %d..%d this run), %d tokens%n",
+        r.family(), r.steps() / k, k, r.startStep(), r.endStep(), r.tokens());
+    out.printf(
+        "final distillation loss %.4f (KL student||teacher, nats/token); validation NELBO %.4f"
+            + " nats/token%n",
+        r.finalTrainLoss() == null ? Double.NaN : r.finalTrainLoss(), r.valNll());
+    out.println("checkpoint: " + r.checkpoint());
+    out.println("report: " + config.reportFile());
+    return 0;
+  }
+
+  /** Options to a validated {@link TrainConfig} (family duo, objective dcd). */
+  static TrainConfig parse(CommandLine cmd) {
+    Path outDir = Path.of(TrainCommand.required(cmd, "out"));
+    Path resume = cmd.hasOption("resume") ? Path.of(cmd.getOptionValue("resume")) : null;
+    if (!cmd.hasOption("checkpoint") && resume == null) {
+      throw new InvalidInputException("--checkpoint is required (a Duo checkpoint to distil)");
+    }
+    // the source of the defaults: the resumed run, else the checkpoint being distilled
+    Source src =
+        Source.read(
+            resume != null ? resume : Path.of(cmd.getOptionValue("checkpoint")),
+            resume != null ? "--resume" : "--checkpoint");
+    Map<String, Object> state = src.state;
+    long k =
+        CliOptions.longOpt(
+            cmd,
+            "steps-per-round",
+            resume != null
+                ? number(state, "teacher_refresh", DEFAULT_STEPS_PER_ROUND)
+                : DEFAULT_STEPS_PER_ROUND,
+            1);
+    long storedRounds =
+        resume != null ? number(state, "total_steps", DEFAULT_ROUNDS * k) / k : DEFAULT_ROUNDS;
+    long rounds = CliOptions.longOpt(cmd, "rounds", storedRounds, 1);
+    if (rounds > Long.MAX_VALUE / k) {
+      throw new InvalidInputException("--rounds " + rounds + " x --steps-per-round " + k);
+    }
+    TrainConfig.Builder b = TrainConfig.builder();
+    b.family("duo");
+    b.objective("dcd");
+    b.out(outDir);
+    b.resume(resume);
+    src.model(b);
+    if (state.get("tokenizer") instanceof String tok) {
+      b.tokenizer(tok);
+    }
+    if (cmd.hasOption("data")) {
+      b.data(Path.of(cmd.getOptionValue("data")));
+    }
+    b.seqLen(CliOptions.intOpt(cmd, "seq-len", (int) number(state, "seq_len", 256), 2));
+    b.batch(CliOptions.intOpt(cmd, "batch", (int) number(state, "batch", 32), 1));
+    b.steps(rounds * k);
+    // a resumed run defaults to its stored values (the trainer refuses a changed one)
+    double lr =
+        CliOptions.doubleOpt(
+            cmd,
+            "lr",
+            resume != null && state.get("lr") instanceof Number n ? n.doubleValue() : DEFAULT_LR);
+    b.lr(lr);
+    b.minLr(lr); // constant after warmup, as the reference's distillation
+    b.warmup(
+        CliOptions.longOpt(cmd, "warmup", resume != null ? number(state, "warmup", -1) : -1, 0));
+    b.seed(
+        CliOptions.longOpt(
+            cmd, "seed", resume != null ? number(state, "seed", 1) : 1, Long.MIN_VALUE));
+    b.threads(
+        CliOptions.intOpt(
+            cmd,
+            "threads",
+            Runtime.getRuntime().availableProcessors(),
+            0,
+            TrainCommand.MAX_THREADS));
+    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
+    b.checkpointEvery(k); // every round boundary: a resume restarts with the round's teacher
+    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
+    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
+    int storedGrid = DEFAULT_GRID;
+    if (resume != null
+        && state.get("family_options") instanceof Map<?, ?> stored
+        && stored.get("dcd_steps") instanceof String g
+        && g.matches("[0-9]{1,9}")) {
+      storedGrid = Integer.parseInt(g);
+    }
+    int grid = CliOptions.intOpt(cmd, "grid", storedGrid, 1);
+    b.familyTraining(
+        new FamilyTraining(
+            Map.of("dcd_steps", Integer.toString(grid)),
+            resume != null || !cmd.hasOption("checkpoint") ? null : src.dir,
+            k));
+    return b.build().validate();
+  }
+
+  private static long number(Map<String, Object> state, String key, long fallback) {
+    return state.get(key) instanceof Number n ? n.longValue() : fallback;
+  }
+
+  /** config.json of a checkpoint: family, model shape and training state. */
+  private record Source(Path dir, DitConfig config, Map<String, Object> state) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @SuppressWarnings("unchecked")
+    static Source read(Path given, String option) {
+      Path dir = given;
+      if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG_FILE))
+          && Files.isRegularFile(dir.resolve("checkpoint").resolve(Checkpoint.CONFIG_FILE))) {
+        dir = dir.resolve("checkpoint");
+      }
+      Path file = dir.resolve(Checkpoint.CONFIG_FILE);
+      if (!Files.isRegularFile(file)) {
+        throw new InvalidInputException(
+            option + " " + given + ": not a checkpoint (no " + Checkpoint.CONFIG_FILE + ")");
+      }
+      JsonNode root;
+      try {
+        root = JSON.readTree(file.toFile());
+      } catch (IOException e) {
+        throw new InvalidInputException(option + " " + file + ": cannot read: " + e.getMessage());
+      }
+      String family = root.path("family").asText("");
+      if (!family.equals("duo")) {
+        throw new InvalidInputException(
+            option
+                + " "
+                + given
+                + ": checkpoint is family '"
+                + family
+                + "'; dllm distill needs a Duo checkpoint (dllm train --family duo)");
+      }
+      if (!(root.get("model") instanceof ObjectNode model)) {
+        throw new InvalidInputException(option + " " + file + ": missing field 'model'");
+      }
+      DitConfig cfg = ModelConfigFile.configFromNode(model, option + " " + file + " model");
+      Map<String, Object> state =
+          root.get("training") instanceof ObjectNode t ? JSON.convertValue(t, Map.class) : Map.of();
+      return new Source(dir, cfg, state);
+    }
+
+    /**
+     * The student's shape: the checkpoint's preset when it reproduces the shape, else the shape
+     * written to a temporary model file (the trainer starts from the checkpoint's weights either
+     * way; the option only has to describe them).
+     */
+    void model(TrainConfig.Builder b) {
+      if (state.get("preset") instanceof String preset && DitPresets.exists(preset)) {
+        DitConfig p = DitPresets.preset(preset, config.vocabSize(), config.attention());
+        DitConfig same =
+            new DitConfig(
+                p.vocabSize(),
+                p.hidden(),
+                p.blocks(),
+                p.heads(),
+                p.condDim(),
+                p.attention(),
+                config.dropout());
+        if (same.equals(config)) {
+          b.preset(preset);
+          return;
+        }
+      }
+      try {
+        Path f = Files.createTempFile("dllm-distill-model-", ".json");
+        f.toFile().deleteOnExit();
+        JSON.writeValue(f.toFile(), ModelConfigFile.toNode(config, JSON));
+        b.modelConfig(f);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot write a temporary model file", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,215 @@
+package dev.dllm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.model.BackboneSpec.Attention;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import dev.dllm.trainer.model.DitInit;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dllm distill} end to end on a tiny Duo run: train 2 steps at xxs, distil 2 rounds × 2
+ * steps, export, sample at 8 steps; a run stopped at the round boundary and resumed reproduces the
+ * uninterrupted loss trace exactly; a non-Duo checkpoint is refused with exit 2.
+ */
+class DistillCommandTest {
+  @TempDir Path tmp;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final ObjectMapper json = new ObjectMapper();
+
+  private int run(String... args) {
+    err.reset();
+    return Main.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  private List<Double> trace(Path run) throws Exception {
+    JsonNode t =
+        json.readTree(run.resolve("checkpoint").resolve("config.json").toFile())
+            .get("training")
+            .get("loss_trace");
+    List<Double> l = new ArrayList<>();
+    t.forEach(n -> l.add(n.asDouble()));
+    return l;
+  }
+
+  private String[] distill(Path out, String... extra) {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "distill",
+                "--out",
+                out.toString(),
+                "--rounds",
+                "2",
+                "--steps-per-round",
+                "2",
+                "--grid",
+                "4",
+                "--threads",
+                "1",
+                "--val-batches",
+                "1"));
+    a.addAll(List.of(extra));
+    return a.toArray(new String[0]);
+  }
+
+  @Test
+  void distilExportSampleAndResumeAtARoundBoundary() throws Exception {
+    Path teacher = tmp.resolve("duo");
+    assertEquals(
+        0,
+        run(
+            "train",
+            "--family",
+            "duo",
+            "--preset",
+            "xxs",
+            "--seq-len",
+            "16",
+            "--batch",
+            "4",
+            "--steps",
+            "2",
+            "--threads",
+            "1",
+            "--val-batches",
+            "1",
+            "--out",
+            teacher.toString()),
+        err());
+
+    Path full = tmp.resolve("distilled");
+    assertEquals(0, run(distill(full, "--checkpoint", teacher.toString())), err());
+    JsonNode report = json.readTree(full.resolve("train-report.json").toFile());
+    assertEquals("duo", report.get("family").asText());
+    assertEquals("dcd", report.get("objective").asText());
+    assertEquals(4, report.get("steps").asInt());
+    assertEquals(4 * 4 * 16, report.get("tokens").asLong(), "batch and L default to the source's");
+    List<Double> trace = trace(full);
+    assertEquals(4, trace.size());
+    for (double l : trace) {
+      assertTrue(Double.isFinite(l) && l >= 0, "KL loss " + trace);
+    }
+    assertTrue(trace.stream().anyMatch(l -> l > 0), "the teacher's z_s differs: " + trace);
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("distilled duo: 2 rounds x 2 steps"));
+
+    // interrupted after the first round, resumed from the round-boundary checkpoint
+    Path split = tmp.resolve("split");
+    assertEquals(
+        0, run(distill(split, "--checkpoint", teacher.toString(), "--stop-after", "2")), err());
+    assertEquals(trace.subList(0, 2), trace(split));
+    assertEquals(
+        0,
+        run(
+            "distill",
+            "--resume",
+            split.toString(),
+            "--out",
+            split.toString(),
+            "--threads",
+            "1",
+            "--val-batches",
+            "1"),
+        err());
+    assertEquals(trace, trace(split), "resume reproduces the uninterrupted trace bit-exactly");
+
+    Path ex = tmp.resolve("export");
+    assertEquals(
+        0,
+        run(
+            "export",
+            "--checkpoint",
+            full.resolve("checkpoint").toString(),
+            "--out",
+            ex.toString()),
+        err());
+    Path jsonl = tmp.resolve("samples.jsonl");
+    assertEquals(
+        0,
+        run(
+            "sample",
+            "--model",
+            ex.toString(),
+            "--num-samples",
+            "2",
+            "--steps",
+            "8",
+            "--seed",
+            "3",
+            "--out",
+            jsonl.toString(),
+            "--option",
+            "greedy_tail=true"),
+        err());
+    Tokenizer tok = Checkpoint.load(full.resolve("checkpoint")).tokenizer();
+    List<String> lines = Files.readAllLines(jsonl);
+    assertEquals(2, lines.size());
+    for (String line : lines) {
+      JsonNode n = json.readTree(line);
+      assertEquals(9, n.get("nfe").asInt(), "NFE = T + 1 at 8 steps");
+      n.get("ids").forEach(id -> assertNotEquals(tok.specials().mask(), id.asInt()));
+    }
+  }
+
+  @Test
+  void refusesANonDuoCheckpointWithOneLine() throws Exception {
+    Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
+    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
+    Path ck = tmp.resolve("ck-mdlm");
+    Checkpoint.save(ck, DitInit.random(cfg, 3, 0.3), Map.of(), Map.of("seq_len", 16), tok, "mdlm");
+    Path o = tmp.resolve("o");
+    assertEquals(Main.EXIT_BAD_INPUT, run(distill(o, "--checkpoint", ck.toString())));
+    String e = err().strip();
+    assertTrue(e.contains("'mdlm'") && e.contains("Duo checkpoint"), e);
+    assertEquals(1, e.lines().count(), e);
+    assertFalse(Files.exists(o), "nothing written");
+
+    assertEquals(Main.EXIT_BAD_INPUT, run(distill(o)));
+    assertTrue(err().contains("--checkpoint is required"), err());
+    assertEquals(
+        Main.EXIT_BAD_INPUT, run(distill(o, "--checkpoint", tmp.resolve("none").toString())));
+    assertTrue(err().contains("not a checkpoint"), err());
+  }
+
+  /** A checkpoint without a preset (random weights) is distilled through its recorded shape. */
+  @Test
+  void distilsACheckpointWithoutAPreset() throws Exception {
+    Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
+    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
+    Path ck = tmp.resolve("ck-duo");
+    Checkpoint.save(ck, DitInit.random(cfg, 3, 0.3), Map.of(), Map.of("seq_len", 16), tok, "duo");
+    Path data = Files.writeString(tmp.resolve("d.txt"), "abcdefgh ijklmnop. ".repeat(200));
+    Path o = tmp.resolve("o");
+    assertEquals(
+        0,
+        run(distill(o, "--checkpoint", ck.toString(), "--data", data.toString(), "--batch", "2")),
+        err());
+    assertEquals(4, trace(o).size());
+    assertEquals(cfg, Checkpoint.load(o.resolve("checkpoint")).config());
+  }
+}
