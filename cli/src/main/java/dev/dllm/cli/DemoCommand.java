@@ -11,9 +11,10 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code dllm demo}: the main job at laptop scale on the bundled Tiny Shakespeare corpus, composed
- * of the other commands: tokenize (char), train AR and MDLM ({@code xs}, L = 256, B = 32, a FLOPs
- * budget), export both to ONNX, sample each with ONNX Runtime, and print the validation numbers,
- * samples and throughput side by side. Every stage writes its own JSON report under {@code --out}.
+ * of the other commands: tokenize (char), train AR, MDLM, Duo and Eso-LM ({@code xs}, L = 256, B =
+ * 16, one FLOPs budget each), export all four to ONNX, sample each with ONNX Runtime, and print the
+ * validation numbers, samples and throughput side by side. Every stage writes its own JSON report
+ * under {@code --out}.
  *
  * <p>The options are validated before anything is created and saved as {@link DemoOptions#FILE};
  * {@code --resume DIR} reuses them, skips finished stages and resumes an interrupted training
