@@ -114,7 +114,7 @@ public final class BenchSampleCommand implements Command {
     }
 
     if (sections.equals(java.util.Set.of("esolm"))) {
-      return esolm(cmd, out, batch, ort, outFile);
+      return EsoLmSpeedBench.command(cmd, out, batch, ort, outFile);
     }
     FamilyRegistry registry = FamilyRegistry.load();
     DitWeights weights;
@@ -330,45 +330,6 @@ public final class BenchSampleCommand implements Command {
     return 0;
   }
 
-  /** {@code --sections esolm}: {@link EsoLmSpeedBench} at each of {@code --lengths}. */
-  private static int esolm(CommandLine cmd, PrintStream out, int batch, OrtConfig ort, Path outFile)
-      throws Exception {
-    String[] parts = cmd.getOptionValue("lengths", "256,1024").split(",");
-    int[] lengths = new int[parts.length];
-    for (int i = 0; i < parts.length; i++) {
-      try {
-        lengths[i] = Integer.parseInt(parts[i].trim());
-      } catch (NumberFormatException e) {
-        throw new InvalidInputException("--lengths expects integers, got '" + parts[i] + "'");
-      }
-      if (lengths[i] < 2 || lengths[i] > 65536) {
-        throw new InvalidInputException("--lengths must be in [2, 65536], got " + lengths[i]);
-      }
-    }
-    Tokenizer tok = Tokenizers.create("byte", null);
-    String preset = cmd.getOptionValue("preset", "xs");
-    Map<String, Object> report = new LinkedHashMap<>();
-    report.put("preset", preset);
-    report.put("batch", batch);
-    report.put("threads", ort.threads());
-    report.put("cpus", Runtime.getRuntime().availableProcessors());
-    report.put(
-        "paper", "Eso-LM vs MDLM sampling speed: about 14x at L=2048 and 66x at L=8192 (issue 9)");
-    Path tmp = Files.createTempDirectory("dllm-bench-eso");
-    try {
-      report.put("esolm", EsoLmSpeedBench.run(preset, tok, batch, lengths, ort, tmp, out));
-    } finally {
-      deleteTree(tmp);
-    }
-    Files.createDirectories(outFile.getParent());
-    SampleCommand.writeAtomically(
-        outFile,
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
-            + "\n");
-    out.println("-> " + outFile);
-    return 0;
-  }
-
   private static OnnxModel open(
       DitWeights w, String family, Tokenizer tok, int length, Path dir, OrtConfig ort) {
     ExportMetadata md =
@@ -424,7 +385,7 @@ public final class BenchSampleCommand implements Command {
     return new Run((System.nanoTime() - t0) / 1e9, s.nfe(), s.tokens().ids().length);
   }
 
-  private static void deleteTree(Path p) throws java.io.IOException {
+  static void deleteTree(Path p) throws java.io.IOException {
     try (var s = Files.walk(p)) {
       for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(q);

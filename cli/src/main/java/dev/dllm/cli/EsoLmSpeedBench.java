@@ -1,5 +1,7 @@
 package dev.dllm.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
@@ -9,17 +11,20 @@ import dev.dllm.api.model.DitPresets;
 import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
 import dev.dllm.trainer.model.DitInit;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.cli.CommandLine;
 
 /**
  * {@code dllm bench-sample --sections esolm}: the wall time to draw the same B samples of length L
@@ -30,6 +35,45 @@ import java.util.Map;
  */
 final class EsoLmSpeedBench {
   private EsoLmSpeedBench() {}
+
+  /** {@code --sections esolm}: {@link EsoLmSpeedBench} at each of {@code --lengths}. */
+  static int command(CommandLine cmd, PrintStream out, int batch, OrtConfig ort, Path outFile)
+      throws Exception {
+    String[] parts = cmd.getOptionValue("lengths", "256,1024").split(",");
+    int[] lengths = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        lengths[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException("--lengths expects integers, got '" + parts[i] + "'");
+      }
+      if (lengths[i] < 2 || lengths[i] > 65536) {
+        throw new InvalidInputException("--lengths must be in [2, 65536], got " + lengths[i]);
+      }
+    }
+    Tokenizer tok = Tokenizers.create("byte", null);
+    String preset = cmd.getOptionValue("preset", "xs");
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("preset", preset);
+    report.put("batch", batch);
+    report.put("threads", ort.threads());
+    report.put("cpus", Runtime.getRuntime().availableProcessors());
+    report.put(
+        "paper", "Eso-LM vs MDLM sampling speed: about 14x at L=2048 and 66x at L=8192 (issue 9)");
+    Path tmp = Files.createTempDirectory("dllm-bench-eso");
+    try {
+      report.put("esolm", run(preset, tok, batch, lengths, ort, tmp, out));
+    } finally {
+      BenchSampleCommand.deleteTree(tmp);
+    }
+    Files.createDirectories(outFile.getParent());
+    SampleCommand.writeAtomically(
+        outFile,
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
+            + "\n");
+    out.println("-> " + outFile);
+    return 0;
+  }
 
   /**
    * Runs the comparison for each length.

@@ -9,12 +9,12 @@ import java.util.Map;
  * Scalar constants for the autograd path that live as long as their owner (a model or a training
  * run), one float32 0-d array per distinct value.
  *
- * <p>Why (issue 7 §1): DJL's {@code Number} overloads ({@code x.mul(2f)}, {@code x.div(n)}, …)
- * create a scalar array over a Java direct buffer (PyTorch's {@code from_blob} aliases it on CPU),
- * run the op and close the scalar at once. Autograd keeps that scalar for the backward of mul, div,
- * pow, maximum and minimum; once the garbage collector frees the buffer, backward reads freed
- * memory and the gradients upstream become garbage (seen as a rare "gradient norm is NaN" stop).
- * Arrays from this pool are never closed before their owner, so backward always reads them.
+ * <p>Why (issue 7 §1): DJL's {@code Number} overloads of mul, div and pow create a scalar array
+ * over a Java direct buffer (PyTorch's {@code from_blob} aliases it on CPU), run the op and close
+ * the scalar at once. Autograd keeps that scalar for the backward of mul, div, pow, maximum and
+ * minimum; once the garbage collector frees the buffer, backward reads freed memory and the
+ * gradients upstream become garbage (seen as a rare "gradient norm is NaN" stop). Arrays from this
+ * pool are never closed before their owner, so backward always reads them.
  *
  * <p>Thread-safe. Closing the owner's manager frees the constants.
  */
