@@ -37,7 +37,11 @@ public final class TrainCommand implements Command {
   public Options options() {
     Options o = new Options();
     o.addOption(arg("family", "NAME", "family to train (dllm families lists them)"));
-    o.addOption(arg("preset", "NAME", "model preset: xxs, xs, s, m or a paper size (default xs)"));
+    o.addOption(
+        arg(
+            "preset",
+            "NAME",
+            "model preset: CPU ladder d32, d48, xxs, d96, xs, d192, s, d320, m, or a paper size (default xs)"));
     o.addOption(
         arg("model-config", "FILE", "YAML/JSON file with the DiT shape (instead of a preset)"));
     o.addOption(

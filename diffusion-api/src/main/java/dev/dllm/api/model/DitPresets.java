@@ -8,8 +8,11 @@ import java.util.Set;
 
 /**
  * Named DiT shapes: CPU presets {@code xxs} (d 64, 2 blocks, 2 heads), {@code xs} (128, 4, 4),
- * {@code s} (256, 6, 4), {@code m} (384, 8, 6), and the paper's model ladder {@code 6M} … {@code
- * 2121M} plus {@code tiny}, {@code base}, {@code small}, {@code medium} (spec §7.6, [SD]
+ * {@code s} (256, 6, 4), {@code m} (384, 8, 6); the IsoFLOP ladder between and below them, named by
+ * width: {@code d32} (32, 2, 2), {@code d48} (48, 2, 2), {@code d96} (96, 3, 3), {@code d192} (192,
+ * 5, 4), {@code d320} (320, 7, 5), so that laptop budgets of 1e11–1e13 FLOPs have at least four
+ * sizes around their optimum (issue 10); and the paper's model ladder {@code 6M} … {@code 2121M}
+ * plus {@code tiny}, {@code base}, {@code small}, {@code medium} (spec §7.6, [SD]
  * configs/model/*.yaml). All use cond_dim 128 and dropout 0 (the paper's training scripts).
  */
 public final class DitPresets {
@@ -23,9 +26,14 @@ public final class DitPresets {
 
   private static Map<String, int[]> shapes() {
     Map<String, int[]> m = new LinkedHashMap<>();
+    m.put("d32", new int[] {32, 2, 2});
+    m.put("d48", new int[] {48, 2, 2});
     m.put("xxs", new int[] {64, 2, 2});
+    m.put("d96", new int[] {96, 3, 3});
     m.put("xs", new int[] {128, 4, 4});
+    m.put("d192", new int[] {192, 5, 4});
     m.put("s", new int[] {256, 6, 4});
+    m.put("d320", new int[] {320, 7, 5});
     m.put("m", new int[] {384, 8, 6});
     m.put("tiny", new int[] {256, 8, 8});
     m.put("base", new int[] {384, 6, 6});

@@ -52,6 +52,25 @@ class DitPresetsTest {
     assertEquals(128, xs.condDim());
   }
 
+  /**
+   * The CPU ladder (issue 10: ≥ 4 sizes around each laptop budget's optimum) grows strictly in
+   * N_eff = 12·blocks·d² + d·V, every head dimension is even (rotary), and heads divide d.
+   */
+  @Test
+  void cpuLadderGrowsAndHeadsFit() {
+    String[] ladder = {"d32", "d48", "xxs", "d96", "xs", "d192", "s", "d320", "m"};
+    long previous = 0;
+    for (String n : ladder) {
+      DitConfig c = DitPresets.preset(n, 69, Attention.BIDIRECTIONAL);
+      long d = c.hidden();
+      assertEquals(12 * c.blocks() * d * d + d * 69, c.nEff(), n);
+      assertTrue(c.nEff() > previous, n + " larger than the previous rung");
+      assertEquals(0, d % c.heads(), n);
+      assertEquals(0, (d / c.heads()) % 2, n + " even head dimension");
+      previous = c.nEff();
+    }
+  }
+
   @Test
   void unknownPresetListsNames() {
     InvalidInputException e =
