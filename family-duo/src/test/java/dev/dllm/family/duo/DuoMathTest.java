@@ -150,4 +150,76 @@ class DuoMathTest {
       }
     }
   }
+
+  /**
+   * What the mean parameterisation learns (issue 8: "Duo does not copy its input"). For one token
+   * with data distribution p and z_t ~ q(.|x), the expected NELBO integrand E_x E_{z_t|x} of {@link
+   * DuoMath#tokenLoss} is minimised by x_θ(z_t) = p for every z_t: the denoiser predicts the token
+   * from the other positions only, because the posterior formula adds the evidence of z_t itself
+   * analytically (the exact reverse ratio is (α p̂_j + (1−α)/V) / (α p̂_i + (1−α)/V) with p̂ =
+   * p(x_l | z_t^{−l})). The "copying" posterior mean E[x | z_t] scores far worse at low noise, and
+   * no random perturbation of p beats p. So a weak Duo whose argmax ignores its input is right, and
+   * its greedy tail (argmax x_θ) is only as good as its context prediction.
+   */
+  @Test
+  void nelboIsMinimisedByTheContextPredictionNotByCopying() {
+    int v = 5;
+    double[] p = {0.5, 0.2, 0.15, 0.1, 0.05};
+    for (double alpha : new double[] {0.99, 0.5, 0.1}) {
+      double[][] prior = new double[v][];
+      double[][] copying = new double[v][];
+      for (int z = 0; z < v; z++) {
+        prior[z] = p.clone();
+        copying[z] = new double[v];
+        double norm = 0;
+        for (int x = 0; x < v; x++) {
+          copying[z][x] = p[x] * forward(z, x, alpha, v);
+          norm += copying[z][x];
+        }
+        for (int x = 0; x < v; x++) {
+          copying[z][x] /= norm;
+        }
+      }
+      double best = expectedLoss(prior, p, alpha);
+      assertTrue(
+          expectedLoss(copying, p, alpha) > best + 1e-3,
+          "alpha=" + alpha + ": copying must lose to the context prediction");
+      for (int trial = 0; trial < 500; trial++) {
+        double[][] f = new double[v][];
+        for (int z = 0; z < v; z++) {
+          double[] g = new double[v];
+          double s = 0;
+          for (int x = 0; x < v; x++) {
+            g[x] = p[x] * Math.exp(0.3 * r.nextGaussian());
+            s += g[x];
+          }
+          for (int x = 0; x < v; x++) {
+            g[x] /= s;
+          }
+          f[z] = g;
+        }
+        assertTrue(expectedLoss(f, p, alpha) >= best - 1e-12, "alpha=" + alpha);
+      }
+    }
+  }
+
+  /** q(z_t = z | x) = α [z = x] + (1 − α)/V. */
+  private static double forward(int z, int x, double alpha, int v) {
+    return alpha * (z == x ? 1 : 0) + (1 - alpha) / v;
+  }
+
+  /** Σ_x p(x) Σ_z q(z|x) tokenLoss(f(z), x, z) at dα/dt = −1. */
+  private static double expectedLoss(double[][] f, double[] p, double alpha) {
+    int v = p.length;
+    double sum = 0;
+    for (int x = 0; x < v; x++) {
+      for (int z = 0; z < v; z++) {
+        sum +=
+            p[x]
+                * forward(z, x, alpha, v)
+                * DuoMath.tokenLoss(f[z], 0, v, x, z, alpha, 1 - alpha, -1);
+      }
+    }
+    return sum;
+  }
 }
