@@ -1,5 +1,7 @@
 package dev.dllm.cli;
 
+import static dev.dllm.cli.CliOptions.opt;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -55,35 +56,20 @@ public final class DistillCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(arg("checkpoint", "DIR", "Duo checkpoint to distil (its OUT or OUT/checkpoint)"));
-    o.addOption(arg("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
-    o.addOption(arg("rounds", "R", "teacher rounds; dt doubles each round (default 5)"));
-    o.addOption(arg("steps-per-round", "K", "optimizer steps per teacher round (default 200)"));
-    o.addOption(arg("grid", "T", "dt = 2^round / T (default 512, the reference script)"));
-    o.addOption(arg("lr", "X", "learning rate, constant after warmup (default 2e-4)"));
-    o.addOption(arg("warmup", "N", "linear warmup steps (default as dllm train)"));
-    o.addOption(arg("batch", "B", "sequences per step (default: the checkpoint's)"));
-    o.addOption(arg("seq-len", "L", "tokens per sequence (default: the checkpoint's)"));
+    o.addOption(opt("checkpoint", "DIR", "Duo checkpoint to distil (its OUT or OUT/checkpoint)"));
+    o.addOption(opt("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
+    o.addOption(opt("rounds", "R", "teacher rounds; dt doubles each round (default 5)"));
+    o.addOption(opt("steps-per-round", "K", "optimizer steps per teacher round (default 200)"));
+    o.addOption(opt("grid", "T", "dt = 2^round / T (default 512, the reference script)"));
+    o.addOption(opt("lr", "X", "learning rate, constant after warmup (default 2e-4)"));
+    o.addOption(opt("warmup", "N", "linear warmup steps (default as dllm train)"));
+    o.addOption(opt("batch", "B", "sequences per step (default: the checkpoint's)"));
+    o.addOption(opt("seq-len", "L", "tokens per sequence (default: the checkpoint's)"));
     o.addOption(
-        arg("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
-    o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
-    o.addOption(
-        arg(
-            "threads",
-            "N",
-            "PyTorch intra-op threads (default: all "
-                + Runtime.getRuntime().availableProcessors()
-                + " cores)"));
-    o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
-    o.addOption(arg("stop-after", "N", "stop after N steps (resume later)"));
-    o.addOption(
-        arg("log-every", "N", "log line every N steps when not on a terminal (default 10)"));
-    o.addOption(arg("resume", "DIR", "continue the distillation in DIR with the same options"));
+        opt("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
+    RunOptions.add(o);
+    o.addOption(opt("resume", "DIR", "continue the distillation in DIR with the same options"));
     return o;
-  }
-
-  private static Option arg(String name, String argName, String desc) {
-    return Option.builder().longOpt(name).hasArg().argName(argName).desc(desc).get();
   }
 
   @Override
@@ -155,20 +141,8 @@ public final class DistillCommand implements Command {
     b.minLr(lr); // constant after warmup, as the reference's distillation
     b.warmup(
         CliOptions.longOpt(cmd, "warmup", resume != null ? number(state, "warmup", -1) : -1, 0));
-    b.seed(
-        CliOptions.longOpt(
-            cmd, "seed", resume != null ? number(state, "seed", 1) : 1, Long.MIN_VALUE));
-    b.threads(
-        CliOptions.intOpt(
-            cmd,
-            "threads",
-            Runtime.getRuntime().availableProcessors(),
-            0,
-            TrainCommand.MAX_THREADS));
-    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
+    RunOptions.apply(cmd, b, resume != null ? number(state, "seed", 1) : 1);
     b.checkpointEvery(k); // every round boundary: a resume restarts with the round's teacher
-    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
-    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
     int storedGrid = DEFAULT_GRID;
     if (resume != null
         && state.get("family_options") instanceof Map<?, ?> stored

@@ -1,5 +1,7 @@
 package dev.dllm.cli;
 
+import static dev.dllm.cli.CliOptions.opt;
+
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
@@ -8,7 +10,6 @@ import dev.dllm.trainer.optim.AdamWConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -20,9 +21,6 @@ import org.apache.commons.cli.Options;
  * unless that run is the one resumed.
  */
 public final class TrainCommand implements Command {
-  /** Upper bound of {@code --threads} (PyTorch intra-op threads). */
-  static final int MAX_THREADS = 1024;
-
   @Override
   public String name() {
     return "train";
@@ -36,39 +34,39 @@ public final class TrainCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(arg("family", "NAME", "family to train (dllm families lists them)"));
+    o.addOption(opt("family", "NAME", "family to train (dllm families lists them)"));
     o.addOption(
-        arg(
+        opt(
             "preset",
             "NAME",
             "model preset: CPU ladder d32, d48, xxs, d96, xs, d192, s, d320, m, or a paper size (default xs)"));
     o.addOption(
-        arg("model-config", "FILE", "YAML/JSON file with the DiT shape (instead of a preset)"));
+        opt("model-config", "FILE", "YAML/JSON file with the DiT shape (instead of a preset)"));
     o.addOption(
-        arg("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
-    o.addOption(arg("tokenizer", "SPEC", "char, byte, gpt2, hf:PATH, spm:PATH (default char)"));
+        opt("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
+    o.addOption(opt("tokenizer", "SPEC", "char, byte, gpt2, hf:PATH, spm:PATH (default char)"));
     o.addOption(
-        arg(
+        opt(
             "mode",
             "MODE",
             "training rows: window (L tokens at random offsets), pack (consecutive blocks of L) or"
                 + " wrap (BOS..EOS); default pack"));
-    o.addOption(arg("seq-len", "L", "tokens per sequence (default 256)"));
-    o.addOption(arg("batch", "B", "sequences per optimizer step (default 32)"));
-    o.addOption(arg("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
-    o.addOption(arg("flops", "C", "compute budget; steps = floor(C / (6 N_eff B L))"));
-    o.addOption(arg("steps", "N", "optimizer steps (instead of --flops)"));
+    o.addOption(opt("seq-len", "L", "tokens per sequence (default 256)"));
+    o.addOption(opt("batch", "B", "sequences per optimizer step (default 32)"));
+    o.addOption(opt("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
+    o.addOption(opt("flops", "C", "compute budget; steps = floor(C / (6 N_eff B L))"));
+    o.addOption(opt("steps", "N", "optimizer steps (instead of --flops)"));
     o.addOption(
-        arg("objective", "NAME", "training objective, e.g. ce, elbo, low_var (family default)"));
-    o.addOption(arg("lr", "X", "peak learning rate (default 1e-3)"));
-    o.addOption(arg("min-lr", "X", "end of the cosine decay (default lr/10)"));
+        opt("objective", "NAME", "training objective, e.g. ce, elbo, low_var (family default)"));
+    o.addOption(opt("lr", "X", "peak learning rate (default 1e-3)"));
+    o.addOption(opt("min-lr", "X", "end of the cosine decay (default lr/10)"));
     o.addOption(
-        arg("warmup", "N", "linear warmup steps (default min(max(1% steps, 100), steps/10))"));
-    o.addOption(arg("weight-decay", "X", "AdamW decoupled weight decay (default 0.1)"));
-    o.addOption(arg("beta2", "X", "AdamW beta2 (default 0.95)"));
-    o.addOption(arg("clip", "X", "global gradient-norm bound, 0 = off (default 1.0)"));
-    o.addOption(arg("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
-    o.addOption(arg("dropout", "P", "residual dropout while training (default 0)"));
+        opt("warmup", "N", "linear warmup steps (default min(max(1% steps, 100), steps/10))"));
+    o.addOption(opt("weight-decay", "X", "AdamW decoupled weight decay (default 0.1)"));
+    o.addOption(opt("beta2", "X", "AdamW beta2 (default 0.95)"));
+    o.addOption(opt("clip", "X", "global gradient-norm bound, 0 = off (default 1.0)"));
+    o.addOption(opt("ema", "D", "EMA decay in (0, 1); validation then uses the EMA weights"));
+    o.addOption(opt("dropout", "P", "residual dropout while training (default 0)"));
     o.addOption(
         org.apache.commons.cli.Option.builder()
             .longOpt("option")
@@ -79,51 +77,36 @@ public final class TrainCommand implements Command {
                     + " curriculum options); unknown keys are refused")
             .get());
     o.addOption(
-        arg(
+        opt(
             "alpha0",
             "A",
             "Eso-LM: alpha_0 in [0, 1] (1 = MDLM-like, 0 = AR); = --option" + " alpha_0=A"));
     o.addOption(
-        arg(
+        opt(
             "batch-split",
             "F",
             "Eso-LM: share of the batch on the diffusion branch; =" + " --option batch_split=F"));
     o.addOption(
-        arg(
+        opt(
             "init-from",
             "DIR",
             "start from this checkpoint's weights and tokenizer (fresh optimizer)"));
     o.addOption(
-        arg(
+        opt(
             "steps-per-round",
             "K",
             "keep a frozen teacher refreshed from the model every K steps"));
-    o.addOption(arg("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
+    RunOptions.add(o);
+    o.addOption(opt("val-every", "N", "validate every N steps (default: only at the end)"));
     o.addOption(
-        arg(
-            "threads",
-            "N",
-            "PyTorch intra-op threads (default: all "
-                + Runtime.getRuntime().availableProcessors()
-                + " cores, the fastest; same seed and threads give the same losses)"));
-    o.addOption(arg("val-every", "N", "validate every N steps (default: only at the end)"));
-    o.addOption(arg("val-batches", "N", "cap on validation batches (default: whole split)"));
+        opt("checkpoint-every", "N", "checkpoint every N steps (default: only at the end)"));
     o.addOption(
-        arg("checkpoint-every", "N", "checkpoint every N steps (default: only at the end)"));
-    o.addOption(arg("stop-after", "N", "stop after N steps of the planned run (resume later)"));
-    o.addOption(
-        arg("log-every", "N", "log line every N steps when not on a terminal (default 10)"));
-    o.addOption(
-        arg(
+        opt(
             "resume",
             "DIR",
             "continue the run in DIR (its OUT or OUT/checkpoint) with the same options"));
-    o.addOption(arg("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
+    o.addOption(opt("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
     return o;
-  }
-
-  private static Option arg(String name, String argName, String desc) {
-    return Option.builder().longOpt(name).hasArg().argName(argName).desc(desc).get();
   }
 
   @Override
@@ -207,15 +190,9 @@ public final class TrainCommand implements Command {
     b.clipNorm(doubleOpt(cmd, "clip", 1.0));
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));
-    b.seed(CliOptions.longOpt(cmd, "seed", 1, Long.MIN_VALUE));
-    b.threads(
-        CliOptions.intOpt(
-            cmd, "threads", Runtime.getRuntime().availableProcessors(), 0, MAX_THREADS));
+    RunOptions.apply(cmd, b, 1);
     b.valEvery(CliOptions.longOpt(cmd, "val-every", 0, 0));
-    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
     b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
-    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
-    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
     java.util.Map<String, String> options = CliOptions.keyValues(cmd, "option");
     if (cmd.hasOption("alpha0")) {
       options.put("alpha_0", cmd.getOptionValue("alpha0").trim());

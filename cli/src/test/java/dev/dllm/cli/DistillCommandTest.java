@@ -13,9 +13,6 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import dev.dllm.trainer.model.DitInit;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,20 +28,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DistillCommandTest {
   @TempDir Path tmp;
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final CliRun cli = new CliRun();
   private final ObjectMapper json = new ObjectMapper();
 
   private int run(String... args) {
-    err.reset();
-    return Main.run(
-        args,
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return cli.run(args);
   }
 
   private String err() {
-    return err.toString(StandardCharsets.UTF_8);
+    return cli.err();
   }
 
   private List<Double> trace(Path run) throws Exception {
@@ -81,27 +73,7 @@ class DistillCommandTest {
   @Test
   void distilExportSampleAndResumeAtARoundBoundary() throws Exception {
     Path teacher = tmp.resolve("duo");
-    assertEquals(
-        0,
-        run(
-            "train",
-            "--family",
-            "duo",
-            "--preset",
-            "xxs",
-            "--seq-len",
-            "16",
-            "--batch",
-            "4",
-            "--steps",
-            "2",
-            "--threads",
-            "1",
-            "--val-batches",
-            "1",
-            "--out",
-            teacher.toString()),
-        err());
+    assertEquals(0, run(CliRun.tinyTrain("duo", teacher)), err());
 
     Path full = tmp.resolve("distilled");
     assertEquals(0, run(distill(full, "--checkpoint", teacher.toString())), err());
@@ -116,7 +88,7 @@ class DistillCommandTest {
       assertTrue(Double.isFinite(l) && l >= 0, "KL loss " + trace);
     }
     assertTrue(trace.stream().anyMatch(l -> l > 0), "the teacher's z_s differs: " + trace);
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("distilled duo: 2 rounds x 2 steps"));
+    assertTrue(cli.out().contains("distilled duo: 2 rounds x 2 steps"));
 
     // interrupted after the first round, resumed from the round-boundary checkpoint
     Path split = tmp.resolve("split");

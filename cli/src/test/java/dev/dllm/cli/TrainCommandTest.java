@@ -5,23 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainCommandTest {
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final CliRun cli = new CliRun();
 
   private int run(String... args) {
-    return Main.run(
-        args,
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return cli.run(args);
   }
 
   @Test
@@ -29,14 +22,14 @@ class TrainCommandTest {
     int code =
         run("train", "--family", "ar", "--steps", "3", "--flops", "1e12", "--out", tmp.toString());
     assertEquals(Main.EXIT_BAD_INPUT, code);
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--flops"), err.toString());
+    assertTrue(cli.err().contains("--flops"), cli.err());
   }
 
   @Test
   void unknownFamilyListsTheRegisteredOnes(@TempDir Path tmp) {
     int code = run("train", "--family", "nope", "--steps", "1", "--out", tmp.toString());
     assertEquals(Main.EXIT_BAD_INPUT, code);
-    String e = err.toString(StandardCharsets.UTF_8);
+    String e = cli.err();
     assertTrue(e.contains("nope") && e.contains("mdlm"), e);
   }
 
@@ -58,35 +51,14 @@ class TrainCommandTest {
             "--out",
             tmp.toString());
     assertEquals(Main.EXIT_BAD_INPUT, code);
-    assertTrue(
-        err.toString(StandardCharsets.UTF_8).contains("buys no optimizer step"), err.toString());
+    assertTrue(cli.err().contains("buys no optimizer step"), cli.err());
   }
 
   @Test
   void tinyRunWritesCheckpointAndReport(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("run");
-    int code =
-        run(
-            "train",
-            "--family",
-            "mdlm",
-            "--objective",
-            "low_var",
-            "--preset",
-            "xxs",
-            "--seq-len",
-            "16",
-            "--batch",
-            "4",
-            "--steps",
-            "2",
-            "--threads",
-            "1",
-            "--val-batches",
-            "1",
-            "--out",
-            dir.toString());
-    assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+    int code = run(CliRun.tinyTrain("mdlm", dir, "--objective", "low_var"));
+    assertEquals(0, code, cli.err());
     JsonNode report = new ObjectMapper().readTree(dir.resolve("train-report.json").toFile());
     assertEquals("mdlm", report.get("family").asText());
     assertEquals("low_var", report.get("objective").asText());
@@ -104,10 +76,9 @@ class TrainCommandTest {
           {"--flops", "0", "--flops must be a finite number > 0, got 0"},
           {"--flops", "-1e12", "--flops must be a finite number > 0, got -1e12"},
         }) {
-      err.reset();
       int code = run("train", "--family", "ar", c[0], c[1], "--out", tmp.toString());
       assertEquals(Main.EXIT_BAD_INPUT, code, c[1]);
-      assertTrue(err.toString(StandardCharsets.UTF_8).contains(c[2]), err.toString());
+      assertTrue(cli.err().contains(c[2]), cli.err());
     }
   }
 
@@ -116,15 +87,14 @@ class TrainCommandTest {
     Path dir = Files.createDirectories(tmp.resolve("run").resolve("checkpoint")).getParent();
     int code = run("train", "--family", "ar", "--steps", "1", "--out", dir.toString());
     assertEquals(Main.EXIT_BAD_INPUT, code);
-    String e = err.toString(StandardCharsets.UTF_8);
+    String e = cli.err();
     assertTrue(e.contains(dir + " already holds a training run; use --resume " + dir), e);
 
-    err.reset();
     Path file = Files.writeString(tmp.resolve("file"), "x");
     code = run("train", "--family", "ar", "--steps", "1", "--out", file.resolve("run").toString());
     assertEquals(Main.EXIT_BAD_INPUT, code);
-    e = err.toString(StandardCharsets.UTF_8);
+    e = cli.err();
     assertTrue(e.contains(file + " is a file"), e);
-    assertTrue(out.toString(StandardCharsets.UTF_8).isEmpty(), "no training output");
+    assertTrue(cli.out().isEmpty(), "no training output");
   }
 }

@@ -83,8 +83,23 @@ public interface DiffusionFamily {
     return this;
   }
 
-  /** Family metadata stored with a checkpoint or an ONNX export (string key/values). */
+  /**
+   * Family metadata stored with a checkpoint or an ONNX export (string key/values). The default:
+   * {@code family} = {@link #name()}; for a family with a {@link #schedule()} also {@code schedule}
+   * = its {@link NoiseSchedule#name()} and {@code time_conditioning} = {@code true|false} from
+   * {@link #backbone()}. A family with options adds its own keys to this map.
+   */
   default Map<String, String> exportMetadata() {
-    return Map.of("family", name());
+    NoiseSchedule schedule = schedule();
+    if (schedule == null) {
+      return Map.of("family", name());
+    }
+    return Map.of(
+        "family",
+        name(),
+        "schedule",
+        schedule.name(),
+        "time_conditioning",
+        Boolean.toString(backbone().timeConditioned()));
   }
 }

@@ -30,4 +30,26 @@ public record Logits(float[] values, int batch, int length, int vocab) {
   public float get(int b, int l, int v) {
     return values[offset(b, l) + v];
   }
+
+  /**
+   * Checks that a denoiser returned logits for the tokens it was given.
+   *
+   * @return this
+   * @throws IllegalArgumentException when the logits are not {@code [batch, length, V]}
+   */
+  public Logits requireShape(int batch, int length) {
+    if (this.batch != batch || this.length != length) {
+      throw new IllegalArgumentException(
+          "denoiser returned logits ["
+              + this.batch
+              + ", "
+              + this.length
+              + ", V] for tokens ["
+              + batch
+              + ", "
+              + length
+              + "]");
+    }
+    return this;
+  }
 }

@@ -72,19 +72,8 @@ public final class ArFamily implements DiffusionFamily {
     if (length < 2) {
       return new NllSum(0, 0);
     }
-    Logits logits = denoiser.forward(new TokenBatch(x0, batch, length), null);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
+    Logits logits =
+        denoiser.forward(new TokenBatch(x0, batch, length), null).requireShape(batch, length);
     int vocab = logits.vocab();
     int mask = specials.mask();
     double nll = 0;

@@ -1,5 +1,6 @@
 package dev.dllm.family.duo;
 
+import dev.dllm.api.Corruption;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
@@ -13,7 +14,6 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.schedule.LogLinearSchedule;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Map;
 
 /**
  * Uniform-state diffusion ({@code duo}, spec §3; Sahoo et al. 2025, "The Diffusion Duality"; [SD]
@@ -110,7 +110,7 @@ public final class DuoFamily implements DiffusionFamily {
    * @throws IllegalArgumentException when the sizes do not match
    */
   public int[] corrupt(int[] x0, int batch, int length, double[] t, int vocab, Rng rng) {
-    checkShapes(x0, batch, length, t);
+    Corruption.checkShapes(x0, batch, length, t);
     int[] zt = x0.clone();
     for (int b = 0; b < batch; b++) {
       double move = schedule.moveProbability(t[b]);
@@ -164,10 +164,7 @@ public final class DuoFamily implements DiffusionFamily {
       int length,
       double[] t,
       SpecialTokens specials) {
-    checkShapes(x0, batch, length, t);
-    if (zt.length != x0.length) {
-      throw new IllegalArgumentException("z_t has " + zt.length + " ids, x0 has " + x0.length);
-    }
+    Corruption.checkShapes(x0, zt, batch, length, t);
     float[] sigma = new float[batch];
     for (int b = 0; b < batch; b++) {
       if (!(t[b] > 0 && t[b] <= 1)) {
@@ -204,20 +201,5 @@ public final class DuoFamily implements DiffusionFamily {
   @Override
   public Sampler newSampler(SamplerSpec spec) {
     return DuoSampler.of(spec, schedule);
-  }
-
-  @Override
-  public Map<String, String> exportMetadata() {
-    return Map.of("family", name(), "schedule", schedule.name(), "time_conditioning", "true");
-  }
-
-  private static void checkShapes(int[] x0, int batch, int length, double[] t) {
-    if (x0.length != (long) batch * length) {
-      throw new IllegalArgumentException(
-          "x0 has " + x0.length + " ids, expected [" + batch + ", " + length + "]");
-    }
-    if (t == null || t.length != batch) {
-      throw new IllegalArgumentException("need one time per row: [" + batch + "]");
-    }
   }
 }

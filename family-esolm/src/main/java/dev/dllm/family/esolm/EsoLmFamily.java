@@ -1,5 +1,6 @@
 package dev.dllm.family.esolm;
 
+import dev.dllm.api.Corruption;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
@@ -9,6 +10,7 @@ import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -94,18 +96,7 @@ public final class EsoLmFamily implements DiffusionFamily {
   @Override
   public int[] corrupt(
       int[] x0, int batch, int length, double[] t, SpecialTokens specials, Rng rng) {
-    int mask = maskId(specials);
-    checkShapes(x0, batch, length, t);
-    int[] zt = x0.clone();
-    for (int b = 0; b < batch; b++) {
-      double move = 1 - schedule.alpha(t[b]);
-      for (int l = 0; l < length; l++) {
-        if (rng.uniform() < move) {
-          zt[b * length + l] = mask;
-        }
-      }
-    }
-    return zt;
+    return Corruption.absorbing(x0, batch, length, t, schedule, maskId(specials), rng);
   }
 
   /**
@@ -152,7 +143,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       SpecialTokens specials,
       Rng orderRng) {
     int mask = maskId(specials);
-    checkShapes(x0, batch, length, t);
+    Corruption.checkShapes(x0, batch, length, t);
     double total = 0;
     if (zt != null) {
       int[][] orders = new int[batch][];
@@ -303,35 +294,18 @@ public final class EsoLmFamily implements DiffusionFamily {
     }
   }
 
+  /**
+   * The SPI's family, schedule and time_conditioning, plus {@code alpha_0} and {@code batch_split}.
+   */
   @Override
   public Map<String, String> exportMetadata() {
-    return Map.of(
-        "family",
-        name(),
-        "schedule",
-        schedule.name(),
-        "alpha_0",
-        Double.toString(alpha0()),
-        "batch_split",
-        Double.toString(batchSplit),
-        "time_conditioning",
-        "false");
+    Map<String, String> m = new HashMap<>(DiffusionFamily.super.exportMetadata());
+    m.put("alpha_0", Double.toString(alpha0()));
+    m.put("batch_split", Double.toString(batchSplit));
+    return Map.copyOf(m);
   }
 
   static int maskId(SpecialTokens specials) {
-    if (!specials.hasMask()) {
-      throw new InvalidInputException("the esolm family needs a tokenizer with a mask id");
-    }
-    return specials.mask();
-  }
-
-  private static void checkShapes(int[] x0, int batch, int length, double[] t) {
-    if (x0.length != (long) batch * length) {
-      throw new IllegalArgumentException(
-          "x0 has " + x0.length + " ids, expected [" + batch + ", " + length + "]");
-    }
-    if (t == null || t.length != batch) {
-      throw new IllegalArgumentException("need one time per row: [" + batch + "]");
-    }
+    return Corruption.maskId(specials, "esolm");
   }
 }

@@ -122,19 +122,6 @@ public final class EsoLmLosses {
   }
 
   private static Logits forward(Denoiser denoiser, TokenBatch tokens, AttentionLayout layout) {
-    Logits logits = denoiser.forward(tokens, null, layout);
-    if (logits.batch() != tokens.batch() || logits.length() != tokens.length()) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + tokens.batch()
-              + ", "
-              + tokens.length()
-              + "]");
-    }
-    return logits;
+    return denoiser.forward(tokens, null, layout).requireShape(tokens.batch(), tokens.length());
   }
 }

@@ -1,5 +1,6 @@
 package dev.dllm.family.mdlm;
 
+import dev.dllm.api.Corruption;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
@@ -13,7 +14,6 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.schedule.LogLinearSchedule;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Map;
 
 /**
  * Masked diffusion ({@code mdlm}, spec §2; Sahoo et al. 2024; [SD] algo.py {@code MDLM}):
@@ -64,18 +64,7 @@ public final class MdlmFamily implements DiffusionFamily {
   @Override
   public int[] corrupt(
       int[] x0, int batch, int length, double[] t, SpecialTokens specials, Rng rng) {
-    int mask = maskId(specials);
-    checkShapes(x0, batch, length, t);
-    int[] zt = x0.clone();
-    for (int b = 0; b < batch; b++) {
-      double move = 1 - schedule.alpha(t[b]);
-      for (int l = 0; l < length; l++) {
-        if (rng.uniform() < move) {
-          zt[b * length + l] = mask;
-        }
-      }
-    }
-    return zt;
+    return Corruption.absorbing(x0, batch, length, t, schedule, maskId(specials), rng);
   }
 
   /**
@@ -160,23 +149,9 @@ public final class MdlmFamily implements DiffusionFamily {
       java.util.function.DoubleUnaryOperator weight,
       double[] t) {
     int mask = maskId(specials);
-    checkShapes(x0, batch, length, t);
-    if (zt.length != x0.length) {
-      throw new IllegalArgumentException("z_t has " + zt.length + " ids, x0 has " + x0.length);
-    }
-    Logits logits = denoiser.forward(new TokenBatch(zt, batch, length), null);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
+    Corruption.checkShapes(x0, zt, batch, length, t);
+    Logits logits =
+        denoiser.forward(new TokenBatch(zt, batch, length), null).requireShape(batch, length);
     double total = 0;
     for (int b = 0; b < batch; b++) {
       double row = 0;
@@ -205,25 +180,7 @@ public final class MdlmFamily implements DiffusionFamily {
     return MdlmSampler.of(spec, schedule);
   }
 
-  @Override
-  public Map<String, String> exportMetadata() {
-    return Map.of("family", name(), "schedule", schedule.name(), "time_conditioning", "false");
-  }
-
   static int maskId(SpecialTokens specials) {
-    if (!specials.hasMask()) {
-      throw new InvalidInputException("the mdlm family needs a tokenizer with a mask id");
-    }
-    return specials.mask();
-  }
-
-  private static void checkShapes(int[] x0, int batch, int length, double[] t) {
-    if (x0.length != (long) batch * length) {
-      throw new IllegalArgumentException(
-          "x0 has " + x0.length + " ids, expected [" + batch + ", " + length + "]");
-    }
-    if (t == null || t.length != batch) {
-      throw new IllegalArgumentException("need one time per row: [" + batch + "]");
-    }
+    return Corruption.maskId(specials, "mdlm");
   }
 }

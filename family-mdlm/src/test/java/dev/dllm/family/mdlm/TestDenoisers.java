@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Small test networks for the MDLM family. */
-final class TestDenoisers {
+/** Small test networks for the MDLM family (public for the tests of {@code .train}). */
+public final class TestDenoisers {
   private TestDenoisers() {}
 
   /** Uniform logits over every id except the mask, whose raw logit is huge (must be suppressed). */
@@ -31,7 +31,7 @@ final class TestDenoisers {
   }
 
   /** Returns the same logits whatever the input (conformance tests). */
-  static Denoiser fixed(Logits logits) {
+  public static Denoiser fixed(Logits logits) {
     return new Denoiser() {
       @Override
       public int vocabSize() {

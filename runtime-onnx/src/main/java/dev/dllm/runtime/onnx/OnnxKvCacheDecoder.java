@@ -2,7 +2,6 @@ package dev.dllm.runtime.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -12,15 +11,14 @@ import dev.dllm.api.Logits;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Incremental AR decoding over the export's decode graph (spec §5, Appendix B): each {@link #next}
  * feeds one token per row at position {@link #position()}. The present K/V tensors of a step are
- * fed back as the next step's past without copying (the previous result stays open until the next
- * run has finished, then it is closed). The cache starts empty ({@code past = 0}).
+ * fed back as the next step's past without copying ({@link KvPast}). The cache starts empty ({@code
+ * past = 0}).
  */
 final class OnnxKvCacheDecoder implements KvCacheDecoder {
   private final OnnxDenoiser owner;
@@ -28,15 +26,12 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
   private final OrtSession session;
   private final int batch;
   private final int vocab;
-  private final int blocks;
   private final boolean int64Ids;
   private final ByteBuffer tokensBuf;
   private OnnxTensor tokens;
   private OnnxTensor sigma;
-  private final List<OnnxTensor> empty = new ArrayList<>();
   private final List<ByteBuffer> buffers = new ArrayList<>();
-  private final Map<String, OnnxTensorLike> past = new HashMap<>();
-  private OrtSession.Result previous;
+  private final KvPast past;
   private int position;
   private boolean closed;
 
@@ -59,24 +54,15 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     this.session = session;
     this.batch = batch;
     this.vocab = vocab;
-    this.blocks = blocks;
     this.int64Ids = int64Ids;
     this.tokensBuf = OnnxDenoiser.idBuffer(batch, int64Ids);
     buffers.add(tokensBuf);
+    this.past = new KvPast(env, batch, blocks, heads, headDim);
     OnnxTensor tokensTensor = null;
     OnnxTensor sigmaTensor = null;
     try {
       tokensTensor = OnnxDenoiser.idTensor(env, tokensBuf, new long[] {batch, 1}, int64Ids);
       sigmaTensor = OnnxTensor.createTensor(env, floats(batch), new long[] {batch});
-      long[] emptyShape = {batch, heads, 0, headDim};
-      for (int i = 0; i < blocks; i++) {
-        OnnxTensor k = OnnxTensor.createTensor(env, floats(0), emptyShape);
-        empty.add(k);
-        OnnxTensor v = OnnxTensor.createTensor(env, floats(0), emptyShape);
-        empty.add(v);
-        past.put("past_key_" + i, k);
-        past.put("past_value_" + i, v);
-      }
     } catch (OrtException e) {
       this.tokens = tokensTensor;
       this.sigma = sigmaTensor;
@@ -104,7 +90,7 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     }
     OnnxDenoiser.checkIds(ids, vocab);
     OnnxDenoiser.putIds(tokensBuf, ids, int64Ids);
-    Map<String, OnnxTensorLike> in = new HashMap<>(past);
+    Map<String, OnnxTensorLike> in = past.inputs();
     in.put("tokens", tokens);
     in.put("sigma", sigma);
     OrtSession.Result result;
@@ -116,24 +102,9 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
     } finally {
       owner.exit();
     }
-    float[] out = new float[batch * vocab];
-    FloatBuffer lb = ((OnnxTensor) result.get("logits").orElseThrow()).getFloatBuffer();
-    lb.get(out);
-    for (int i = 0; i < blocks; i++) {
-      past.put("past_key_" + i, (OnnxTensor) value(result, "present_key_" + i));
-      past.put("past_value_" + i, (OnnxTensor) value(result, "present_value_" + i));
-    }
-    if (previous != null) {
-      previous.close();
-    }
-    previous = result;
+    float[] out = past.advance(result, new float[batch * vocab]);
     position++;
     return new Logits(out, batch, 1, vocab);
-  }
-
-  private static OnnxValue value(OrtSession.Result r, String name) {
-    return r.get(name)
-        .orElseThrow(() -> new IllegalStateException("decode graph has no output " + name));
   }
 
   @Override
@@ -147,10 +118,7 @@ final class OnnxKvCacheDecoder implements KvCacheDecoder {
       return;
     }
     closed = true;
-    if (previous != null) {
-      previous.close();
-    }
-    empty.forEach(OnnxTensor::close);
+    past.close();
     if (tokens != null) {
       tokens.close();
     }

@@ -2,7 +2,6 @@ package dev.dllm.runtime.onnx;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -22,8 +21,8 @@ import java.util.Map;
  * Eso-LM support over a sorted-causal export (spec §4.4, Appendix B): the windowed KV cache over
  * the decode graph (inputs {@code tokens}, {@code positions} [B, W], {@code commit} [1], {@code
  * sigma}, past K/V; present K/V already cut to past + commit rows and fed back as the next past
- * without copying), and {@link #sortedForward} for the full graph with {@code positions}. Kept
- * apart from {@link OnnxDenoiser}, which only delegates here.
+ * without copying, {@link KvPast}), and {@link #sortedForward} for the full graph with {@code
+ * positions}. Kept apart from {@link OnnxDenoiser}, which only delegates here.
  */
 final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
   /** Input name of the rotary positions of sorted-causal graphs. */
@@ -33,11 +32,8 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
   private final OrtSession session;
   private final int batch;
   private final int vocab;
-  private final int blocks;
   private final boolean int64Ids;
-  private final List<OnnxTensor> empty = new ArrayList<>();
-  private final Map<String, OnnxTensorLike> past = new HashMap<>();
-  private OrtSession.Result previous;
+  private final KvPast past;
   private int cached;
   private boolean closed;
 
@@ -57,22 +53,8 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
     this.session = session;
     this.batch = batch;
     this.vocab = vocab;
-    this.blocks = blocks;
     this.int64Ids = int64Ids;
-    try {
-      long[] emptyShape = {batch, heads, 0, headDim};
-      for (int i = 0; i < blocks; i++) {
-        OnnxTensor k = OnnxTensor.createTensor(env, floats(0), emptyShape);
-        empty.add(k);
-        OnnxTensor v = OnnxTensor.createTensor(env, floats(0), emptyShape);
-        empty.add(v);
-        past.put("past_key_" + i, k);
-        past.put("past_value_" + i, v);
-      }
-    } catch (OrtException e) {
-      close();
-      throw new IllegalStateException("cannot allocate the KV cache: " + e.getMessage(), e);
-    }
+    this.past = new KvPast(env, batch, blocks, heads, headDim);
   }
 
   /** Whether a session is a sorted-causal (Eso-LM) graph. */
@@ -152,7 +134,7 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
       fresh.add(OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {commit}), new long[] {1}));
       fresh.add(
           OnnxTensor.createTensor(env, FloatBuffer.wrap(new float[batch]), new long[] {batch}));
-      Map<String, OnnxTensorLike> in = new HashMap<>(past);
+      Map<String, OnnxTensorLike> in = past.inputs();
       in.put("tokens", fresh.get(0));
       in.put(POSITIONS, fresh.get(1));
       in.put("commit", fresh.get(2));
@@ -163,16 +145,7 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
     } finally {
       fresh.forEach(OnnxTensor::close);
     }
-    float[] out = new float[batch * window * vocab];
-    ((OnnxTensor) value(result, "logits")).getFloatBuffer().get(out);
-    for (int i = 0; i < blocks; i++) {
-      past.put("past_key_" + i, (OnnxTensor) value(result, "present_key_" + i));
-      past.put("past_value_" + i, (OnnxTensor) value(result, "present_value_" + i));
-    }
-    if (previous != null) {
-      previous.close();
-    }
-    previous = result;
+    float[] out = past.advance(result, new float[batch * window * vocab]);
     cached += commit;
     return new Logits(out, batch, window, vocab);
   }
@@ -188,15 +161,7 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
       return;
     }
     closed = true;
-    if (previous != null) {
-      previous.close();
-    }
-    empty.forEach(OnnxTensor::close);
-  }
-
-  private static OnnxValue value(OrtSession.Result r, String name) {
-    return r.get(name)
-        .orElseThrow(() -> new IllegalStateException("decode graph has no output " + name));
+    past.close();
   }
 
   private static float[] sigmaOrZeros(float[] sigma, int b) {
@@ -218,12 +183,5 @@ final class OnnxWindowKvCacheDecoder implements WindowKvCacheDecoder {
       l[i] = values[i];
     }
     return OnnxTensor.createTensor(env, LongBuffer.wrap(l), shape);
-  }
-
-  /** A direct float buffer of {@code n} values in native order. */
-  static java.nio.FloatBuffer floats(int n) {
-    return java.nio.ByteBuffer.allocateDirect(n * 4)
-        .order(java.nio.ByteOrder.nativeOrder())
-        .asFloatBuffer();
   }
 }

@@ -12,7 +12,6 @@ import ai.djl.training.GradientCollector;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.tokenize.SpecialTokens;
-import dev.dllm.api.train.Backbone;
 import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.family.duo.GaussianDuality;
 import dev.dllm.family.duo.distill.CoupledLatent;
@@ -75,8 +74,8 @@ class DcdObjectiveTest {
   @Test
   void lossEqualsFloat64KlOnTheCoupledPair() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      Fake teacherNet = new Fake(m, teacher, null);
-      Fake net = new Fake(m, student, teacherNet);
+      FakeBackbone teacherNet = new FakeBackbone(m, teacher, V);
+      FakeBackbone net = new FakeBackbone(m, student, V, teacherNet);
       TrainingBatch batch = new TrainingBatch(x0, B, L, t, SPECIALS, new Rng(9), 5, 10);
       float loss = dcd(2, 8).loss(batch, net, "dcd").getFloat();
       double expected = meanKl(student, teacher);
@@ -92,13 +91,14 @@ class DcdObjectiveTest {
         double ss = tt - 0.5;
         double gt = -4 + 3 * tt;
         double gs = -4 + 3 * ss;
-        assertEquals(-Math.log(duality.alpha(gt)), net.sigma[b], 1e-5, "sigma_t row " + b);
-        assertEquals(-Math.log(duality.alpha(gs)), teacherNet.sigma[b], 1e-5, "sigma_s row " + b);
+        assertEquals(-Math.log(duality.alpha(gt)), net.fedSigma[b], 1e-5, "sigma_t row " + b);
+        assertEquals(
+            -Math.log(duality.alpha(gs)), teacherNet.fedSigma[b], 1e-5, "sigma_s row " + b);
         for (int l = 0; l < L; l++) {
           int i = b * L + l;
           int[] z = CoupledLatent.sample(x0[i], V, gt, gs, rng);
-          assertEquals(z[0], net.ids[i], "z_t at " + i);
-          assertEquals(z[1], teacherNet.ids[i], "z_s at " + i);
+          assertEquals(z[0], net.fedIds[i], "z_t at " + i);
+          assertEquals(z[1], teacherNet.fedIds[i], "z_s at " + i);
           corrupted += z[0] != x0[i] ? 1 : 0;
           split += z[0] != z[1] ? 1 : 0;
         }
@@ -113,15 +113,15 @@ class DcdObjectiveTest {
     double[] u = {0.1, 0.1, 0.1};
     for (int round = 0; round < 3; round++) {
       try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-        Fake teacherNet = new Fake(m, teacher, null);
-        Fake net = new Fake(m, student, teacherNet);
+        FakeBackbone teacherNet = new FakeBackbone(m, teacher, V);
+        FakeBackbone net = new FakeBackbone(m, student, V, teacherNet);
         new DuoObjective()
             .configure(Map.of("steps_per_round", "2", "dcd_steps", "16"))
             .loss(new TrainingBatch(x0, B, L, u, SPECIALS, new Rng(1), 2L * round, 9), net, "dcd");
         double dt = (1 << round) / 16.0;
         GaussianDuality d = GaussianDuality.of(V);
-        assertEquals(-Math.log(d.alpha(-4 + 3 * (0.1 + dt))), net.sigma[0], 1e-5);
-        assertEquals(-Math.log(d.alpha(-4 + 3 * 0.1)), teacherNet.sigma[0], 1e-5);
+        assertEquals(-Math.log(d.alpha(-4 + 3 * (0.1 + dt))), net.fedSigma[0], 1e-5);
+        assertEquals(-Math.log(d.alpha(-4 + 3 * 0.1)), teacherNet.fedSigma[0], 1e-5);
       }
     }
   }
@@ -145,21 +145,7 @@ class DcdObjectiveTest {
       }
       grad = s.getGradient().toFloatArray();
     }
-    float h = 1f / 256;
-    double maxGrad = 0;
-    for (int k = 0; k < student.length; k += 5) {
-      float[] plus = student.clone();
-      float[] minus = student.clone();
-      plus[k] += h;
-      minus[k] -= h;
-      double fd = (meanKl(plus, teacher) - meanKl(minus, teacher)) / (2 * h);
-      maxGrad = Math.max(maxGrad, Math.abs(fd));
-      assertEquals(fd, grad[k], 2e-3 * Math.abs(fd) + 2e-5, "logit " + k);
-      if (k % V == MASK) {
-        assertEquals(0f, grad[k], 0f, "the suppressed mask logit gets no gradient");
-      }
-    }
-    assertTrue(maxGrad > 1e-3, "gradients are not trivially zero");
+    FiniteDifferences.assertGradientMatches(student, grad, 5, V, MASK, s -> meanKl(s, teacher));
   }
 
   /** KL(p ‖ p) = 0 in float32 for identical logits. */
@@ -179,11 +165,11 @@ class DcdObjectiveTest {
       InvalidInputException e =
           assertThrows(
               InvalidInputException.class,
-              () -> new DuoObjective().loss(batch, new Fake(m, student, null), "dcd"));
+              () -> new DuoObjective().loss(batch, new FakeBackbone(m, student, V), "dcd"));
       assertTrue(e.getMessage().contains("teacher"), e.getMessage());
       assertThrows(
           InvalidInputException.class,
-          () -> dcd(2, 8).loss(batch, new Fake(m, student, null), "dcd"),
+          () -> dcd(2, 8).loss(batch, new FakeBackbone(m, student, V), "dcd"),
           "rounds configured but the backbone has no teacher");
     }
   }
@@ -198,66 +184,5 @@ class DcdObjectiveTest {
       assertTrue(e.getMessage().contains("dcd_steps"), e.getMessage());
     }
     assertEquals(java.util.Set.of("dcd_steps"), new DuoObjective().trainingOptions());
-  }
-
-  /** A backbone with fixed logits that records its input; {@code teacher} null = none. */
-  static final class Fake implements Backbone<NDArray> {
-    final NDManager m;
-    final float[] values;
-    final Fake teacher;
-    long[] ids;
-    float[] sigma;
-
-    Fake(NDManager m, float[] values, Fake teacher) {
-      this.m = m;
-      this.values = values;
-      this.teacher = teacher;
-    }
-
-    @Override
-    public int vocabSize() {
-      return V;
-    }
-
-    @Override
-    public NDArray ids(int[] ids, int batch, int length) {
-      long[] l = new long[ids.length];
-      for (int i = 0; i < l.length; i++) {
-        l[i] = ids[i];
-      }
-      return m.create(l, new Shape(batch, length));
-    }
-
-    @Override
-    public NDArray floats(float[] v, long... shape) {
-      return m.create(v, new Shape(shape));
-    }
-
-    @Override
-    public NDArray constant(double value) {
-      return m.create((float) value);
-    }
-
-    @Override
-    public NDArray forward(NDArray ids, NDArray sigma) {
-      this.ids = ids.toLongArray();
-      this.sigma = sigma.toFloatArray();
-      return m.create(values, new Shape(ids.getShape().get(0), ids.getShape().get(1), V));
-    }
-
-    @Override
-    public NDArray forward(NDArray ids, NDArray sigma, NDArray positions, NDArray attnBias) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public NDArray forwardSoft(NDArray weights, NDArray sigma) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Backbone<NDArray> teacher() {
-      return teacher != null ? teacher : Backbone.super.teacher();
-    }
   }
 }

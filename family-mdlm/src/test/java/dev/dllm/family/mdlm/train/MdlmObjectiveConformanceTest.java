@@ -11,11 +11,11 @@ import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.NllSum;
-import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.family.mdlm.MdlmFamily;
+import dev.dllm.family.mdlm.TestDenoisers;
 import java.util.List;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -44,18 +44,7 @@ class MdlmObjectiveConformanceTest {
   }
 
   Denoiser fixed() {
-    Logits logits = new Logits(values, B, L, V);
-    return new Denoiser() {
-      @Override
-      public int vocabSize() {
-        return V;
-      }
-
-      @Override
-      public Logits forward(TokenBatch tokens, float[] sigma) {
-        return logits;
-      }
-    };
+    return TestDenoisers.fixed(new Logits(values, B, L, V));
   }
 
   float djlLoss(int[] zt, String objective) {
