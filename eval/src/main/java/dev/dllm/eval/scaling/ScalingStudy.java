@@ -172,7 +172,7 @@ public final class ScalingStudy {
                 "formula", "N_opt = k * C^a",
                 "a", p.a(),
                 "k", p.k(),
-                "a_ci95", List.of(nullIfNaN(p.aLow()), nullIfNaN(p.aHigh())),
+                "a_ci95", ci(new double[] {p.aLow(), p.aHigh()}),
                 "r2", p.r2(),
                 "points", p.points()));
       }
@@ -198,7 +198,7 @@ public final class ScalingStudy {
                 "formula", "L_opt = k * C^a (too few budgets for E + A*C^-b)",
                 "a", p.a(),
                 "k", p.k(),
-                "a_ci95", List.of(nullIfNaN(p.aLow()), nullIfNaN(p.aHigh())),
+                "a_ci95", ci(new double[] {p.aLow(), p.aHigh()}),
                 "r2", p.r2(),
                 "points", p.points()));
       }
@@ -217,6 +217,7 @@ public final class ScalingStudy {
     return m;
   }
 
+  /** A 95% interval as a JSON pair; an undefined end (too few points) becomes null. */
   private static List<Double> ci(double[] c) {
     return java.util.Arrays.asList(nullIfNaN(c[0]), nullIfNaN(c[1]));
   }

@@ -71,6 +71,37 @@ class ScalingStudyTest {
     assertEquals(2, ScalingStudy.toJson(s).size());
   }
 
+  /**
+   * Two budgets with an interior optimum give a two-point power law whose 95% interval is
+   * undefined; the report writes null there instead of failing (the first real sweep crashed in
+   * {@code toJson} with a NullPointerException).
+   */
+  @Test
+  void twoPointLawsReportNullIntervals(@TempDir Path dir) throws Exception {
+    for (double c : new double[] {1e12, 1e13}) {
+      double nStar = 1e-3 * Math.sqrt(c);
+      for (double f : new double[] {0.25, 0.5, 1, 2, 4}) {
+        double d = Math.log(f);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("family", "ar");
+        m.put("objective", "ce");
+        m.put("preset", "p" + f);
+        m.put("n_eff", (long) (nStar * f));
+        m.put("flops_budget", c);
+        m.put("flops", c);
+        m.put("val_nll", 2 + 100 / Math.sqrt(c) + 0.05 * d * d);
+        EvalFiles.writeJson(dir.resolve(c + "-" + f).resolve(RunRecord.REPORT), m);
+      }
+    }
+    List<ScalingStudy.Series> s = ScalingStudy.analyze(RunRecord.scan(dir));
+    assertEquals(0.5, s.get(0).nOptLaw().a(), 1e-3);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> law =
+        (Map<String, Object>)
+            ((Map<String, Object>) ScalingStudy.toJson(s).get("ar/ce")).get("n_opt_law");
+    assertEquals(java.util.Arrays.asList(null, null), law.get("a_ci95"));
+  }
+
   @Test
   void badReportNamesTheFileAndField(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(RunRecord.REPORT), "{\"family\":\"ar\",\"objective\":\"ce\"}");
