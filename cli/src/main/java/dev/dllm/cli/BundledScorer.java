@@ -24,8 +24,8 @@ import java.util.List;
 /**
  * The gen-PPL scorer shipped inside the CLI jar ({@code --scorer default}): an AR model stronger
  * than the demo's models, trained by dllm on the bundled corpus and committed as resources under
- * {@value #PREFIX}: {@code model.onnx} and {@code export-report.json} (the export folder the runtime
- * opens; a scorer needs only the full forward, so no {@code decode.onnx}), {@code
+ * {@value #PREFIX}: {@code model.onnx} and {@code export-report.json} (the export folder the
+ * runtime opens; a scorer needs only the full forward, so no {@code decode.onnx}), {@code
  * train-report.json} and {@code recipe.txt} (the exact command that reproduces it), listed in
  * {@value #INDEX} because a jar's resource folder cannot be listed.
  *
@@ -53,10 +53,7 @@ final class BundledScorer {
   /** The bundled scorer's export folder in the dllm cache, extracted on first use. */
   static Path ensure(PrintStream log) throws IOException {
     return ensure(
-        BundledScorer.class.getClassLoader(),
-        PREFIX,
-        DllmCache.root().resolve("scorers"),
-        log);
+        BundledScorer.class.getClassLoader(), PREFIX, DllmCache.root().resolve("scorers"), log);
   }
 
   /**
@@ -149,8 +146,7 @@ final class BundledScorer {
     return names;
   }
 
-  private static boolean complete(Path dir, List<String> names, long modelSize)
-      throws IOException {
+  private static boolean complete(Path dir, List<String> names, long modelSize) throws IOException {
     for (String name : names) {
       Path f = dir.resolve(REQUIRED.contains(name) ? "onnx/" + name : name);
       if (!Files.isRegularFile(f)) {
@@ -170,8 +166,11 @@ final class BundledScorer {
 
   private static PackagingException missing(String resource) {
     return new PackagingException(
-        "the bundled gen-PPL scorer is missing from this build: no resource " + resource + " ("
-            + missingHint() + ")");
+        "the bundled gen-PPL scorer is missing from this build: no resource "
+            + resource
+            + " ("
+            + missingHint()
+            + ")");
   }
 
   private static String missingHint() {

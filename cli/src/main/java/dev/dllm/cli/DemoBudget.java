@@ -17,8 +17,8 @@ import java.util.Locale;
  *   C = rate · (60 · M − elapsed − other − 4 · perRun) / 4
  * </pre>
  *
- * with {@code elapsed} the demo's time so far (tokenize, calibration), {@code other} the
- * documented estimate of the export, sample and eval stages ({@link #OTHER_SECONDS}, {@link
+ * with {@code elapsed} the demo's time so far (tokenize, calibration), {@code other} the documented
+ * estimate of the export, sample and eval stages ({@link #OTHER_SECONDS}, {@link
  * #OTHER_SECONDS_QUICK}) and {@code perRun} each training's fixed cost (model set-up, validation,
  * checkpoints; {@link #PER_RUN_SECONDS}). The AR rate stands for all four families: on 2 cores the
  * diffusion families train at 1.0–1.2 times AR's tokens/s (notes of issue 10), and the calibration
@@ -94,7 +94,11 @@ final class DemoBudget {
     double rate = flops / seconds;
     double perStep = flops / steps;
     double other = quick ? OTHER_SECONDS_QUICK : OTHER_SECONDS;
-    double train = 60 * CliOptions.parseNumber("minutes", minutes) - elapsedSeconds - other - RUNS * PER_RUN_SECONDS;
+    double train =
+        60 * CliOptions.parseNumber("minutes", minutes)
+            - elapsedSeconds
+            - other
+            - RUNS * PER_RUN_SECONDS;
     double c = roundDown(rate * train / RUNS);
     if (!(train > 0) || c < perStep) {
       double need = (elapsedSeconds + other + RUNS * (PER_RUN_SECONDS + perStep / rate)) / 60;

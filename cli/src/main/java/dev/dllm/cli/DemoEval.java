@@ -115,12 +115,14 @@ final class DemoEval {
       JsonNode train =
           run == null
               ? JSON.createObjectNode()
-              : JSON.readTree(dir.resolve(run[0] + "-" + run[1]).resolve("train-report.json").toFile());
+              : JSON.readTree(
+                  dir.resolve(run[0] + "-" + run[1]).resolve("train-report.json").toFile());
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("family", p.path("family").asText());
       row.put("objective", run == null ? null : run[1]);
       row.put("sampler", p.path("variant").asText());
-      row.put("val_loss", train.path("val_nll").isNumber() ? train.path("val_nll").asDouble() : null);
+      row.put(
+          "val_loss", train.path("val_nll").isNumber() ? train.path("val_nll").asDouble() : null);
       row.put("val_loss_kind", p.path("family").asText().equals("ar") ? "NLL" : "NELBO");
       row.put("steps", p.path("steps").asInt());
       row.put("nfe", p.path("nfe").asDouble());
@@ -166,7 +168,8 @@ final class DemoEval {
     report.put("reference_entropy", pareto.path("reference_entropy"));
     report.put("pareto", List.of("pareto.json", "pareto.csv", "pareto.png"));
     EvalFiles.writeJson(dir.resolve(REPORT), report);
-    out.println("   -> " + dir.resolve("pareto.png") + " (and pareto.json, pareto.csv, " + REPORT + ")");
+    out.println(
+        "   -> " + dir.resolve("pareto.png") + " (and pareto.json, pareto.csv, " + REPORT + ")");
   }
 
   private static String[] runOf(Path dir, String[][] runs, String model) {

@@ -35,6 +35,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
 
   /** The {@code flops} value of a demo whose budget comes from {@code --minutes} (not yet set). */
   static final String AUTO = "auto";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -154,9 +155,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
         CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE);
       }
     }
-    if (name.equals("flops")
-        && !value.equals(AUTO)
-        && !(CliOptions.parseNumber(name, value) > 0)) {
+    if (name.equals("flops") && !value.equals(AUTO) && !(CliOptions.parseNumber(name, value) > 0)) {
       throw new InvalidInputException("--flops must be > 0, got " + value);
     }
     if (name.equals("eval-steps")) {

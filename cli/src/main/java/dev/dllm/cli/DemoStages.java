@@ -241,8 +241,7 @@ final class DemoStages {
       stage(false, DemoBudget.calibrationArgs(o, cal));
     }
     JsonNode r = JSON.readTree(report.toFile());
-    double c =
-        DemoBudget.flops(r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick());
+    double c = DemoBudget.flops(r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick());
     o = o.with("flops", DemoBudget.fmt(c));
     o.save(dir);
     out.printf(

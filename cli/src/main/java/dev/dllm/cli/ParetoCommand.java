@@ -36,8 +36,7 @@ public final class ParetoCommand implements Command {
     o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
     o.addOption(
         CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
-    o.addOption(
-        SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
     o.addOption(SampleCommand.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));

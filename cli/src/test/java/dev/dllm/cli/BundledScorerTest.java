@@ -62,7 +62,9 @@ class BundledScorerTest {
     Path onnx = BundledScorer.ensure(cl, BundledScorer.PREFIX, cache, ps);
     byte[] model = Files.readAllBytes(export.resolve("model.onnx"));
     String hash =
-        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model)).substring(0, 12);
+        HexFormat.of()
+            .formatHex(MessageDigest.getInstance("SHA-256").digest(model))
+            .substring(0, 12);
     assertEquals(cache.resolve("bundled-" + hash).resolve("onnx"), onnx);
     assertEquals(
         List.of("export-report.json", "model.onnx"),
@@ -81,8 +83,7 @@ class BundledScorerTest {
     log.reset();
     assertEquals(onnx, BundledScorer.ensure(cl, BundledScorer.PREFIX, cache, ps));
     assertEquals("", log.toString(StandardCharsets.UTF_8));
-    assertEquals(
-        mtime - 60_000, Files.getLastModifiedTime(onnx.resolve("model.onnx")).toMillis());
+    assertEquals(mtime - 60_000, Files.getLastModifiedTime(onnx.resolve("model.onnx")).toMillis());
 
     // an incomplete copy is extracted again
     Files.delete(onnx.resolve("export-report.json"));
@@ -93,7 +94,8 @@ class BundledScorerTest {
 
   @Test
   void theRuntimeScoresWithTheScorerOnlyFolderAsWithTheFullExport() throws Exception {
-    Path onnx = BundledScorer.ensure(loader(resources), BundledScorer.PREFIX, tmp.resolve("c2"), null);
+    Path onnx =
+        BundledScorer.ensure(loader(resources), BundledScorer.PREFIX, tmp.resolve("c2"), null);
     assertFalse(Files.exists(onnx.resolve("decode.onnx")));
     assertTrue(Files.isRegularFile(export.resolve("decode.onnx")));
     var tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
@@ -116,7 +118,8 @@ class BundledScorerTest {
     PackagingException e =
         assertThrows(
             PackagingException.class,
-            () -> BundledScorer.ensure(loader(empty), BundledScorer.PREFIX, tmp.resolve("c3"), null));
+            () ->
+                BundledScorer.ensure(loader(empty), BundledScorer.PREFIX, tmp.resolve("c3"), null));
     assertTrue(e.getMessage().contains("dev/dllm/scorer/files.txt"), e.getMessage());
     assertFalse(Files.exists(tmp.resolve("c3")));
 
@@ -127,7 +130,9 @@ class BundledScorerTest {
     e =
         assertThrows(
             PackagingException.class,
-            () -> BundledScorer.ensure(loader(noModel), BundledScorer.PREFIX, tmp.resolve("c3"), null));
+            () ->
+                BundledScorer.ensure(
+                    loader(noModel), BundledScorer.PREFIX, tmp.resolve("c3"), null));
     assertTrue(e.getMessage().contains("no resource dev/dllm/scorer/model.onnx"), e.getMessage());
     assertTrue(e.getMessage().contains("--scorer DIR"), e.getMessage());
   }
