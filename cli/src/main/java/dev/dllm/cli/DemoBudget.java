@@ -74,7 +74,7 @@ final class DemoBudget {
    * The per-model budget.
    *
    * @param calibration the calibration run's {@code train-report.json}
-   * @param minutes the demo's target duration
+   * @param minutes the demo's target duration ({@code --minutes} as given)
    * @param elapsedSeconds what the demo has spent so far
    * @return FLOPs per model, at least one optimizer step's worth
    * @throws InvalidInputException when M minutes leave no time for one step of every model
@@ -113,6 +113,19 @@ final class DemoBudget {
               Math.ceil(need * 10) / 10));
     }
     return c;
+  }
+
+  /** One line: the measured rate and the budget {@code flops} ({@code c} FLOPs). */
+  static String describe(JsonNode calibration, String flops, double c) {
+    double seconds = calibration.path("seconds").asDouble();
+    double rate = calibration.path("flops").asDouble() / seconds;
+    return String.format(
+        Locale.ROOT,
+        "measured %.3g FLOP/s (%.0f tokens/s); budget %s FLOPs per model (about %.0f s each)",
+        rate,
+        calibration.path("tokens").asDouble() / seconds,
+        flops,
+        c / rate);
   }
 
   /** Rounds down to two significant digits (3.87e12 → 3.8e12). */

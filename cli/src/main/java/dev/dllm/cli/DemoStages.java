@@ -15,16 +15,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, train AR,
- * MDLM, Duo and Eso-LM at the same FLOPs, export all four, sample each. Training streams its
- * progress (a bar on a terminal, a line at least every 10 s otherwise); the other stages' output is
- * summarised.
+ * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, (with
+ * {@code --minutes}: calibrate the budget, {@link DemoBudget}), train AR, MDLM, Duo and Eso-LM at
+ * the same FLOPs, export all four, sample each, evaluate all ({@link DemoEval}: {@code dllm
+ * pareto}, then one table). Training streams its progress (a bar on a terminal, a line at least
+ * every 10 s otherwise); the other stages' output is summarised.
  *
  * <p>Each stage's outputs tell whether it finished, so a resumed demo skips it: {@code
  * tokenize.json}; a run's {@code train-report.json} (written after its final checkpoint; a run with
  * only a checkpoint is continued with {@code train --resume}); an export's {@code
- * export-report.json} (the export folder is replaced atomically); a sample file with its report.
- * Training checkpoints every {@link #CHECKPOINT_EVERY} steps so an interruption loses little.
+ * export-report.json} (the export folder is replaced atomically); a sample file with its report;
+ * {@code pareto.json} and {@code pareto.png} newer than every export. Training checkpoints every
+ * {@link #CHECKPOINT_EVERY} steps so an interruption loses little.
  *
  * <p>Exit codes: a stage's bad input (exit 2) stays bad input; any other stage failure is ours and
  * exits 1 ({@link StageFailedException}).
@@ -244,13 +246,7 @@ final class DemoStages {
     double c = DemoBudget.flops(r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick());
     o = o.with("flops", DemoBudget.fmt(c));
     o.save(dir);
-    out.printf(
-        Locale.ROOT,
-        "   measured %.3g FLOP/s (%.0f tokens/s); budget %s FLOPs per model (about %.0f s each)%n",
-        r.path("flops").asDouble() / r.path("seconds").asDouble(),
-        r.path("tokens").asDouble() / r.path("seconds").asDouble(),
-        o.get("flops"),
-        c / (r.path("flops").asDouble() / r.path("seconds").asDouble()));
+    out.println("   " + DemoBudget.describe(r, o.get("flops"), c));
   }
 
   /**
