@@ -103,10 +103,11 @@ record DemoOptions(boolean quick, Map<String, String> values) {
     // 1 thread (xs: 4.1k tok/s vs 5.4k with 2); kept while the non-finite-gradient stop is open
     defaults.put("threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
     defaults.put("scorer", ScorerArg.DEFAULT);
-    // eval stage: T per diffusion family, and samples per point (full demo: 13 points of 8 x 256
-    // tokens; MDLM and Duo sample ~230 tokens/s at T 256 on 2 cores, so ~1.5 min in all)
+    // eval stage: T per diffusion family and samples per point. Full demo: 13 points of 16 x 256
+    // tokens; on 2 cores MDLM and Duo sample ~200-230 tokens/s at T 256 (issue 10 notes), Eso-LM
+    // and AR ~4k, so about 2 minutes in all (8 samples: about 1 minute)
     defaults.put("eval-steps", quick ? "8,32" : "16,64,256");
-    defaults.put("eval-samples", quick ? "4" : "8");
+    defaults.put("eval-samples", quick ? "4" : "16");
     Map<String, String> values = new LinkedHashMap<>();
     for (String name : defaults.keySet()) {
       String given = cmd.getOptionValue(name);
