@@ -15,8 +15,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The gen-PPL scorer used when {@code --scorer default} is given: an AR model stronger than the
- * models it judges, trained by dllm itself once on first use and cached ({@code
+ * The gen-PPL scorer used when {@code --scorer train-default} is given ({@code --scorer default} is
+ * the one bundled in the jar, {@link BundledScorer}): an AR model stronger than the models it
+ * judges, trained by dllm itself once on first use and cached ({@code
  * <cache>/scorers/<recipe>-<corpus hash>/onnx}, see {@link DllmCache}). The recipe is AR, preset
  * {@code s}, char tokenizer, L 256, B 32, 4e13 FLOPs on the same corpus ({@link #RECIPE}; the issue
  * measured val PPL 7.74 for it on Tiny Shakespeare); the exact command is written next to the

@@ -12,8 +12,10 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm demo}: the main job at laptop scale on the bundled Tiny Shakespeare corpus, composed
  * of the other commands: tokenize (char), train AR, MDLM, Duo and Eso-LM ({@code xs}, L = 256, B =
- * 16, one FLOPs budget each), export all four to ONNX, sample each with ONNX Runtime, and print the
- * validation numbers, samples and throughput side by side. Every stage writes its own JSON report
+ * 16, one FLOPs budget each, or the budget that fits {@code --minutes}: {@link DemoBudget}), export
+ * all four to ONNX, sample each with ONNX Runtime, then evaluate every model at a few step counts
+ * with the gen-PPL scorer ({@link DemoEval}: one table of val NLL/NELBO, T, NFE, gen PPL, entropy,
+ * tokens/s and the collapse flag, plus {@code pareto.png}). Every stage writes its own JSON report
  * under {@code --out}.
  *
  * <p>The options are validated before anything is created and saved as {@link DemoOptions#FILE};
@@ -39,7 +41,8 @@ public final class DemoCommand implements Command {
 
   @Override
   public String summary() {
-    return "the main job on bundled Tiny Shakespeare: tokenize, train AR + MDLM, export, sample";
+    return "the main job on bundled Tiny Shakespeare: train AR, MDLM, Duo, Eso-LM; export, sample,"
+        + " gen PPL table and pareto.png";
   }
 
   @Override
@@ -52,11 +55,21 @@ public final class DemoCommand implements Command {
             "DIR",
             "continue the demo in DIR: skip its finished stages, resume an interrupted training"));
     o.addOption(opt("flops", "C", "training budget per model in FLOPs (default 5e12)"));
+    o.addOption(
+        opt(
+            "minutes",
+            "M",
+            "instead of --flops: the budget that makes the whole demo take about M minutes,"
+                + " from a measured training rate"));
     o.addOption(opt("preset", "NAME", "model preset (default xs)"));
     o.addOption(opt("seq-len", "L", "sequence length (default 256)"));
-    o.addOption(opt("batch", "B", "batch size (default 32)"));
-    o.addOption(opt("num-samples", "N", "samples per model (default 4)"));
-    o.addOption(opt("steps", "T", "MDLM sampling steps (default 256)"));
+    o.addOption(opt("batch", "B", "batch size (default 16)"));
+    o.addOption(opt("num-samples", "N", "samples shown per model (default 4)"));
+    o.addOption(opt("steps", "T", "sampling steps of the shown samples (default L)"));
+    o.addOption(opt("eval-steps", "T,T,...", "step counts of the evaluation (default 16,64,256)"));
+    o.addOption(
+        opt("eval-samples", "N", "samples per evaluated point, scored for gen PPL (default 16)"));
+    o.addOption(opt("scorer", "DIR|default|train-default", ScorerArg.HELP));
     o.addOption(opt("threads", "N", "threads for training and sampling (default: all cores)"));
     o.addOption(
         Option.builder()
@@ -89,6 +102,9 @@ public final class DemoCommand implements Command {
                 + "; a resumed demo writes into the folder it resumes (omit --out)");
       }
       opts = DemoOptions.parse(cmd, DemoOptions.load(dir), dir.resolve(DemoOptions.FILE));
+      if (opts.get("scorer").equals(ScorerArg.DEFAULT)) {
+        BundledScorer.require();
+      }
     } else {
       dir =
           Path.of(
@@ -112,6 +128,9 @@ public final class DemoCommand implements Command {
         }
       }
       opts = DemoOptions.parse(cmd, null, null);
+      if (opts.get("scorer").equals(ScorerArg.DEFAULT)) {
+        BundledScorer.require(); // a packaging fault shows now, not after the training
+      }
       try {
         Files.createDirectories(dir);
       } catch (java.io.IOException e) {

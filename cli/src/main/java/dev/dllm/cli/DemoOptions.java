@@ -18,8 +18,9 @@ import org.apache.commons.cli.CommandLine;
  * stages receive; each is checked with the strict parsers of {@link CliOptions}.
  *
  * @param quick the few-minute smoke run (xxs, L 64, tiny budget)
- * @param values option name (without dashes) to value: preset, seq-len, batch, flops, num-samples,
- *     steps, threads
+ * @param values option name (without dashes) to value: preset, seq-len, batch, flops (or {@code
+ *     auto} until {@code --minutes} has been turned into a budget), num-samples, steps, threads,
+ *     scorer, eval-steps, eval-samples, and minutes when given
  */
 record DemoOptions(boolean quick, Map<String, String> values) {
   /** The file in the demo folder that records the options. */
@@ -28,12 +29,30 @@ record DemoOptions(boolean quick, Map<String, String> values) {
   /** The options a resumed demo may change (they do not change any result file's meaning). */
   static final String CHANGEABLE = "threads";
 
-  private static final String[] INTS = {"seq-len", "batch", "num-samples", "steps", "threads"};
+  private static final String[] INTS = {
+    "seq-len", "batch", "num-samples", "steps", "threads", "eval-samples"
+  };
+
+  /** The {@code flops} value of a demo whose budget comes from {@code --minutes} (not yet set). */
+  static final String AUTO = "auto";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   String get(String name) {
     return values.get(name);
+  }
+
+  /** A copy with {@code name} set to {@code value}. */
+  DemoOptions with(String name, String value) {
+    Map<String, String> v = new LinkedHashMap<>(values);
+    v.put(name, value);
+    return new DemoOptions(quick, v);
+  }
+
+  /** The eval stage's step counts T (diffusion families). */
+  java.util.List<Integer> evalSteps() {
+    return ParetoCommand.steps("eval-steps", get("eval-steps"));
   }
 
   /**
@@ -53,17 +72,42 @@ record DemoOptions(boolean quick, Map<String, String> values) {
               + " is the full demo; resume it without"
               + " --quick");
     }
+    if (cmd.hasOption("flops") && cmd.hasOption("minutes")) {
+      throw new InvalidInputException(
+          "--flops and --minutes both set the training budget; give one of them");
+    }
+    String minutes = cmd.getOptionValue("minutes", stored != null ? stored.get("minutes") : null);
+    if (stored != null
+        && cmd.hasOption("minutes")
+        && !cmd.getOptionValue("minutes").trim().equals(stored.get("minutes"))) {
+      throw new InvalidInputException(
+          "--minutes "
+              + cmd.getOptionValue("minutes")
+              + ": the demo being resumed was started with "
+              + (stored.get("minutes") == null
+                  ? "--flops " + stored.get("flops")
+                  : "--minutes " + stored.get("minutes"))
+              + " ("
+              + storedFile
+              + "); resume with the same options");
+    }
     Map<String, String> defaults = new LinkedHashMap<>();
     defaults.put("preset", quick ? "xxs" : "xs");
     defaults.put("seq-len", quick ? "64" : "256");
     // B 16: twice the optimizer steps of B 32 at the same FLOPs; AR xs val NLL 2.258 (seed 1) vs
     // 2.46 at B 32 (issue 7 §2)
     defaults.put("batch", quick ? "8" : "16");
-    defaults.put("flops", quick ? "2e10" : "5e12");
+    defaults.put("flops", minutes != null ? AUTO : quick ? "2e10" : "5e12");
     defaults.put("num-samples", quick ? "2" : "4");
     defaults.put("steps", quick ? "32" : cmd.getOptionValue("seq-len", defaults.get("seq-len")));
     // 1 thread (xs: 4.1k tok/s vs 5.4k with 2); kept while the non-finite-gradient stop is open
     defaults.put("threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    defaults.put("scorer", ScorerArg.DEFAULT);
+    // eval stage: T per diffusion family and samples per point. Full demo: 13 points of 16 x 256
+    // tokens; on 2 cores MDLM and Duo sample ~200-230 tokens/s at T 256 (issue 10 notes), Eso-LM
+    // and AR ~4k, so about 2 minutes in all (8 samples: about 1 minute)
+    defaults.put("eval-steps", quick ? "8,32" : "16,64,256");
+    defaults.put("eval-samples", quick ? "4" : "16");
     Map<String, String> values = new LinkedHashMap<>();
     for (String name : defaults.keySet()) {
       String given = cmd.getOptionValue(name);
@@ -93,6 +137,13 @@ record DemoOptions(boolean quick, Map<String, String> values) {
       }
       values.put(name, value);
     }
+    if (minutes != null) {
+      double m = CliOptions.parseNumber("minutes", minutes.trim());
+      if (!(m > 0) || Double.isInfinite(m)) {
+        throw new InvalidInputException("--minutes must be > 0, got " + minutes);
+      }
+      values.put("minutes", minutes.trim());
+    }
     return new DemoOptions(quick, values);
   }
 
@@ -105,14 +156,23 @@ record DemoOptions(boolean quick, Map<String, String> values) {
         CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE);
       }
     }
-    if (name.equals("flops") && !(CliOptions.parseNumber(name, value) > 0)) {
+    if (name.equals("flops") && !value.equals(AUTO) && !(CliOptions.parseNumber(name, value) > 0)) {
       throw new InvalidInputException("--flops must be > 0, got " + value);
+    }
+    if (name.equals("eval-steps")) {
+      ParetoCommand.steps(name, value);
+    }
+    if (name.equals("scorer")) {
+      ScorerArg.check(value);
     }
   }
 
   private static boolean same(String name, String a, String b) {
     if (b == null) {
-      return false;
+      return true; // not recorded by the version that started the demo
+    }
+    if (name.equals("flops") && (a.equals(AUTO) || b.equals(AUTO))) {
+      return a.equals(b);
     }
     if (name.equals("flops")) {
       return CliOptions.parseNumber(name, a) == CliOptions.parseNumber(name, b);

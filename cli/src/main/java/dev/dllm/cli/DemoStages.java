@@ -15,16 +15,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, train AR,
- * MDLM, Duo and Eso-LM at the same FLOPs, export all four, sample each. Training streams its
- * progress (a bar on a terminal, a line at least every 10 s otherwise); the other stages' output is
- * summarised.
+ * The stages of {@code dllm demo}, each another dllm command run in this JVM: tokenize, (with
+ * {@code --minutes}: calibrate the budget, {@link DemoBudget}), train AR, MDLM, Duo and Eso-LM at
+ * the same FLOPs, export all four, sample each, evaluate all ({@link DemoEval}: {@code dllm
+ * pareto}, then one table). Training streams its progress (a bar on a terminal, a line at least
+ * every 10 s otherwise); the other stages' output is summarised.
  *
  * <p>Each stage's outputs tell whether it finished, so a resumed demo skips it: {@code
  * tokenize.json}; a run's {@code train-report.json} (written after its final checkpoint; a run with
  * only a checkpoint is continued with {@code train --resume}); an export's {@code
- * export-report.json} (the export folder is replaced atomically); a sample file with its report.
- * Training checkpoints every {@link #CHECKPOINT_EVERY} steps so an interruption loses little.
+ * export-report.json} (the export folder is replaced atomically); a sample file with its report;
+ * {@code pareto.json} and {@code pareto.png} newer than every export. Training checkpoints every
+ * {@link #CHECKPOINT_EVERY} steps so an interruption loses little.
  *
  * <p>Exit codes: a stage's bad input (exit 2) stays bad input; any other stage failure is ours and
  * exits 1 ({@link StageFailedException}).
@@ -44,7 +46,7 @@ final class DemoStages {
   };
 
   private final Path dir;
-  private final DemoOptions o;
+  private DemoOptions o;
   private final boolean resume;
   private final boolean verbose;
   private final PrintStream out;
@@ -72,6 +74,7 @@ final class DemoStages {
   }
 
   void run() throws IOException {
+    long t0 = System.nanoTime();
     out.println(
         "== dllm demo: Tiny Shakespeare, char tokenizer, "
             + o.get("preset")
@@ -80,9 +83,9 @@ final class DemoStages {
             + (resume ? " (resuming " + dir + ")" : ""));
     Path tokJson = dir.resolve("tokenize.json");
     if (Files.isRegularFile(tokJson)) {
-      out.println("-- 1/4 tokenize: finished earlier");
+      out.println("-- 1/5 tokenize: finished earlier");
     } else {
-      out.println("-- 1/4 tokenize");
+      out.println("-- 1/5 tokenize");
       stage(
           false,
           "tokenize",
@@ -97,8 +100,12 @@ final class DemoStages {
     }
     out.printf(Locale.ROOT, "   %s%n", DemoCommand.oneLine(JSON.readTree(tokJson.toFile())));
 
+    if (o.get("flops").equals(DemoOptions.AUTO)) {
+      calibrate(t0);
+    }
+
     List<JsonNode> reports = new ArrayList<>();
-    out.println("-- 2/4 train (" + o.get("flops") + " FLOPs each)");
+    out.println("-- 2/5 train (" + o.get("flops") + " FLOPs each)");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path report = runDir.resolve("train-report.json");
@@ -141,7 +148,7 @@ final class DemoStages {
     }
     printTable(reports);
 
-    out.println("-- 3/4 export to ONNX");
+    out.println("-- 3/5 export to ONNX");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path onnx = runDir.resolve("onnx");
@@ -159,7 +166,7 @@ final class DemoStages {
       out.println("   " + onnx);
     }
 
-    out.println("-- 4/4 sample with ONNX Runtime");
+    out.println("-- 4/5 sample with ONNX Runtime");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path jsonl = runDir.resolve("samples.jsonl");
@@ -192,7 +199,54 @@ final class DemoStages {
       }
       printSamples(jsonl, JSON.readTree(sampleReport.toFile()));
     }
+
+    List<Path> exports = new ArrayList<>();
+    for (String[] run : RUNS) {
+      exports.add(dir.resolve(run[0] + "-" + run[1]).resolve("onnx"));
+    }
+    if (DemoEval.finished(dir, exports)) {
+      out.println("-- 5/5 evaluate (gen PPL, entropy, tokens/s, NFE; Pareto): finished earlier");
+    } else {
+      out.println(
+          "-- 5/5 evaluate at T = "
+              + o.get("eval-steps")
+              + " (AR: L-1 with its KV cache), "
+              + o.get("eval-samples")
+              + " samples per point, scorer "
+              + o.get("scorer"));
+      stage(true, DemoEval.paretoArgs(dir, o, exports));
+    }
+    DemoEval.table(dir, RUNS, o, out);
     out.println("== reports and checkpoints under " + dir.toAbsolutePath());
+  }
+
+  /**
+   * Turns {@code --minutes} into the per-model budget ({@link DemoBudget}): a short AR calibration
+   * run (kept in {@code calibration/}, reused by a resumed demo) measures FLOPs per second; the
+   * budget is stored in the demo's options.
+   */
+  private void calibrate(long t0) throws IOException {
+    Path cal = dir.resolve("calibration");
+    Path report = cal.resolve("train-report.json");
+    if (Files.isRegularFile(report)) {
+      out.println("   --minutes: calibration finished earlier");
+    } else {
+      if (Files.exists(cal)) {
+        Files.move(cal, cal.resolveSibling("calibration.incomplete-" + System.currentTimeMillis()));
+      }
+      out.println(
+          "   --minutes "
+              + o.get("minutes")
+              + ": measuring the training rate ("
+              + DemoBudget.calibrationSteps(o)
+              + " AR steps)");
+      stage(false, DemoBudget.calibrationArgs(o, cal));
+    }
+    JsonNode r = JSON.readTree(report.toFile());
+    double c = DemoBudget.flops(r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick());
+    o = o.with("flops", DemoBudget.fmt(c));
+    o.save(dir);
+    out.println("   " + DemoBudget.describe(r, o.get("flops"), c));
   }
 
   /**

@@ -38,12 +38,7 @@ public final class EvalCommand implements Command {
             "corpus (its validation split is used) or a zero-shot file such as"
                 + " wiki.test.tokens / ptb.test.txt (used whole); default: bundled Tiny"
                 + " Shakespeare"));
-    o.addOption(
-        CliOptions.opt(
-            "scorer",
-            "DIR|default",
-            "AR export that scores samples (gen PPL); default = an AR s trained once at 4e13"
-                + " FLOPs on the bundled corpus and cached"));
+    o.addOption(CliOptions.opt("scorer", "DIR|default|train-default", ScorerArg.HELP));
     o.addOption(CliOptions.opt("num-samples", "N", "samples to draw (default 0: likelihood only)"));
     o.addOption(CliOptions.opt("steps", "T", "sampling steps (default 64; AR takes L-1)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per forward pass (default 16)"));
@@ -79,17 +74,14 @@ public final class EvalCommand implements Command {
       throw new InvalidInputException("--data " + data + " does not exist");
     }
     String scorerArg = cmd.getOptionValue("scorer");
-    Path scorer = scorerArg == null || scorerArg.equals("default") ? null : Path.of(scorerArg);
-    if (scorer != null && !Files.isDirectory(scorer)) {
-      throw new InvalidInputException("--scorer " + scorer + " is not a directory");
+    if (scorerArg != null) {
+      ScorerArg.check(scorerArg);
     }
     int n = CliOptions.intOpt(cmd, "num-samples", 0, 0);
     if (scorerArg != null && n == 0) {
       throw new InvalidInputException("--scorer needs --num-samples N (N >= 1) to score");
     }
-    if ("default".equals(scorerArg)) {
-      scorer = DefaultScorer.ensure(null, out);
-    }
+    Path scorer = scorerArg == null ? null : ScorerArg.resolve(scorerArg, out);
     double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);

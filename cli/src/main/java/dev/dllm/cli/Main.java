@@ -71,7 +71,7 @@ public final class Main {
         e.printStackTrace(err);
       }
       return EXIT_BAD_INPUT;
-    } catch (StageFailedException e) {
+    } catch (StageFailedException | PackagingException e) {
       err.println("dllm " + command.name() + ": " + e.getMessage());
       return 1;
     } catch (Exception | Error e) {

@@ -36,12 +36,7 @@ public final class ParetoCommand implements Command {
     o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
     o.addOption(
         CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
-    o.addOption(
-        SampleCommand.req(
-            "scorer",
-            "DIR|default",
-            "AR export that scores samples (gen PPL); default = an AR s trained once at 4e13"
-                + " FLOPs on the bundled corpus and cached"));
+    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
     o.addOption(SampleCommand.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
@@ -84,10 +79,7 @@ public final class ParetoCommand implements Command {
       throw new InvalidInputException("--models lists no directory");
     }
     String scorerArg = SampleCommand.required(cmd, "scorer");
-    Path scorer = scorerArg.equals("default") ? null : Path.of(scorerArg);
-    if (scorer != null && !Files.isDirectory(scorer)) {
-      throw new InvalidInputException("--scorer " + scorer + " is not a directory");
-    }
+    ScorerArg.check(scorerArg);
     Path outDir = Path.of(SampleCommand.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
@@ -103,9 +95,7 @@ public final class ParetoCommand implements Command {
     }
     List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
     List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
-    if (scorer == null) {
-      scorer = DefaultScorer.ensure(null, out);
-    }
+    Path scorer = ScorerArg.resolve(scorerArg, out);
     ParetoRun.Options o =
         new ParetoRun.Options(
             models,
@@ -126,6 +116,11 @@ public final class ParetoCommand implements Command {
 
   /** Parses {@code 8,16,32}. */
   static List<Integer> steps(String s) {
+    return steps("steps", s);
+  }
+
+  /** Parses the {@code 8,16,32} value of option {@code name}. */
+  static List<Integer> steps(String name, String s) {
     List<Integer> out = new ArrayList<>();
     for (String part : s.split(",")) {
       try {
@@ -136,7 +131,7 @@ public final class ParetoCommand implements Command {
         out.add(t);
       } catch (NumberFormatException e) {
         throw new InvalidInputException(
-            "--steps must be a comma-separated list of integers >= 1, got '" + s + "'");
+            "--" + name + " must be a comma-separated list of integers >= 1, got '" + s + "'");
       }
     }
     return out;

@@ -47,7 +47,15 @@ class DemoCommandTest {
   void outUnderARegularFileIsBadInput() throws Exception {
     Path file = Files.writeString(tmp.resolve("file"), "x");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int rc = run(err, "demo", "--quick", "--out", file.resolve("demo").toString());
+    int rc =
+        run(
+            err,
+            "demo",
+            "--quick",
+            "--scorer",
+            tmp.toString(),
+            "--out",
+            file.resolve("demo").toString());
     assertEquals(Main.EXIT_BAD_INPUT, rc, err.toString(StandardCharsets.UTF_8));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--out"));
   }

@@ -30,8 +30,12 @@ class DemoResumeTest {
   private int demo(String... args) {
     out.reset();
     err.reset();
+    List<String> all = new ArrayList<>(List.of(args));
+    if (all.contains("--quick")) {
+      all.addAll(List.of("--scorer", tmp.toString())); // a folder; the fake pareto ignores it
+    }
     return Main.run(
-        args,
+        all.toArray(String[]::new),
         new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8),
         List.of(new DemoCommand(this::fakeStage)));
@@ -72,6 +76,10 @@ class DemoResumeTest {
           Files.writeString(o, "{\"text\": \"hello\"}\n");
           Files.writeString(SampleCommand.reportFile(o), "{\"family\": \"x\"}");
         }
+        case "pareto" -> {
+          Files.writeString(o.resolve("pareto.json"), "{\"settings\": {}, \"points\": []}");
+          Files.writeString(o.resolve("pareto.png"), "png");
+        }
         default -> throw new AssertionError(a);
       }
     } catch (java.io.IOException e) {
@@ -102,7 +110,8 @@ class DemoResumeTest {
             "sample",
             "sample",
             "sample",
-            "sample"),
+            "sample",
+            "pareto"),
         calls.stream().map(c -> c.get(0)).toList());
     assertEquals(
         String.valueOf(DemoStages.CHECKPOINT_EVERY), value(calls.get(1), "--checkpoint-every"));
@@ -118,14 +127,16 @@ class DemoResumeTest {
     Files.delete(run.resolve("sample-report.json"));
     calls.clear();
     assertEquals(0, demo("demo", "--resume", dir.toString(), "--threads", "2"), errText());
-    assertEquals(List.of("train", "export", "sample"), calls.stream().map(c -> c.get(0)).toList());
+    // the re-exported model makes the evaluation stale: it runs again
+    assertEquals(
+        List.of("train", "export", "sample", "pareto"), calls.stream().map(c -> c.get(0)).toList());
     assertEquals(run.toString(), value(calls.get(0), "--resume"));
     assertEquals("low_var", value(calls.get(0), "--objective"));
     assertEquals("2", value(calls.get(0), "--threads"));
     assertEquals("2e10", value(calls.get(0), "--flops"), "the stored options are reused");
     assertTrue(calls.get(2).contains("--overwrite"), calls.get(2).toString());
     String text = out.toString(StandardCharsets.UTF_8);
-    assertTrue(text.contains("-- 1/4 tokenize: finished earlier"), text);
+    assertTrue(text.contains("-- 1/5 tokenize: finished earlier"), text);
     assertTrue(text.contains("resuming mdlm (low_var)"), text);
 
     // everything finished: a second resume runs nothing
@@ -146,7 +157,8 @@ class DemoResumeTest {
     calls.clear();
     assertEquals(0, demo("demo", "--resume", dir.toString()), errText());
     // its export and samples moved aside with it, so they are made again too
-    assertEquals(List.of("train", "export", "sample"), calls.stream().map(c -> c.get(0)).toList());
+    assertEquals(
+        List.of("train", "export", "sample", "pareto"), calls.stream().map(c -> c.get(0)).toList());
     assertFalse(calls.get(0).contains("--resume"));
     try (var s = Files.list(dir)) {
       assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("ar-ce.incomplete-")));

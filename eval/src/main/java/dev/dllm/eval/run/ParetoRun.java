@@ -154,7 +154,7 @@ public final class ParetoRun {
               if (log != null) {
                 log.printf(
                     Locale.ROOT,
-                    "%-6s %-10s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f%n",
+                    "%-6s %-14s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f%n",
                     fam,
                     v.label(),
                     s.steps(),

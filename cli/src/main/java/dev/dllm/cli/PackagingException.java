@@ -1,0 +1,14 @@
+package dev.dllm.cli;
+
+/**
+ * A file that should ship inside the dllm jar is missing or malformed (for example the bundled
+ * gen-PPL scorer): our fault, not the user's, so Main prints the message, which names the resource,
+ * on one line and exits with code 1.
+ */
+final class PackagingException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  PackagingException(String message) {
+    super(message);
+  }
+}
