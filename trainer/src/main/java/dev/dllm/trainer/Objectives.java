@@ -35,6 +35,24 @@ public final class Objectives {
   }
 
   /**
+   * The objective of a run: the one registered for {@code family}, configured with the configured
+   * family's keys ({@code exportMetadata()}), the run's training-only options and, with a teacher,
+   * its round length ({@code steps_per_round}); unknown {@code --option} keys are refused.
+   *
+   * @throws InvalidInputException when no objective is registered or an option is unknown
+   */
+  static TrainingObjective<NDArray> forRun(dev.dllm.api.DiffusionFamily family, FamilyTraining ft) {
+    java.util.Map<String, String> options = new java.util.LinkedHashMap<>(family.exportMetadata());
+    options.putAll(ft.options());
+    if (ft.hasTeacher()) {
+      options.put("steps_per_round", Long.toString(ft.teacherRefresh()));
+    }
+    TrainingObjective<NDArray> objective = forFamily(family.name()).configure(options);
+    requireKnownOptions(family, objective, ft.options());
+    return objective;
+  }
+
+  /**
    * The objective name to use: {@code requested}, or the family's default (the first of {@link
    * TrainingObjective#objectives()}) when null.
    *

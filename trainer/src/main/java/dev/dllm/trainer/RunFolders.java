@@ -2,13 +2,15 @@ package dev.dllm.trainer;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.trainer.checkpoint.Checkpoint;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
- * What a training run's output folder may not be: a checkpoint folder, or a folder inside another
- * run (e.g. {@code --out RUN/checkpoint}), whose files a new run would mix with its own.
+ * A training run's output folder ({@code --out}): checked before anything is trained, created just
+ * before the first step. It may not be a file, a checkpoint folder, or a folder inside another run
+ * (e.g. {@code --out RUN/checkpoint}), whose files a new run would mix with its own.
  */
 final class RunFolders {
   private RunFolders() {}
@@ -58,6 +60,90 @@ final class RunFolders {
                 + p
                 + " to continue that run)");
       }
+    }
+  }
+
+  /**
+   * Checks {@code --out} before anything is trained: it must be (or be creatable as) a folder and
+   * must not hold another run, unless that run is the one being resumed.
+   *
+   * @param resumeDir the checkpoint folder of {@code --resume}, or null
+   * @throws InvalidInputException naming {@code --out} and what is in the way
+   */
+  static void checkOut(TrainConfig config, Path resumeDir) {
+    Path out = config.out();
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new InvalidInputException(
+          "--out " + out + " is a file; expected a folder for checkpoint/ and train-report.json");
+    }
+    for (Path p = out.toAbsolutePath().normalize().getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new InvalidInputException(
+              "--out " + out + ": " + p + " is a file, not a folder; choose another --out");
+        }
+        break;
+      }
+    }
+    refuseInsideRun(out);
+    boolean holdsRun =
+        Files.exists(config.checkpointDir(), LinkOption.NOFOLLOW_LINKS)
+            || Files.exists(out.resolve(".checkpoint.prev"), LinkOption.NOFOLLOW_LINKS)
+            || Files.exists(config.reportFile(), LinkOption.NOFOLLOW_LINKS);
+    if (!holdsRun) {
+      return;
+    }
+    if (resumeDir == null) {
+      throw new InvalidInputException(
+          out
+              + " already holds a training run; use --resume "
+              + out
+              + " to continue it or choose another --out");
+    }
+    if (!sameDir(resumeDir, config.checkpointDir())) {
+      throw new InvalidInputException(
+          "--out "
+              + out
+              + " already holds another training run than --resume "
+              + config.resume()
+              + "; choose another --out");
+    }
+  }
+
+  private static boolean sameDir(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+      return true;
+    }
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Creates {@code --out} (after the options were checked, before training).
+   *
+   * @throws InvalidInputException when it cannot be created or is not writable
+   */
+  static void createOut(Path out) {
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      String why =
+          e instanceof java.nio.file.AccessDeniedException
+              ? "permission denied"
+              : e instanceof java.nio.file.FileAlreadyExistsException
+                  ? "a file is in the way"
+                  : e instanceof java.nio.file.NoSuchFileException
+                      ? "cannot create its parent folder"
+                      : e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+                          ? f.getReason()
+                          : e.getClass().getSimpleName();
+      throw new InvalidInputException("--out " + out + ": cannot create the folder (" + why + ")");
+    }
+    if (!Files.isWritable(out)) {
+      throw new InvalidInputException("--out " + out + ": the folder is not writable");
     }
   }
 

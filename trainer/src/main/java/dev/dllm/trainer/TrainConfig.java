@@ -83,43 +83,8 @@ public record TrainConfig(
    * @throws InvalidInputException naming the option and what was expected
    */
   public TrainConfig validate() {
-    require(family != null && !family.isBlank(), "--family is required");
-    require(out != null, "--out is required");
-    require(seqLen >= 2, "--seq-len must be >= 2, got " + seqLen);
-    dev.dllm.data.corpus.BlockMode.parse(mode);
-    require(batch >= 1, "--batch must be >= 1, got " + batch);
-    MemoryBudget.requireOneArray(batch, seqLen);
-    require(accumulation >= 1, "--accum must be >= 1, got " + accumulation);
-    require(
-        batch % accumulation == 0,
-        "--batch " + batch + " must be divisible by --accum " + accumulation);
-    require(steps >= 0, "--steps must be >= 1, got " + steps);
-    require(
-        flops >= 0 && !Double.isNaN(flops) && !Double.isInfinite(flops),
-        "--flops must be a finite number > 0, got " + flops);
-    require(
-        (flops > 0) != (steps > 0),
-        "give exactly one of --flops C or --steps N (got flops "
-            + flops
-            + ", steps "
-            + steps
-            + ")");
-    require(lr > 0 && Double.isFinite(lr), "--lr must be > 0, got " + lr);
-    require(minLr >= 0 && minLr <= lr, "--min-lr must be in [0, lr], got " + minLr);
-    require(clipNorm >= 0, "--clip must be >= 0, got " + clipNorm);
-    require(ema == 0 || (ema > 0 && ema < 1), "--ema must be 0 (off) or in (0, 1), got " + ema);
-    require(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
-    require(threads >= 0, "--threads must be >= 0, got " + threads);
-    require(valEvery >= 0 && valBatches >= 0 && checkpointEvery >= 0, "intervals must be >= 0");
-    require(stopAfter >= 0, "--stop-after must be >= 0");
-    require(warmup >= -1, "--warmup must be >= 0, got " + warmup);
+    TrainConfigChecks.check(this);
     return this;
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new InvalidInputException(message);
-    }
   }
 
   /** Folder of the checkpoint written by the run: {@code out/checkpoint}. */

@@ -1,14 +1,25 @@
 package dev.dllm.trainer;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.metrics.PerplexityMeter;
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitWeights;
+import dev.dllm.api.model.Tensor;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.schedule.TimeSampler;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.trainer.data.TrainingData;
+import dev.dllm.trainer.model.DitModel;
+import dev.dllm.trainer.model.DjlDenoiser;
+import dev.dllm.trainer.optim.Ema;
+import dev.dllm.trainer.optim.Tensors;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Validation likelihood through the family's float64 reference math (spec §6.1): for every
@@ -50,5 +61,47 @@ public final class Validator {
       done++;
     }
     return ValidationResult.of(meter.total(), done);
+  }
+
+  /**
+   * Validates a model during training ({@link Trainer}): with dropout off, on the EMA weights when
+   * the run keeps an EMA, else on the model itself; {@code --batch} sequences per batch, at most
+   * {@code --val-batches} batches, draws from {@code seed + 17}. The model's training mode is
+   * restored afterwards.
+   *
+   * @param ema the run's EMA, or null
+   * @param root the manager that holds the EMA model while it is scored
+   */
+  static ValidationResult ofModel(
+      TrainConfig config,
+      DiffusionFamily family,
+      DitModel model,
+      Ema ema,
+      NDManager root,
+      TrainingData data) {
+    boolean wasTraining = model.isTraining();
+    model.setTraining(false);
+    try {
+      if (ema == null) {
+        try (DjlDenoiser den = new DjlDenoiser(model)) {
+          return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17);
+        }
+      }
+      try (DitModel emaModel = DitModel.fromWeights(root, weightsOf(model.config(), ema.shadow()));
+          DjlDenoiser den = new DjlDenoiser(emaModel)) {
+        return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17);
+      }
+    } finally {
+      model.setTraining(wasTraining);
+    }
+  }
+
+  /** Float32 copies of {@code arrays} as weights of shape {@code cfg}. */
+  static DitWeights weightsOf(DitConfig cfg, Map<String, NDArray> arrays) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : arrays.entrySet()) {
+      out.put(e.getKey(), Tensors.toTensor(e.getValue()));
+    }
+    return new DitWeights(cfg, out);
   }
 }

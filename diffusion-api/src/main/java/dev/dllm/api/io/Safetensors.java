@@ -7,25 +7,20 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The safetensors file format (huggingface/safetensors): an 8-byte little-endian header length N, N
  * bytes of JSON header ({@code {"__metadata__": {string: string}, name: {"dtype", "shape",
  * "data_offsets": [begin, end]}}}, offsets relative to the data section), then the raw
  * little-endian tensor bytes. Written as F32; F32, F64, F16 and BF16 are read (converted to
- * float32). Files larger than 2 GB are handled through {@link FileChannel} positional I/O.
+ * float32). Files larger than 2 GB are handled through {@link FileChannel} positional I/O. The
+ * writing side is {@link SafetensorsWriter}.
  */
 public final class Safetensors {
   private Safetensors() {}
@@ -33,7 +28,8 @@ public final class Safetensors {
   /** Largest accepted header (the format's own limit is 100 MB). */
   static final long MAX_HEADER = 100L << 20;
 
-  private static final int CHUNK_FLOATS = 1 << 20;
+  /** Floats per buffered read or write (4 MiB). */
+  static final int CHUNK_FLOATS = 1 << 20;
 
   /**
    * The contents of a file.
@@ -61,121 +57,7 @@ public final class Safetensors {
    */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
-    Path abs = file.toAbsolutePath();
-    Path dir = abs.getParent();
-    Files.createDirectories(dir);
-    // not Files.createTempFile, which makes the file 0600: this one follows the umask (0644)
-    Path tmp;
-    for (int attempt = 0; ; attempt++) {
-      tmp =
-          dir.resolve(
-              "."
-                  + abs.getFileName()
-                  + "."
-                  + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
-                  + ".tmp");
-      try {
-        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        break;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 100) {
-          throw e;
-        }
-      }
-    }
-    try {
-      writeDirect(tmp, tensors, metadata);
-      try {
-        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  /** Writes the file in place (no temporary file); prefer {@link #write}. */
-  static void writeDirect(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
-      throws IOException {
-    byte[] header = header(tensors, metadata);
-    try (FileChannel ch =
-        FileChannel.open(
-            file,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      len.putLong(header.length).flip();
-      writeFully(ch, len);
-      writeFully(ch, ByteBuffer.wrap(header));
-      ByteBuffer buf = ByteBuffer.allocateDirect(4 * CHUNK_FLOATS).order(ByteOrder.LITTLE_ENDIAN);
-      for (Tensor t : tensors.values()) {
-        float[] d = t.data();
-        for (int off = 0; off < d.length; off += CHUNK_FLOATS) {
-          int n = Math.min(CHUNK_FLOATS, d.length - off);
-          buf.clear();
-          buf.asFloatBuffer().put(d, off, n);
-          buf.limit(4 * n);
-          writeFully(ch, buf);
-        }
-      }
-      ch.force(true);
-    }
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
-  }
-
-  /** The JSON header, padded with spaces to a multiple of 8 bytes. */
-  static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) {
-    StringBuilder j = new StringBuilder("{");
-    boolean first = true;
-    if (metadata != null && !metadata.isEmpty()) {
-      j.append("\"__metadata__\":{");
-      boolean f2 = true;
-      // sorted: the same metadata gives the same bytes whatever the map's iteration order
-      for (Map.Entry<String, String> e : new TreeMap<>(metadata).entrySet()) {
-        if (!f2) {
-          j.append(',');
-        }
-        f2 = false;
-        j.append(MiniJson.quote(e.getKey())).append(':').append(MiniJson.quote(e.getValue()));
-      }
-      j.append('}');
-      first = false;
-    }
-    long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      if (e.getKey().equals("__metadata__")) {
-        throw new IllegalArgumentException("'__metadata__' is not a valid tensor name");
-      }
-      if (!first) {
-        j.append(',');
-      }
-      first = false;
-      long bytes = 4L * e.getValue().size();
-      j.append(MiniJson.quote(e.getKey())).append(":{\"dtype\":\"F32\",\"shape\":[");
-      int[] shape = e.getValue().shape();
-      for (int k = 0; k < shape.length; k++) {
-        j.append(k == 0 ? "" : ",").append(shape[k]);
-      }
-      j.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes);
-      j.append("]}");
-      offset += bytes;
-    }
-    j.append('}');
-    byte[] raw = j.toString().getBytes(StandardCharsets.UTF_8);
-    int padded = (raw.length + 7) / 8 * 8;
-    byte[] out = new byte[padded];
-    System.arraycopy(raw, 0, out, 0, raw.length);
-    for (int k = raw.length; k < padded; k++) {
-      out[k] = ' ';
-    }
-    return out;
+    SafetensorsWriter.write(file, tensors, metadata);
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.dllm.trainer.checkpoint;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
@@ -18,21 +17,12 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.trainer.model.ModelConfigFile;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A training checkpoint directory (DESIGN.md §Files): {@code model.safetensors} (reference tensor
@@ -60,8 +50,7 @@ public final class Checkpoint {
   public static final String TOKENIZER_DIR = "tokenizer";
   public static final String TOKENIZER_STATE = "state.json";
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = CheckpointFiles.JSON;
 
   /**
    * Everything stored in a checkpoint.
@@ -150,41 +139,22 @@ public final class Checkpoint {
     Path parent = target.getParent();
     Files.createDirectories(parent);
     String name = target.getFileName().toString();
-    Path tmp = createTempDir(parent, "." + name + ".tmp-");
+    Path tmp = CheckpointFiles.createTempDir(parent, "." + name + ".tmp-");
     boolean done = false;
     try {
       write(tmp, weights, optimizerState, trainingState, tokenizer, family, schedule, afterFile);
       Path prev = parent.resolve("." + name + ".prev");
-      deleteRecursively(prev);
+      CheckpointFiles.deleteRecursively(prev);
       if (Files.exists(target)) {
-        move(target, prev);
+        CheckpointFiles.move(target, prev);
       }
-      move(tmp, target);
+      CheckpointFiles.move(tmp, target);
       done = true;
-      deleteRecursively(prev);
-      fsyncDir(parent);
+      CheckpointFiles.deleteRecursively(prev);
+      CheckpointFiles.fsyncDir(parent);
     } finally {
       if (!done) {
-        deleteRecursively(tmp);
-      }
-    }
-  }
-
-  /**
-   * A new, empty sibling folder. Not {@link Files#createTempDirectory}, which makes it 0700: this
-   * one gets the permissions of any folder the process creates (0755 under the usual umask).
-   */
-  private static Path createTempDir(Path parent, String prefix) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path p =
-          parent.resolve(
-              prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
-      try {
-        return Files.createDirectory(p);
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 100) {
-          throw e;
-        }
+        CheckpointFiles.deleteRecursively(tmp);
       }
     }
   }
@@ -220,7 +190,8 @@ public final class Checkpoint {
         Files.copy(src, tokDir.resolve(storedFile));
       }
     }
-    writeJson(tokDir.resolve(TOKENIZER_STATE), new LinkedHashMap<>(tokenizer.state()));
+    CheckpointFiles.writeJson(
+        tokDir.resolve(TOKENIZER_STATE), new LinkedHashMap<>(tokenizer.state()));
     afterFile.accept(TOKENIZER_DIR);
 
     ObjectNode root = JSON.createObjectNode();
@@ -244,10 +215,10 @@ public final class Checkpoint {
     tok.put("pad", s.pad());
     tok.put("mask", s.mask());
     root.set("training", JSON.valueToTree(trainingState == null ? Map.of() : trainingState));
-    writeJson(tmp.resolve(CONFIG_FILE), root);
+    CheckpointFiles.writeJson(tmp.resolve(CONFIG_FILE), root);
     afterFile.accept(CONFIG_FILE);
-    fsyncDir(tokDir);
-    fsyncDir(tmp);
+    CheckpointFiles.fsyncDir(tokDir);
+    CheckpointFiles.fsyncDir(tmp);
   }
 
   /**
@@ -267,7 +238,7 @@ public final class Checkpoint {
       }
     }
     Path configFile = target.resolve(CONFIG_FILE);
-    JsonNode root = readJson(configFile);
+    JsonNode root = CheckpointFiles.readJson(configFile);
     String where = "checkpoint " + configFile;
     String family = requiredText(root, "family", where);
     JsonNode model = root.get("model");
@@ -298,7 +269,8 @@ public final class Checkpoint {
     Path statePath = tokDir.resolve(TOKENIZER_STATE);
     Map<String, String> tokState =
         JSON.convertValue(
-            readJson(statePath), new TypeReference<LinkedHashMap<String, String>>() {});
+            CheckpointFiles.readJson(statePath),
+            new TypeReference<LinkedHashMap<String, String>>() {});
     JsonNode training = root.get("training");
     Map<String, Object> trainingState =
         training == null || training.isNull()
@@ -306,7 +278,7 @@ public final class Checkpoint {
             : JSON.convertValue(training, new TypeReference<LinkedHashMap<String, Object>>() {});
 
     Path modelFile = target.resolve(MODEL_FILE);
-    requireFile(modelFile);
+    CheckpointFiles.requireFile(modelFile);
     Safetensors.Contents mc = Safetensors.read(modelFile);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     for (Map.Entry<String, int[]> e : DitLayout.shapes(cfg).entrySet()) {
@@ -357,22 +329,6 @@ public final class Checkpoint {
     }
   }
 
-  private static void requireFile(Path f) {
-    if (!Files.isRegularFile(f)) {
-      throw new InvalidInputException("checkpoint file " + f + " is missing");
-    }
-  }
-
-  private static JsonNode readJson(Path f) throws IOException {
-    requireFile(f);
-    try {
-      return JSON.readTree(Files.readString(f, StandardCharsets.UTF_8));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new InvalidInputException(
-          "checkpoint file " + f + " is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-  }
-
   private static String requiredText(JsonNode n, String field, String where) {
     JsonNode v = n.get(field);
     if (v == null || !v.isTextual()) {
@@ -387,44 +343,5 @@ public final class Checkpoint {
       throw new InvalidInputException(where + ": missing field 'tokenizer." + field + "'");
     }
     return v.asInt();
-  }
-
-  private static void writeJson(Path f, Object value) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(value);
-    try (FileChannel ch =
-        FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-      ch.force(true);
-    }
-  }
-
-  private static void move(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(from, to);
-    }
-  }
-
-  private static void fsyncDir(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // not supported on every file system; the rename is still atomic
-    }
-  }
-
-  static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
   }
 }

@@ -16,12 +16,8 @@ import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitLayout;
 import dev.dllm.api.model.DitWeights;
-import dev.dllm.api.model.Tensor;
 import dev.dllm.trainer.autograd.ConstantPool;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The reference DiT backbone (spec §7; [SD] models/dit.py {@code DiT}) as DJL NDArray operations:
@@ -33,7 +29,7 @@ import java.util.Map;
  * model ({@link #close()} frees them); they require gradients. Activations attach to the manager of
  * the input {@code tokens}, so a training step that opens a sub-manager and {@code tempAttach}es
  * the parameters frees everything with that sub-manager. Rotary tables and causal masks are built
- * once per length and cached.
+ * once per length and cached ({@link AttentionTables}).
  *
  * <p>Eso-LM hook: {@link #forward(NDArray, NDArray, NDArray, NDArray)} takes an optional per-token
  * rotary position tensor and an optional explicit additive attention bias.
@@ -67,9 +63,7 @@ public final class DitModel implements AutoCloseable {
   private final NDArray finalAdaB;
   private final NDArray zeroBeta;
   private final NDArray sigmaFreqs;
-  private final Map<Integer, NDArray[]> rotaryByLength = new HashMap<>();
-  private final Map<Integer, NDArray> causalByLength = new HashMap<>();
-  private NDArray[] rotaryTable;
+  private final AttentionTables tables;
   private volatile boolean training;
 
   private record BlockParams(
@@ -94,31 +88,7 @@ public final class DitModel implements AutoCloseable {
     this.constants = own.newSubManager();
     this.scalars = new ConstantPool(own);
     this.geluA = scalars.of(GELU_A);
-    this.params = new LinkedHashMap<>();
-    for (Map.Entry<String, int[]> e : DitLayout.shapes(cfg).entrySet()) {
-      Tensor t = w.tensors().get(e.getKey());
-      if (t == null) {
-        throw new InvalidInputException("DiT weights: missing tensor '" + e.getKey() + "'");
-      }
-      if (!Arrays.equals(t.shape(), e.getValue())) {
-        throw new InvalidInputException(
-            "DiT weights: tensor '"
-                + e.getKey()
-                + "' has shape "
-                + Arrays.toString(t.shape())
-                + ", expected "
-                + Arrays.toString(e.getValue()));
-      }
-      NDArray a = own.create(t.data(), shapeOf(t.shape()));
-      a.setName(e.getKey());
-      a.setRequiresGradient(trainable);
-      params.put(e.getKey(), a);
-    }
-    for (String name : w.tensors().keySet()) {
-      if (!params.containsKey(name)) {
-        throw new InvalidInputException("DiT weights: unexpected tensor '" + name + "'");
-      }
-    }
+    this.params = DitParameters.create(own, w, trainable);
     embedding = params.get(DitLayout.EMBEDDING);
     sigmaMlp =
         new NDArray[] {
@@ -155,6 +125,7 @@ public final class DitModel implements AutoCloseable {
       freqs[k] = (float) Math.exp(-Math.log(10000.0) * k / half);
     }
     sigmaFreqs = constants.create(freqs, new Shape(1, half));
+    tables = new AttentionTables(cfg.headDim(), constants, scalars);
     this.training = false;
   }
 
@@ -208,23 +179,12 @@ public final class DitModel implements AutoCloseable {
 
   /** A float32 copy of the current parameters. */
   public DitWeights toWeights() {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      NDArray a = e.getValue();
-      out.put(e.getKey(), new Tensor(a.toFloatArray(), intShape(a.getShape())));
-    }
-    return new DitWeights(cfg, out);
+    return DitParameters.toWeights(cfg, params);
   }
 
   /** Copies {@code w} into the parameters in place (same names and shapes as this model). */
   public void loadWeights(DitWeights w) {
-    for (Map.Entry<String, NDArray> e : params.entrySet()) {
-      Tensor t = w.tensors().get(e.getKey());
-      if (t == null || !Arrays.equals(t.shape(), intShape(e.getValue().getShape()))) {
-        throw new InvalidInputException("DiT weights: missing or misshaped '" + e.getKey() + "'");
-      }
-      e.getValue().set(t.data());
-    }
+    DitParameters.load(params, w);
   }
 
   /**
@@ -308,10 +268,10 @@ public final class DitModel implements AutoCloseable {
     long b = s.get(0);
     int len = Math.toIntExact(s.get(1));
     NDArray c = condition(sigma != null ? sigma : x.getManager().zeros(new Shape(b)), b);
-    NDArray[] rot = positions == null ? rotary(len) : rotaryAt(positions);
+    NDArray[] rot = positions == null ? tables.rotary(len) : tables.rotaryAt(positions);
     NDArray bias = attnBias;
     if (bias == null && cfg.attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
-      bias = causalMask(len);
+      bias = tables.causalMask(len);
     }
     for (BlockParams blk : blocks) {
       x = block(blk, x, c, rot, bias, b, len);
@@ -406,126 +366,11 @@ public final class DitModel implements AutoCloseable {
   }
 
   /**
-   * Cached (cos, [-sin; sin]) {@code [2, 1, 1, L, d_h]} for positions 0..L-1; index 0 (for q) is
-   * multiplied by the attention scale 1/√d_h, index 1 (for k) is not.
-   */
-  private synchronized NDArray[] rotary(int len) {
-    NDArray[] r = rotaryByLength.get(len);
-    if (r == null) {
-      int dh = cfg.headDim();
-      float[][] t = rotaryTables(len, dh);
-      float scale = (float) (1.0 / Math.sqrt(dh));
-      Shape shape = new Shape(2, 1, 1, len, dh);
-      r =
-          new NDArray[] {
-            constants.create(scaledPair(t[0], scale), shape),
-            constants.create(scaledPair(t[1], scale), shape)
-          };
-      rotaryByLength.put(len, r);
-    }
-    return r;
-  }
-
-  /** [t·scale ; t] as one array. */
-  private static float[] scaledPair(float[] t, float scale) {
-    float[] out = new float[2 * t.length];
-    for (int i = 0; i < t.length; i++) {
-      out[i] = t[i] * scale;
-      out[t.length + i] = t[i];
-    }
-    return out;
-  }
-
-  /**
-   * (cos, [-sin; sin]) gathered at {@code positions [B, L]}, shaped {@code [2, B, 1, L, d_h]} with
-   * the q half scaled by 1/√d_h.
-   */
-  private NDArray[] rotaryAt(NDArray positions) {
-    long maxPos = positions.max().toType(DataType.INT64, false).getLong();
-    NDArray[] table;
-    synchronized (this) {
-      if (rotaryTable == null || rotaryTable[0].getShape().get(0) <= maxPos) {
-        int n =
-            (int)
-                Math.max(
-                    maxPos + 1, 2L * (rotaryTable == null ? 0 : rotaryTable[0].getShape().get(0)));
-        n = Math.max(n, 64);
-        float[][] t = rotaryTables(n, cfg.headDim());
-        if (rotaryTable != null) {
-          rotaryTable[0].close();
-          rotaryTable[1].close();
-        }
-        rotaryTable =
-            new NDArray[] {
-              constants.create(t[0], new Shape(n, cfg.headDim())),
-              constants.create(t[1], new Shape(n, cfg.headDim()))
-            };
-      }
-      table = rotaryTable;
-    }
-    NDArray pos = positions.toType(DataType.INT64, false);
-    float scale = (float) (1.0 / Math.sqrt(cfg.headDim()));
-    NDArray[] out = new NDArray[2];
-    for (int i = 0; i < 2; i++) {
-      // [B, L, d_h] -> [1, B, 1, L, d_h], then [q-scaled; k] along axis 0
-      NDArray t = Embedding.embedding(pos, table[i], SparseFormat.DENSE).get(0).expandDims(1);
-      t = t.expandDims(0);
-      out[i] = t.mul(scalars.of(scale)).concat(t, 0);
-    }
-    return out;
-  }
-
-  /**
    * cos and [-sin; sin] of the angles p·inv_freq (duplicated halves), inv_freq_k = 10000^(-2k/d_h),
    * computed in float64 and rounded to float32; each {@code [n, d_h]} row-major.
    */
   public static float[][] rotaryTables(int n, int dh) {
-    int half = dh / 2;
-    float[] cos = new float[n * dh];
-    float[] sin = new float[n * dh];
-    for (int p = 0; p < n; p++) {
-      for (int k = 0; k < half; k++) {
-        double angle = p * Math.pow(ROTARY_BASE, -2.0 * k / dh);
-        float cv = (float) Math.cos(angle);
-        float sv = (float) Math.sin(angle);
-        cos[p * dh + k] = cv;
-        cos[p * dh + half + k] = cv;
-        sin[p * dh + k] = -sv;
-        sin[p * dh + half + k] = sv;
-      }
-    }
-    return new float[][] {cos, sin};
-  }
-
-  /** Cached additive causal bias {@code [L, L]}: 0 where key ≤ query, {@link #MASK_VALUE} else. */
-  private synchronized NDArray causalMask(int len) {
-    return causalByLength.computeIfAbsent(
-        len,
-        n -> {
-          float[] m = new float[n * n];
-          for (int q = 0; q < n; q++) {
-            for (int k = q + 1; k < n; k++) {
-              m[q * n + k] = MASK_VALUE;
-            }
-          }
-          return constants.create(m, new Shape(n, n));
-        });
-  }
-
-  private static Shape shapeOf(int[] shape) {
-    long[] s = new long[shape.length];
-    for (int i = 0; i < s.length; i++) {
-      s[i] = shape[i];
-    }
-    return new Shape(s);
-  }
-
-  private static int[] intShape(Shape s) {
-    int[] out = new int[s.dimension()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = Math.toIntExact(s.get(i));
-    }
-    return out;
+    return AttentionTables.rotaryTables(n, dh);
   }
 
   /** Frees the parameters and cached constants. */

@@ -1,0 +1,203 @@
+package dev.dllm.trainer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.trainer.checkpoint.Checkpoint;
+import dev.dllm.trainer.model.DitModel;
+import dev.dllm.trainer.optim.AdamW;
+import dev.dllm.trainer.optim.Ema;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongPredicate;
+
+/**
+ * The steps of one invocation, from {@link RunSetup#startStep()} to {@link RunSetup#endStep()}: the
+ * model (fresh, resumed or from {@code --init-from}), AdamW and the optional EMA (restored when
+ * resuming) and teacher; then per step the seeds of (seed, step), the teacher refresh of a new
+ * round, the {@link TrainStep}, the divergence check ({@link Divergence}), the optimizer and EMA
+ * updates and the progress line; every {@code --val-every} steps a validation and every {@code
+ * --checkpoint-every} steps a checkpoint; at the end a checkpoint and the final validation.
+ */
+final class TrainingLoop {
+  /**
+   * What the invocation measured.
+   *
+   * @param val the final validation
+   * @param seconds training wall clock of this invocation
+   */
+  record Outcome(ValidationResult val, double seconds) {}
+
+  private final TrainConfig config;
+  private final RunSetup setup;
+  private final PrintStream log;
+  private final LongPredicate nanAtStep;
+
+  /**
+   * @param log where progress lines go
+   * @param nanAtStep steps whose loss is made NaN (tests)
+   */
+  TrainingLoop(TrainConfig config, RunSetup setup, PrintStream log, LongPredicate nanAtStep) {
+    this.config = config;
+    this.setup = setup;
+    this.log = log;
+    this.nanAtStep = nanAtStep;
+  }
+
+  /**
+   * Trains, checkpoints and validates; frees every array before returning.
+   *
+   * @throws TrainingDivergedException when a step's loss or gradient norm is not finite
+   */
+  Outcome run(Engine engine) {
+    try (NDManager root = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
+        DitModel model = newModel(root);
+        DitModel teacher =
+            config.familyTraining().hasTeacher()
+                ? DitModel.frozen(root, model.toWeights())
+                : null) {
+      Map<String, NDArray> params = model.parameters();
+      try (AdamW adam = new AdamW(root, config.adamW(), params);
+          Ema ema = config.ema() > 0 ? new Ema(root, config.ema(), params) : null;
+          ProgressLog progress =
+              new ProgressLog(
+                  log,
+                  setup.startStep(),
+                  setup.endStep(),
+                  config.logEvery(),
+                  System.console() != null)) {
+        restoreOptimizer(adam, ema);
+        model.setTraining(config.dropout() > 0);
+        return new Steps(engine, root, model, teacher, adam, ema, progress).run();
+      }
+    }
+  }
+
+  private DitModel newModel(NDManager root) {
+    Checkpoint.Loaded from = setup.resumed() != null ? setup.resumed() : setup.init();
+    return from != null
+        ? DitModel.fromWeights(root, from.weights())
+        : DitModel.create(root, setup.shape(), config.seed());
+  }
+
+  /** The AdamW and EMA state of a resumed checkpoint (nothing for a fresh run). */
+  private void restoreOptimizer(AdamW adam, Ema ema) {
+    Checkpoint.Loaded resumed = setup.resumed();
+    if (resumed == null) {
+      return;
+    }
+    Map<String, Object> state = resumed.trainingState();
+    adam.load(resumed.optimizerState(), ResumeState.asLong(state.get("adam_step")));
+    if (ema != null) {
+      ema.load(resumed.optimizerState(), ResumeState.asLong(state.get("ema_updates")));
+    }
+  }
+
+  /** The step loop over the open model, optimizer and progress log. */
+  private final class Steps {
+    private final Engine engine;
+    private final NDManager root;
+    private final DitModel model;
+    private final DitModel teacher;
+    private final Map<String, NDArray> params;
+    private final AdamW adam;
+    private final Ema ema;
+    private final ProgressLog progress;
+    private final List<Double> trace = setup.start().trace();
+    private final long t0 = System.nanoTime();
+    private final TrainStep trainStep;
+    private final CheckpointSaver saver;
+    private long lastCheckpoint = setup.startStep();
+
+    Steps(
+        Engine engine,
+        NDManager root,
+        DitModel model,
+        DitModel teacher,
+        AdamW adam,
+        Ema ema,
+        ProgressLog progress) {
+      this.engine = engine;
+      this.root = root;
+      this.model = model;
+      this.teacher = teacher;
+      this.params = model.parameters();
+      this.adam = adam;
+      this.ema = ema;
+      this.progress = progress;
+      this.trainStep =
+          new TrainStep(
+              setup.family(),
+              setup.objective(),
+              setup.objectiveName(),
+              setup.tokenizer().specials(),
+              config.accumulation(),
+              config.clipNorm());
+      trainStep.teacher(teacher);
+      this.saver = new CheckpointSaver(config, setup, model, adam, ema);
+    }
+
+    Outcome run() {
+      for (long step = setup.startStep(); step < setup.endStep(); step++) {
+        step(step);
+        afterStep(step + 1);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      saver.save(setup.endStep(), setup.start().priorSeconds() + seconds);
+      ValidationResult val = validate();
+      progress.info(
+          String.format(
+              "validation: %.4f nats/token, %.4f bits/token, ppl %.3f over %d tokens",
+              val.natsPerToken(), val.bitsPerToken(), val.perplexity(), val.tokens()));
+      return new Outcome(val, seconds);
+    }
+
+    /** One optimizer step; its draws come from (seed, step) only. */
+    private void step(long step) {
+      Rng rng = new Rng(config.seed() * Trainer.SEED_STRIDE + step);
+      engine.setRandomSeed((int) (config.seed() * Trainer.SEED_STRIDE + step));
+      if (teacher != null
+          && step % config.familyTraining().teacherRefresh() == 0
+          && step > setup.startStep()) {
+        teacher.loadWeights(model.toWeights()); // a new distillation round
+      }
+      TokenBatch x0 = setup.data().trainBatch(step, config.batch());
+      TrainStep.Result r =
+          trainStep.run(model, root, x0, rng, step, setup.totalSteps(), nanAtStep.test(step));
+      Divergence.check(config, step, r, lastCheckpoint, x0);
+      trace.add(r.loss());
+      adam.step(params, setup.schedule().at(step));
+      if (ema != null) {
+        ema.update(params);
+      }
+      progress.step(
+          step,
+          trace.get(trace.size() - 1),
+          setup.schedule().at(step),
+          RunSetup.tokensPerStep(config));
+    }
+
+    /** The periodic validation and checkpoint after {@code done} steps (not after the last). */
+    private void afterStep(long done) {
+      long endStep = setup.endStep();
+      if (config.valEvery() > 0 && done % config.valEvery() == 0 && done < endStep) {
+        ValidationResult v = validate();
+        progress.info(
+            String.format(
+                "step %d: val %.4f nats/token (%.4f bits, ppl %.3f) over %d tokens",
+                done, v.natsPerToken(), v.bitsPerToken(), v.perplexity(), v.tokens()));
+      }
+      if (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0 && done < endStep) {
+        saver.save(done, setup.start().priorSeconds() + (System.nanoTime() - t0) / 1e9);
+        lastCheckpoint = done;
+      }
+    }
+
+    private ValidationResult validate() {
+      return Validator.ofModel(config, setup.family(), model, ema, root, setup.data());
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package dev.dllm.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import dev.dllm.trainer.autograd.ConstantPool;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The constant tables of {@link DitModel}'s attention (spec §7; [SD] models/dit.py {@code Rotary}):
+ * rotary cos/sin tables (NeoX halves, base {@link DitModel#ROTARY_BASE}, full head dim) with the
+ * attention scale 1/√d_h folded into the query half, and additive causal masks. Tables for
+ * positions 0..L-1 and masks are built once per length and cached; the table gathered at explicit
+ * positions (Eso-LM) grows by doubling. All arrays live in the model's constants manager and are
+ * freed with it; the methods are thread-safe.
+ */
+final class AttentionTables {
+  private final int headDim;
+  private final NDManager constants;
+  private final ConstantPool scalars;
+  private final Map<Integer, NDArray[]> rotaryByLength = new HashMap<>();
+  private final Map<Integer, NDArray> causalByLength = new HashMap<>();
+  private NDArray[] rotaryTable;
+
+  /**
+   * @param headDim d_h, the per-head width
+   * @param constants the manager that owns the tables
+   * @param scalars the model's autograd-safe scalars (the q scale of {@link #rotaryAt})
+   */
+  AttentionTables(int headDim, NDManager constants, ConstantPool scalars) {
+    this.headDim = headDim;
+    this.constants = constants;
+    this.scalars = scalars;
+  }
+
+  /**
+   * Cached (cos, [-sin; sin]) {@code [2, 1, 1, L, d_h]} for positions 0..L-1; index 0 (for q) is
+   * multiplied by the attention scale 1/√d_h, index 1 (for k) is not.
+   */
+  synchronized NDArray[] rotary(int len) {
+    NDArray[] r = rotaryByLength.get(len);
+    if (r == null) {
+      int dh = headDim;
+      float[][] t = rotaryTables(len, dh);
+      float scale = (float) (1.0 / Math.sqrt(dh));
+      Shape shape = new Shape(2, 1, 1, len, dh);
+      r =
+          new NDArray[] {
+            constants.create(scaledPair(t[0], scale), shape),
+            constants.create(scaledPair(t[1], scale), shape)
+          };
+      rotaryByLength.put(len, r);
+    }
+    return r;
+  }
+
+  /** [t·scale ; t] as one array. */
+  private static float[] scaledPair(float[] t, float scale) {
+    float[] out = new float[2 * t.length];
+    for (int i = 0; i < t.length; i++) {
+      out[i] = t[i] * scale;
+      out[t.length + i] = t[i];
+    }
+    return out;
+  }
+
+  /**
+   * (cos, [-sin; sin]) gathered at {@code positions [B, L]}, shaped {@code [2, B, 1, L, d_h]} with
+   * the q half scaled by 1/√d_h.
+   */
+  NDArray[] rotaryAt(NDArray positions) {
+    long maxPos = positions.max().toType(DataType.INT64, false).getLong();
+    NDArray[] table;
+    synchronized (this) {
+      if (rotaryTable == null || rotaryTable[0].getShape().get(0) <= maxPos) {
+        int n =
+            (int)
+                Math.max(
+                    maxPos + 1, 2L * (rotaryTable == null ? 0 : rotaryTable[0].getShape().get(0)));
+        n = Math.max(n, 64);
+        float[][] t = rotaryTables(n, headDim);
+        if (rotaryTable != null) {
+          rotaryTable[0].close();
+          rotaryTable[1].close();
+        }
+        rotaryTable =
+            new NDArray[] {
+              constants.create(t[0], new Shape(n, headDim)),
+              constants.create(t[1], new Shape(n, headDim))
+            };
+      }
+      table = rotaryTable;
+    }
+    NDArray pos = positions.toType(DataType.INT64, false);
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    NDArray[] out = new NDArray[2];
+    for (int i = 0; i < 2; i++) {
+      // [B, L, d_h] -> [1, B, 1, L, d_h], then [q-scaled; k] along axis 0
+      NDArray t = Embedding.embedding(pos, table[i], SparseFormat.DENSE).get(0).expandDims(1);
+      t = t.expandDims(0);
+      out[i] = t.mul(scalars.of(scale)).concat(t, 0);
+    }
+    return out;
+  }
+
+  /**
+   * cos and [-sin; sin] of the angles p·inv_freq (duplicated halves), inv_freq_k = 10000^(-2k/d_h),
+   * computed in float64 and rounded to float32; each {@code [n, d_h]} row-major.
+   */
+  static float[][] rotaryTables(int n, int dh) {
+    int half = dh / 2;
+    float[] cos = new float[n * dh];
+    float[] sin = new float[n * dh];
+    for (int p = 0; p < n; p++) {
+      for (int k = 0; k < half; k++) {
+        double angle = p * Math.pow(DitModel.ROTARY_BASE, -2.0 * k / dh);
+        float cv = (float) Math.cos(angle);
+        float sv = (float) Math.sin(angle);
+        cos[p * dh + k] = cv;
+        cos[p * dh + half + k] = cv;
+        sin[p * dh + k] = -sv;
+        sin[p * dh + half + k] = sv;
+      }
+    }
+    return new float[][] {cos, sin};
+  }
+
+  /**
+   * Cached additive causal bias {@code [L, L]}: 0 where key ≤ query, {@link DitModel#MASK_VALUE}
+   * else.
+   */
+  synchronized NDArray causalMask(int len) {
+    return causalByLength.computeIfAbsent(
+        len,
+        n -> {
+          float[] m = new float[n * n];
+          for (int q = 0; q < n; q++) {
+            for (int k = q + 1; k < n; k++) {
+              m[q * n + k] = DitModel.MASK_VALUE;
+            }
+          }
+          return constants.create(m, new Shape(n, n));
+        });
+  }
+}
