@@ -54,7 +54,7 @@ public final class DemoCommand implements Command {
             "resume",
             "DIR",
             "continue the demo in DIR: skip its finished stages, resume an interrupted training"));
-    o.addOption(opt("flops", "C", "training budget per model in FLOPs (default 5e12)"));
+    o.addOption(opt("flops", "C", "training budget per model in FLOPs (default 8e12)"));
     o.addOption(
         opt(
             "minutes",
@@ -63,7 +63,8 @@ public final class DemoCommand implements Command {
                 + " from a measured training rate"));
     o.addOption(opt("preset", "NAME", "model preset (default xs)"));
     o.addOption(opt("seq-len", "L", "sequence length (default 256)"));
-    o.addOption(opt("batch", "B", "batch size (default 16)"));
+    o.addOption(opt("batch", "B", "batch size (default 8)"));
+    o.addOption(opt("lr", "X", "peak learning rate of every training (default 2e-3)"));
     o.addOption(opt("num-samples", "N", "samples shown per model (default 4)"));
     o.addOption(opt("steps", "T", "sampling steps of the shown samples (default L)"));
     o.addOption(opt("eval-steps", "T,T,...", "step counts of the evaluation (default 16,64,256)"));

@@ -131,6 +131,8 @@ final class DemoStages {
                     o.get("seq-len"),
                     "--batch",
                     o.get("batch"),
+                    "--lr",
+                    o.get("lr"),
                     "--flops",
                     o.get("flops"),
                     "--threads",
