@@ -10,6 +10,7 @@ import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.sample.StepListener;
 import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
@@ -116,6 +117,30 @@ public final class DuoSampler implements Sampler {
   @Override
   public SampleBatch sample(
       Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
+    return sample(denoiser, batch, length, specials, rng, null);
+  }
+
+  /** Reports network, posterior and step time per step; without a listener, no clock is read. */
+  @Override
+  public boolean reportsSteps() {
+    return true;
+  }
+
+  /**
+   * {@link #sample(Denoiser, int, int, SpecialTokens, Rng)} with the time of each step reported:
+   * network = the denoiser call, update = the posterior and draw at every position (or the argmax
+   * of the greedy tail) over all rows; the samples are the same.
+   *
+   * @param listener receives one call per network step, or null
+   */
+  @Override
+  public SampleBatch sample(
+      Denoiser denoiser,
+      int batch,
+      int length,
+      SpecialTokens specials,
+      Rng rng,
+      StepListener listener) {
     int vocab = denoiser.vocabSize();
     int mask = specials.mask();
     Rng[] rows = new Rng[batch];
@@ -135,12 +160,16 @@ public final class DuoSampler implements Sampler {
       if (last && noiseRemoval == NoiseRemoval.NONE) {
         break;
       }
+      long t0 = listener == null ? 0 : System.nanoTime();
       double t = last ? T_MIN : 1 - i * dt;
       double alphaT = schedule.alpha(t);
       double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
       float[] sigma = new float[batch];
       Arrays.fill(sigma, (float) schedule.sigma(t));
-      Logits logits = forward(denoiser, x, batch, length, sigma);
+      TokenBatch input = new TokenBatch(x.clone(), batch, length);
+      long t1 = listener == null ? 0 : System.nanoTime();
+      Logits logits = forward(denoiser, input, sigma);
+      long t2 = listener == null ? 0 : System.nanoTime();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
       forEachRow(
@@ -165,6 +194,10 @@ public final class DuoSampler implements Sampler {
                           buffer);
             }
           });
+      if (listener != null) {
+        long t3 = System.nanoTime();
+        listener.step(nfe - 1, t2 - t1, t3 - t2, t3 - t0);
+      }
     }
     return new SampleBatch(new TokenBatch(x, batch, length), nfe);
   }
@@ -232,7 +265,13 @@ public final class DuoSampler implements Sampler {
   }
 
   static Logits forward(Denoiser denoiser, int[] x, int batch, int length, float[] sigma) {
-    Logits logits = denoiser.forward(new TokenBatch(x.clone(), batch, length), sigma);
+    return forward(denoiser, new TokenBatch(x.clone(), batch, length), sigma);
+  }
+
+  private static Logits forward(Denoiser denoiser, TokenBatch tokens, float[] sigma) {
+    int batch = tokens.batch();
+    int length = tokens.length();
+    Logits logits = denoiser.forward(tokens, sigma);
     if (logits.batch() != batch || logits.length() != length) {
       throw new IllegalArgumentException(
           "denoiser returned logits ["
