@@ -32,7 +32,9 @@ import org.apache.commons.cli.Options;
  * at all B·L positions, or the greedy argmax at the tail) and other (schedule, sigma, copies). The
  * split comes from the sampler itself through a {@link StepListener} on the timed runs (the same
  * runs that give tokens/s), so it measures the posterior as sampling runs it: in parallel over
- * rows, on the real logits. The bar: posterior under 10% of the step.
+ * rows, on the real logits, with its real memory traffic (re-running a copy of the posterior on
+ * recorded x_θ would time other code, threading and cache state). The bar: posterior under 10% of
+ * the step.
  *
  * <p>Each model gets one untimed warm-up run at the smallest T; then {@code --runs} timed runs per
  * row with seeds {@code --seed} + r (the same seeds for every method, so Duo's two final steps
@@ -143,7 +145,7 @@ final class DuoSpeedBench {
       rows.add(row);
       worst = Math.max(worst, Math.max(anc.posteriorShare(), greedy.posteriorShare()));
       out.printf(
-          "%5d | %9.0f (%5.3f) | %9.0f (%5.3f) | %9.0f (%5.3f) | %.2f / %.2f / %.2f of %.2f ms"
+          "%5d | %10.0f (%5.3f) | %10.0f (%5.3f) | %10.0f (%5.3f) | %.2f / %.2f / %.2f of %.2f ms"
               + " (%.1f%%)%n",
           t,
           anc.tokensPerSecond(),
@@ -171,7 +173,8 @@ final class DuoSpeedBench {
   /**
    * {@code runs} timed sampling runs of one method with the step listener attached.
    *
-   * @throws IllegalStateException when the sampler reports no steps (Duo always does)
+   * @throws IllegalStateException when a sampler that reports steps reports fewer or more than its
+   *     NFE
    */
   static Measured measure(
       OnnxModel model,
