@@ -36,7 +36,12 @@ import java.util.TreeSet;
  * none} skips it. NFE = T + 1 (T with {@code none}). Neither final step can emit the mask id.
  *
  * <p>Row b draws only from the b-th {@link Rng#split()} of the given rng; rows run in parallel and
- * the samples do not depend on the number of threads.
+ * the samples do not depend on the number of threads. Without top-p, x_θ(z_t) (V exps per position,
+ * no randomness) is first computed for all B·L positions in parallel, so that the bulk of the
+ * posterior's work is not limited to B threads; the draws then run row by row.
+ *
+ * <p>{@link #sample(Denoiser, int, int, SpecialTokens, Rng, StepListener)} reports each step's
+ * network and posterior time (benchmarks); without a listener no clock is read.
  */
 public final class DuoSampler implements Sampler {
 
@@ -172,26 +177,43 @@ public final class DuoSampler implements Sampler {
       long t2 = listener == null ? 0 : System.nanoTime();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
+      double[] xAtZt = greedy || topP < 1 ? null : probabilityOfZt(logits, x, length, mask);
       forEachRow(
           batch,
           b -> {
             double[] buffer = new double[vocab];
             for (int l = 0; l < length; l++) {
               int j = b * length + l;
-              x[j] =
-                  greedy
-                      ? argmax(logits, b, l, mask)
-                      : draw(
-                          logits.values(),
-                          logits.offset(b, l),
-                          vocab,
-                          x[j],
-                          mask,
-                          alphaT,
-                          alphaS,
-                          topP,
-                          rows[b],
-                          buffer);
+              if (greedy) {
+                x[j] = argmax(logits, b, l, mask);
+              } else if (xAtZt == null) {
+                x[j] =
+                    draw(
+                        logits.values(),
+                        logits.offset(b, l),
+                        vocab,
+                        x[j],
+                        mask,
+                        alphaT,
+                        alphaS,
+                        topP,
+                        rows[b],
+                        buffer);
+              } else {
+                x[j] =
+                    drawGiven(
+                        xAtZt[j],
+                        logits.values(),
+                        logits.offset(b, l),
+                        vocab,
+                        x[j],
+                        mask,
+                        alphaT,
+                        alphaS,
+                        topP,
+                        rows[b],
+                        buffer);
+              }
             }
           });
       if (listener != null) {
@@ -228,8 +250,60 @@ public final class DuoSampler implements Sampler {
       TopP.apply(buffer, 0, vocab, topP);
       xAtZt = buffer[zt];
     } else {
-      xAtZt = Math.exp(MaskedSoftmax.logProb(logits, offset, vocab, mask, zt));
+      xAtZt = probabilityOf(logits, offset, vocab, mask, zt);
     }
+    return drawGiven(xAtZt, logits, offset, vocab, zt, mask, alphaT, alphaS, topP, rng, buffer);
+  }
+
+  /**
+   * x_θ(z_t) = exp(log-softmax at z_t), logit[mask] = −1e6, float64: the only part of the posterior
+   * that reads all V logits and draws nothing.
+   */
+  static double probabilityOf(float[] logits, int offset, int vocab, int mask, int zt) {
+    return Math.exp(MaskedSoftmax.logProb(logits, offset, vocab, mask, zt));
+  }
+
+  /**
+   * {@link #probabilityOf} at every position of z_t {@code [B, L]}, in parallel over positions (it
+   * uses no randomness, so the split does not matter): the bulk of the posterior's work (V exps per
+   * position) is then spread over all cores, not only over the B rows whose draws must run in
+   * order.
+   *
+   * @return x_θ(z_t) {@code [B·L]}
+   */
+  static double[] probabilityOfZt(Logits logits, int[] zt, int length, int mask) {
+    double[] p = new double[zt.length];
+    java.util.stream.IntStream.range(0, zt.length)
+        .parallel()
+        .forEach(
+            j ->
+                p[j] =
+                    probabilityOf(
+                        logits.values(),
+                        logits.offset(j / length, j % length),
+                        logits.vocab(),
+                        mask,
+                        zt[j]));
+    return p;
+  }
+
+  /**
+   * {@link #draw} given x_θ(z_t); with top-p, {@code buffer} must hold the filtered x_θ.
+   *
+   * @param xAtZt x_θ(z_t), as {@link #probabilityOf} (top-p off) or the filtered softmax gives it
+   */
+  static int drawGiven(
+      double xAtZt,
+      float[] logits,
+      int offset,
+      int vocab,
+      int zt,
+      int mask,
+      double alphaT,
+      double alphaS,
+      double topP,
+      Rng rng,
+      double[] buffer) {
     double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
     double u = rng.uniform() * (m[0] + m[1] + m[2]);
     if (u < m[2]) {
