@@ -177,7 +177,7 @@ public final class DuoSampler implements Sampler {
       long t2 = listener == null ? 0 : System.nanoTime();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
-      double[] xAtZt = greedy || topP < 1 ? null : probabilityOfZt(logits, x, length, mask);
+      double[] bounds = greedy || topP < 1 ? null : boundsOfZt(logits, x, length, mask);
       forEachRow(
           batch,
           b -> {
@@ -186,7 +186,7 @@ public final class DuoSampler implements Sampler {
               int j = b * length + l;
               if (greedy) {
                 x[j] = argmax(logits, b, l, mask);
-              } else if (xAtZt == null) {
+              } else if (bounds == null) {
                 x[j] =
                     draw(
                         logits.values(),
@@ -201,8 +201,9 @@ public final class DuoSampler implements Sampler {
                         buffer);
               } else {
                 x[j] =
-                    drawGiven(
-                        xAtZt[j],
+                    drawBounded(
+                        bounds[2 * j],
+                        bounds[2 * j + 1],
                         logits.values(),
                         logits.offset(b, l),
                         vocab,
@@ -210,7 +211,6 @@ public final class DuoSampler implements Sampler {
                         mask,
                         alphaT,
                         alphaS,
-                        topP,
                         rows[b],
                         buffer);
               }
@@ -252,7 +252,8 @@ public final class DuoSampler implements Sampler {
     } else {
       xAtZt = probabilityOf(logits, offset, vocab, mask, zt);
     }
-    return drawGiven(xAtZt, logits, offset, vocab, zt, mask, alphaT, alphaS, topP, rng, buffer);
+    double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
+    return token(partOf(rng.uniform(), m), logits, offset, vocab, zt, mask, topP, rng, buffer);
   }
 
   /**
@@ -264,36 +265,38 @@ public final class DuoSampler implements Sampler {
   }
 
   /**
-   * {@link #probabilityOf} at every position of z_t {@code [B, L]}, in parallel over positions (it
-   * uses no randomness, so the split does not matter): the bulk of the posterior's work (V exps per
-   * position) is then spread over all cores, not only over the B rows whose draws must run in
-   * order.
+   * {@link XBounds} on x_θ(z_t) at every position of z_t {@code [B, L]}, in parallel over positions
+   * (they use no randomness, so the split does not matter): the bulk of the posterior's work is
+   * then spread over all cores, not only over the B rows whose draws must run in order.
    *
-   * @return x_θ(z_t) {@code [B·L]}
+   * @return {@code [lo, hi]} per position, {@code [2·B·L]}
    */
-  static double[] probabilityOfZt(Logits logits, int[] zt, int length, int mask) {
-    double[] p = new double[zt.length];
+  static double[] boundsOfZt(Logits logits, int[] zt, int length, int mask) {
+    double[] out = new double[2 * zt.length];
     java.util.stream.IntStream.range(0, zt.length)
         .parallel()
         .forEach(
             j ->
-                p[j] =
-                    probabilityOf(
-                        logits.values(),
-                        logits.offset(j / length, j % length),
-                        logits.vocab(),
-                        mask,
-                        zt[j]));
-    return p;
+                XBounds.of(
+                    logits.values(),
+                    logits.offset(j / length, j % length),
+                    logits.vocab(),
+                    mask,
+                    zt[j],
+                    out,
+                    j));
+    return out;
   }
 
   /**
-   * {@link #draw} given x_θ(z_t); with top-p, {@code buffer} must hold the filtered x_θ.
-   *
-   * @param xAtZt x_θ(z_t), as {@link #probabilityOf} (top-p off) or the filtered softmax gives it
+   * {@link #draw} (top-p off) given lo &lt;= x_θ(z_t) &lt;= hi ({@link XBounds}): the part is taken
+   * from the bounds where they settle it with a margin far above float64 rounding, else from the
+   * exact x_θ(z_t); the same uniform is used either way, so the draw is the one {@link #draw}
+   * makes.
    */
-  static int drawGiven(
-      double xAtZt,
+  static int drawBounded(
+      double lo,
+      double hi,
       float[] logits,
       int offset,
       int vocab,
@@ -301,15 +304,79 @@ public final class DuoSampler implements Sampler {
       int mask,
       double alphaT,
       double alphaS,
+      Rng rng,
+      double[] buffer) {
+    if (!XBounds.ok(lo)) {
+      return draw(logits, offset, vocab, zt, mask, alphaT, alphaS, 1.0, rng, buffer);
+    }
+    double[] mLo = DuoMath.posteriorMasses(lo, vocab, alphaT, alphaS);
+    double[] mHi = DuoMath.posteriorMasses(hi, vocab, alphaT, alphaS);
+    double uniform = rng.uniform();
+    int part = partFromBounds(uniform, mLo, mHi);
+    if (part < 0) {
+      double[] m =
+          DuoMath.posteriorMasses(
+              probabilityOf(logits, offset, vocab, mask, zt), vocab, alphaT, alphaS);
+      part = partOf(uniform, m);
+    }
+    return token(part, logits, offset, vocab, zt, mask, 1.0, rng, buffer);
+  }
+
+  private static final int KEEP = 0;
+  private static final int UNIFORM = 1;
+  private static final int FROM_X = 2;
+
+  /**
+   * The part of the posterior mixture for one float64 uniform, as the float64 code decides it: u =
+   * uniform · (M_x + M_u + M_e); keep z_t if u &lt; M_e, a uniform id if u &lt; M_e + M_u, else a
+   * draw from x_θ.
+   */
+  static int partOf(double uniform, double[] m) {
+    double u = uniform * (m[0] + m[1] + m[2]);
+    if (u < m[2]) {
+      return KEEP;
+    }
+    return u < m[2] + m[1] ? UNIFORM : FROM_X;
+  }
+
+  /**
+   * {@link #partOf} for every x_θ(z_t) in [lo, hi], or −1 when the bounds do not settle it. With A
+   * = M_x + M_u (independent of x) and U the uniform, keep ⇔ M_e(1 − U) − U·A &gt; 0 and not-x ⇔
+   * M_e(1 − U) + M_u − U·A &gt; 0, both increasing in M_e, which is increasing in x (also in
+   * float64), so M_e of the float64 x lies in [M_e(lo), M_e(hi)]; the margin 1e-12·(A + M_e + 2)
+   * exceeds the rounding of both evaluations by orders of magnitude.
+   */
+  static int partFromBounds(double uniform, double[] mLo, double[] mHi) {
+    double a = mLo[0] + mLo[1];
+    double tol = 1e-12 * (a + mHi[2] + 2);
+    double keep = 1 - uniform;
+    if (mLo[2] * keep - uniform * a > tol) {
+      return KEEP;
+    }
+    if (mHi[2] * keep - uniform * a >= -tol) {
+      return -1;
+    }
+    if (mLo[2] * keep + mLo[1] - uniform * a > tol) {
+      return UNIFORM;
+    }
+    return mHi[2] * keep + mHi[1] - uniform * a < -tol ? FROM_X : -1;
+  }
+
+  /** The token of the chosen part: z_t, a uniform id, or a draw from x_θ (filtered with top-p). */
+  private static int token(
+      int part,
+      float[] logits,
+      int offset,
+      int vocab,
+      int zt,
+      int mask,
       double topP,
       Rng rng,
       double[] buffer) {
-    double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
-    double u = rng.uniform() * (m[0] + m[1] + m[2]);
-    if (u < m[2]) {
+    if (part == KEEP) {
       return zt;
     }
-    if (u < m[2] + m[1]) {
+    if (part == UNIFORM) {
       return rng.nextInt(vocab);
     }
     return topP < 1
