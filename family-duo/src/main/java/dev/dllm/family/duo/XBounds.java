@@ -1,5 +1,6 @@
 package dev.dllm.family.duo;
 
+import dev.dllm.api.Logits;
 import dev.dllm.api.sample.MaskedSoftmax;
 
 /**
@@ -88,5 +89,29 @@ final class XBounds {
   /** Whether {@link #of} produced bounds (no NaN or +∞ logit). */
   static boolean ok(double lo) {
     return !Double.isNaN(lo);
+  }
+
+  /**
+   * {@link #of} on x_θ(z_t) at every position of z_t {@code [B, L]}, in parallel over positions
+   * (they use no randomness, so the split does not matter): the bulk of the posterior's work is
+   * then spread over all cores, not only over the B rows whose draws must run in order.
+   *
+   * @return {@code [lo, hi]} per position, {@code [2·B·L]}
+   */
+  static double[] ofAll(Logits logits, int[] zt, int length, int mask) {
+    double[] out = new double[2 * zt.length];
+    java.util.stream.IntStream.range(0, zt.length)
+        .parallel()
+        .forEach(
+            j ->
+                of(
+                    logits.values(),
+                    logits.offset(j / length, j % length),
+                    logits.vocab(),
+                    mask,
+                    zt[j],
+                    out,
+                    j));
+    return out;
   }
 }

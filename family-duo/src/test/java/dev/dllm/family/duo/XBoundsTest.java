@@ -82,11 +82,11 @@ class XBoundsTest {
                 DuoSampler.probabilityOf(z, 0, vocab, mask, zt), vocab, alphaT, alphaS);
         for (int k = 0; k < 20; k++) {
           double u = r.nextDouble();
-          int part = DuoSampler.partFromBounds(u, mLo, mHi);
+          int part = PosteriorPart.fromBounds(u, mLo, mHi);
           total++;
           if (part >= 0) {
             decided++;
-            assertEquals(DuoSampler.partOf(u, m), part, "V " + vocab + " trial " + trial);
+            assertEquals(PosteriorPart.of(u, m), part, "V " + vocab + " trial " + trial);
           }
         }
         long seed = r.nextLong();
@@ -109,11 +109,11 @@ class XBoundsTest {
     double a = m[0] + m[1];
     double uKeep = m[2] / (a + m[2]); // u·(A + M_e) = M_e
     for (double u : new double[] {Math.nextDown(uKeep), uKeep, Math.nextUp(uKeep)}) {
-      assertEquals(-1, DuoSampler.partFromBounds(u, m, m));
+      assertEquals(-1, PosteriorPart.fromBounds(u, m, m));
     }
     double uUniform = (m[2] + m[1]) / (a + m[2]);
-    assertEquals(-1, DuoSampler.partFromBounds(uUniform, m, m));
-    assertEquals(DuoSampler.partOf(0.01, m), DuoSampler.partFromBounds(0.01, m, m));
-    assertEquals(DuoSampler.partOf(0.999, m), DuoSampler.partFromBounds(0.999, m, m));
+    assertEquals(-1, PosteriorPart.fromBounds(uUniform, m, m));
+    assertEquals(PosteriorPart.of(0.01, m), PosteriorPart.fromBounds(0.01, m, m));
+    assertEquals(PosteriorPart.of(0.999, m), PosteriorPart.fromBounds(0.999, m, m));
   }
 }
