@@ -30,9 +30,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
@@ -48,10 +48,16 @@ import org.apache.commons.cli.Options;
  *       time.
  * </ol>
  *
- * Weights come from {@code --checkpoint} or are random (non-zero) at {@code --preset} with the byte
- * tokenizer.
+ * <p>{@code --sections esolm} ({@link EsoLmSpeedBench}) and {@code --sections duo} ({@link
+ * DuoSpeedBench}) run alone.
+ *
+ * <p>Weights come from {@code --checkpoint} or are random (non-zero) at {@code --preset} with the
+ * byte tokenizer.
  */
 public final class BenchSampleCommand implements Command {
+  private static final List<String> SECTIONS =
+      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose", "esolm", "duo");
+
   @Override
   public String name() {
     return "bench-sample";
@@ -59,7 +65,8 @@ public final class BenchSampleCommand implements Command {
 
   @Override
   public String summary() {
-    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip (JSON report)";
+    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip, Eso-LM, Duo"
+        + " (JSON report)";
   }
 
   @Override
@@ -69,9 +76,6 @@ public final class BenchSampleCommand implements Command {
     o.addOption(CliOptions.opt("preset", "NAME", "model preset for random weights (xs)"));
     o.addOption(CliOptions.opt("length", "L", "sequence length (default 128)"));
     o.addOption(CliOptions.opt("batch", "B", "batch (default 8)"));
-    o.addOption(
-        CliOptions.opt(
-            "lengths", "LIST", "--sections esolm: sequence lengths, T = L (default 256,1024)"));
     o.addOption(CliOptions.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
     o.addOption(CliOptions.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
     o.addOption(CliOptions.opt("repeats", "R", "timed denoiser calls (default 5)"));
@@ -81,13 +85,15 @@ public final class BenchSampleCommand implements Command {
         CliOptions.opt(
             "sections",
             "LIST",
-            "comma list of calls,sampling,ar,skip,concurrency,openclose (default:"
-                + " calls,sampling,ar,skip)"));
+            "comma list of calls,sampling,ar,skip,concurrency,openclose, or esolm or duo"
+                + " alone (default: calls,sampling,ar,skip)"));
     o.addOption(
         CliOptions.opt(
             "concurrency", "LIST", "concurrent samplers on one model (default 1,2,4,8)"));
     o.addOption(CliOptions.opt("tasks", "W", "sampling tasks per concurrency run (default 8)"));
     o.addOption(CliOptions.opt("cycles", "N", "open+forward+close cycles (default 200)"));
+    EsoLmSpeedBench.addOptions(o);
+    DuoSpeedBench.addOptions(o);
     return o;
   }
 
@@ -100,21 +106,21 @@ public final class BenchSampleCommand implements Command {
     int repeats = CliOptions.intOpt(cmd, "repeats", 5, 1);
     OrtConfig ort = OrtConfig.defaults().withThreads(CliOptions.intOpt(cmd, "threads", 0, 0));
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
-    java.util.Set<String> sections =
-        java.util.Set.of(cmd.getOptionValue("sections", "calls,sampling,ar,skip").split(","));
-    for (String sec : sections) {
-      if (!java.util.Set.of("calls", "sampling", "ar", "skip", "concurrency", "openclose", "esolm")
-          .contains(sec)) {
-        throw new InvalidInputException(
-            "--sections takes calls, sampling, ar, skip, concurrency, openclose, esolm (comma"
-                + " separated), got '"
-                + sec
-                + "'");
-      }
+    String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
+    java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));
+    if (!SECTIONS.containsAll(sections)
+        || (sections.size() > 1 && (sections.contains("esolm") || sections.contains("duo")))) {
+      throw new InvalidInputException(
+          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or"
+              + " esolm or duo alone; got '"
+              + sectionList
+              + "'");
     }
-
-    if (sections.equals(java.util.Set.of("esolm"))) {
+    if (sections.contains("esolm")) {
       return EsoLmSpeedBench.command(cmd, out, batch, ort, outFile);
+    }
+    if (sections.contains("duo")) {
+      return DuoSpeedBench.command(cmd, out, ort, outFile);
     }
     FamilyRegistry registry = FamilyRegistry.load();
     DitWeights weights;
@@ -163,8 +169,9 @@ public final class BenchSampleCommand implements Command {
         float[] sigma = new float[batch];
         java.util.Arrays.fill(sigma, 0.5f);
         if (sections.contains("calls")) {
-          double ortCall = timeCalls(() -> onnx.denoiser().forward(tb, sigma), repeats);
-          double djlCall = timeCalls(() -> djl.forward(tb, sigma), repeats);
+          double ortCall =
+              RuntimeBench.timeCalls(() -> onnx.denoiser().forward(tb, sigma), repeats);
+          double djlCall = RuntimeBench.timeCalls(() -> djl.forward(tb, sigma), repeats);
           Map<String, Object> calls = new LinkedHashMap<>();
           calls.put("onnx_seconds_per_call", ortCall);
           calls.put("djl_seconds_per_call", djlCall);
@@ -346,16 +353,6 @@ public final class BenchSampleCommand implements Command {
             Map.of());
     OnnxExport.write(w, md, dir);
     return OnnxModel.open(dir, ort);
-  }
-
-  /** Mean seconds per call after one warm-up call. */
-  static double timeCalls(Supplier<?> call, int repeats) {
-    call.get();
-    long t0 = System.nanoTime();
-    for (int i = 0; i < repeats; i++) {
-      call.get();
-    }
-    return (System.nanoTime() - t0) / 1e9 / repeats;
   }
 
   /**

@@ -36,6 +36,13 @@ import org.apache.commons.cli.CommandLine;
 final class EsoLmSpeedBench {
   private EsoLmSpeedBench() {}
 
+  /** The section's options, added to {@code bench-sample}'s. */
+  static void addOptions(org.apache.commons.cli.Options o) {
+    o.addOption(
+        CliOptions.opt(
+            "lengths", "LIST", "--sections esolm: sequence lengths, T = L (default 256,1024)"));
+  }
+
   /** {@code --sections esolm}: {@link EsoLmSpeedBench} at each of {@code --lengths}. */
   static int command(CommandLine cmd, PrintStream out, int batch, OrtConfig ort, Path outFile)
       throws Exception {

@@ -211,4 +211,14 @@ final class RuntimeBench {
     }
     return -1;
   }
+
+  /** Mean seconds per call after one warm-up call. */
+  static double timeCalls(java.util.function.Supplier<?> call, int repeats) {
+    call.get();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < repeats; i++) {
+      call.get();
+    }
+    return (System.nanoTime() - t0) / 1e9 / repeats;
+  }
 }

@@ -104,33 +104,91 @@ class DuoSamplerTest {
     assertEquals(5, net.inputs.size());
   }
 
+  /**
+   * The sampler (x_θ(z_t) of all positions first, in parallel; then the draws row by row) gives the
+   * same ids as a sequential replay of the spec's loop with the per-position {@link
+   * DuoSampler#draw} on the same logits and row streams.
+   */
+  @Test
+  void samplesEqualASequentialReplayOfThePerPositionDraw() {
+    LogLinearSchedule sched = new LogLinearSchedule();
+    int steps = 5;
+    int batch = 3;
+    int length = 7;
+    for (String removal : new String[] {"ancestral", "greedy"}) {
+      TestNets.Recording net = new TestNets.Recording(V, MASK);
+      SampleBatch s =
+          sampler(steps, 1, Map.of("noise_removal", removal))
+              .sample(net, batch, length, SPECIALS, new Rng(8));
+      Rng rng = new Rng(8);
+      Rng[] rows = new Rng[batch];
+      for (int b = 0; b < batch; b++) {
+        rows[b] = rng.split();
+      }
+      int[] x = new int[batch * length];
+      for (int j = 0; j < x.length; j++) {
+        x[j] = rows[j / length].nextInt(V);
+      }
+      double dt = (1 - DuoSampler.T_MIN) / steps;
+      for (int i = 0; i <= steps; i++) {
+        boolean last = i == steps;
+        double t = last ? DuoSampler.T_MIN : 1 - i * dt;
+        double alphaT = sched.alpha(t);
+        double alphaS = last ? 1 : sched.alpha(i == steps - 1 ? DuoSampler.T_MIN : t - dt);
+        assertArrayEquals(x, net.inputs.get(i).ids(), removal + " step " + i);
+        Logits logits = net.outputs.get(i);
+        for (int j = 0; j < x.length; j++) {
+          int b = j / length;
+          int l = j % length;
+          x[j] =
+              last && removal.equals("greedy")
+                  ? DuoSampler.argmax(logits, b, l, MASK)
+                  : DuoSampler.draw(
+                      logits.values(),
+                      logits.offset(b, l),
+                      V,
+                      x[j],
+                      MASK,
+                      alphaT,
+                      alphaS,
+                      1.0,
+                      rows[b],
+                      new double[V]);
+        }
+      }
+      assertArrayEquals(x, s.tokens().ids(), removal);
+    }
+  }
+
   @Test
   void samplesDependOnlyOnTheSeedNotOnThreads() throws Exception {
-    int[][] out = new int[3][];
-    int[] threads = {1, 2, 5};
-    for (int i = 0; i < threads.length; i++) {
-      ForkJoinPool pool = new ForkJoinPool(threads[i]);
-      try {
-        out[i] =
-            pool.submit(
-                    () ->
-                        sampler(6, 0.9, Map.of())
-                            .sample(new TestNets.Recording(V, MASK), 4, 5, SPECIALS, new Rng(21))
-                            .tokens()
-                            .ids())
-                .get();
-      } finally {
-        pool.shutdown();
+    for (double topP : new double[] {0.9, 1.0}) {
+      int[][] out = new int[3][];
+      int[] threads = {1, 2, 5};
+      for (int i = 0; i < threads.length; i++) {
+        ForkJoinPool pool = new ForkJoinPool(threads[i]);
+        try {
+          out[i] =
+              pool.submit(
+                      () ->
+                          sampler(6, topP, Map.of())
+                              .sample(new TestNets.Recording(V, MASK), 4, 5, SPECIALS, new Rng(21))
+                              .tokens()
+                              .ids())
+                  .get();
+        } finally {
+          pool.shutdown();
+        }
       }
+      assertArrayEquals(out[0], out[1], "top-p " + topP);
+      assertArrayEquals(out[0], out[2], "top-p " + topP);
+      int[] other =
+          sampler(6, topP, Map.of())
+              .sample(new TestNets.Recording(V, MASK), 4, 5, SPECIALS, new Rng(22))
+              .tokens()
+              .ids();
+      assertTrue(!java.util.Arrays.equals(out[0], other));
     }
-    assertArrayEquals(out[0], out[1]);
-    assertArrayEquals(out[0], out[2]);
-    int[] other =
-        sampler(6, 0.9, Map.of())
-            .sample(new TestNets.Recording(V, MASK), 4, 5, SPECIALS, new Rng(22))
-            .tokens()
-            .ids();
-    assertTrue(!java.util.Arrays.equals(out[0], other));
   }
 
   @Test
