@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dllm.api.InvalidInputException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -47,27 +48,37 @@ final class DemoBudget {
 
   /** The {@code dllm train} command line of the calibration run into {@code out}. */
   static String[] calibrationArgs(DemoOptions o, Path out) {
+    List<String> args = new ArrayList<>(trainArgs(o, "ar", "ce", out));
+    args.addAll(List.of("--steps", Integer.toString(calibrationSteps(o)), "--val-batches", "1"));
+    return args.toArray(String[]::new);
+  }
+
+  /**
+   * The options every demo training shares (family, objective, the demo's preset, char tokenizer,
+   * L, B, lr, threads, output folder), without the budget: the calibration run and the four
+   * trainings add theirs.
+   */
+  static List<String> trainArgs(DemoOptions o, String family, String objective, Path out) {
     return List.of(
-            "train",
-            "--family",
-            "ar",
-            "--preset",
-            o.get("preset"),
-            "--tokenizer",
-            "char",
-            "--seq-len",
-            o.get("seq-len"),
-            "--batch",
-            o.get("batch"),
-            "--steps",
-            Integer.toString(calibrationSteps(o)),
-            "--val-batches",
-            "1",
-            "--threads",
-            o.get("threads"),
-            "--out",
-            out.toString())
-        .toArray(String[]::new);
+        "train",
+        "--family",
+        family,
+        "--objective",
+        objective,
+        "--preset",
+        o.get("preset"),
+        "--tokenizer",
+        "char",
+        "--seq-len",
+        o.get("seq-len"),
+        "--batch",
+        o.get("batch"),
+        "--lr",
+        o.get("lr"),
+        "--threads",
+        o.get("threads"),
+        "--out",
+        out.toString());
   }
 
   /**

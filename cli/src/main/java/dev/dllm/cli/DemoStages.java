@@ -115,32 +115,13 @@ final class DemoStages {
       } else {
         boolean interrupted = resumable(runDir);
         out.println((interrupted ? "   resuming " : "   training ") + what);
-        List<String> args =
-            new ArrayList<>(
-                List.of(
-                    "train",
-                    "--family",
-                    run[0],
-                    "--objective",
-                    run[1],
-                    "--preset",
-                    o.get("preset"),
-                    "--tokenizer",
-                    "char",
-                    "--seq-len",
-                    o.get("seq-len"),
-                    "--batch",
-                    o.get("batch"),
-                    "--lr",
-                    o.get("lr"),
-                    "--flops",
-                    o.get("flops"),
-                    "--threads",
-                    o.get("threads"),
-                    "--checkpoint-every",
-                    Integer.toString(CHECKPOINT_EVERY),
-                    "--out",
-                    runDir.toString()));
+        List<String> args = new ArrayList<>(DemoBudget.trainArgs(o, run[0], run[1], runDir));
+        args.addAll(
+            List.of(
+                "--flops",
+                o.get("flops"),
+                "--checkpoint-every",
+                Integer.toString(CHECKPOINT_EVERY)));
         if (interrupted) {
           args.addAll(List.of("--resume", runDir.toString()));
         }
