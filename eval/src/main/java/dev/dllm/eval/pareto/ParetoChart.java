@@ -5,11 +5,14 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.geom.Ellipse2D;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.labels.ItemLabelAnchor;
 import org.jfree.chart.labels.ItemLabelPosition;
@@ -22,7 +25,9 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * {@code pareto.png} as the paper's Figure 1: generated tokens/s on a log x axis, gen PPL on the y
  * axis, one colour per family, every point labelled {@code T=steps H=entropy}, the non-dominated
- * set joined by a black step line, and entropy-collapsed points ringed in red.
+ * set joined by a black step line, and entropy-collapsed points ringed in red. When a family has
+ * several models (e.g. a Duo and its distilled student), each model is its own series, named {@code
+ * family (folder)}.
  */
 public final class ParetoChart {
   /** Image size in pixels. */
@@ -32,13 +37,34 @@ public final class ParetoChart {
 
   private ParetoChart() {}
 
+  /**
+   * The legend name of {@code p}'s series: its family, or {@code family (folder)} when the family
+   * has several models, the folder being the export's own name or, for an {@code onnx} folder, its
+   * parent's (the run's name).
+   */
+  static String seriesName(ParetoPoint p, Map<String, Set<String>> modelsOf) {
+    if (modelsOf.getOrDefault(p.family(), Set.of()).size() <= 1 || p.model() == null) {
+      return p.family();
+    }
+    Path m = Path.of(p.model()).normalize();
+    Path name = m.getFileName();
+    if (name != null && name.toString().equals("onnx") && m.getParent() != null) {
+      name = m.getParent().getFileName();
+    }
+    return name == null ? p.family() : p.family() + " (" + name + ")";
+  }
+
   /** The chart of flagged points. */
   public static JFreeChart create(List<ParetoPoint> points, double referenceEntropy) {
     XYSeriesCollection data = new XYSeriesCollection();
+    Map<String, Set<String>> modelsOf = new LinkedHashMap<>();
+    for (ParetoPoint p : points) {
+      modelsOf.computeIfAbsent(p.family(), k -> new LinkedHashSet<>()).add(p.model());
+    }
     Map<String, List<ParetoPoint>> byFamily = new LinkedHashMap<>();
     for (ParetoPoint p : points) {
       if (Double.isFinite(p.genPpl()) && p.tokensPerSecond() > 0) {
-        byFamily.computeIfAbsent(p.family(), k -> new ArrayList<>()).add(p);
+        byFamily.computeIfAbsent(seriesName(p, modelsOf), k -> new ArrayList<>()).add(p);
       }
     }
     List<List<ParetoPoint>> seriesPoints = new ArrayList<>();

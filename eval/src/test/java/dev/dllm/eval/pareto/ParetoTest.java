@@ -41,6 +41,22 @@ class ParetoTest {
     assertEquals(List.of("ar255", "mdlm32", "duo32", "duo16", "mdlm8"), got);
   }
 
+  /** A family with two models (a Duo and its distilled student) gets one legend entry per model. */
+  @Test
+  void twoModelsOfOneFamilyAreTwoSeries() {
+    List<ParetoPoint> pts =
+        List.of(
+            new ParetoPoint(
+                "duo", "runs/duo-xs/onnx", "default", 8, 900, 90, 3, 9, false, false, -1),
+            new ParetoPoint(
+                "duo", "runs/duo-distill/onnx", "default", 8, 900, 50, 3, 9, false, true, -1),
+            p("mdlm", 8, 800, 80, 3));
+    var data = ParetoChart.create(pts, 3.2).getXYPlot().getDataset();
+    assertEquals("duo (duo-xs)", data.getSeriesKey(0));
+    assertEquals("duo (duo-distill)", data.getSeriesKey(1));
+    assertEquals("mdlm", data.getSeriesKey(2));
+  }
+
   @Test
   void collapseFlag() {
     List<ParetoPoint> flagged = ParetoFrontier.flag(POINTS, 3.0);
