@@ -200,7 +200,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("quick", quick);
     json.putAll(values);
-    Path tmp = Files.createTempFile(dir, "." + FILE, ".tmp");
+    Path tmp = dev.dllm.eval.EvalFiles.newTempFile(dir, "." + FILE);
     try {
       JSON.writeValue(tmp.toFile(), json);
       Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);

@@ -72,6 +72,9 @@ class BadInputTest {
       {"--threads", "100000", "--threads must be in [0, 1024], got 100000"},
       {"--lr", "NaN", "--lr must be a finite number"},
       {"--seed", "0x10", "--seed expects an integer, got '0x10'"},
+      {"--beta2", "2", "--beta2 must be in [0, 1), got 2.0"},
+      {"--beta2", "-0.5", "--beta2 must be in [0, 1), got -0.5"},
+      {"--weight-decay", "-1", "--weight-decay must be >= 0, got -1.0"},
     };
     for (String[] c : cases) {
       refused(
