@@ -113,6 +113,32 @@ class BadInputTest {
   }
 
   @Test
+  void sweepRefusesOptionsBadForEveryRunBeforeCreatingAnything() throws Exception {
+    Path o = tmp.resolve("sweep");
+    String[] grid = {"sweep", "--families", "ar", "--presets", "d32", "--flops", "3e9"};
+    String[][] cases = {
+      {"--lr", "-1", "--lr must be > 0, got -1.0"},
+      {"--objectives", "ar:elbo", "--objective 'elbo' is not supported by family ar"},
+    };
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOf(grid, grid.length + 4);
+      args[grid.length] = c[0];
+      args[grid.length + 1] = c[1];
+      args[grid.length + 2] = "--out";
+      args[grid.length + 3] = o.toString();
+      refused(c[2], args);
+      assertFalse(Files.exists(o), String.join(" ", args));
+    }
+    Path run = tmp.resolve("run");
+    Files.createDirectories(run.resolve("checkpoint"));
+    String[] args = java.util.Arrays.copyOf(grid, grid.length + 2);
+    args[grid.length] = "--out";
+    args[grid.length + 1] = run.toString();
+    refused("holds a training run", args);
+    assertEquals(List.of(run, run.resolve("checkpoint")), tree(run));
+  }
+
+  @Test
   void batchesThatCannotFitAreRefusedBeforeAnythingIsCreated() {
     Path o = tmp.resolve("run");
     long t0 = System.nanoTime();
