@@ -228,5 +228,10 @@ class EvalCommandsTest {
     assertEquals(2, run("fit", "--runs", tmp.resolve("missing").toString()));
     Files.createDirectories(tmp.resolve("empty-runs"));
     assertEquals(2, run("fit", "--runs", tmp.resolve("empty-runs").toString()));
+    Path file = Files.writeString(tmp.resolve("runs.txt"), "x");
+    err.reset();
+    assertEquals(2, run("fit", "--runs", file.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("--runs " + file + " is a file; expected a folder of runs"), e);
   }
 }
