@@ -233,7 +233,7 @@ class BadInputTest {
   }
 
   @Test
-  void sampleDoesNotOverwriteSamplesOrReportWithoutOverwrite() throws Exception {
+  void exportAndSampleDoNotOverwriteWithoutOverwrite() throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
     Path ck = tmp.resolve("ck");
@@ -241,6 +241,23 @@ class BadInputTest {
     Path ex = tmp.resolve("export");
     assertEquals(
         0, run("export", "--checkpoint", ck.toString(), "--out", ex.toString()), errText());
+    // an earlier export (and the eval report beside it) is replaced only with --overwrite
+    Path evalReport = Files.writeString(ex.resolve("eval-report.json"), "{}");
+    List<Path> exported = tree(ex);
+    refused(
+        "--out " + ex + " already holds an export; choose another --out or pass --overwrite",
+        "export",
+        "--checkpoint",
+        ck.toString(),
+        "--out",
+        ex.toString());
+    assertEquals(exported, tree(ex));
+    assertEquals("{}", Files.readString(evalReport));
+    assertEquals(
+        0,
+        run("export", "--checkpoint", ck.toString(), "--out", ex.toString(), "--overwrite"),
+        errText());
+    assertFalse(Files.exists(evalReport), "--overwrite replaces the folder as a whole");
     Path jsonl = tmp.resolve("s").resolve("samples.jsonl");
     String[] sample = {
       "sample",
