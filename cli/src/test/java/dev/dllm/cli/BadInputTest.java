@@ -98,6 +98,39 @@ class BadInputTest {
   }
 
   @Test
+  void aSingleValuedOptionGivenTwiceIsRefusedNotSilentlyTheFirst() {
+    Path o = tmp.resolve("run");
+    refused(
+        "--preset is given more than once; give it once",
+        "train",
+        "--family",
+        "ar",
+        "--preset",
+        "xxs",
+        "--steps",
+        "1",
+        "--preset",
+        "s",
+        "--out",
+        o.toString());
+    assertFalse(Files.exists(o));
+    // repeatable options stay repeatable: this one fails on its key, not on the repetition
+    refused(
+        ": family ar takes no options",
+        "train",
+        "--family",
+        "ar",
+        "--steps",
+        "1",
+        "--option",
+        "foo=1",
+        "--option",
+        "bar=2",
+        "--out",
+        o.toString());
+  }
+
+  @Test
   void flopsAcceptsScientificNotation() throws Exception {
     TrainConfig c =
         TrainCommand.parse(
