@@ -134,8 +134,12 @@ public final class DemoCommand implements Command {
       }
       try {
         Files.createDirectories(dir);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        throw new InvalidInputException(
+            "--out " + dir + ": " + e.getFile() + " is a file; expected a folder for the demo");
       } catch (java.io.IOException e) {
-        throw new InvalidInputException("--out " + dir + ": cannot create the folder (" + e + ")");
+        throw new InvalidInputException(
+            "--out " + dir + ": cannot create the folder (" + e.getMessage() + ")");
       }
       opts.save(dir);
     }

@@ -162,6 +162,19 @@ record DemoOptions(boolean quick, Map<String, String> values) {
         CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE);
       }
     }
+    // checked here, before the demo folder is made, not by the train stage after tokenizing
+    if (name.equals("seq-len") && CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE) < 2) {
+      throw new InvalidInputException("--seq-len must be >= 2, got " + value);
+    }
+    if (name.equals("preset")
+        && !dev.dllm.api.model.DitPresets.exists(value)
+        && !Files.isRegularFile(Path.of(value))) {
+      throw new InvalidInputException(
+          "--preset: unknown preset '"
+              + value
+              + "'; expected one of "
+              + dev.dllm.api.model.DitPresets.names());
+    }
     if (name.equals("flops") && !value.equals(AUTO) && !(CliOptions.parseNumber(name, value) > 0)) {
       throw new InvalidInputException("--flops must be > 0, got " + value);
     }
@@ -200,7 +213,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("quick", quick);
     json.putAll(values);
-    Path tmp = Files.createTempFile(dir, "." + FILE, ".tmp");
+    Path tmp = dev.dllm.eval.EvalFiles.newTempFile(dir, "." + FILE);
     try {
       JSON.writeValue(tmp.toFile(), json);
       Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);

@@ -2,6 +2,7 @@ package dev.dllm.cli;
 
 import dev.dllm.exporter.CheckpointExport;
 import dev.dllm.exporter.OnnxExport;
+import dev.dllm.runtime.onnx.ExportMetadata;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -30,7 +31,16 @@ public final class ExportCommand implements Command {
   public Options options() {
     Options o = new Options();
     o.addOption(SampleCommand.req("checkpoint", "DIR", "checkpoint directory (dllm train)"));
-    o.addOption(SampleCommand.req("out", "DIR", "export directory to write (replaced atomically)"));
+    o.addOption(
+        SampleCommand.req(
+            "out",
+            "DIR",
+            "export directory to write (new, or an earlier export with --overwrite)"));
+    o.addOption(
+        org.apache.commons.cli.Option.builder()
+            .longOpt("overwrite")
+            .desc("replace an earlier export in --out (atomically, only after success)")
+            .get());
     o.addOption(
         CliOptions.opt(
             "length", "L", "training sequence length to record (default: from the checkpoint)"));
@@ -41,6 +51,14 @@ public final class ExportCommand implements Command {
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     Path outDir = Path.of(SampleCommand.required(cmd, "out"));
     OnnxExport.checkOut(outDir);
+    if (!cmd.hasOption("overwrite")
+        && java.nio.file.Files.exists(outDir.resolve(ExportMetadata.FULL_FILE))) {
+      // an earlier export (and an eval-report.json beside it) is never replaced by accident
+      throw new dev.dllm.api.InvalidInputException(
+          "--out "
+              + outDir
+              + " already holds an export; choose another --out or pass --overwrite to replace it");
+    }
     OnnxExport.Report r =
         CheckpointExport.export(
             Path.of(SampleCommand.required(cmd, "checkpoint")),

@@ -1,7 +1,9 @@
 package dev.dllm.cli;
 
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.eval.run.FitRun;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -35,6 +37,9 @@ public final class FitCommand implements Command {
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     Path runs = Path.of(SampleCommand.required(cmd, "runs"));
     Path dir = Path.of(cmd.getOptionValue("out", runs.toString()));
+    if (Files.exists(runs) && !Files.isDirectory(runs)) {
+      throw new InvalidInputException("--runs " + runs + " is a file; expected a folder of runs");
+    }
     SampleCommand.checkParentDirs(dir.resolve("fit-report.json"), "out");
     FitRun.Result r = FitRun.run(runs, dir);
     out.print(r.text());

@@ -53,6 +53,7 @@ public final class Main {
     Options options = withCommon(command.options());
     try {
       CommandLine cmd = new DefaultParser().parse(options, rest);
+      refuseRepeated(cmd, options);
       if (cmd.hasOption("help")) {
         out.print(help(command, options));
         return 0;
@@ -127,5 +128,24 @@ public final class Main {
   static String version() {
     String v = Main.class.getPackage().getImplementationVersion();
     return v != null ? v : "0.1.0-SNAPSHOT";
+  }
+
+  /**
+   * Commons CLI keeps the first value of an option given twice and drops the others; a user who
+   * writes {@code --preset xxs ... --preset s} means one of them, so a single-valued option given
+   * more than once is bad input (repeatable ones such as {@code --option} are not affected).
+   */
+  private static void refuseRepeated(CommandLine cmd, Options options) {
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    for (org.apache.commons.cli.Option o : cmd.getOptions()) {
+      org.apache.commons.cli.Option def = options.getOption(o.getKey());
+      if (def != null
+          && def.hasArg()
+          && !def.hasArgs()
+          && seen.merge(o.getKey(), 1, Integer::sum) == 2) {
+        throw new InvalidInputException(
+            "--" + def.getLongOpt() + " is given more than once; give it once");
+      }
+    }
   }
 }

@@ -384,7 +384,9 @@ public final class SampleCommand implements Command {
 
   /** Writes {@code text} to a temp file next to {@code file} and renames it into place. */
   static void writeAtomically(Path file, String text) throws IOException {
-    Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+    Path tmp =
+        dev.dllm.eval.EvalFiles.newTempFile(
+            file.toAbsolutePath().getParent(), "." + file.getFileName());
     try {
       Files.writeString(tmp, text, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -102,6 +102,11 @@ public final class SweepCommand implements Command {
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
+    if (Files.isDirectory(outDir.resolve("checkpoint"))
+        || Files.isRegularFile(outDir.resolve("train-report.json"))) {
+      throw new InvalidInputException(
+          "--out " + outDir + " holds a training run; choose a new or earlier sweep folder");
+    }
     SampleCommand.checkParentDirs(outDir.resolve("runs.csv"), "out");
     Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
     if (data != null && !Files.exists(data)) {
@@ -124,6 +129,11 @@ public final class SweepCommand implements Command {
     for (String f : families) {
       List<String> objs = objectives.getOrDefault(f, java.util.Collections.singletonList(null));
       for (String obj : objs) {
+        // options shared by every run are bad input for the whole sweep: refuse them (exit 2)
+        // before any folder is made, rather than recording every run as refused and exiting 0
+        dev.dllm.trainer.Objectives.resolve(dev.dllm.trainer.Objectives.forFamily(f), obj);
+        base.family(f).objective(obj).preset(presets.get(0)).flops(budgets.get(0)).steps(0);
+        base.out(outDir).build().validate();
         for (String p : presets) {
           for (double c : budgets) {
             runs.add(new Sweep.Run(f, obj, p, c));

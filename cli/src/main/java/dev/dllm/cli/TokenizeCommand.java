@@ -120,6 +120,9 @@ public final class TokenizeCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
+    if (cmd.hasOption("out")) {
+      SampleCommand.checkOutFile(Path.of(cmd.getOptionValue("out")), "out"); // before any work
+    }
     if (cmd.hasOption("bench")) {
       return bench(cmd, out);
     }
@@ -249,7 +252,7 @@ public final class TokenizeCommand implements Command {
     }
     Path file = Path.of(cmd.getOptionValue("out")).toAbsolutePath();
     Files.createDirectories(file.getParent());
-    Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+    Path tmp = dev.dllm.eval.EvalFiles.newTempFile(file.getParent(), "." + file.getFileName());
     try {
       Files.writeString(tmp, text + System.lineSeparator());
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

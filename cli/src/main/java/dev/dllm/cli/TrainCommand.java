@@ -181,12 +181,15 @@ public final class TrainCommand implements Command {
     b.minLr(doubleOpt(cmd, "min-lr", lr / 10));
     b.warmup(CliOptions.longOpt(cmd, "warmup", -1, 0));
     AdamWConfig paper = AdamWConfig.PAPER;
-    b.adamW(
-        new AdamWConfig(
-            paper.beta1(),
-            doubleOpt(cmd, "beta2", paper.beta2()),
-            paper.eps(),
-            doubleOpt(cmd, "weight-decay", paper.weightDecay())));
+    double beta2 = doubleOpt(cmd, "beta2", paper.beta2());
+    if (!(beta2 >= 0 && beta2 < 1)) {
+      throw new InvalidInputException("--beta2 must be in [0, 1), got " + beta2);
+    }
+    double weightDecay = doubleOpt(cmd, "weight-decay", paper.weightDecay());
+    if (!(weightDecay >= 0)) {
+      throw new InvalidInputException("--weight-decay must be >= 0, got " + weightDecay);
+    }
+    b.adamW(new AdamWConfig(paper.beta1(), beta2, paper.eps(), weightDecay));
     b.clipNorm(doubleOpt(cmd, "clip", 1.0));
     b.ema(doubleOpt(cmd, "ema", 0));
     b.dropout(doubleOpt(cmd, "dropout", 0));

@@ -72,6 +72,9 @@ class BadInputTest {
       {"--threads", "100000", "--threads must be in [0, 1024], got 100000"},
       {"--lr", "NaN", "--lr must be a finite number"},
       {"--seed", "0x10", "--seed expects an integer, got '0x10'"},
+      {"--beta2", "2", "--beta2 must be in [0, 1), got 2.0"},
+      {"--beta2", "-0.5", "--beta2 must be in [0, 1), got -0.5"},
+      {"--weight-decay", "-1", "--weight-decay must be >= 0, got -1.0"},
     };
     for (String[] c : cases) {
       refused(
@@ -95,6 +98,39 @@ class BadInputTest {
   }
 
   @Test
+  void aSingleValuedOptionGivenTwiceIsRefusedNotSilentlyTheFirst() {
+    Path o = tmp.resolve("run");
+    refused(
+        "--preset is given more than once; give it once",
+        "train",
+        "--family",
+        "ar",
+        "--preset",
+        "xxs",
+        "--steps",
+        "1",
+        "--preset",
+        "s",
+        "--out",
+        o.toString());
+    assertFalse(Files.exists(o));
+    // repeatable options stay repeatable: this one fails on its key, not on the repetition
+    refused(
+        ": family ar takes no options",
+        "train",
+        "--family",
+        "ar",
+        "--steps",
+        "1",
+        "--option",
+        "foo=1",
+        "--option",
+        "bar=2",
+        "--out",
+        o.toString());
+  }
+
+  @Test
   void flopsAcceptsScientificNotation() throws Exception {
     TrainConfig c =
         TrainCommand.parse(
@@ -107,6 +143,32 @@ class BadInputTest {
     assertEquals(-3, CliOptions.parseInteger("seed", "-3", Long.MIN_VALUE, Long.MAX_VALUE));
     assertThrows(InvalidInputException.class, () -> CliOptions.parseNumber("flops", "Infinity"));
     assertThrows(InvalidInputException.class, () -> CliOptions.parseNumber("flops", "1e400"));
+  }
+
+  @Test
+  void sweepRefusesOptionsBadForEveryRunBeforeCreatingAnything() throws Exception {
+    Path o = tmp.resolve("sweep");
+    String[] grid = {"sweep", "--families", "ar", "--presets", "d32", "--flops", "3e9"};
+    String[][] cases = {
+      {"--lr", "-1", "--lr must be > 0, got -1.0"},
+      {"--objectives", "ar:elbo", "--objective 'elbo' is not supported by family ar"},
+    };
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOf(grid, grid.length + 4);
+      args[grid.length] = c[0];
+      args[grid.length + 1] = c[1];
+      args[grid.length + 2] = "--out";
+      args[grid.length + 3] = o.toString();
+      refused(c[2], args);
+      assertFalse(Files.exists(o), String.join(" ", args));
+    }
+    Path run = tmp.resolve("run");
+    Files.createDirectories(run.resolve("checkpoint"));
+    String[] args = java.util.Arrays.copyOf(grid, grid.length + 2);
+    args[grid.length] = "--out";
+    args[grid.length + 1] = run.toString();
+    refused("holds a training run", args);
+    assertEquals(List.of(run, run.resolve("checkpoint")), tree(run));
   }
 
   @Test
@@ -204,7 +266,7 @@ class BadInputTest {
   }
 
   @Test
-  void sampleDoesNotOverwriteSamplesOrReportWithoutOverwrite() throws Exception {
+  void exportAndSampleDoNotOverwriteWithoutOverwrite() throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
     Path ck = tmp.resolve("ck");
@@ -212,6 +274,23 @@ class BadInputTest {
     Path ex = tmp.resolve("export");
     assertEquals(
         0, run("export", "--checkpoint", ck.toString(), "--out", ex.toString()), errText());
+    // an earlier export (and the eval report beside it) is replaced only with --overwrite
+    Path evalReport = Files.writeString(ex.resolve("eval-report.json"), "{}");
+    List<Path> exported = tree(ex);
+    refused(
+        "--out " + ex + " already holds an export; choose another --out or pass --overwrite",
+        "export",
+        "--checkpoint",
+        ck.toString(),
+        "--out",
+        ex.toString());
+    assertEquals(exported, tree(ex));
+    assertEquals("{}", Files.readString(evalReport));
+    assertEquals(
+        0,
+        run("export", "--checkpoint", ck.toString(), "--out", ex.toString(), "--overwrite"),
+        errText());
+    assertFalse(Files.exists(evalReport), "--overwrite replaces the folder as a whole");
     Path jsonl = tmp.resolve("s").resolve("samples.jsonl");
     String[] sample = {
       "sample",

@@ -30,7 +30,9 @@ class DemoCommandTest {
       {"--num-samples", "-1"},
       {"--seq-len", "abc"},
       {"--flops", "0"},
-      {"--batch", "1.5"}
+      {"--batch", "1.5"},
+      {"--seq-len", "1"},
+      {"--preset", "zzz"}
     };
     for (String[] b : bad) {
       ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -58,6 +60,14 @@ class DemoCommandTest {
             file.resolve("demo").toString());
     assertEquals(Main.EXIT_BAD_INPUT, rc, err.toString(StandardCharsets.UTF_8));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--out"));
+    // --out naming the file itself: one line saying so, no Java exception name
+    ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    rc = run(err2, "demo", "--quick", "--scorer", tmp.toString(), "--out", file.toString());
+    String e = err2.toString(StandardCharsets.UTF_8);
+    assertEquals(Main.EXIT_BAD_INPUT, rc, e);
+    assertTrue(e.contains("is a file; expected a folder"), e);
+    assertFalse(e.contains("Exception"), e);
+    assertEquals("x", Files.readString(file));
   }
 
   @Test

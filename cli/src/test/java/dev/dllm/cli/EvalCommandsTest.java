@@ -184,6 +184,45 @@ class EvalCommandsTest {
     assertEquals(800, img.getHeight());
   }
 
+  /** The collapse reference of one model and text is the same number in eval and pareto. */
+  @Test
+  void evalAndParetoAgreeOnTheReferenceEntropy() throws Exception {
+    // > 256 validation rows of L 16, the tail ones drawn from fewer letters than the others
+    java.util.Random rnd = new java.util.Random(11);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 100_000; i++) {
+      b.append("abcdefgh ijklmnop.".charAt(rnd.nextInt(i < 98_000 ? 18 : 2)));
+    }
+    Path corpus = Files.writeString(tmp.resolve("reference-corpus.txt"), b.toString());
+    String[] common = {"--scorer", scorer.toString(), "--num-samples", "1", "--batch", "1"};
+    Path evalOut = tmp.resolve("ref-eval");
+    String[] e = {"eval", "--model", mdlm.toString(), "--data", corpus.toString(), "--steps", "2"};
+    assertEquals(0, run(concat(e, common, "--out", evalOut.toString())), err.toString());
+    Path paretoOut = tmp.resolve("ref-pareto");
+    String[] p = {"pareto", "--models", mdlm.toString(), "--reference", corpus.toString()};
+    String[] q = {"--steps", "2", "--out", paretoOut.toString()};
+    assertEquals(0, run(concat(p, common, q)), err.toString());
+    ObjectMapper m = new ObjectMapper();
+    double evalH =
+        m.readTree(evalOut.resolve("eval-report.json").toFile())
+            .at("/sampling/reference_entropy")
+            .asDouble();
+    double paretoH =
+        m.readTree(paretoOut.resolve("pareto.json").toFile())
+            .findValue("reference_entropy_per_model")
+            .get(mdlm.toString())
+            .asDouble();
+    assertTrue(evalH > 0, "reference entropy " + evalH);
+    assertEquals(evalH, paretoH, 1e-12);
+  }
+
+  private static String[] concat(String[] a, String[] b, String... c) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length + c.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    System.arraycopy(c, 0, out, a.length + b.length, c.length);
+    return out;
+  }
+
   @Test
   void badInputExitsWithTwoAndOneLine() throws Exception {
     assertEquals(2, run("eval", "--model", tmp.resolve("missing").toString()));
@@ -228,5 +267,10 @@ class EvalCommandsTest {
     assertEquals(2, run("fit", "--runs", tmp.resolve("missing").toString()));
     Files.createDirectories(tmp.resolve("empty-runs"));
     assertEquals(2, run("fit", "--runs", tmp.resolve("empty-runs").toString()));
+    Path file = Files.writeString(tmp.resolve("runs.txt"), "x");
+    err.reset();
+    assertEquals(2, run("fit", "--runs", file.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("--runs " + file + " is a file; expected a folder of runs"), e);
   }
 }

@@ -119,5 +119,23 @@ class TokenizeCommandTest {
         Main.EXIT_BAD_INPUT,
         run("tokenize", "--tokenizer", "byte", "--data", tmp.resolve("missing.txt").toString()));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("does not exist"));
+    err.reset();
+    out.reset();
+    Path dir = Files.createDirectories(tmp.resolve("a-folder"));
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run(
+            "tokenize",
+            "--tokenizer",
+            "byte",
+            "--data",
+            small.toString(),
+            "--cache",
+            cache,
+            "--out",
+            dir.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("is a directory; expected a file path"), e);
+    assertEquals("", out.toString(StandardCharsets.UTF_8), "refused before tokenizing");
   }
 }

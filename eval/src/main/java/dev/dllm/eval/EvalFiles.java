@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 
@@ -37,6 +40,32 @@ public final class EvalFiles {
     write(file, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height));
   }
 
+  /**
+   * Creates an empty temporary file {@code dir/prefix.<random>.tmp} whose permissions follow the
+   * umask (0644 under umask 022), unlike {@link Files#createTempFile}, which makes it 0600: a
+   * report renamed from it stays readable by the other users of a shared run folder.
+   *
+   * @throws IOException when the file cannot be created
+   */
+  public static Path newTempFile(Path dir, String prefix) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Path tmp =
+          dir.resolve(
+              prefix
+                  + "."
+                  + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
+                  + ".tmp");
+      try {
+        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        return tmp;
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 16) {
+          throw e;
+        }
+      }
+    }
+  }
+
   private interface Writer {
     void write(Path tmp) throws IOException;
   }
@@ -44,7 +73,7 @@ public final class EvalFiles {
   private static void write(Path file, Writer w) throws IOException {
     Path abs = file.toAbsolutePath();
     Files.createDirectories(abs.getParent());
-    Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+    Path tmp = newTempFile(abs.getParent(), "." + abs.getFileName());
     try {
       w.write(tmp);
       Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.labels.ItemLabelAnchor;
 import org.jfree.chart.labels.ItemLabelPosition;
 import org.jfree.chart.plot.XYPlot;
@@ -34,6 +35,11 @@ public final class ParetoChart {
   public static final int WIDTH = 1200;
 
   public static final int HEIGHT = 800;
+
+  /** Share of each axis's range added beyond the data (log space on log axes). */
+  static final double X_MARGIN = 0.12;
+
+  static final double Y_UPPER_MARGIN = 0.08;
 
   private ParetoChart() {}
 
@@ -139,12 +145,13 @@ public final class ParetoChart {
     double hi =
         points.stream().mapToDouble(ParetoPoint::genPpl).filter(Double::isFinite).max().orElse(1);
     String yLabel = "generative perplexity (lower is better)";
-    XYPlot plot =
-        new XYPlot(
-            data,
-            Charts.logAxis("generated tokens / s (log scale)"),
-            hi > 4 * lo ? Charts.logAxis(yLabel + ", log scale") : Charts.linearAxis(yLabel),
-            r);
+    ValueAxis x = Charts.logAxis("generated tokens / s (log scale)");
+    ValueAxis y = hi > 4 * lo ? Charts.logAxis(yLabel + ", log scale") : Charts.linearAxis(yLabel);
+    // room for the labels (centred above each point) of the leftmost, rightmost and top points
+    x.setLowerMargin(X_MARGIN);
+    x.setUpperMargin(X_MARGIN);
+    y.setUpperMargin(Y_UPPER_MARGIN);
+    XYPlot plot = new XYPlot(data, x, y, r);
     Charts.stylePlot(plot);
     String subtitle =
         Double.isNaN(referenceEntropy)

@@ -71,13 +71,15 @@ public final class ParetoRun {
   public record Result(List<ParetoPoint> points, Path png) {}
 
   /**
-   * Up to 256 rows of L tokens of the reference text in the model's tokenizer: its validation split
-   * through the training pipeline, or, when the model's tokenizer cannot encode the whole corpus (a
-   * char vocabulary of another corpus), the file itself with unknown characters dropped.
+   * Rows of L tokens of the reference text in the model's tokenizer: its whole validation split
+   * through the training pipeline (as {@link EvalRun} takes it), or, when the model's tokenizer
+   * cannot encode the whole corpus (a char vocabulary of another corpus), the file itself with
+   * unknown characters dropped.
    */
   static EvalText reference(Path text, OnnxModel model, int len) {
     try {
-      return EvalData.load(text, model.tokenizer(), len, BlockMode.PACK, "auto", 256);
+      // every row of the split, as dllm eval takes it: the same model gets the same reference
+      return EvalData.load(text, model.tokenizer(), len, BlockMode.PACK, "auto", 0);
     } catch (dev.dllm.api.InvalidInputException e) {
       Path file = text != null ? text : dev.dllm.data.BundledCorpus.tinyShakespeare();
       if (!java.nio.file.Files.isRegularFile(file)) {

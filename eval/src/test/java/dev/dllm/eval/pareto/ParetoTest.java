@@ -6,12 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dllm.eval.EvalFiles;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import org.jfree.chart.ChartRenderingInfo;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.XYPlot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,5 +92,41 @@ class ParetoTest {
     try (var files = Files.list(dir)) {
       assertEquals(3, files.count(), "no temporary file left behind");
     }
+  }
+
+  /** The demo's extreme points: every label (centred above its point) stays inside the plot. */
+  @Test
+  void labelsOfTheExtremePointsAreNotClipped() {
+    List<ParetoPoint> pts =
+        ParetoFrontier.flag(
+            List.of(
+                new ParetoPoint("ar", "a", "kv_cache", 63, 5886, 838, 2.95, 63, false, false, -1),
+                new ParetoPoint("mdlm", "m", "default", 32, 1860, 1236, 2.95, 33, false, false, -1),
+                new ParetoPoint("duo", "d", "greedy_tail", 8, 5934, 7803, 0.0, 9, false, false, -1),
+                new ParetoPoint(
+                    "esolm", "e", "kv_cache", 8, 31129, 1071, 3.02, 8, false, false, -1)),
+            3.0);
+    JFreeChart chart = ParetoChart.create(pts, 3.0);
+    BufferedImage img =
+        new BufferedImage(ParetoChart.WIDTH, ParetoChart.HEIGHT, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    ChartRenderingInfo info = new ChartRenderingInfo();
+    chart.draw(g, new Rectangle2D.Double(0, 0, ParetoChart.WIDTH, ParetoChart.HEIGHT), null, info);
+    Rectangle2D area = info.getPlotInfo().getDataArea();
+    XYPlot plot = chart.getXYPlot();
+    FontMetrics fm = g.getFontMetrics(plot.getRenderer().getDefaultItemLabelFont());
+    for (ParetoPoint p : pts) {
+      String label =
+          (p.variant().equals("default") ? "" : p.variant() + " ")
+              + String.format(java.util.Locale.ROOT, "T=%d H=%.2f", p.steps(), p.entropy());
+      double x =
+          plot.getDomainAxis().valueToJava2D(p.tokensPerSecond(), area, plot.getDomainAxisEdge());
+      double y = plot.getRangeAxis().valueToJava2D(p.genPpl(), area, plot.getRangeAxisEdge());
+      double half = fm.stringWidth(label) / 2.0;
+      assertTrue(x - half >= area.getMinX(), label + " clipped on the left");
+      assertTrue(x + half <= area.getMaxX(), label + " clipped on the right");
+      assertTrue(y - fm.getHeight() - 5 >= area.getMinY(), label + " clipped at the top");
+    }
+    g.dispose();
   }
 }

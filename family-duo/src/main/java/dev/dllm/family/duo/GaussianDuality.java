@@ -106,6 +106,12 @@ public final class GaussianDuality {
     double mu = Math.exp(-gamma / 2);
     double lo = Math.max(Z_LO, mu - WINDOW);
     double hi = mu + WINDOW;
+    if (lo > Z_LO + (LogPhiGrid.VALUES.length - 1) * H) {
+      // the whole window lies past the grid, where (V − 1) log Φ(z) is 0 in double precision:
+      // P = ∫ N(z; μ, 1) dz = 1 and dP/dγ = 0 by symmetry (and the grid indices, beyond
+      // Integer.MAX_VALUE for γ below about −29, cannot be formed)
+      return new double[] {1.0, 0.0};
+    }
     int kLo = Math.max(kMin, (int) Math.floor((lo - Z_LO) / H));
     int kHi = (int) Math.ceil((hi - Z_LO) / H);
     double[] logPhi = LogPhiGrid.VALUES;

@@ -10,6 +10,19 @@ import org.hipparchus.special.Erf;
 import org.junit.jupiter.api.Test;
 
 class GaussianDualityTest {
+  /** Very negative γ (μ = e^(−γ/2) past the log Φ grid): P = 1 and dP/dγ = 0, not a crash. */
+  @Test
+  void veryNegativeGammaGivesACleanTokenWithoutOverflowingTheGrid() {
+    GaussianDuality d = GaussianDuality.of(69);
+    double[] near = d.integrals(-25); // still on the grid: the limit is approached continuously
+    assertEquals(1.0, near[0], 1e-13);
+    assertEquals(0.0, near[1], 1e-9);
+    for (double g : new double[] {-30, -40, -700, -1e308}) {
+      double[] pd = d.integrals(g);
+      assertEquals(1.0, pd[0], 0.0, "P at gamma " + g);
+      assertEquals(0.0, pd[1], 0.0, "dP/dgamma at gamma " + g);
+    }
+  }
 
   /** log Φ against Hipparchus' erfc (an independent implementation), relative 1e-12. */
   @Test

@@ -234,7 +234,12 @@ public final class Checkpoint {
       if (Files.isDirectory(prev)) {
         target = prev; // a crash between the two renames of save
       } else {
-        throw new InvalidInputException("checkpoint " + dir + " does not exist");
+        throw new InvalidInputException(
+            Files.exists(target)
+                ? "checkpoint "
+                    + dir
+                    + " is a file; expected a checkpoint folder (dllm train's OUT/checkpoint)"
+                : "checkpoint " + dir + " does not exist");
       }
     }
     Path configFile = target.resolve(CONFIG_FILE);

@@ -212,6 +212,17 @@ class CheckpointTest {
   }
 
   @Test
+  void aFileGivenAsCheckpointIsNamedAsAFileNotAsMissing() throws IOException {
+    Path file = Files.writeString(tmp.resolve("notes.txt"), "not a checkpoint");
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> Checkpoint.load(file));
+    assertTrue(e.getMessage().contains("is a file; expected a checkpoint folder"), e.getMessage());
+    InvalidInputException missing =
+        assertThrows(InvalidInputException.class, () -> Checkpoint.load(tmp.resolve("none")));
+    assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+  }
+
+  @Test
   void missingConfigFieldIsRejectedNamingIt() throws IOException {
     Path dir = tmp.resolve("ck");
     Checkpoint.save(
