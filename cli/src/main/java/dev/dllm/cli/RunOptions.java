@@ -36,7 +36,7 @@ final class RunOptions {
   /**
    * Sets the options of {@link #add} on {@code b}: {@code --seed} (else {@code seed}), {@code
    * --threads} (else all cores), {@code --val-batches} (else 0 = the whole split), {@code
-   * --stop-after} (else 0 = none) and {@code --log-every} (else 10).
+   * --stop-after} (at least 1 when given; else 0 = none) and {@code --log-every} (else 10).
    *
    * @throws dev.dllm.api.InvalidInputException naming the option for a malformed or out-of-range
    *     value
@@ -47,7 +47,7 @@ final class RunOptions {
         CliOptions.intOpt(
             cmd, "threads", Runtime.getRuntime().availableProcessors(), 0, MAX_THREADS));
     b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
-    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 0));
+    b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 1)); // given: at least one step
     b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
   }
 }

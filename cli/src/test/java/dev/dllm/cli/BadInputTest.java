@@ -75,6 +75,7 @@ class BadInputTest {
       {"--beta2", "2", "--beta2 must be in [0, 1), got 2.0"},
       {"--beta2", "-0.5", "--beta2 must be in [0, 1), got -0.5"},
       {"--weight-decay", "-1", "--weight-decay must be >= 0, got -1.0"},
+      {"--stop-after", "0", "--stop-after must be >= 1"}, // was accepted and trained every step
     };
     for (String[] c : cases) {
       refused(

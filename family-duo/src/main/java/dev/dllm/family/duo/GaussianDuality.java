@@ -84,9 +84,12 @@ public final class GaussianDuality {
     return integrals(gamma)[1];
   }
 
-  /** alpha(γ) = (V P(γ) − 1)/(V − 1), strictly decreasing from 1 to 0. */
+  /**
+   * alpha(γ) = (V P(γ) − 1)/(V − 1), strictly decreasing from 1 to 0; clamped to [0, 1], where
+   * rounding of P near 1/V or 1 would otherwise leave it (e.g. −1.1e-17 at γ = 1e5).
+   */
   public double alpha(double gamma) {
-    return (vocab * p(gamma) - 1) / (vocab - 1);
+    return Math.min(1, Math.max(0, (vocab * p(gamma) - 1) / (vocab - 1)));
   }
 
   /** dalpha/dγ = V/(V − 1) · dP/dγ. */

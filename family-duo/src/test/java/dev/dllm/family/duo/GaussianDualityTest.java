@@ -24,6 +24,21 @@ class GaussianDualityTest {
     }
   }
 
+  /**
+   * Huge γ: alpha is exactly 0 (rounding of V·P − 1 used to give −1.1e-17 at γ = 1e5), never < 0.
+   */
+  @Test
+  void alphaStaysInTheUnitIntervalAtExtremeGamma() {
+    for (int v : new int[] {2, 69, 50258}) {
+      GaussianDuality d = GaussianDuality.of(v);
+      for (double g : new double[] {50, 1e3, 1e5, 1e300}) {
+        double a = d.alpha(g);
+        assertTrue(a >= 0 && a < 1e-6, "V=" + v + " gamma=" + g + " alpha=" + a);
+      }
+      assertEquals(1.0, d.alpha(-1e5), 0.0);
+    }
+  }
+
   /** log Φ against Hipparchus' erfc (an independent implementation), relative 1e-12. */
   @Test
   void logCdfMatchesHipparchusInBothTails() {
