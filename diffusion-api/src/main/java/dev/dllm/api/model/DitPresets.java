@@ -26,6 +26,7 @@ public final class DitPresets {
 
   private static Map<String, int[]> shapes() {
     Map<String, int[]> m = new LinkedHashMap<>();
+    m.put("d24", new int[] {24, 2, 2});
     m.put("d32", new int[] {32, 2, 2});
     m.put("d48", new int[] {48, 2, 2});
     m.put("xxs", new int[] {64, 2, 2});
