@@ -84,6 +84,12 @@ public final class SampleCommand implements Command {
                 + " samples.jsonl, <stem>.sample-report.json otherwise"));
     o.addOption(
         Option.builder().longOpt("overwrite").desc("replace an existing --out and report").get());
+    o.addOption(
+        Option.builder()
+            .longOpt("greedy-tail")
+            .desc(
+                "Duo: final step z_0 = argmax x_theta (the greedy tail); = --option greedy_tail=true")
+            .get());
     o.addOption(CliOptions.opt("batch", "B", "rows sampled together (default min(N, 16))"));
     o.addOption(CliOptions.opt("seed", "S", "random seed (default 0)"));
     o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
@@ -230,6 +236,13 @@ public final class SampleCommand implements Command {
     }
     if (cmd.hasOption("predictor")) {
       opts.put("predictor", cmd.getOptionValue("predictor"));
+    }
+    if (cmd.hasOption("greedy-tail")) {
+      String given = opts.put("greedy_tail", "true");
+      if (given != null && !given.equals("true")) {
+        throw new InvalidInputException(
+            "--greedy-tail and --option greedy_tail=" + given + " contradict; give one of them");
+      }
     }
     return opts;
   }

@@ -82,6 +82,47 @@ class DuoSampleCommandTest {
       assertEquals("duo", report.get("family").asText());
       assertEquals(6.0, report.get("nfe_mean").asDouble(), 0);
     }
+    // --greedy-tail is --option greedy_tail=true: the same samples for the same seed
+    Path flag = tmp.resolve("flag.jsonl");
+    assertEquals(
+        0,
+        run(
+            "sample",
+            "--model",
+            ex.toString(),
+            "--num-samples",
+            "3",
+            "--steps",
+            "5",
+            "--seed",
+            "2",
+            "--out",
+            flag.toString(),
+            "--greedy-tail"),
+        err.toString(StandardCharsets.UTF_8));
+    List<String> viaOption = Files.readAllLines(tmp.resolve("greedy_tail-true.jsonl"));
+    List<String> viaFlag = Files.readAllLines(flag);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(
+          json.readTree(viaOption.get(i)).get("ids"), json.readTree(viaFlag.get(i)).get("ids"));
+    }
+    err.reset();
+    assertEquals(
+        Main.EXIT_BAD_INPUT,
+        run(
+            "sample",
+            "--model",
+            ex.toString(),
+            "--num-samples",
+            "1",
+            "--steps",
+            "5",
+            "--out",
+            tmp.resolve("contradict.jsonl").toString(),
+            "--greedy-tail",
+            "--option",
+            "greedy_tail=false"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("contradict"));
     err.reset();
     assertEquals(
         Main.EXIT_BAD_INPUT,
