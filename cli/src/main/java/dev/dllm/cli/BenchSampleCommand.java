@@ -18,6 +18,7 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.eval.EvalFiles;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
@@ -329,7 +330,7 @@ public final class BenchSampleCommand implements Command {
       deleteTree(tmp);
     }
     Files.createDirectories(outFile.getParent());
-    SampleCommand.writeAtomically(
+    EvalFiles.writeString(
         outFile,
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
             + "\n");

@@ -151,4 +151,38 @@ final class CliOptions {
     }
     return out;
   }
+
+  /**
+   * Checks that {@code file} can be written as a regular file before any work is done.
+   *
+   * @param option the option that named it, for the message
+   * @throws InvalidInputException when it is a directory or a parent is not a directory
+   */
+  static void checkOutFile(Path file, String option) {
+    Path f = file.toAbsolutePath().normalize();
+    if (Files.isDirectory(f)) {
+      throw new InvalidInputException(
+          "--" + option + " " + f + " is a directory; expected a file path");
+    }
+    checkParentDirs(f, option);
+  }
+
+  /**
+   * Checks that every existing ancestor of {@code path} is a directory (so that the missing ones
+   * can be created).
+   *
+   * @throws InvalidInputException naming the first ancestor that is not a directory
+   */
+  static void checkParentDirs(Path path, String option) {
+    Path f = path.toAbsolutePath().normalize();
+    for (Path p = f.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        if (!Files.isDirectory(p)) {
+          throw new InvalidInputException(
+              "--" + option + " " + f + ": " + p + " is not a directory");
+        }
+        return;
+      }
+    }
+  }
 }

@@ -9,6 +9,7 @@ import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.sample.StepListener;
+import dev.dllm.eval.EvalFiles;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
@@ -75,7 +76,7 @@ final class DuoSpeedBench {
       report.put("cpus", Runtime.getRuntime().availableProcessors());
     }
     Files.createDirectories(outFile.getParent());
-    SampleCommand.writeAtomically(
+    EvalFiles.writeString(
         outFile,
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
             + "\n");

@@ -12,6 +12,7 @@ import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.eval.EvalFiles;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
@@ -74,7 +75,7 @@ final class EsoLmSpeedBench {
       BenchSampleCommand.deleteTree(tmp);
     }
     Files.createDirectories(outFile.getParent());
-    SampleCommand.writeAtomically(
+    EvalFiles.writeString(
         outFile,
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
             + "\n");

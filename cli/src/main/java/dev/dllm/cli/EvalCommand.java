@@ -87,7 +87,7 @@ public final class EvalCommand implements Command {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
-    SampleCommand.checkParentDirs(outDir.resolve("eval-report.json"), "out");
+    CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
     EvalRun.Options o =
         new EvalRun.Options(
             model,

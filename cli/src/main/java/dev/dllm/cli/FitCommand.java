@@ -40,7 +40,7 @@ public final class FitCommand implements Command {
     if (Files.exists(runs) && !Files.isDirectory(runs)) {
       throw new InvalidInputException("--runs " + runs + " is a file; expected a folder of runs");
     }
-    SampleCommand.checkParentDirs(dir.resolve("fit-report.json"), "out");
+    CliOptions.checkParentDirs(dir.resolve("fit-report.json"), "out");
     FitRun.Result r = FitRun.run(runs, dir);
     out.print(r.text());
     out.println("-> " + dir.resolve("fit-report.json"));

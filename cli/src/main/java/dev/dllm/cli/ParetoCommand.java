@@ -84,7 +84,7 @@ public final class ParetoCommand implements Command {
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
-    SampleCommand.checkParentDirs(outDir.resolve("pareto.json"), "out");
+    CliOptions.checkParentDirs(outDir.resolve("pareto.json"), "out");
     Path reference = cmd.hasOption("reference") ? Path.of(cmd.getOptionValue("reference")) : null;
     if (reference != null && !Files.exists(reference)) {
       throw new InvalidInputException("--reference " + reference + " does not exist");

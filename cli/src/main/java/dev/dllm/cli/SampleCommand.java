@@ -7,6 +7,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.metrics.SampleEntropy;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.eval.EvalFiles;
 import dev.dllm.runtime.onnx.DllmGenerator;
 import dev.dllm.runtime.onnx.GenerateOptions;
 import dev.dllm.runtime.onnx.Generated;
@@ -16,10 +17,8 @@ import dev.dllm.runtime.onnx.OrtCalls;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,40 +134,6 @@ public final class SampleCommand implements Command {
   }
 
   /**
-   * Checks that {@code file} can be written as a regular file before any work is done.
-   *
-   * @param option the option that named it, for the message
-   * @throws InvalidInputException when it is a directory or a parent is not a directory
-   */
-  static void checkOutFile(Path file, String option) {
-    Path f = file.toAbsolutePath().normalize();
-    if (Files.isDirectory(f)) {
-      throw new InvalidInputException(
-          "--" + option + " " + f + " is a directory; expected a file path");
-    }
-    checkParentDirs(f, option);
-  }
-
-  /**
-   * Checks that every existing ancestor of {@code path} is a directory (so that the missing ones
-   * can be created).
-   *
-   * @throws InvalidInputException naming the first ancestor that is not a directory
-   */
-  static void checkParentDirs(Path path, String option) {
-    Path f = path.toAbsolutePath().normalize();
-    for (Path p = f.getParent(); p != null; p = p.getParent()) {
-      if (Files.exists(p)) {
-        if (!Files.isDirectory(p)) {
-          throw new InvalidInputException(
-              "--" + option + " " + f + ": " + p + " is not a directory");
-        }
-        return;
-      }
-    }
-  }
-
-  /**
    * A rough estimate of one forward pass's memory in bytes (float32): logits in ONNX Runtime and
    * their Java copy (2·B·L·V), attention scores and probabilities (2·B·H·L²) and activations
    * (16·B·L·D).
@@ -261,7 +226,7 @@ public final class SampleCommand implements Command {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
     Path outFile = Path.of(cmd.getOptionValue("out")).toAbsolutePath().normalize();
-    checkOutFile(outFile, "out");
+    CliOptions.checkOutFile(outFile, "out");
     Path reportFile = reportFile(outFile);
     if (Files.isDirectory(reportFile)) {
       throw new InvalidInputException(
@@ -303,7 +268,7 @@ public final class SampleCommand implements Command {
       Result r = jsonl(samples);
       int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
-      writeAtomically(outFile, r.jsonl);
+      EvalFiles.writeString(outFile, r.jsonl);
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("family", family.name());
       report.put("model", model.directory().toString());
@@ -322,7 +287,7 @@ public final class SampleCommand implements Command {
       report.put("provider", model.provider());
       report.put("threads", ort.threads());
       report.put("opt_level", ort.optLevel());
-      writeAtomically(
+      EvalFiles.writeString(
           reportFile,
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report)
               + "\n");
@@ -393,18 +358,5 @@ public final class SampleCommand implements Command {
     }
     int n = samples.size();
     return new Result(lines.toString(), nfeSum / n, seconds, entropySum / n, tokens);
-  }
-
-  /** Writes {@code text} to a temp file next to {@code file} and renames it into place. */
-  static void writeAtomically(Path file, String text) throws IOException {
-    Path tmp =
-        dev.dllm.eval.EvalFiles.newTempFile(
-            file.toAbsolutePath().getParent(), "." + file.getFileName());
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 }

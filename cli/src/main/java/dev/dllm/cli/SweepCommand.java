@@ -107,7 +107,7 @@ public final class SweepCommand implements Command {
       throw new InvalidInputException(
           "--out " + outDir + " holds a training run; choose a new or earlier sweep folder");
     }
-    SampleCommand.checkParentDirs(outDir.resolve("runs.csv"), "out");
+    CliOptions.checkParentDirs(outDir.resolve("runs.csv"), "out");
     Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
     if (data != null && !Files.exists(data)) {
       throw new InvalidInputException("--data " + data + " does not exist");

@@ -121,7 +121,7 @@ public final class TokenizeCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     if (cmd.hasOption("out")) {
-      SampleCommand.checkOutFile(Path.of(cmd.getOptionValue("out")), "out"); // before any work
+      CliOptions.checkOutFile(Path.of(cmd.getOptionValue("out")), "out"); // before any work
     }
     if (cmd.hasOption("bench")) {
       return bench(cmd, out);
