@@ -37,6 +37,26 @@ class DuoSampleCommandTest {
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
+  /** {@code dllm sample} of 3 rows, T 5, seed 2 from {@code export} into {@code out}. */
+  private int sample(Path export, Path out, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "sample",
+                "--model",
+                export.toString(),
+                "--num-samples",
+                "3",
+                "--steps",
+                "5",
+                "--seed",
+                "2",
+                "--out",
+                out.toString()));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
   @Test
   void exportAndSampleDuoWithAndWithoutTheGreedyTail() throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
@@ -54,23 +74,7 @@ class DuoSampleCommandTest {
     assertTrue(mask >= 0, "the char tokenizer has a mask id");
     for (String tail : new String[] {"noise_removal=ancestral", "greedy_tail=true"}) {
       Path jsonl = tmp.resolve(tail.replace('=', '-') + ".jsonl");
-      assertEquals(
-          0,
-          run(
-              "sample",
-              "--model",
-              ex.toString(),
-              "--num-samples",
-              "3",
-              "--steps",
-              "5",
-              "--seed",
-              "2",
-              "--out",
-              jsonl.toString(),
-              "--option",
-              tail),
-          err.toString(StandardCharsets.UTF_8));
+      assertEquals(0, sample(ex, jsonl, "--option", tail), err.toString(StandardCharsets.UTF_8));
       List<String> lines = Files.readAllLines(jsonl);
       assertEquals(3, lines.size());
       for (String line : lines) {
@@ -84,22 +88,7 @@ class DuoSampleCommandTest {
     }
     // --greedy-tail is --option greedy_tail=true: the same samples for the same seed
     Path flag = tmp.resolve("flag.jsonl");
-    assertEquals(
-        0,
-        run(
-            "sample",
-            "--model",
-            ex.toString(),
-            "--num-samples",
-            "3",
-            "--steps",
-            "5",
-            "--seed",
-            "2",
-            "--out",
-            flag.toString(),
-            "--greedy-tail"),
-        err.toString(StandardCharsets.UTF_8));
+    assertEquals(0, sample(ex, flag, "--greedy-tail"), err.toString(StandardCharsets.UTF_8));
     List<String> viaOption = Files.readAllLines(tmp.resolve("greedy_tail-true.jsonl"));
     List<String> viaFlag = Files.readAllLines(flag);
     for (int i = 0; i < 3; i++) {
