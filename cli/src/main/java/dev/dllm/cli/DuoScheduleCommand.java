@@ -68,8 +68,8 @@ public final class DuoScheduleCommand implements Command {
         ObjectNode row = rows.addObject();
         row.put("gamma", g);
         row.put("p", pd[0]);
-        row.put("alpha", (vocab * pd[0] - 1) / (vocab - 1));
-        row.put("dalpha_dgamma", vocab * pd[1] / (vocab - 1));
+        row.put("alpha", duality.alphaOf(pd[0]));
+        row.put("dalpha_dgamma", duality.dalphaOf(pd[1]));
       }
       out.println(json.writeValueAsString(root));
       return 0;
@@ -83,8 +83,8 @@ public final class DuoScheduleCommand implements Command {
           "%-12s %-22.15g %-22.15g %-22.15g%n",
           Double.toString(g),
           pd[0],
-          (vocab * pd[0] - 1) / (vocab - 1),
-          vocab * pd[1] / (vocab - 1));
+          duality.alphaOf(pd[0]),
+          duality.dalphaOf(pd[1]));
     }
     return 0;
   }

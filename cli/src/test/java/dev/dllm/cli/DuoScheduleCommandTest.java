@@ -39,6 +39,17 @@ class DuoScheduleCommandTest {
     assertEquals(4.0, rows.get(2).get("gamma").asDouble(), 0);
   }
 
+  /** Huge γ: the command printed alpha = −1.1e-17 (its own copy of the formula, unclamped). */
+  @Test
+  void alphaIsNeverNegativeAtHugeGamma() throws Exception {
+    assertEquals(0, run("duo-schedule", "--vocab", "69", "--gamma", "1e5,1e300", "--json"));
+    JsonNode rows = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8)).get("rows");
+    for (JsonNode row : rows) {
+      assertEquals(0.0, row.get("alpha").asDouble(), 1e-300, row.toString());
+      assertTrue(row.get("alpha").asDouble() >= 0, row.toString());
+    }
+  }
+
   @Test
   void tablePrintsOneRowPerGamma() {
     assertEquals(0, run("duo-schedule", "--vocab", "50257", "--gamma", "-3.55,-1.85"));

@@ -84,17 +84,28 @@ public final class GaussianDuality {
     return integrals(gamma)[1];
   }
 
-  /**
-   * alpha(γ) = (V P(γ) − 1)/(V − 1), strictly decreasing from 1 to 0; clamped to [0, 1], where
-   * rounding of P near 1/V or 1 would otherwise leave it (e.g. −1.1e-17 at γ = 1e5).
-   */
+  /** alpha(γ) = (V P(γ) − 1)/(V − 1), strictly decreasing from 1 to 0 ({@link #alphaOf}). */
   public double alpha(double gamma) {
-    return Math.min(1, Math.max(0, (vocab * p(gamma) - 1) / (vocab - 1)));
+    return alphaOf(p(gamma));
+  }
+
+  /**
+   * alpha = (V P − 1)/(V − 1) for a probability P = P(γ), clamped to [0, 1], which rounding of P
+   * near 1/V or 1 would otherwise leave (e.g. −1.1e-17 at γ = 1e5). Every alpha of this class and
+   * of {@code dllm duo-schedule} goes through here.
+   */
+  public double alphaOf(double p) {
+    return Math.min(1, Math.max(0, (vocab * p - 1) / (vocab - 1)));
+  }
+
+  /** dalpha/dγ = V/(V − 1) · dP/dγ for a given dP/dγ. */
+  public double dalphaOf(double dp) {
+    return vocab * dp / (vocab - 1);
   }
 
   /** dalpha/dγ = V/(V − 1) · dP/dγ. */
   public double dalphaDgamma(double gamma) {
-    return vocab * dpDgamma(gamma) / (vocab - 1);
+    return dalphaOf(dpDgamma(gamma));
   }
 
   /**
@@ -171,7 +182,7 @@ public final class GaussianDuality {
                   + (3 * s2 - 2 * s) * m1)
               / h;
     }
-    return new double[] {(vocab * p - 1) / (vocab - 1), vocab * dp / (vocab - 1)};
+    return new double[] {alphaOf(p), dalphaOf(dp)};
   }
 
   private double[][] table() {
