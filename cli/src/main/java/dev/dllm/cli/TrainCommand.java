@@ -147,6 +147,13 @@ public final class TrainCommand implements Command {
   static TrainConfig parse(CommandLine cmd) {
     TrainConfig stored = ResumeOptions.stored(cmd);
     TrainConfig d = stored != null ? stored : TrainConfig.builder().build(); // the defaults
+    if (stored == null && cmd.hasOption("resume") && !cmd.hasOption("family")) {
+      throw new InvalidInputException(
+          "--family is required: --resume "
+              + cmd.getOptionValue("resume")
+              + " holds no stored options (no checkpoint there, or one written before options"
+              + " were stored: repeat the run's options)");
+    }
     TrainConfig.Builder b = TrainConfig.builder();
     b.family(stored != null && !cmd.hasOption("family") ? d.family() : required(cmd, "family"));
     b.out(ResumeOptions.out(cmd, stored));

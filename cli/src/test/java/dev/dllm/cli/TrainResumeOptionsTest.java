@@ -159,7 +159,9 @@ class TrainResumeOptionsTest {
     json.writeValue(config.toFile(), root);
 
     assertEquals(2, cli.run("train", "--resume", run.toString()));
-    assertTrue(cli.err().contains("--family is required"), cli.err());
+    assertTrue(cli.err().contains("--family is required: --resume " + run), cli.err());
+    assertEquals(2, cli.run("train", "--resume", tmp.resolve("nothing").toString()));
+    assertTrue(cli.err().contains("holds no stored options (no checkpoint there"), cli.err());
     assertEquals(0, cli.run(train(data, run, "--resume", run.toString())), cli.err());
     assertEquals(4, report(run).get("loss_trace").size());
   }
