@@ -68,7 +68,11 @@ public final class DistillCommand implements Command {
     o.addOption(
         opt("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
     RunOptions.add(o);
-    o.addOption(opt("resume", "DIR", "continue the distillation in DIR with the same options"));
+    o.addOption(
+        opt(
+            "resume",
+            "DIR",
+            "continue the distillation in DIR with its stored options (--out defaults to DIR)"));
     return o;
   }
 
@@ -91,7 +95,8 @@ public final class DistillCommand implements Command {
 
   /** Options to a validated {@link TrainConfig} (family duo, objective dcd). */
   static TrainConfig parse(CommandLine cmd) {
-    Path outDir = Path.of(TrainCommand.required(cmd, "out"));
+    TrainConfig stored = ResumeOptions.stored(cmd); // the resumed run's options, when it has them
+    Path outDir = ResumeOptions.out(cmd, stored);
     Path resume = cmd.hasOption("resume") ? Path.of(cmd.getOptionValue("resume")) : null;
     if (!cmd.hasOption("checkpoint") && resume == null) {
       throw new InvalidInputException("--checkpoint is required (a Duo checkpoint to distil)");
@@ -127,6 +132,8 @@ public final class DistillCommand implements Command {
     }
     if (cmd.hasOption("data")) {
       b.data(Path.of(cmd.getOptionValue("data")));
+    } else if (stored != null) {
+      b.data(stored.data());
     }
     b.seqLen(CliOptions.intOpt(cmd, "seq-len", (int) number(state, "seq_len", 256), 2));
     b.batch(CliOptions.intOpt(cmd, "batch", (int) number(state, "batch", 32), 1));
@@ -139,24 +146,31 @@ public final class DistillCommand implements Command {
             resume != null && state.get("lr") instanceof Number n ? n.doubleValue() : DEFAULT_LR);
     b.lr(lr);
     b.minLr(lr); // constant after warmup, as the reference's distillation
-    b.warmup(
-        CliOptions.longOpt(cmd, "warmup", resume != null ? number(state, "warmup", -1) : -1, 0));
-    RunOptions.apply(cmd, b, resume != null ? number(state, "seed", 1) : 1);
+    long warmup = resume != null ? number(state, "warmup", -1) : -1; // the checkpoint's, resolved
+    b.warmup(CliOptions.longOpt(cmd, "warmup", stored != null ? stored.warmup() : warmup, 0));
+    RunOptions.apply(cmd, b, resume != null ? number(state, "seed", 1) : 1, stored);
     b.checkpointEvery(k); // every round boundary: a resume restarts with the round's teacher
     int storedGrid = DEFAULT_GRID;
     if (resume != null
-        && state.get("family_options") instanceof Map<?, ?> stored
-        && stored.get("dcd_steps") instanceof String g
+        && state.get("family_options") instanceof Map<?, ?> storedOptions
+        && storedOptions.get("dcd_steps") instanceof String g
         && g.matches("[0-9]{1,9}")) {
       storedGrid = Integer.parseInt(g);
     }
     int grid = CliOptions.intOpt(cmd, "grid", storedGrid, 1);
-    b.familyTraining(
-        new FamilyTraining(
-            Map.of("dcd_steps", Integer.toString(grid)),
-            resume != null || !cmd.hasOption("checkpoint") ? null : src.dir,
-            k));
-    return b.build().validate();
+    Path initFrom = resume == null ? src.dir : null;
+    if (stored != null) { // kept for the next resume; a resumed run takes no weights from it
+      initFrom =
+          cmd.hasOption("checkpoint")
+              ? Source.checkpointDir(Path.of(cmd.getOptionValue("checkpoint")))
+              : stored.familyTraining().initFrom();
+    }
+    b.familyTraining(new FamilyTraining(Map.of("dcd_steps", Integer.toString(grid)), initFrom, k));
+    TrainConfig config = b.build();
+    if (stored != null) {
+      ResumeOptions.requireSame(cmd, stored, config, ResumeOptions.DISTILL);
+    }
+    return config.validate();
   }
 
   private static long number(Map<String, Object> state, String key, long fallback) {
@@ -168,12 +182,16 @@ public final class DistillCommand implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @SuppressWarnings("unchecked")
+    /** The checkpoint folder that {@code given} names: itself, or its {@code checkpoint/}. */
+    static Path checkpointDir(Path given) {
+      return !Files.isRegularFile(given.resolve(Checkpoint.CONFIG_FILE))
+              && Files.isRegularFile(given.resolve("checkpoint").resolve(Checkpoint.CONFIG_FILE))
+          ? given.resolve("checkpoint")
+          : given;
+    }
+
     static Source read(Path given, String option) {
-      Path dir = given;
-      if (!Files.isRegularFile(dir.resolve(Checkpoint.CONFIG_FILE))
-          && Files.isRegularFile(dir.resolve("checkpoint").resolve(Checkpoint.CONFIG_FILE))) {
-        dir = dir.resolve("checkpoint");
-      }
+      Path dir = checkpointDir(given);
       Path file = dir.resolve(Checkpoint.CONFIG_FILE);
       if (!Files.isRegularFile(file)) {
         throw new InvalidInputException(

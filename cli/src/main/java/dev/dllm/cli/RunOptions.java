@@ -36,18 +36,22 @@ final class RunOptions {
   /**
    * Sets the options of {@link #add} on {@code b}: {@code --seed} (else {@code seed}), {@code
    * --threads} (else all cores), {@code --val-batches} (else 0 = the whole split), {@code
-   * --stop-after} (at least 1 when given; else 0 = none) and {@code --log-every} (else 10).
+   * --stop-after} (at least 1 when given; else 0 = none) and {@code --log-every} (else 10). A
+   * resumed run's stored seed, threads, validation cap and log cadence replace those defaults.
    *
+   * @param stored the resumed run's stored options ({@link ResumeOptions#stored}), or null
    * @throws dev.dllm.api.InvalidInputException naming the option for a malformed or out-of-range
    *     value
    */
-  static void apply(CommandLine cmd, TrainConfig.Builder b, long seed) {
-    b.seed(CliOptions.longOpt(cmd, "seed", seed, Long.MIN_VALUE));
+  static void apply(CommandLine cmd, TrainConfig.Builder b, long seed, TrainConfig stored) {
+    b.seed(CliOptions.longOpt(cmd, "seed", stored != null ? stored.seed() : seed, Long.MIN_VALUE));
+    int cores = Runtime.getRuntime().availableProcessors();
     b.threads(
         CliOptions.intOpt(
-            cmd, "threads", Runtime.getRuntime().availableProcessors(), 0, MAX_THREADS));
-    b.valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0));
+            cmd, "threads", stored != null ? stored.threads() : cores, 0, MAX_THREADS));
+    b.valBatches(
+        CliOptions.intOpt(cmd, "val-batches", stored != null ? stored.valBatches() : 0, 0));
     b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 1)); // given: at least one step
-    b.logEvery(CliOptions.longOpt(cmd, "log-every", 10, 1));
+    b.logEvery(CliOptions.longOpt(cmd, "log-every", stored != null ? stored.logEvery() : 10, 1));
   }
 }

@@ -16,9 +16,10 @@ import org.apache.commons.cli.Options;
  * {@code dllm train}: trains a family's DiT with DJL ({@link Trainer}) and writes {@code
  * OUT/checkpoint/} (model.safetensors, optimizer.safetensors, config.json, tokenizer/) and {@code
  * OUT/train-report.json}. {@code --resume OUT} (or {@code OUT/checkpoint}) continues an interrupted
- * run with the same options (a changed option is refused) and reproduces the uninterrupted loss
- * trace; the report then covers the whole run. An {@code --out} that already holds a run is refused
- * unless that run is the one resumed.
+ * run with the options stored in its checkpoint (none need repeating; a changed one is refused,
+ * except {@link ResumeOptions#CHANGEABLE}) and reproduces the uninterrupted loss trace; the report
+ * then covers the whole run. An {@code --out} that already holds a run is refused unless that run
+ * is the one resumed.
  */
 public final class TrainCommand implements Command {
   @Override
@@ -104,7 +105,9 @@ public final class TrainCommand implements Command {
         opt(
             "resume",
             "DIR",
-            "continue the run in DIR (its OUT or OUT/checkpoint) with the same options"));
+            "continue the run in DIR (its OUT or OUT/checkpoint) with its stored options; only"
+                + " --threads, --checkpoint-every, --val-every, --log-every, --stop-after may"
+                + " change"));
     o.addOption(opt("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
     return o;
   }
@@ -136,35 +139,37 @@ public final class TrainCommand implements Command {
     return 0;
   }
 
-  /** Options to a validated {@link TrainConfig}. */
+  /**
+   * Options to a validated {@link TrainConfig}. Resuming a run that stored its options ({@link
+   * ResumeOptions}), the stored values are the defaults and a given option must equal its stored
+   * value, except {@link ResumeOptions#CHANGEABLE}.
+   */
   static TrainConfig parse(CommandLine cmd) {
+    TrainConfig stored = ResumeOptions.stored(cmd);
+    TrainConfig d = stored != null ? stored : TrainConfig.builder().build(); // the defaults
+    if (stored == null && cmd.hasOption("resume") && !cmd.hasOption("family")) {
+      throw new InvalidInputException(
+          "--family is required: --resume "
+              + cmd.getOptionValue("resume")
+              + " holds no stored options (no checkpoint there, or one written before options"
+              + " were stored: repeat the run's options)");
+    }
     TrainConfig.Builder b = TrainConfig.builder();
-    b.family(required(cmd, "family"));
-    b.out(Path.of(required(cmd, "out")));
-    if (cmd.hasOption("preset")) {
-      b.preset(cmd.getOptionValue("preset"));
+    b.family(stored != null && !cmd.hasOption("family") ? d.family() : required(cmd, "family"));
+    b.out(ResumeOptions.out(cmd, stored));
+    b.preset(cmd.getOptionValue("preset", d.preset()));
+    b.modelConfig(path(cmd, "model-config", d.modelConfig()));
+    b.data(path(cmd, "data", d.data()));
+    b.tokenizer(cmd.getOptionValue("tokenizer", d.tokenizer()));
+    b.mode(cmd.getOptionValue("mode", d.mode()));
+    b.objective(cmd.getOptionValue("objective", d.objective()));
+    b.resume(path(cmd, "resume", null));
+    b.seqLen(CliOptions.intOpt(cmd, "seq-len", d.seqLen(), 2));
+    b.batch(CliOptions.intOpt(cmd, "batch", d.batch(), 1));
+    b.accumulation(CliOptions.intOpt(cmd, "accum", d.accumulation(), 1));
+    if (stored != null && !cmd.hasOption("flops") && !cmd.hasOption("steps")) {
+      b.flops(d.flops()).steps(d.steps());
     }
-    if (cmd.hasOption("model-config")) {
-      b.modelConfig(Path.of(cmd.getOptionValue("model-config")));
-    }
-    if (cmd.hasOption("data")) {
-      b.data(Path.of(cmd.getOptionValue("data")));
-    }
-    if (cmd.hasOption("tokenizer")) {
-      b.tokenizer(cmd.getOptionValue("tokenizer"));
-    }
-    if (cmd.hasOption("mode")) {
-      b.mode(cmd.getOptionValue("mode"));
-    }
-    if (cmd.hasOption("objective")) {
-      b.objective(cmd.getOptionValue("objective"));
-    }
-    if (cmd.hasOption("resume")) {
-      b.resume(Path.of(cmd.getOptionValue("resume")));
-    }
-    b.seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2));
-    b.batch(CliOptions.intOpt(cmd, "batch", 32, 1));
-    b.accumulation(CliOptions.intOpt(cmd, "accum", 1, 1));
     if (cmd.hasOption("flops")) {
       double flops = doubleOpt(cmd, "flops", 0);
       if (!(flops > 0)) {
@@ -176,27 +181,29 @@ public final class TrainCommand implements Command {
     if (cmd.hasOption("steps")) {
       b.steps(CliOptions.longOpt(cmd, "steps", 0, 1));
     }
-    double lr = doubleOpt(cmd, "lr", 1e-3);
+    double lr = doubleOpt(cmd, "lr", d.lr());
     b.lr(lr);
-    b.minLr(doubleOpt(cmd, "min-lr", lr / 10));
-    b.warmup(CliOptions.longOpt(cmd, "warmup", -1, 0));
-    AdamWConfig paper = AdamWConfig.PAPER;
-    double beta2 = doubleOpt(cmd, "beta2", paper.beta2());
+    b.minLr(doubleOpt(cmd, "min-lr", stored != null ? d.minLr() : lr / 10));
+    b.warmup(CliOptions.longOpt(cmd, "warmup", d.warmup(), 0));
+    AdamWConfig adam = d.adamW();
+    double beta2 = doubleOpt(cmd, "beta2", adam.beta2());
     if (!(beta2 >= 0 && beta2 < 1)) {
       throw new InvalidInputException("--beta2 must be in [0, 1), got " + beta2);
     }
-    double weightDecay = doubleOpt(cmd, "weight-decay", paper.weightDecay());
+    double weightDecay = doubleOpt(cmd, "weight-decay", adam.weightDecay());
     if (!(weightDecay >= 0)) {
       throw new InvalidInputException("--weight-decay must be >= 0, got " + weightDecay);
     }
-    b.adamW(new AdamWConfig(paper.beta1(), beta2, paper.eps(), weightDecay));
-    b.clipNorm(doubleOpt(cmd, "clip", 1.0));
-    b.ema(doubleOpt(cmd, "ema", 0));
-    b.dropout(doubleOpt(cmd, "dropout", 0));
-    RunOptions.apply(cmd, b, 1);
-    b.valEvery(CliOptions.longOpt(cmd, "val-every", 0, 0));
-    b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", 0, 0));
-    java.util.Map<String, String> options = CliOptions.keyValues(cmd, "option");
+    b.adamW(new AdamWConfig(adam.beta1(), beta2, adam.eps(), weightDecay));
+    b.clipNorm(doubleOpt(cmd, "clip", d.clipNorm()));
+    b.ema(doubleOpt(cmd, "ema", d.ema()));
+    b.dropout(doubleOpt(cmd, "dropout", d.dropout()));
+    RunOptions.apply(cmd, b, 1, stored);
+    b.valEvery(CliOptions.longOpt(cmd, "val-every", d.valEvery(), 0));
+    b.checkpointEvery(CliOptions.longOpt(cmd, "checkpoint-every", d.checkpointEvery(), 0));
+    // resumed: the stored family options, with the given ones over them (a changed one is refused)
+    java.util.Map<String, String> options = new java.util.TreeMap<>(d.familyTraining().options());
+    options.putAll(CliOptions.keyValues(cmd, "option"));
     if (cmd.hasOption("alpha0")) {
       options.put("alpha_0", cmd.getOptionValue("alpha0").trim());
     }
@@ -206,9 +213,17 @@ public final class TrainCommand implements Command {
     b.familyTraining(
         new dev.dllm.trainer.FamilyTraining(
             options,
-            cmd.hasOption("init-from") ? Path.of(cmd.getOptionValue("init-from")) : null,
-            CliOptions.longOpt(cmd, "steps-per-round", 0, 1)));
-    return b.build().validate();
+            path(cmd, "init-from", d.familyTraining().initFrom()),
+            CliOptions.longOpt(cmd, "steps-per-round", d.familyTraining().teacherRefresh(), 1)));
+    TrainConfig config = b.build();
+    if (stored != null) {
+      ResumeOptions.requireSame(cmd, stored, config, ResumeOptions.TRAIN);
+    }
+    return config.validate();
+  }
+
+  private static Path path(CommandLine cmd, String name, Path fallback) {
+    return cmd.hasOption(name) ? Path.of(cmd.getOptionValue(name)) : fallback;
   }
 
   static String required(CommandLine cmd, String name) {

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code dllm distill} end to end on a tiny Duo run: train 2 steps at xxs, distil 2 rounds × 2
  * steps, export, sample at 8 steps; a run stopped at the round boundary and resumed reproduces the
- * uninterrupted loss trace exactly; a non-Duo checkpoint is refused with exit 2.
+ * uninterrupted loss trace exactly (with no option repeated; a changed one is refused); a non-Duo
+ * checkpoint is refused with exit 2.
  */
 class DistillCommandTest {
   @TempDir Path tmp;
@@ -95,19 +96,13 @@ class DistillCommandTest {
     assertEquals(
         0, run(distill(split, "--checkpoint", teacher.toString(), "--stop-after", "2")), err());
     assertEquals(trace.subList(0, 2), trace(split));
-    assertEquals(
-        0,
-        run(
-            "distill",
-            "--resume",
-            split.toString(),
-            "--out",
-            split.toString(),
-            "--threads",
-            "1",
-            "--val-batches",
-            "1"),
-        err());
+    // a changed option is refused naming it; --resume alone continues with the stored options
+    assertEquals(2, run("distill", "--resume", split.toString(), "--grid", "8"));
+    assertTrue(
+        err().contains("--grid differs from the run being resumed: stored 4, given 8"), err());
+    assertEquals(2, run("distill", "--resume", split.toString(), "--val-batches", "2"));
+    assertTrue(err().contains("--val-batches differs"), err());
+    assertEquals(0, run("distill", "--resume", split.toString(), "--rounds", "2"), err());
     assertEquals(trace, trace(split), "resume reproduces the uninterrupted trace bit-exactly");
 
     Path ex = tmp.resolve("export");

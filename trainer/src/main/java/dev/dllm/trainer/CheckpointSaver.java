@@ -17,8 +17,9 @@ import java.util.Map;
 /**
  * Writes the run's checkpoint ({@code out/checkpoint}, atomically through {@link Checkpoint#save})
  * with the training state of the current step: the model, the AdamW and EMA tensors, and in {@code
- * config.json} the step counts, the options a resume must repeat ({@link ResumeState}), the loss
- * trace and the seconds trained so far.
+ * config.json} the step counts, the options a resume checks ({@link ResumeState}), the loss trace,
+ * the seconds trained so far and every option of the run ({@link StoredRunConfig}, which {@code
+ * --resume} reads so that the options need not be repeated).
  */
 final class CheckpointSaver {
   private final TrainConfig config;
@@ -71,6 +72,7 @@ final class CheckpointSaver {
     state.put("loss_trace", new ArrayList<>(trace));
     state.put("family_options", config.familyTraining().options());
     state.put("teacher_refresh", config.familyTraining().teacherRefresh());
+    state.put(StoredRunConfig.KEY, StoredRunConfig.toState(config, setup.objectiveName()));
     Path dir = config.checkpointDir();
     boolean hadPrevious = Files.isDirectory(dir);
     try {

@@ -38,7 +38,9 @@ import java.nio.file.Path;
  * @param resume checkpoint directory to continue from (or the output folder of the run, which holds
  *     it as {@code checkpoint/}), or null. The run must be continued with the same options: family,
  *     objective, preset/model config, tokenizer, seq_len, batch, seed, length (steps or FLOPs),
- *     warmup, lr and min_lr are checked against the checkpoint and a change is refused
+ *     warmup, lr and min_lr are checked against the checkpoint and a change is refused. Every
+ *     checkpoint also keeps all the options ({@link StoredRunConfig}), from which {@code dllm train
+ *     --resume} and {@code dllm distill --resume} build the resumed config
  * @param out output folder: {@code out/checkpoint/} and {@code out/train-report.json}; it must not
  *     hold another run (a checkpoint or report) unless that is the run being resumed
  * @param stopAfter stop (with a checkpoint) once this many steps are done, although the schedule is
