@@ -10,6 +10,7 @@ import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.EntropyStats;
 import dev.dllm.eval.metrics.GenerativePerplexity;
+import dev.dllm.eval.metrics.ScoredIds;
 import dev.dllm.eval.metrics.Throughput;
 import dev.dllm.eval.pareto.ParetoFrontier;
 import dev.dllm.runtime.onnx.OnnxModel;
@@ -109,7 +110,7 @@ public final class EvalRun {
         ModelSampler.Samples s =
             ModelSampler.draw(
                 model, spec, o.numSamples(), o.batch(), seqLen, o.seed(), o.ort().threads());
-        double entropy = EntropyStats.mean(s.ids());
+        double entropy = EntropyStats.mean(s.ids(), tok.specials());
         double reference = referenceEntropy(text, seqLen);
         Map<String, Object> sm = new LinkedHashMap<>();
         Throughput t = s.throughput();
@@ -128,6 +129,7 @@ public final class EvalRun {
         sm.put("peak_rss_scope", t.rssSinceReset() ? "this measurement" : "process lifetime");
         sm.put("peak_heap_bytes", t.peakHeapBytes());
         sm.put("entropy_mean", entropy);
+        sm.put("entropy_ids", ScoredIds.DEFINITION);
         sm.put("reference_entropy", Double.isNaN(reference) ? null : reference);
         sm.put("entropy_collapsed", ParetoFrontier.collapsed(entropy, reference));
         json.put("sampling", sm);

@@ -138,7 +138,7 @@ public final class ParetoRun {
                   ModelSampler.draw(
                       model, spec, o.numSamples(), o.batch(), len, o.seed(), o.ort().threads());
               GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer());
-              double h = EntropyStats.mean(s.ids());
+              double h = EntropyStats.mean(s.ids(), model.tokenizer().specials());
               ParetoPoint p =
                   new ParetoPoint(
                       fam,
