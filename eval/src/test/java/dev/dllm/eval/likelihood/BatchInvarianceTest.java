@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
-import dev.dllm.api.model.BackboneSpec.Attention;
 import dev.dllm.api.model.ReferenceDit;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.schedule.TimeSampler;
@@ -41,11 +40,10 @@ class BatchInvarianceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"mdlm", "duo", "ar"})
+  @ValueSource(strings = {"mdlm", "duo", "esolm", "ar"})
   void sameValueAtAnyBatchSizeAndEqualToTheRowByRowDefinition(String name) {
     DiffusionFamily family = FamilyRegistry.load().get(name);
-    Attention att = name.equals("ar") ? Attention.CAUSAL : Attention.BIDIRECTIONAL;
-    ReferenceDit dit = TestModels.randomDit(V, att, 3);
+    ReferenceDit dit = TestModels.randomDit(V, family.backbone().attention(), 3);
     List<int[]> rows = rows();
     long seed = 42;
     double b1 = LikelihoodEval.evaluate(family, dit, SPECIALS, rows, 1, seed).total().nll();
