@@ -103,7 +103,7 @@ public final class EvalCommand implements Command {
             SampleCommand.samplerOptions(cmd),
             topP,
             SampleCommand.ortConfig(cmd));
-    EvalRun.Report r = EvalRun.run(o, outDir);
+    EvalRun.Report r = EvalRun.run(o, outDir, out);
     out.print(r.table());
     out.println("-> report " + outDir.resolve("eval-report.json"));
     return 0;

@@ -28,16 +28,17 @@ final class TinyExports {
 
   /** Exports a random {@code family} model into {@code out} (its checkpoint goes beside it). */
   static Path export(String family, long seed, Path out) throws Exception {
+    return export(
+        family, seed, out, Map.of("steps", 7, "tokens", 1792, "seq_len", 16, "val_nll", 2.5));
+  }
+
+  /** {@link #export(String, long, Path)} with the given training provenance. */
+  static Path export(String family, long seed, Path out, Map<String, Object> training)
+      throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, attention(family), 0.0);
     Path ck = out.resolveSibling(out.getFileName() + "-checkpoint");
-    Checkpoint.save(
-        ck,
-        DitInit.random(cfg, seed, 0.3),
-        Map.of(),
-        Map.of("steps", 7, "tokens", 1792, "seq_len", 16, "val_nll", 2.5),
-        tok,
-        family);
+    Checkpoint.save(ck, DitInit.random(cfg, seed, 0.3), Map.of(), training, tok, family);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int rc =
         Main.run(

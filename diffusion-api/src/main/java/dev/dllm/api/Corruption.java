@@ -65,6 +65,43 @@ public final class Corruption {
     }
   }
 
+  /** One row's corruption, {@code [1, L]} in and out, with that row's own stream. */
+  @FunctionalInterface
+  public interface RowCorruption {
+    /**
+     * @param row clean tokens {@code [1, L]}
+     * @param t the row's time {@code [1]}
+     * @param rng the row's own stream
+     * @return z_t {@code [1, L]}
+     */
+    int[] corrupt(int[] row, double[] t, Rng rng);
+  }
+
+  /**
+   * z_t of a batch whose row b draws from its own stream {@code rows[b]} (row b's z_t does not
+   * depend on which rows share its batch, so an evaluation is the same at any batch size).
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param t one time per row {@code [B]}
+   * @param rows one stream per row {@code [B]}
+   * @return z_t {@code [B, L]}, a copy
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  public static int[] perRow(
+      int[] x0, int batch, int length, double[] t, Rng[] rows, RowCorruption corruption) {
+    checkShapes(x0, batch, length, t);
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
+    }
+    int[] zt = new int[x0.length];
+    for (int b = 0; b < batch; b++) {
+      int[] row = java.util.Arrays.copyOfRange(x0, b * length, (b + 1) * length);
+      int[] z = corruption.corrupt(row, new double[] {t[b]}, rows[b]);
+      System.arraycopy(z, 0, zt, b * length, length);
+    }
+    return zt;
+  }
+
   /**
    * The mask id of a family that needs one.
    *

@@ -65,6 +65,42 @@ public interface DiffusionFamily {
       Rng rng);
 
   /**
+   * {@link #nelbo} of a batch in which row b draws all its noise from its own stream {@code
+   * rows[b]}, so a row's term does not depend on the rows batched with it: evaluation sums the same
+   * value at any batch size (up to float summation order). The default runs {@link #nelbo} once per
+   * row ({@code [1, L]}, B forwards), correct for any family; families whose noise is drawn per row
+   * override it with one batched forward.
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param t one time per sequence {@code [B]} (ignored by AR)
+   * @param rows one stream per sequence {@code [B]}
+   * @return summed NLL in nats and the number of tokens it is normalised by
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  default NllSum nelboPerRow(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    Corruption.checkShapes(x0, batch, length, t);
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
+    }
+    double nll = 0;
+    long tokens = 0;
+    for (int b = 0; b < batch; b++) {
+      int[] row = java.util.Arrays.copyOfRange(x0, b * length, (b + 1) * length);
+      NllSum s = nelbo(denoiser, row, 1, length, new double[] {t[b]}, specials, rows[b]);
+      nll += s.nll();
+      tokens += s.tokens();
+    }
+    return new NllSum(nll, tokens);
+  }
+
+  /**
    * A sampler configured by {@code spec}.
    *
    * @throws InvalidInputException when the spec names an option the family does not support

@@ -63,6 +63,11 @@ public final class TestModels {
 
   /** A tokenizer over ids 0..V-1 written as letters 'a'+id, without special tokens. */
   public static Tokenizer letters(int vocab, String spec) {
+    return letters(vocab, spec, new SpecialTokens(-1, -1, -1, -1));
+  }
+
+  /** {@link #letters(int, String)} with the given special ids. */
+  public static Tokenizer letters(int vocab, String spec, SpecialTokens specials) {
     return new Tokenizer() {
       @Override
       public String spec() {
@@ -76,7 +81,7 @@ public final class TestModels {
 
       @Override
       public SpecialTokens specials() {
-        return new SpecialTokens(-1, -1, -1, -1);
+        return specials;
       }
 
       @Override

@@ -13,15 +13,20 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Validation NLL / NELBO of a family on any set of token rows (spec §6.1): every batch gets one
- * stratified time per sequence ({@link TimeSampler#sampleEval}) and the family's float64 {@link
- * DiffusionFamily#nelbo} (exact NLL for AR, an upper bound for diffusion families), summed over the
- * whole set with {@link PerplexityMeter} (token-weighted, float64).
+ * Validation NLL / NELBO of a family on any set of token rows (spec §6.1): the family's float64
+ * {@link DiffusionFamily#nelbo} (exact NLL for AR, an upper bound for diffusion families), summed
+ * over the whole set with {@link PerplexityMeter} (token-weighted, float64).
+ *
+ * <p>The noise is a function of (seed, index of the row in the set) only, never of the batch size:
+ * the times are stratified over the whole set ({@link TimeSampler#sampleGlobal} of n = all rows,
+ * row i in stratum [i/n, (i+1)/n)), drawn first from {@code new Rng(seed)}, and row i then draws
+ * its corruption from the i-th {@link Rng#split()} of that root ({@link
+ * DiffusionFamily#nelboPerRow}). So {@code --batch 1} and {@code --batch 8} give the same value up
+ * to float summation order.
  *
  * <p>Rows may differ in length (the last, partial block of a corpus): rows are grouped by length
  * and each group is run at its own length, so no PAD token is ever scored or attended (see {@link
- * UnpaddedForward}). The draws of batch i come from the i-th split of {@code new Rng(seed)}, so the
- * same seed scores the same corruptions.
+ * UnpaddedForward}).
  */
 public final class LikelihoodEval {
   private LikelihoodEval() {}
@@ -47,7 +52,12 @@ public final class LikelihoodEval {
 
   /**
    * Scores {@code rows} (each {@code [L_i]}) in batches of at most {@code batch} rows of equal
-   * length.
+   * length; the result does not depend on {@code batch} (see the class comment).
+   *
+   * @param batch rows per forward, at least 1
+   * @param seed the seed of the times and corruptions
+   * @return Σ NLL (nats), Σ tokens, rows and forward batches
+   * @throws IllegalArgumentException when batch &lt; 1
    */
   public static Result evaluate(
       DiffusionFamily family,
@@ -59,26 +69,36 @@ public final class LikelihoodEval {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be >= 1, got " + batch);
     }
-    Map<Integer, List<int[]>> byLength = new TreeMap<>();
-    for (int[] r : rows) {
-      byLength.computeIfAbsent(r.length, k -> new ArrayList<>()).add(r);
-    }
-    TimeSampler times = new TimeSampler();
     PerplexityMeter meter = new PerplexityMeter();
+    if (rows.isEmpty()) {
+      return new Result(meter.total(), 0, 0);
+    }
     Rng root = new Rng(seed);
+    double[] times = new TimeSampler().sampleEval(rows.size(), root);
+    Rng[] streams = new Rng[rows.size()];
+    for (int i = 0; i < streams.length; i++) {
+      streams[i] = root.split();
+    }
+    Map<Integer, List<Integer>> byLength = new TreeMap<>();
+    for (int i = 0; i < rows.size(); i++) {
+      byLength.computeIfAbsent(rows.get(i).length, k -> new ArrayList<>()).add(i);
+    }
     int batches = 0;
-    for (Map.Entry<Integer, List<int[]>> g : byLength.entrySet()) {
+    for (Map.Entry<Integer, List<Integer>> g : byLength.entrySet()) {
       int len = g.getKey();
-      List<int[]> group = g.getValue();
+      List<Integer> group = g.getValue();
       for (int first = 0; first < group.size(); first += batch) {
         int b = Math.min(batch, group.size() - first);
         int[] flat = new int[b * len];
+        double[] t = new double[b];
+        Rng[] rng = new Rng[b];
         for (int r = 0; r < b; r++) {
-          System.arraycopy(group.get(first + r), 0, flat, r * len, len);
+          int i = group.get(first + r);
+          System.arraycopy(rows.get(i), 0, flat, r * len, len);
+          t[r] = times[i];
+          rng[r] = streams[i];
         }
-        Rng rng = root.split();
-        double[] t = times.sampleEval(b, rng);
-        meter.add(family.nelbo(denoiser, flat, b, len, t, specials, rng));
+        meter.add(family.nelboPerRow(denoiser, flat, b, len, t, specials, rng));
         batches++;
       }
     }

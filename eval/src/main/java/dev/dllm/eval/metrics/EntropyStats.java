@@ -1,28 +1,33 @@
 package dev.dllm.eval.metrics;
 
 import dev.dllm.api.metrics.SampleEntropy;
+import dev.dllm.api.tokenize.SpecialTokens;
 import java.util.List;
 
 /**
  * Sample entropy as reported (spec §6.3, [SD] metrics.py {@code record_entropy}): the mean over
- * samples of the unigram entropy (nats) of each sample's own token ids, computed by {@link
- * SampleEntropy}. Also the reference the entropy-collapse flag compares against: the same statistic
- * over windows of real validation text of the same length.
+ * samples of the unigram entropy (nats) of each sample's own {@link ScoredIds} (all ids minus PAD
+ * and MASK: exactly the ids gen PPL scores), computed by {@link SampleEntropy}. Also the reference
+ * the entropy-collapse flag compares against: the same statistic over windows of real validation
+ * text of the same length.
  */
 public final class EntropyStats {
   private EntropyStats() {}
 
   /**
-   * Mean unigram entropy in nats over {@code samples} (each the ids of one sample, any length).
+   * Mean unigram entropy in nats over {@code samples} (each the ids of one sample, any length),
+   * each over its {@link ScoredIds}; a sample with no scored id counts as entropy 0.
    *
+   * @param specials the samples' tokenizer's special ids (PAD and MASK are skipped)
    * @return NaN for an empty list
    */
-  public static double mean(List<int[]> samples) {
+  public static double mean(List<int[]> samples, SpecialTokens specials) {
     if (samples.isEmpty()) {
       return Double.NaN;
     }
     double sum = 0;
-    for (int[] s : samples) {
+    for (int[] sample : samples) {
+      int[] s = ScoredIds.of(sample, specials);
       sum += SampleEntropy.of(s, 0, s.length);
     }
     return sum / samples.size();

@@ -1,16 +1,16 @@
 package dev.dllm.eval.metrics;
 
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import java.util.Arrays;
 
 /**
  * Moves token ids from one tokenizer to another (spec §6.2 {@code _eval_retokenize}): when both
- * tokenizers are the same (equal spec and state) the ids are kept, minus PAD and MASK ids;
- * otherwise the ids are decoded to text with the source tokenizer and encoded with the target one.
- * A target whose vocabulary is closed (the {@code char} tokenizer of another corpus) may not know
- * every character: such characters are dropped and counted, never silently mapped.
+ * tokenizers are the same (equal spec and state) the {@link ScoredIds} (all ids minus PAD and MASK)
+ * are kept; otherwise the scored ids are decoded to text with the source tokenizer and encoded with
+ * the target one. A target whose vocabulary is closed (the {@code char} tokenizer of another
+ * corpus) may not know every character: such characters are dropped and counted, never silently
+ * mapped.
  */
 public final class Retokenizer {
   private final Tokenizer source;
@@ -38,12 +38,11 @@ public final class Retokenizer {
 
   /** {@code ids} of the source tokenizer in the target tokenizer. */
   public Ids convert(int[] ids) {
+    int[] scored = ScoredIds.of(ids, source.specials());
     if (same) {
-      SpecialTokens sp = source.specials();
-      int[] kept = Arrays.stream(ids).filter(id -> id != sp.pad() && id != sp.mask()).toArray();
-      return new Ids(kept, 0);
+      return new Ids(scored, 0);
     }
-    return encodeLenient(target, source.decode(ids));
+    return encodeLenient(target, source.decode(scored));
   }
 
   /**

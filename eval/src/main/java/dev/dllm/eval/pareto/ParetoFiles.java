@@ -1,6 +1,7 @@
 package dev.dllm.eval.pareto;
 
 import dev.dllm.eval.EvalFiles;
+import dev.dllm.eval.metrics.ScoredIds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -36,6 +37,7 @@ public final class ParetoFiles {
     json.put("settings", settings);
     json.put("reference_entropy", Double.isNaN(referenceEntropy) ? null : referenceEntropy);
     json.put("collapse_margin", ParetoFrontier.COLLAPSE_MARGIN);
+    json.put("entropy_ids", ScoredIds.DEFINITION);
     json.put("points", points);
     json.put("frontier", points.stream().filter(ParetoPoint::frontier).toList());
     EvalFiles.writeJson(dir.resolve("pareto.json"), json);

@@ -10,11 +10,13 @@ import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.EntropyStats;
 import dev.dllm.eval.metrics.GenerativePerplexity;
+import dev.dllm.eval.metrics.ScoredIds;
 import dev.dllm.eval.metrics.Throughput;
 import dev.dllm.eval.pareto.ParetoFrontier;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,8 +68,22 @@ public final class EvalRun {
   /** The report (as written to JSON) and a readable table. */
   public record Report(Map<String, Object> json, String table) {}
 
-  /** Runs the evaluation and writes {@code outDir/eval-report.json} when outDir is not null. */
+  /** {@link #run(Options, Path, PrintStream)} without a log. */
   public static Report run(Options o, Path outDir) throws IOException {
+    return run(o, outDir, null);
+  }
+
+  /**
+   * Runs the evaluation and writes {@code outDir/eval-report.json} when outDir is not null. Before
+   * any work: refuses a scorer that is the judged model, refuses a {@code --num-samples} beyond
+   * {@link SampleBudget}, and prints a WARNING line to {@code log} (when not null) for a scorer
+   * that is not stronger than the model ({@link ScorerStrength}, recorded under {@code
+   * scorer_check}).
+   *
+   * @throws dev.dllm.api.InvalidInputException for bad input (exit 2)
+   * @throws IOException when the report cannot be written
+   */
+  public static Report run(Options o, Path outDir, PrintStream log) throws IOException {
     Map<String, Object> json = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
     try (Scorer scorer =
@@ -80,8 +96,19 @@ public final class EvalRun {
       }
       Tokenizer tok = model.tokenizer();
       int seqLen = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+      if (o.numSamples() > 0) {
+        SampleBudget.check(o.numSamples(), seqLen, o.model().toString()); // before any work
+      }
       boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
       json.put("model", describe(model, o));
+      if (scorer != null) {
+        ScorerStrength strength = scorer.strengthAgainst(model);
+        String warning = strength.warning(scorer.directory(), o.model());
+        if (warning != null && log != null) {
+          log.println(warning);
+        }
+        json.put("scorer_check", strength.toMap());
+      }
       EvalText text = EvalData.load(o.data(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
       LikelihoodEval.Result lik =
           LikelihoodEval.evaluate(
@@ -109,7 +136,7 @@ public final class EvalRun {
         ModelSampler.Samples s =
             ModelSampler.draw(
                 model, spec, o.numSamples(), o.batch(), seqLen, o.seed(), o.ort().threads());
-        double entropy = EntropyStats.mean(s.ids());
+        double entropy = EntropyStats.mean(s.ids(), tok.specials());
         double reference = referenceEntropy(text, seqLen);
         Map<String, Object> sm = new LinkedHashMap<>();
         Throughput t = s.throughput();
@@ -128,6 +155,7 @@ public final class EvalRun {
         sm.put("peak_rss_scope", t.rssSinceReset() ? "this measurement" : "process lifetime");
         sm.put("peak_heap_bytes", t.peakHeapBytes());
         sm.put("entropy_mean", entropy);
+        sm.put("entropy_ids", ScoredIds.DEFINITION);
         sm.put("reference_entropy", Double.isNaN(reference) ? null : reference);
         sm.put("entropy_collapsed", ParetoFrontier.collapsed(entropy, reference));
         json.put("sampling", sm);

@@ -95,7 +95,14 @@ public final class ParetoRun {
     }
   }
 
-  /** Measures every point and writes the three files into {@code outDir}. */
+  /**
+   * Measures every point and writes the three files into {@code outDir}. Before the first point,
+   * every model is checked: not the scorer, {@code --num-samples} within {@link SampleBudget}, and
+   * a WARNING line on {@code log} for a scorer not stronger than it ({@link ScorerStrength}).
+   *
+   * @throws dev.dllm.api.InvalidInputException for bad input (exit 2)
+   * @throws IOException when the files cannot be written
+   */
   public static Result run(Options o, Path outDir, PrintStream log) throws IOException {
     List<ParetoPoint> points = new ArrayList<>();
     Map<String, Object> references = new LinkedHashMap<>();
@@ -103,6 +110,21 @@ public final class ParetoRun {
     try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), o.batch())) {
       for (Path dir : o.models()) {
         scorer.checkNotJudged(dir);
+      }
+      Map<String, Object> strengths = new LinkedHashMap<>();
+      boolean weaker = false;
+      for (Path dir : o.models()) { // every check before the first point
+        try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
+          int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+          SampleBudget.check(o.numSamples(), len, dir.toString());
+          ScorerStrength strength = scorer.strengthAgainst(model);
+          String warning = strength.warning(scorer.directory(), dir);
+          if (warning != null && log != null) {
+            log.println(warning);
+          }
+          weaker |= strength.scorerWeaker();
+          strengths.put(dir.toString(), strength.toMap());
+        }
       }
       for (Path dir : o.models()) {
         try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
@@ -138,7 +160,7 @@ public final class ParetoRun {
                   ModelSampler.draw(
                       model, spec, o.numSamples(), o.batch(), len, o.seed(), o.ort().threads());
               GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer());
-              double h = EntropyStats.mean(s.ids());
+              double h = EntropyStats.mean(s.ids(), model.tokenizer().specials());
               ParetoPoint p =
                   new ParetoPoint(
                       fam,
@@ -173,6 +195,8 @@ public final class ParetoRun {
       List<ParetoPoint> flagged = ParetoFrontier.markFrontier(points);
       Map<String, Object> settings = new LinkedHashMap<>();
       settings.put("scorer", scorer.describe());
+      settings.put("scorer_weaker_than_model", weaker);
+      settings.put("scorer_check_per_model", strengths);
       settings.put("num_samples", o.numSamples());
       settings.put("batch", o.batch());
       settings.put("threads", o.ort().threads());

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * The gen-PPL judge: an exported AR model opened with ONNX Runtime and wrapped in {@link
  * GenerativePerplexity} (context = its training length). It must be a stronger model than the ones
- * it judges and never one of them; {@link #checkNotJudged} refuses the same folder.
+ * it judges and never one of them; {@link #checkNotJudged} refuses the same folder, and {@link
+ * #strengthAgainst} compares recorded val losses (a weaker scorer is warned about, not refused).
  */
 public final class Scorer implements AutoCloseable {
   private final OnnxModel model;
@@ -60,6 +61,16 @@ public final class Scorer implements AutoCloseable {
               + judged
               + " is also a judged model; the scorer must be a separate, stronger AR");
     }
+  }
+
+  /** Its recorded val NLL against {@code judged}'s val loss, see {@link ScorerStrength}. */
+  public ScorerStrength strengthAgainst(OnnxModel judged) {
+    return ScorerStrength.of(model, judged);
+  }
+
+  /** The scorer's export folder. */
+  public Path directory() {
+    return model.directory();
   }
 
   /** Scores samples of {@code sampleTokenizer}. */

@@ -87,6 +87,23 @@ public final class ArFamily implements DiffusionFamily {
   }
 
   /**
+   * The exact NLL draws no noise, so this is {@link #nelbo} of the whole batch (one forward).
+   *
+   * @return summed NLL in nats over B·(L - 1) tokens
+   */
+  @Override
+  public NllSum nelboPerRow(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    return nelbo(denoiser, x0, batch, length, t, specials, null);
+  }
+
+  /**
    * An ancestral sampler from BOS (spec §5). Options: {@code kv_cache=true|false} (default true:
    * use {@link Denoiser#kvCacheDecoder} when the denoiser offers one). {@link SamplerSpec#steps()}
    * is ignored (always L - 1 draws); {@link SamplerSpec#topP()} applies nucleus filtering in

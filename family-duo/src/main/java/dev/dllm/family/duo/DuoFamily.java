@@ -149,6 +149,33 @@ public final class DuoFamily implements DiffusionFamily {
   }
 
   /**
+   * {@link #nelbo} with row b's z_t drawn from {@code rows[b]} ({@link Corruption#perRow}), one
+   * batched forward: equals the per-row default.
+   *
+   * @return summed NELBO in nats over all B·L positions
+   * @throws IllegalArgumentException when the sizes do not match, or V differs from the bound V
+   */
+  @Override
+  public NllSum nelboPerRow(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    int v = denoiser.vocabSize();
+    if (vocab != 0 && vocab != v) {
+      throw new IllegalArgumentException(
+          "the family is bound to V = " + vocab + " but the denoiser has V = " + v);
+    }
+    int[] zt =
+        Corruption.perRow(
+            x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, v, rng));
+    return nelboAt(denoiser, x0, zt, batch, length, t, specials);
+  }
+
+  /**
    * The NELBO integrand at a given z_t: Σ_{b,l} {@link DuoMath#tokenLoss} with x_θ the float64
    * softmax of one forward of z_t at sigma_b = −log alpha(t_b) (mask logit −1e6). Every position
    * contributes (under uniform noise any token may be noise).

@@ -12,6 +12,7 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Interpolating diffusion, Eso-LM (B) ({@code esolm}, spec §4; Sahoo et al., "Esoteric Language
@@ -142,13 +143,65 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng orderRng) {
+    return bound(denoiser, x0, zt, z0, batch, length, t, specials, b -> orderRng);
+  }
+
+  /**
+   * {@link #nelbo} with row b drawing all its noise from {@code rows[b]} exactly as {@link #nelbo}
+   * draws it for a batch of one (z_t, then z_0, then one split for its diffusion and then its
+   * sequential order), with batched forwards: equals the per-row default.
+   *
+   * @return the summed bound in nats over B·L positions
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  @Override
+  public NllSum nelboPerRow(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    Corruption.checkShapes(x0, batch, length, t);
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
+    }
+    int[] zt = alpha0() > 0 ? new int[x0.length] : null;
+    int[] z0 = alpha0() < 1 ? new int[x0.length] : null;
+    Rng[] orderRngs = new Rng[batch];
+    for (int b = 0; b < batch; b++) {
+      int[] row = java.util.Arrays.copyOfRange(x0, b * length, (b + 1) * length);
+      if (zt != null) {
+        int[] z = corrupt(row, 1, length, new double[] {t[b]}, specials, rows[b]);
+        System.arraycopy(z, 0, zt, b * length, length);
+      }
+      if (z0 != null) {
+        System.arraycopy(cleanAtZero(row, specials, rows[b]), 0, z0, b * length, length);
+      }
+      orderRngs[b] = rows[b].split();
+    }
+    return bound(denoiser, x0, zt, z0, batch, length, t, specials, b -> orderRngs[b]);
+  }
+
+  /** {@link #nelboAt} with the orders of row b drawn from {@code orderRng.apply(b)}. */
+  private NllSum bound(
+      Denoiser denoiser,
+      int[] x0,
+      int[] zt,
+      int[] z0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      IntFunction<Rng> orderRng) {
     int mask = maskId(specials);
     Corruption.checkShapes(x0, batch, length, t);
     double total = 0;
     if (zt != null) {
       int[][] orders = new int[batch][];
       for (int b = 0; b < batch; b++) {
-        orders[b] = Orders.diffusion(zt, b * length, length, mask, orderRng);
+        orders[b] = Orders.diffusion(zt, b * length, length, mask, orderRng.apply(b));
       }
       EsoLmLosses.TokenLosses mdm =
           EsoLmLosses.diffusion(denoiser, x0, zt, orders, batch, length, mask);
@@ -228,10 +281,16 @@ public final class EsoLmFamily implements DiffusionFamily {
   }
 
   private double arSum(
-      Denoiser denoiser, int[] x0, int[] z0, int batch, int length, int mask, Rng orderRng) {
+      Denoiser denoiser,
+      int[] x0,
+      int[] z0,
+      int batch,
+      int length,
+      int mask,
+      IntFunction<Rng> orderRng) {
     int[][] orders = new int[batch][];
     for (int b = 0; b < batch; b++) {
-      orders[b] = Orders.sequential(z0, b * length, length, mask, orderRng);
+      orders[b] = Orders.sequential(z0, b * length, length, mask, orderRng.apply(b));
     }
     EsoLmLosses.TokenLosses ar =
         EsoLmLosses.sequential(denoiser, x0, z0, orders, batch, length, mask);

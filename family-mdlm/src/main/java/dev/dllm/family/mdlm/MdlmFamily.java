@@ -88,6 +88,28 @@ public final class MdlmFamily implements DiffusionFamily {
   }
 
   /**
+   * {@link #nelbo} with row b's z_t drawn from {@code rows[b]} ({@link Corruption#perRow}), one
+   * batched forward: equals the per-row default.
+   *
+   * @return summed NELBO in nats over all B·L positions
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  @Override
+  public NllSum nelboPerRow(
+      Denoiser denoiser,
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    int[] zt =
+        Corruption.perRow(
+            x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, specials, rng));
+    return nelboAt(denoiser, x0, zt, batch, length, t, specials);
+  }
+
+  /**
    * The NELBO integrand at a given z_t: Σ_{b,l} w(t_b) · (-log p_SUBS(x0^l | z_t)) with w = {@link
    * NoiseSchedule#elboWeight} (1/t), one forward of z_t with sigma = 0. Unmasked positions
    * contribute exactly 0 (carry-over), so a z_t with nothing masked gives exactly 0.
