@@ -54,8 +54,11 @@ final class DemoEval {
     return true;
   }
 
-  /** The {@code dllm pareto} command line of the stage. */
-  static String[] paretoArgs(Path dir, DemoOptions o, List<Path> exports) {
+  /**
+   * The {@code dllm pareto} command line of the stage; a resumed demo adds {@code --overwrite}: the
+   * pareto files it finds are its own, stale or left incomplete by an interruption.
+   */
+  static String[] paretoArgs(Path dir, DemoOptions o, List<Path> exports, boolean resume) {
     int n = Integer.parseInt(o.get("eval-samples"));
     List<String> args =
         new ArrayList<>(
@@ -83,6 +86,9 @@ final class DemoEval {
                 "esolm:kv_cache:kv_cache=true",
                 "--out",
                 dir.toString()));
+    if (resume) {
+      args.add("--overwrite");
+    }
     return args.toArray(String[]::new);
   }
 

@@ -197,7 +197,7 @@ final class DemoStages {
               + o.get("eval-samples")
               + " samples per point, scorer "
               + o.get("scorer"));
-      stage(true, DemoEval.paretoArgs(dir, o, exports));
+      stage(true, DemoEval.paretoArgs(dir, o, exports, resume));
     }
     DemoEval.table(dir, RUNS, o, out);
     out.println("== reports and checkpoints under " + dir.toAbsolutePath());

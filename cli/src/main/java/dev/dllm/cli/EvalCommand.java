@@ -13,7 +13,8 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm eval}: likelihood of an export on a corpus (val NLL / NELBO; zero-shot on WikiText-2
  * or PTB with their detokenizers), and with {@code --num-samples} throughput, NFE, entropy and gen
- * PPL under {@code --scorer}. Writes {@code eval-report.json} ({@link EvalRun}) and prints a table.
+ * PPL under {@code --scorer}. Writes {@code eval-report.json} ({@link EvalRun}, atomically) and
+ * prints a table; an existing report is refused before any work unless {@code --overwrite}.
  */
 public final class EvalCommand implements Command {
   @Override
@@ -50,6 +51,11 @@ public final class EvalCommand implements Command {
             "detokenizer", "NAME", "auto|none|wikitext|ptb (default auto: by file name)"));
     o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
     o.addOption(CliOptions.opt("out", "DIR", "folder for eval-report.json (default: the model's)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("overwrite")
+            .desc("replace an eval-report.json already in --out")
+            .get());
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
     o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
@@ -88,6 +94,7 @@ public final class EvalCommand implements Command {
     }
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
     CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
+    CliOptions.refuseExisting(cmd, "out", outDir.resolve("eval-report.json"));
     EvalRun.Options o =
         new EvalRun.Options(
             model,

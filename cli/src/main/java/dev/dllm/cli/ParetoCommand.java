@@ -16,7 +16,9 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm pareto}: samples every model at every step count (and sampler variant), measures
  * tokens/s, gen PPL under the scorer and entropy, and writes {@code pareto.json}, {@code
- * pareto.csv} and {@code pareto.png} ({@link ParetoRun}).
+ * pareto.csv} and {@code pareto.png} ({@link ParetoRun}), each atomically. Refused before any
+ * sampling (exit 2): pareto files already in {@code --out} without {@code --overwrite}, a model
+ * listed twice, a variant for a family none of the models has ({@link ParetoRun#check}).
  */
 public final class ParetoCommand implements Command {
   @Override
@@ -52,6 +54,11 @@ public final class ParetoCommand implements Command {
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
     o.addOption(
         Option.builder()
+            .longOpt("overwrite")
+            .desc("replace pareto.json, .csv and .png already in --out")
+            .get());
+    o.addOption(
+        Option.builder()
             .longOpt("variant")
             .hasArgs()
             .argName("FAMILY:LABEL[:K=V,K=V]")
@@ -85,6 +92,12 @@ public final class ParetoCommand implements Command {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
     CliOptions.checkParentDirs(outDir.resolve("pareto.json"), "out");
+    CliOptions.refuseExisting(
+        cmd,
+        "out",
+        outDir.resolve("pareto.json"),
+        outDir.resolve("pareto.csv"),
+        outDir.resolve("pareto.png"));
     Path reference = cmd.hasOption("reference") ? Path.of(cmd.getOptionValue("reference")) : null;
     if (reference != null && !Files.exists(reference)) {
       throw new InvalidInputException("--reference " + reference + " does not exist");

@@ -13,8 +13,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * An IsoFLOP sweep as a Java API ({@code dllm sweep}; the demo may call it): trains every (family,
@@ -22,13 +25,16 @@ import java.util.Locale;
  * {@code out/<family>[-<objective>]/<preset>/C<budget>/}. Resumable: a run whose checkpoint has
  * reached its planned steps and that has a report is skipped, a run with an unfinished checkpoint
  * is resumed with the same options, any other run starts fresh. After every run {@code runs.csv}
- * (one row per run with its status) is rewritten atomically. A run the trainer refuses as bad input
- * (for example a budget too small for one step of a large preset) is recorded with its message and
- * the sweep goes on; a run that diverges (non-finite loss or gradient norm) is recorded as diverged
- * with the trainer's message and is not retried: divergence is deterministic for the same options
- * since the use-after-free behind the old spurious stops was fixed (issue 7 §1).
+ * (one row per run with its status, then every other finished run already in the folder, so that a
+ * smaller grid rerun into it drops no row) is rewritten atomically. A run the trainer refuses as
+ * bad input (for example a budget too small for one step of a large preset) is recorded with its
+ * message and the sweep goes on; a run that diverges (non-finite loss or gradient norm) is recorded
+ * as diverged with the trainer's message and is not retried: divergence is deterministic for the
+ * same options since the use-after-free behind the old spurious stops was fixed (issue 7 §1).
  */
 public final class Sweep {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private Sweep() {}
 
   /**
@@ -159,45 +165,88 @@ public final class Sweep {
   static final String CSV_HEADER =
       "family,objective,preset,flops_budget,status,n_eff,steps,tokens,flops,val_nll,val_ppl,seconds,dir";
 
+  /**
+   * Rewrites {@code runs.csv}: a row per run of the plan with its status, then a row per other
+   * finished run folder under the sweep folder (an earlier, larger grid's), found by its {@code
+   * train-report.json} as {@code dllm fit} finds them, so that a smaller grid rerun into the same
+   * folder never drops rows.
+   */
   private static void writeCsv(Plan plan, List<String> status) throws IOException {
     StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
-    ObjectMapper json = new ObjectMapper();
+    Set<Path> planned = new HashSet<>();
     for (int i = 0; i < plan.runs().size(); i++) {
       Run r = plan.runs().get(i);
       Path dir = r.dir(plan.out());
+      planned.add(dir.toAbsolutePath().normalize());
       String st =
           status.get(i) != null ? status.get(i) : state(dir).name().toLowerCase(Locale.ROOT);
-      String nums = ",,,,,,";
-      String objective = r.objective() == null ? "" : r.objective();
       Path report = dir.resolve("train-report.json");
-      if (st.equals("finished") && Files.isRegularFile(report)) {
-        JsonNode n = json.readTree(report.toFile());
-        objective = n.path("objective").asText(objective);
-        nums =
-            String.format(
-                Locale.ROOT,
-                "%d,%d,%d,%.6g,%.6f,%.6f,%.3f",
-                n.path("n_eff").asLong(),
-                n.path("steps").asLong(),
-                n.path("tokens").asLong(),
-                n.path("flops").asDouble(),
-                n.path("val_nll").asDouble(),
-                n.path("val_ppl").asDouble(),
-                n.path("seconds").asDouble());
-      }
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "%s,%s,%s,%.6g,%s,%s,%s%n",
-              r.family(),
-              objective,
-              r.preset(),
-              r.flops(),
-              csvCell(st),
-              nums,
-              csvCell(dir.toString())));
+      JsonNode n =
+          st.equals("finished") && Files.isRegularFile(report)
+              ? JSON.readTree(report.toFile())
+              : null;
+      sb.append(row(r.family(), r.objective(), r.preset(), r.flops(), st, n, dir));
+    }
+    for (Path dir : earlierRuns(plan.out(), planned)) {
+      JsonNode n = JSON.readTree(dir.resolve("train-report.json").toFile());
+      String preset = n.path("preset").asText(dir.getParent().getFileName().toString());
+      double budget = n.path("flops_budget").asDouble(n.path("flops").asDouble());
+      sb.append(row(n.path("family").asText(), null, preset, budget, "finished", n, dir));
     }
     EvalFiles.writeString(plan.out().resolve("runs.csv"), sb.toString());
+  }
+
+  /** Finished run folders under {@code out} not in {@code planned}, in path order. */
+  private static List<Path> earlierRuns(Path out, Set<Path> planned) throws IOException {
+    if (!Files.isDirectory(out)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.walk(out, 4)) {
+      return files
+          .filter(f -> f.getFileName().toString().equals("train-report.json"))
+          .map(Path::getParent)
+          .filter(d -> !planned.contains(d.toAbsolutePath().normalize()))
+          .filter(d -> state(d) == State.FINISHED)
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** One CSV row; {@code report} (a finished run's train-report.json) fills the numbers. */
+  private static String row(
+      String family,
+      String objective,
+      String preset,
+      double budget,
+      String status,
+      JsonNode report,
+      Path dir) {
+    String nums = ",,,,,,";
+    String obj = objective == null ? "" : objective;
+    if (report != null) {
+      obj = report.path("objective").asText(obj);
+      nums =
+          String.format(
+              Locale.ROOT,
+              "%d,%d,%d,%.6g,%.6f,%.6f,%.3f",
+              report.path("n_eff").asLong(),
+              report.path("steps").asLong(),
+              report.path("tokens").asLong(),
+              report.path("flops").asDouble(),
+              report.path("val_nll").asDouble(),
+              report.path("val_ppl").asDouble(),
+              report.path("seconds").asDouble());
+    }
+    return String.format(
+        Locale.ROOT,
+        "%s,%s,%s,%.6g,%s,%s,%s%n",
+        family,
+        obj,
+        preset,
+        budget,
+        csvCell(status),
+        nums,
+        csvCell(dir.toString()));
   }
 
   private static String csvCell(String s) {

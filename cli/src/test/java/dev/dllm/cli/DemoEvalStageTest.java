@@ -186,5 +186,15 @@ class DemoEvalStageTest {
     Path rep = dir.resolve("duo-elbo").resolve("onnx").resolve("export-report.json");
     Files.setLastModifiedTime(rep, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
     assertFalse(DemoEval.finished(dir, exports));
+    assertFalse(List.of(pareto.toArray()).contains("--overwrite"), "a fresh demo never overwrites");
+
+    // resumed with a stale measurement: pareto runs again and replaces its own files
+    calls.clear();
+    assertEquals(0, demo("demo", "--resume", dir.toString()), out.toString(StandardCharsets.UTF_8));
+    List<String> again = calls.get(calls.size() - 1);
+    assertEquals("pareto", again.get(0));
+    assertTrue(again.contains("--overwrite"), again.toString());
+    Files.setLastModifiedTime(rep, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+    assertTrue(DemoEval.finished(dir, exports));
   }
 }

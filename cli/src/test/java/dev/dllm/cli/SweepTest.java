@@ -71,6 +71,13 @@ class SweepTest {
       assertTrue(row.contains(",finished,"), row);
     }
     assertEquals(Sweep.State.FINISHED, Sweep.state(c.dir(out)));
+
+    // a smaller grid into the same folder: its run first, then the other finished runs, none lost
+    assertEquals(1, Sweep.run(new Sweep.Plan(List.of(b), base(data), out), ps));
+    List<String> again = Files.readAllLines(out.resolve("runs.csv"));
+    assertEquals(4, again.size(), again.toString());
+    assertEquals(csv.get(2), again.get(1));
+    assertEquals(List.of(csv.get(1), csv.get(3)), again.subList(2, 4));
     assertEquals("C1.5e13", Sweep.budgetName(1.5e13));
     assertEquals("C1e12", Sweep.budgetName(1e12));
   }

@@ -17,7 +17,9 @@ import java.util.Map;
  * parabolas and the scaling laws ({@link ScalingStudy}), compares the {@code low_var} and {@code
  * elbo} objectives of a family where both were run (FLOPs ratio at the loss the ELBO series reaches
  * at its largest budget), and writes {@code fit-report.json}, {@code isoflop.png} and {@code
- * scaling.png} into the same folder.
+ * scaling.png} into the same folder. A series with fewer than two budgets with an interior optimum
+ * (for example two model sizes per budget: no parabola) gets no law: the console and {@code
+ * scaling_notes} in the report say so, and {@code scaling.png} shows its best run per budget.
  */
 public final class FitRun {
   private FitRun() {}
@@ -41,6 +43,7 @@ public final class FitRun {
     json.put("runs", records.size());
     json.put("series", ScalingStudy.toJson(series));
     StringBuilder text = new StringBuilder();
+    Map<String, String> lawNotes = new LinkedHashMap<>();
     for (ScalingStudy.Series s : series) {
       text.append(String.format(Locale.ROOT, "%s:%n", s.group()));
       for (ScalingStudy.Budget b : s.budgets()) {
@@ -90,7 +93,17 @@ public final class FitRun {
       if (s.note() != null) {
         text.append("  note: ").append(s.note()).append('\n');
       }
+      if (s.lawNote() != null) {
+        text.append("  ").append(s.lawNote()).append('\n');
+        lawNotes.put(s.group(), s.lawNote());
+      }
     }
+    if (!lawNotes.isEmpty()) {
+      text.append(
+          "scaling.png: measured optima only where a budget has one; hollow markers: the best"
+              + " run tried at a budget without one (an upper bound on L_opt), no line\n");
+    }
+    json.put("scaling_notes", lawNotes);
     Map<String, Object> comparisons = new LinkedHashMap<>();
     for (ScalingStudy.Series lv : series) {
       if (!lv.group().endsWith("/low_var")) {

@@ -1,5 +1,7 @@
 package dev.dllm.eval.run;
 
+import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.data.corpus.BlockMode;
@@ -16,10 +18,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * {@code dllm pareto} as a Java API: every model × step count × sampler variant is sampled ({@link
@@ -80,7 +86,7 @@ public final class ParetoRun {
     try {
       // every row of the split, as dllm eval takes it: the same model gets the same reference
       return EvalData.load(text, model.tokenizer(), len, BlockMode.PACK, "auto", 0);
-    } catch (dev.dllm.api.InvalidInputException e) {
+    } catch (InvalidInputException e) {
       Path file = text != null ? text : dev.dllm.data.BundledCorpus.tinyShakespeare();
       if (!java.nio.file.Files.isRegularFile(file)) {
         throw e;
@@ -96,14 +102,95 @@ public final class ParetoRun {
   }
 
   /**
-   * Measures every point and writes the three files into {@code outDir}. Before the first point,
-   * every model is checked: not the scorer, {@code --num-samples} within {@link SampleBudget}, and
-   * a WARNING line on {@code log} for a scorer not stronger than it ({@link ScorerStrength}).
+   * Refuses, before anything is sampled: a model listed twice (the same real path), two variants
+   * with the same family and label, a variant naming a family that none of the models has (the
+   * message lists those present) or a causal family (AR has one setting), a {@code *} variant when
+   * every model is causal, and a variant whose options its family's sampler rejects.
    *
-   * @throws dev.dllm.api.InvalidInputException for bad input (exit 2)
+   * @throws InvalidInputException naming the model or the variant
+   */
+  public static void check(Options o) {
+    Map<Path, Path> seen = new LinkedHashMap<>();
+    for (Path dir : o.models()) {
+      Path real;
+      try {
+        real = dir.toRealPath();
+      } catch (IOException e) {
+        throw new InvalidInputException("--models: cannot read " + dir + ": " + e.getMessage());
+      }
+      Path earlier = seen.putIfAbsent(real, dir);
+      if (earlier != null) {
+        throw new InvalidInputException(
+            "--models lists "
+                + real
+                + " twice ("
+                + earlier
+                + " and "
+                + dir
+                + "); list each model once");
+      }
+    }
+    Map<String, DiffusionFamily> diffusion = new TreeMap<>();
+    Set<String> present = new TreeSet<>();
+    for (Path dir : o.models()) {
+      try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
+        String fam = model.family().name();
+        present.add(fam);
+        if (model.family().backbone().attention() != BackboneSpec.Attention.CAUSAL) {
+          diffusion.putIfAbsent(fam, model.family());
+        }
+      }
+    }
+    Set<String> labels = new HashSet<>();
+    for (Variant v : o.variants()) {
+      String name = (v.family() == null ? "*" : v.family()) + ":" + v.label();
+      if (!labels.add(name)) {
+        throw new InvalidInputException("--variant " + name + " is given twice");
+      }
+      if (v.family() != null && !diffusion.containsKey(v.family())) {
+        throw new InvalidInputException(
+            "--variant "
+                + name
+                + ": "
+                + (present.contains(v.family())
+                    ? v.family() + " is causal and has one setting (L - 1 steps), no variants"
+                    : "no model is of family " + v.family())
+                + "; the models' families: "
+                + String.join(", ", present));
+      }
+      if (v.family() == null && diffusion.isEmpty()) {
+        throw new InvalidInputException(
+            "--variant "
+                + name
+                + ": every model is causal (one setting each); the models' families: "
+                + String.join(", ", present));
+      }
+      for (Map.Entry<String, DiffusionFamily> f : diffusion.entrySet()) {
+        if (v.family() == null || v.family().equals(f.getKey())) {
+          for (int t : o.steps()) {
+            try {
+              f.getValue().newSampler(new SamplerSpec(t, o.topP(), v.options()));
+            } catch (InvalidInputException e) {
+              throw new InvalidInputException(
+                  "--variant " + name + " (" + f.getKey() + "): " + e.getMessage());
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Measures every point and writes the three files into {@code outDir}. Before the first point,
+   * the input is checked ({@link #check}) and every model is checked: not the scorer, {@code
+   * --num-samples} within {@link SampleBudget}, and a WARNING line on {@code log} for a scorer not
+   * stronger than it ({@link ScorerStrength}).
+   *
+   * @throws InvalidInputException for the bad input {@link #check} lists, before any sampling
    * @throws IOException when the files cannot be written
    */
   public static Result run(Options o, Path outDir, PrintStream log) throws IOException {
+    check(o);
     List<ParetoPoint> points = new ArrayList<>();
     Map<String, Object> references = new LinkedHashMap<>();
     double firstReference = Double.NaN;

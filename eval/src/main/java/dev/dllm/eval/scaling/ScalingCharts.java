@@ -17,7 +17,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * {@code isoflop.png} (val loss against N_eff on a log axis, one colour per series, one marker
  * shape per budget, fitted parabolas drawn) and {@code scaling.png} (log–log N_opt and L_opt
- * against C with their fitted laws).
+ * against C with their fitted laws; at a budget without an interior optimum, a hollow marker at the
+ * best run tried, and the subtitle names the series without a law).
  */
 public final class ScalingCharts {
   public static final int WIDTH = 1200;
@@ -79,10 +80,37 @@ public final class ScalingCharts {
     plot.setGap(12);
     plot.add(panel(series, true), 1);
     plot.add(panel(series, false), 1);
-    return Charts.chart(
-        "Compute-optimal scaling",
-        "top: N_opt(C) ∝ C^a; bottom: L_opt(C) = E + A·C^-b (lines: fits)",
-        plot);
+    List<String> noLaw =
+        series.stream().filter(s -> s.lawNote() != null).map(ScalingStudy.Series::group).toList();
+    String sub = "top: N_opt(C) ∝ C^a; bottom: L_opt(C) = E + A·C^-b (lines: fits)";
+    if (!noLaw.isEmpty()) {
+      sub +=
+          "\n"
+              + ScalingStudy.NO_LAW
+              + ": "
+              + String.join(", ", noLaw)
+              + " (hollow: best run tried at a budget without one)";
+    }
+    return Charts.chart("Compute-optimal scaling", sub, plot);
+  }
+
+  /**
+   * The best run tried (lowest val loss) at each budget of {@code s} without an interior optimum:
+   * its N_eff (top panel) or its loss (bottom panel, an upper bound on L_opt).
+   */
+  static XYSeries bestRuns(ScalingStudy.Series s, boolean nOpt) {
+    XYSeries best =
+        new XYSeries(s.group() + " best run, no optimum" + (nOpt ? "" : " "), true, true);
+    for (ScalingStudy.Budget b : s.budgets()) {
+      if (b.usable()) {
+        continue;
+      }
+      b.runs().stream()
+          .filter(run -> Double.isFinite(run.valLoss()) && run.valLoss() > 0 && run.nEff() > 0)
+          .min(java.util.Comparator.comparingDouble(RunRecord::valLoss))
+          .ifPresent(run -> best.add(b.budget(), nOpt ? run.nEff() : run.valLoss()));
+    }
+    return best;
   }
 
   private static XYPlot panel(List<ScalingStudy.Series> series, boolean nOpt) {
@@ -108,6 +136,16 @@ public final class ScalingCharts {
       r.setSeriesShape(idx, new Ellipse2D.Double(-5, -5, 10, 10));
       r.setSeriesVisibleInLegend(idx, nOpt);
       idx++;
+      XYSeries best = bestRuns(s, nOpt);
+      if (best.getItemCount() > 0) {
+        data.addSeries(best);
+        r.setSeriesPaint(idx, Charts.colour(g));
+        r.setSeriesLinesVisible(idx, false);
+        r.setSeriesShape(idx, new Ellipse2D.Double(-5, -5, 10, 10));
+        r.setSeriesShapesFilled(idx, false);
+        r.setSeriesVisibleInLegend(idx, nOpt);
+        idx++;
+      }
       boolean hasFit =
           nOpt ? s.nOptLaw() != null : (s.lOptLaw() != null || s.lOptPowerLaw() != null);
       if (hasFit && cMax > 0) {

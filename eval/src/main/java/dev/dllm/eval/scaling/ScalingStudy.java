@@ -17,6 +17,10 @@ import java.util.TreeMap;
 public final class ScalingStudy {
   private ScalingStudy() {}
 
+  /** The console and report note of a series without laws. */
+  public static final String NO_LAW =
+      "no power-law fit: needs ≥ 2 budgets with an interior optimum";
+
   /** One budget of one series. */
   public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
     /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
@@ -49,6 +53,25 @@ public final class ScalingStudy {
       SaturatingPowerLaw lOptLaw,
       PowerLaw lOptPowerLaw,
       String note) {
+
+    /**
+     * Why no power law was fitted ({@code "no power-law fit: needs ≥ 2 budgets with an interior
+     * optimum (k of m have one)"}), or null when N_opt ∝ C^a was fitted.
+     */
+    public String lawNote() {
+      if (nOptLaw != null) {
+        return null;
+      }
+      long usable = budgets.stream().filter(Budget::usable).count();
+      return String.format(
+          java.util.Locale.ROOT,
+          "%s (%d of %d budget%s %s one)",
+          NO_LAW,
+          usable,
+          budgets.size(),
+          budgets.size() == 1 ? "" : "s",
+          budgets.size() == 1 ? "has" : "have");
+    }
 
     /** The fitted L_opt at C (saturating law if fitted, else the pure power law), or NaN. */
     public double lossAt(double c) {
