@@ -82,6 +82,10 @@ public final class FitRun {
                 fmt(l.bCi()[0], "%.4f"),
                 fmt(l.bCi()[1], "%.4f"),
                 l.r2()));
+        if (l.eAtBound()) {
+          text.append(
+              "  E at its bound 0: no loss floor visible at these budgets (intervals undefined)\n");
+        }
       } else if (s.lOptPowerLaw() != null) {
         text.append(
             String.format(

@@ -17,6 +17,12 @@ import org.hipparchus.util.Pair;
  * over E with a log-linear fit of L − E at each. 95% intervals: ± t(0.975, n − 3) · se, with the
  * covariance s² (JᵀJ)^(−1) at the optimum (A's interval by the delta method); NaN when n ≤ 3.
  *
+ * <p>E is a loss floor, so it is bounded to 0 ≤ E &lt; min L_opt (and A, b &gt; 0). When the
+ * unconstrained optimum leaves that region (a few budgets with no visible saturation drive E to −∞
+ * and b to 0), the fit is redone at the bound E = 0, i.e. the pure power law L = A · C^(−b) fitted
+ * in loss space, and {@code eAtBound} says so; its intervals are then NaN (an optimum on a bound
+ * has no symmetric interval).
+ *
  * @param e irreducible loss E (nats/token)
  * @param a the constant A
  * @param b the exponent b
@@ -27,6 +33,7 @@ import org.hipparchus.util.Pair;
  * @param bCi 95% interval of b
  * @param r2 R²
  * @param points number of points
+ * @param eAtBound whether E sits at its bound 0 (the unconstrained fit left 0 ≤ E &lt; min L)
  */
 public record SaturatingPowerLaw(
     double e,
@@ -38,7 +45,8 @@ public record SaturatingPowerLaw(
     double[] aCi,
     double[] bCi,
     double r2,
-    int points) {
+    int points,
+    boolean eAtBound) {
 
   /**
    * Fits {@code loss} against {@code c}.
@@ -60,32 +68,16 @@ public record SaturatingPowerLaw(
       lx[i] = Math.log(c[i] / cRef);
     }
     double[] start = start(lx, loss);
-    MultivariateJacobianFunction model =
-        p -> {
-          double e = p.getEntry(0);
-          double ar = p.getEntry(1);
-          double b = p.getEntry(2);
-          double[] v = new double[n];
-          double[][] j = new double[n][3];
-          for (int i = 0; i < n; i++) {
-            double pw = Math.exp(-b * lx[i]);
-            v[i] = e + ar * pw;
-            j[i][0] = 1;
-            j[i][1] = pw;
-            j[i][2] = -ar * pw * lx[i];
-          }
-          return new Pair<>(new ArrayRealVector(v, false), new Array2DRowRealMatrix(j, false));
-        };
-    LeastSquaresOptimizer.Optimum opt =
-        new LevenbergMarquardtOptimizer()
-            .optimize(
-                new LeastSquaresBuilder()
-                    .start(start)
-                    .model(model)
-                    .target(loss)
-                    .maxEvaluations(10_000)
-                    .maxIterations(10_000)
-                    .build());
+    LeastSquaresOptimizer.Optimum opt = optimize(lx, loss, start, false);
+    double minLoss = java.util.Arrays.stream(loss).min().orElseThrow();
+    boolean atBound =
+        !(opt.getPoint().getEntry(0) >= 0
+            && opt.getPoint().getEntry(0) < minLoss
+            && opt.getPoint().getEntry(1) > 0
+            && opt.getPoint().getEntry(2) > 0);
+    if (atBound) {
+      opt = optimize(lx, loss, new double[] {0, start[1], Math.max(start[2], 1e-3)}, true);
+    }
     double e = opt.getPoint().getEntry(0);
     double ar = opt.getPoint().getEntry(1);
     double b = opt.getPoint().getEntry(2);
@@ -101,7 +93,7 @@ public record SaturatingPowerLaw(
     double[] eCi = {Double.NaN, Double.NaN};
     double[] aCi = {Double.NaN, Double.NaN};
     double[] bCi = {Double.NaN, Double.NaN};
-    if (n > 3) {
+    if (n > 3 && !atBound) {
       RealMatrix cov = opt.getCovariances(1e-14).scalarMultiply(ssRes / (n - 3));
       double t = new TDistribution(n - 3).inverseCumulativeProbability(0.975);
       eCi = interval(e, t * Math.sqrt(cov.getEntry(0, 0)));
@@ -116,7 +108,41 @@ public record SaturatingPowerLaw(
       aCi = interval(a, t * Math.sqrt(varA));
     }
     return new SaturatingPowerLaw(
-        e, a, b, cRef, ar, eCi, aCi, bCi, ssTot > 0 ? 1 - ssRes / ssTot : 1, n);
+        e, a, b, cRef, ar, eCi, aCi, bCi, ssTot > 0 ? 1 - ssRes / ssTot : 1, n, atBound);
+  }
+
+  /**
+   * Levenberg–Marquardt on (E, A_ref, b); with {@code fixE} the E column of the Jacobian is zero,
+   * so E stays at its start value.
+   */
+  private static LeastSquaresOptimizer.Optimum optimize(
+      double[] lx, double[] loss, double[] start, boolean fixE) {
+    int n = lx.length;
+    MultivariateJacobianFunction model =
+        p -> {
+          double e = p.getEntry(0);
+          double ar = p.getEntry(1);
+          double b = p.getEntry(2);
+          double[] v = new double[n];
+          double[][] j = new double[n][3];
+          for (int i = 0; i < n; i++) {
+            double pw = Math.exp(-b * lx[i]);
+            v[i] = e + ar * pw;
+            j[i][0] = fixE ? 0 : 1;
+            j[i][1] = pw;
+            j[i][2] = -ar * pw * lx[i];
+          }
+          return new Pair<>(new ArrayRealVector(v, false), new Array2DRowRealMatrix(j, false));
+        };
+    return new LevenbergMarquardtOptimizer()
+        .optimize(
+            new LeastSquaresBuilder()
+                .start(start)
+                .model(model)
+                .target(loss)
+                .maxEvaluations(10_000)
+                .maxIterations(10_000)
+                .build());
   }
 
   private static double[] interval(double v, double half) {

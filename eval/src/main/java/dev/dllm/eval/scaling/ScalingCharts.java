@@ -49,8 +49,9 @@ public final class ScalingCharts {
         idx++;
         if (b.parabola() != null) {
           XYSeries curve = new XYSeries(pts.getKey() + " fit", true, true);
-          double lo = Math.log(pts.getMinX()) - 0.2;
-          double hi = Math.log(pts.getMaxX()) + 0.2;
+          // drawn over the sizes it was fitted to (ScalingStudy.WINDOW around the best run)
+          double lo = Math.log(b.fitted().get(0).nEff()) - 0.2;
+          double hi = Math.log(b.fitted().get(b.fitted().size() - 1).nEff()) + 0.2;
           for (int k = 0; k <= 60; k++) {
             double n = Math.exp(lo + (hi - lo) * k / 60);
             curve.add(n, b.parabola().at(n));

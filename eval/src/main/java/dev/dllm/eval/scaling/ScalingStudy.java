@@ -21,8 +21,26 @@ public final class ScalingStudy {
   public static final String NO_LAW =
       "no power-law fit: needs ≥ 2 budgets with an interior optimum";
 
-  /** One budget of one series. */
-  public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
+  /**
+   * Sizes on each side of the best run that enter a budget's parabola. A parabola in ln N only
+   * describes the loss near its minimum: far from it the loss of a model that sees too few tokens
+   * (or has too few parameters) flattens out, and a wide ladder would bias N_opt (Chinchilla
+   * approach 2 fits the neighbourhood of the minimum).
+   */
+  public static final int WINDOW = 2;
+
+  /**
+   * One budget of one series.
+   *
+   * @param budget C (FLOPs)
+   * @param runs every run at this budget, by N
+   * @param fitted the runs the parabola was fitted to: the best run and up to {@link #WINDOW} sizes
+   *     on each side
+   * @param parabola the fit (null with fewer than 3 sizes)
+   * @param note why the budget has no usable optimum, or null
+   */
+  public record Budget(
+      double budget, List<RunRecord> runs, List<RunRecord> fitted, Parabola parabola, String note) {
     /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
     public double nOpt() {
       return usable() ? parabola.nOpt() : Double.NaN;
@@ -39,8 +57,9 @@ public final class ScalingStudy {
         return false;
       }
       double n = parabola.nOpt();
-      return runs.stream().anyMatch(r -> r.nEff() <= n)
-          && runs.stream().anyMatch(r -> r.nEff() >= n);
+      return note == null
+          && fitted.stream().anyMatch(r -> r.nEff() <= n)
+          && fitted.stream().anyMatch(r -> r.nEff() >= n);
     }
   }
 
@@ -107,15 +126,22 @@ public final class ScalingStudy {
       List<Budget> budgets = new ArrayList<>();
       List<double[]> optima = new ArrayList<>();
       for (Map.Entry<Double, List<RunRecord>> b : g.getValue().entrySet()) {
-        List<RunRecord> rs = b.getValue();
-        double[] n = rs.stream().mapToDouble(RunRecord::nEff).toArray();
-        double[] l = rs.stream().mapToDouble(RunRecord::valLoss).toArray();
+        List<RunRecord> rs = new ArrayList<>(b.getValue());
+        rs.sort(java.util.Comparator.comparingLong(RunRecord::nEff));
+        List<RunRecord> fitted = window(rs);
+        double[] n = fitted.stream().mapToDouble(RunRecord::nEff).toArray();
+        double[] l = fitted.stream().mapToDouble(RunRecord::valLoss).toArray();
         Parabola p = null;
         String note = null;
         boolean usable = false;
         try {
           p = Parabola.fit(n, l);
-          if (!p.hasMinimum()) {
+          if (fitted.size() >= 3 && edge(rs)) {
+            note =
+                "lowest loss at the "
+                    + (best(rs) == 0 ? "smallest" : "largest")
+                    + " size tried: optimum outside the sizes tried; not used in the fits";
+          } else if (!p.hasMinimum()) {
             note = "parabola opens downwards: no optimum; not used in the fits";
           } else if (p.nOpt() < min(n) || p.nOpt() > max(n)) {
             note = "optimum outside the sizes tried (extrapolated); not used in the fits";
@@ -125,7 +151,7 @@ public final class ScalingStudy {
         } catch (IllegalArgumentException e) {
           note = e.getMessage();
         }
-        budgets.add(new Budget(b.getKey(), rs, p, note));
+        budgets.add(new Budget(b.getKey(), rs, fitted, p, note));
         if (usable) {
           optima.add(new double[] {b.getKey(), p.nOpt(), p.lOpt()});
         }
@@ -159,6 +185,32 @@ public final class ScalingStudy {
     return out;
   }
 
+  /** The runs (sorted by N) within {@link #WINDOW} sizes of the lowest loss. */
+  static List<RunRecord> window(List<RunRecord> byN) {
+    int i = best(byN);
+    if (i < 0) {
+      return byN;
+    }
+    return byN.subList(Math.max(0, i - WINDOW), Math.min(byN.size(), i + WINDOW + 1));
+  }
+
+  /** Index of the lowest loss, or -1 when empty. */
+  private static int best(List<RunRecord> byN) {
+    int i = -1;
+    for (int j = 0; j < byN.size(); j++) {
+      if (i < 0 || byN.get(j).valLoss() < byN.get(i).valLoss()) {
+        i = j;
+      }
+    }
+    return i;
+  }
+
+  /** Whether the lowest loss is at the smallest or the largest size tried. */
+  private static boolean edge(List<RunRecord> byN) {
+    int i = best(byN);
+    return i == 0 || i == byN.size() - 1;
+  }
+
   /**
    * FLOPs that series {@code a} needs to reach {@code loss}, divided by the FLOPs series {@code b}
    * needs (e.g. low_var vs ELBO: below 1 means {@code a} is cheaper).
@@ -179,6 +231,7 @@ public final class ScalingStudy {
         bm.put("runs", b.runs().size());
         bm.put("sizes", b.runs().stream().map(r -> r.preset() + ":" + r.nEff()).toList());
         bm.put("val_losses", b.runs().stream().map(RunRecord::valLoss).toList());
+        bm.put("fit_sizes", b.fitted().stream().map(RunRecord::preset).toList());
         bm.put("n_opt", nullIfNaN(b.nOpt()));
         bm.put("l_opt", nullIfNaN(b.lOpt()));
         bm.put("parabola_r2", b.parabola() == null ? null : nullIfNaN(b.parabola().r2()));
@@ -208,6 +261,7 @@ public final class ScalingStudy {
                 "E", l.e(),
                 "A", l.a(),
                 "b", l.b(),
+                "E_at_bound", l.eAtBound(),
                 "E_ci95", ci(l.eCi()),
                 "A_ci95", ci(l.aCi()),
                 "b_ci95", ci(l.bCi()),

@@ -65,4 +65,33 @@ class ScalingFitTest {
     assertTrue(p.aLow() < 0.5 && 0.5 < p.aHigh());
     assertEquals(0.05, p.k(), 0.05 * 0.3);
   }
+
+  /**
+   * Log-linear losses (no floor in sight, as a CPU sweep's three or four budgets look) drive the
+   * unconstrained E + A·C^-b to E → −∞, b → 0 (the first real fit printed E = −199173): the fit
+   * must stay in 0 ≤ E &lt; min L and say that E sits at its bound.
+   */
+  @Test
+  void eStaysInItsBoundsWhenTheLossesShowNoFloor() {
+    double[] c = {3e11, 1e12, 3e12, 1e13};
+    double[] l = new double[c.length];
+    for (int i = 0; i < c.length; i++) {
+      l[i] = 2.23 - 0.14 * Math.log(c[i] / 3e11) + (i == 2 ? 0.004 : 0);
+    }
+    SaturatingPowerLaw f = SaturatingPowerLaw.fit(c, l);
+    assertTrue(f.eAtBound());
+    assertEquals(0.0, f.e());
+    assertTrue(f.b() > 0 && f.a() > 0);
+    for (int i = 0; i < c.length; i++) {
+      assertEquals(l[i], f.at(c[i]), 0.02, "the bounded fit still follows the points");
+    }
+    assertTrue(Double.isNaN(f.eCi()[0]) && Double.isNaN(f.bCi()[1]));
+    // a law with a real floor is not touched by the bound
+    for (int i = 0; i < c.length; i++) {
+      l[i] = 1.5 + 300 * Math.pow(c[i], -0.3);
+    }
+    SaturatingPowerLaw g = SaturatingPowerLaw.fit(c, l);
+    assertTrue(!g.eAtBound());
+    assertEquals(1.5, g.e(), 1e-3);
+  }
 }

@@ -2,6 +2,7 @@ package dev.dllm.eval.scaling;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.eval.EvalFiles;
@@ -132,5 +133,38 @@ class ScalingStudyTest {
     }
     assertEquals(null, s.nOptLaw());
     assertEquals(null, s.lOptLaw());
+  }
+
+  /**
+   * A wide ladder (8 sizes over e^7 in N) whose loss is parabolic near N* but flattens far from it:
+   * the parabola over all sizes misplaces N_opt; over the best run ± {@link ScalingStudy#WINDOW}
+   * sizes (symmetric here) it recovers N* exactly. A best run at the edge is not used.
+   */
+  @Test
+  void parabolaIsFittedAroundTheBestRun() {
+    double nStar = 3e4;
+    List<RunRecord> runs = new java.util.ArrayList<>();
+    double[] all = new double[8];
+    double[] losses = new double[8];
+    for (int k = 0; k < 8; k++) {
+      double d = k - 2; // ln(N / N*) from -2 to 5
+      double loss = 2.0 + 0.6 * (1 - Math.exp(-d * d / 12)); // ≈ 2 + 0.05 d² near d = 0
+      all[k] = nStar * Math.exp(d);
+      losses[k] = loss;
+      runs.add(new RunRecord("mdlm", "low_var", "p" + k, 1e12, (long) all[k], loss, Path.of(".")));
+      // at 3e11 the smallest model is best: not used
+      runs.add(
+          new RunRecord(
+              "mdlm", "low_var", "p" + k, 3e11, (long) all[k], 2 + 0.1 * k, Path.of(".")));
+    }
+    double global = Parabola.fit(all, losses).nOpt();
+    assertTrue(Math.abs(global / nStar - 1) > 0.1, "the wide-ladder parabola is biased: " + global);
+    ScalingStudy.Series s = ScalingStudy.analyze(runs).get(0);
+    ScalingStudy.Budget edge = s.budgets().get(0);
+    ScalingStudy.Budget b = s.budgets().get(1);
+    assertEquals(5, b.fitted().size());
+    assertEquals(nStar, b.nOpt(), nStar * 1e-3);
+    assertEquals(false, edge.usable());
+    assertTrue(edge.note().contains("smallest"), edge.note());
   }
 }
