@@ -116,8 +116,10 @@ public final class FitRun {
       String fam = lv.family();
       for (ScalingStudy.Series el : series) {
         if (el.family().equals(fam) && el.group().endsWith("/elbo")) {
+          // the largest budget where ELBO has a measured optimum: no extrapolation of its law
           double cMax =
               el.budgets().stream()
+                  .filter(ScalingStudy.Budget::usable)
                   .mapToDouble(ScalingStudy.Budget::budget)
                   .max()
                   .orElse(Double.NaN);
@@ -129,6 +131,7 @@ public final class FitRun {
           c.put("flops_elbo", finite(el.flopsFor(target)));
           c.put("ratio_low_var_over_elbo", finite(ratio));
           c.put("saving", finite(1 - ratio));
+          c.put("per_budget", perBudget(lv, el, text));
           comparisons.put(fam + ": low_var vs elbo", c);
           text.append(
               String.format(
@@ -152,6 +155,45 @@ public final class FitRun {
     json.put("scaling_png", sc.toString());
     EvalFiles.writeJson(out.resolve("fit-report.json"), json);
     return new Result(series, json, text.toString());
+  }
+
+  /**
+   * At every budget C where ELBO has a measured optimum L_elbo(C): the FLOPs the fitted low_var law
+   * needs to reach L_elbo(C), over C (below 1: low_var is cheaper), and where low_var has an
+   * optimum too, L_elbo(C) − L_low_var(C) in nats/token. Uses one fitted law only, so it shows the
+   * spread that the single ratio hides.
+   */
+  private static List<Map<String, Object>> perBudget(
+      ScalingStudy.Series lv, ScalingStudy.Series el, StringBuilder text) {
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    for (ScalingStudy.Budget b : el.budgets()) {
+      if (!b.usable()) {
+        continue;
+      }
+      double ratio = lv.flopsFor(b.lOpt()) / b.budget();
+      double gap = Double.NaN;
+      for (ScalingStudy.Budget o : lv.budgets()) {
+        if (o.budget() == b.budget() && o.usable()) {
+          gap = b.lOpt() - o.lOpt();
+        }
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("flops", b.budget());
+      m.put("l_opt_elbo", b.lOpt());
+      m.put("ratio_low_var_over_elbo", finite(ratio));
+      m.put("l_opt_gap_elbo_minus_low_var", finite(gap));
+      out.add(m);
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "  at C=%.2e: elbo L_opt %.4f, low_var reaches it with %s x the FLOPs"
+                  + " (L_opt gap %s nats/token)%n",
+              b.budget(),
+              b.lOpt(),
+              fmt(ratio, "%.3f"),
+              fmt(gap, "%+.4f")));
+    }
+    return out;
   }
 
   private static Double finite(double v) {

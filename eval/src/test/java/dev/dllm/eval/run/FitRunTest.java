@@ -91,4 +91,42 @@ class FitRunTest {
     JsonNode report = EvalFiles.JSON.readTree(dir.resolve("fit-report.json").toFile());
     assertEquals(0, report.get("scaling_notes").size());
   }
+
+  /**
+   * MDLM low_var reaching every loss with 0.8× ELBO's FLOPs (L*(C) = 1.5 + 300 (C / k)^-0.3, k 1
+   * and 0.8; parabolas 0.05 (ln N − ln N*)² around N* = 1e-3 C^0.5): the ratio is 0.8 at ELBO's
+   * largest measured budget and at every budget, and the L_opt gap matches the closed form.
+   */
+  @Test
+  void lowVarVersusElboPerBudget(@TempDir Path dir) throws Exception {
+    double[] budgets = {1e12, 3e12, 1e13, 3e13};
+    for (String obj : new String[] {"elbo", "low_var"}) {
+      double k = obj.equals("elbo") ? 1 : 0.8;
+      for (double c : budgets) {
+        for (double f : new double[] {0.25, 0.5, 1, 2, 4}) {
+          double d = Math.log(f);
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("family", "mdlm");
+          m.put("objective", obj);
+          m.put("preset", "p" + f);
+          m.put("n_eff", (long) (1e-3 * Math.sqrt(c) * f));
+          m.put("flops_budget", c);
+          m.put("flops", c);
+          m.put("val_nll", 1.5 + 300 * Math.pow(c / k, -0.3) + 0.05 * d * d);
+          EvalFiles.writeJson(dir.resolve(obj + c + "-" + f).resolve(RunRecord.REPORT), m);
+        }
+      }
+    }
+    FitRun.Result r = FitRun.run(dir, dir);
+    JsonNode cmp =
+        EvalFiles.JSON.valueToTree(r.json()).path("comparisons").path("mdlm: low_var vs elbo");
+    assertEquals(0.8, cmp.path("ratio_low_var_over_elbo").asDouble(), 2e-3);
+    assertEquals(4, cmp.path("per_budget").size());
+    for (JsonNode b : cmp.path("per_budget")) {
+      double c = b.path("flops").asDouble();
+      assertEquals(0.8, b.path("ratio_low_var_over_elbo").asDouble(), 2e-3);
+      double gap = 300 * (Math.pow(c, -0.3) - Math.pow(c / 0.8, -0.3));
+      assertEquals(gap, b.path("l_opt_gap_elbo_minus_low_var").asDouble(), 1e-3 * gap);
+    }
+  }
 }
