@@ -64,6 +64,9 @@ public final class DuoSampler implements Sampler {
   private final double topP;
   private final NoiseRemoval noiseRemoval;
 
+  /** The step clock in ns (System::nanoTime; tests swap in a deterministic one). */
+  private java.util.function.LongSupplier clock = System::nanoTime;
+
   private DuoSampler(NoiseSchedule schedule, int steps, double topP, NoiseRemoval noiseRemoval) {
     this.schedule = schedule;
     this.steps = steps;
@@ -127,6 +130,12 @@ public final class DuoSampler implements Sampler {
     return sample(denoiser, batch, length, specials, rng, null);
   }
 
+  /** This sampler reading step times from {@code nanos} instead of System.nanoTime (tests). */
+  DuoSampler withClock(java.util.function.LongSupplier nanos) {
+    this.clock = nanos;
+    return this;
+  }
+
   /** Reports network, posterior and step time per step; without a listener, no clock is read. */
   @Override
   public boolean reportsSteps() {
@@ -167,16 +176,16 @@ public final class DuoSampler implements Sampler {
       if (last && noiseRemoval == NoiseRemoval.NONE) {
         break;
       }
-      long t0 = listener == null ? 0 : System.nanoTime();
+      long t0 = listener == null ? 0 : clock.getAsLong();
       double t = last ? T_MIN : 1 - i * dt;
       double alphaT = schedule.alpha(t);
       double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
       float[] sigma = new float[batch];
       Arrays.fill(sigma, (float) schedule.sigma(t));
       TokenBatch input = new TokenBatch(x.clone(), batch, length);
-      long t1 = listener == null ? 0 : System.nanoTime();
+      long t1 = listener == null ? 0 : clock.getAsLong();
       Logits logits = forward(denoiser, input, sigma);
-      long t2 = listener == null ? 0 : System.nanoTime();
+      long t2 = listener == null ? 0 : clock.getAsLong();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
       double[] bounds = greedy || topP < 1 ? null : XBounds.ofAll(logits, x, length, mask);
@@ -219,7 +228,7 @@ public final class DuoSampler implements Sampler {
             }
           });
       if (listener != null) {
-        long t3 = System.nanoTime();
+        long t3 = clock.getAsLong();
         listener.step(nfe - 1, t2 - t1, t3 - t2, t3 - t0);
       }
     }

@@ -16,11 +16,19 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The step listener of {@link DuoSampler}: same samples, one report per step, phases in place. */
+/**
+ * The step listener of {@link DuoSampler}: same samples, one report per step, phases in place. The
+ * clock is a deterministic one (every read advances it 1 ns, the network 15 ms), so the phase
+ * checks do not depend on the machine's load (with the wall clock, class loading or a busy core
+ * made a 3 × 7 update outlast a 15 ms sleep and the test failed at random).
+ */
 class DuoSamplerTimingTest {
   private static final long SLEEP_MS = 15;
 
-  /** {@link TestNets.Recording} that sleeps in every forward, so the network phase is known. */
+  private static final java.util.concurrent.atomic.AtomicLong NOW =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** {@link TestNets.Recording} whose forward takes SLEEP_MS on the test clock. */
   private static Denoiser slowNet() {
     TestNets.Recording net = new TestNets.Recording(DuoSamplerTest.V, DuoSamplerTest.MASK);
     return new Denoiser() {
@@ -31,12 +39,7 @@ class DuoSamplerTimingTest {
 
       @Override
       public Logits forward(TokenBatch tokens, float[] sigma) {
-        try {
-          Thread.sleep(SLEEP_MS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException(e);
-        }
+        NOW.addAndGet(SLEEP_MS * 1_000_000);
         return net.forward(tokens, sigma);
       }
     };
@@ -58,14 +61,16 @@ class DuoSamplerTimingTest {
                 new Rng(5));
         List<long[]> steps = new ArrayList<>();
         SampleBatch timed =
-            sampler.sample(
-                slowNet(),
-                3,
-                7,
-                DuoSamplerTest.SPECIALS,
-                new Rng(5),
-                (step, network, update, total) ->
-                    steps.add(new long[] {step, network, update, total}));
+            ((DuoSampler) sampler)
+                .withClock(NOW::incrementAndGet)
+                .sample(
+                    slowNet(),
+                    3,
+                    7,
+                    DuoSamplerTest.SPECIALS,
+                    new Rng(5),
+                    (step, network, update, total) ->
+                        steps.add(new long[] {step, network, update, total}));
         String what = "top-p " + topP + ", " + removal;
         assertArrayEquals(plain.tokens().ids(), timed.tokens().ids(), what);
         assertEquals(plain.nfe(), timed.nfe(), what);
