@@ -70,14 +70,20 @@ class DuoSamplerTimingTest {
         assertArrayEquals(plain.tokens().ids(), timed.tokens().ids(), what);
         assertEquals(plain.nfe(), timed.nfe(), what);
         assertEquals(timed.nfe(), steps.size(), what);
+        long fastestUpdate = Long.MAX_VALUE;
         for (int i = 0; i < steps.size(); i++) {
           long[] s = steps.get(i);
           assertEquals(i, s[0], what);
           assertTrue(s[1] >= SLEEP_MS * 1_000_000, what + ": the sleep is network time");
           assertTrue(s[2] > 0, what + ": the update takes time");
-          assertTrue(s[2] < s[1], what + ": the sleep is not update time");
           assertTrue(s[1] + s[2] <= s[3], what + ": phases lie inside the step");
+          fastestUpdate = Math.min(fastestUpdate, s[2]);
         }
+        // a sleep counted as update time would make every update >= SLEEP_MS; one update may be
+        // descheduled for longer on a loaded machine, so only the fastest is compared
+        assertTrue(
+            fastestUpdate < SLEEP_MS * 1_000_000,
+            what + ": the sleep is not update time (fastest update " + fastestUpdate + " ns)");
       }
     }
   }
