@@ -108,19 +108,23 @@ public final class ParetoCommand implements Command {
     }
     List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
     List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
-    Path scorer = ScorerArg.resolve(scorerArg, out);
+    // every option is parsed before the scorer is resolved: train-default trains one first
     ParetoRun.Options o =
         new ParetoRun.Options(
             models,
             steps,
             variants,
-            scorer,
+            null,
             CliOptions.intOpt(cmd, "num-samples", 16, 1),
             CliOptions.intOpt(cmd, "batch", 16, 1),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
             reference,
             SampleCommand.ortConfig(cmd));
+    if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
+      ParetoRun.check(o); // hours of scorer training must not end in a refusal
+    }
+    o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     ParetoRun.Result r = ParetoRun.run(o, outDir, out);
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
