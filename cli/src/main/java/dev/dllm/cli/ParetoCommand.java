@@ -136,7 +136,12 @@ public final class ParetoCommand implements Command {
     return steps("steps", s);
   }
 
-  /** Parses the {@code 8,16,32} value of option {@code name}. */
+  /**
+   * Parses the {@code 8,16,32} value of option {@code name}.
+   *
+   * @throws InvalidInputException for a part that is not an integer >= 1, or one listed twice (the
+   *     same point would be sampled and plotted twice)
+   */
   static List<Integer> steps(String name, String s) {
     List<Integer> out = new ArrayList<>();
     for (String part : s.split(",")) {
@@ -144,6 +149,10 @@ public final class ParetoCommand implements Command {
         int t = Integer.parseInt(part.trim());
         if (t < 1) {
           throw new NumberFormatException();
+        }
+        if (out.contains(t)) {
+          throw new InvalidInputException(
+              "--" + name + " lists " + t + " twice, got '" + s + "'; list each step count once");
         }
         out.add(t);
       } catch (NumberFormatException e) {
