@@ -81,9 +81,24 @@ public final class DistillCommand implements Command {
     TrainConfig config = parse(cmd);
     TrainReport r = new Trainer(config, out).run();
     long k = config.familyTraining().teacherRefresh();
-    out.printf(
-        "distilled %s: %d rounds x %d steps (steps %d..%d this run), %d tokens%n",
-        r.family(), r.steps() / k, k, r.startStep(), r.endStep(), r.tokens());
+    long planned = config.steps(); // rounds x k
+    if (r.endStep() < planned) { // --stop-after
+      out.printf(
+          "distillation stopped at step %d of %d (%d rounds x %d steps; steps %d..%d this run),"
+              + " %d tokens; continue with: dllm distill --resume %s%n",
+          r.endStep(),
+          planned,
+          planned / k,
+          k,
+          r.startStep(),
+          r.endStep(),
+          r.tokens(),
+          config.out());
+    } else {
+      out.printf(
+          "distilled %s: %d rounds x %d steps (steps %d..%d this run), %d tokens%n",
+          r.family(), r.steps() / k, k, r.startStep(), r.endStep(), r.tokens());
+    }
     out.printf(
         "final distillation loss %.4f (KL student||teacher, nats/token); validation NELBO %.4f"
             + " nats/token%n",

@@ -87,7 +87,6 @@ public final class EvalCommand implements Command {
     if (scorerArg != null && n == 0) {
       throw new InvalidInputException("--scorer needs --num-samples N (N >= 1) to score");
     }
-    Path scorer = scorerArg == null ? null : ScorerArg.resolve(scorerArg, out);
     double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
@@ -95,11 +94,12 @@ public final class EvalCommand implements Command {
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
     CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
     CliOptions.refuseExisting(cmd, "out", outDir.resolve("eval-report.json"));
+    // every option is parsed before the scorer is resolved: train-default trains one first
     EvalRun.Options o =
         new EvalRun.Options(
             model,
             data,
-            scorer,
+            null,
             n,
             CliOptions.intOpt(cmd, "steps", 64, 1),
             CliOptions.intOpt(cmd, "batch", 16, 1),
@@ -110,6 +110,12 @@ public final class EvalCommand implements Command {
             SampleCommand.samplerOptions(cmd),
             topP,
             SampleCommand.ortConfig(cmd));
+    if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
+      EvalRun.checkSampleBudget(o); // hours of scorer training must not end in a refusal
+    }
+    if (scorerArg != null) {
+      o = o.withScorer(ScorerArg.resolve(scorerArg, out));
+    }
     EvalRun.Report r = EvalRun.run(o, outDir, out);
     out.print(r.table());
     out.println("-> report " + outDir.resolve("eval-report.json"));

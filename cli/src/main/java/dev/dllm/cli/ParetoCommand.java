@@ -108,19 +108,23 @@ public final class ParetoCommand implements Command {
     }
     List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
     List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
-    Path scorer = ScorerArg.resolve(scorerArg, out);
+    // every option is parsed before the scorer is resolved: train-default trains one first
     ParetoRun.Options o =
         new ParetoRun.Options(
             models,
             steps,
             variants,
-            scorer,
+            null,
             CliOptions.intOpt(cmd, "num-samples", 16, 1),
             CliOptions.intOpt(cmd, "batch", 16, 1),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
             reference,
             SampleCommand.ortConfig(cmd));
+    if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
+      ParetoRun.check(o); // hours of scorer training must not end in a refusal
+    }
+    o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     ParetoRun.Result r = ParetoRun.run(o, outDir, out);
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
@@ -132,7 +136,12 @@ public final class ParetoCommand implements Command {
     return steps("steps", s);
   }
 
-  /** Parses the {@code 8,16,32} value of option {@code name}. */
+  /**
+   * Parses the {@code 8,16,32} value of option {@code name}.
+   *
+   * @throws InvalidInputException for a part that is not an integer >= 1, or one listed twice (the
+   *     same point would be sampled and plotted twice)
+   */
   static List<Integer> steps(String name, String s) {
     List<Integer> out = new ArrayList<>();
     for (String part : s.split(",")) {
@@ -140,6 +149,10 @@ public final class ParetoCommand implements Command {
         int t = Integer.parseInt(part.trim());
         if (t < 1) {
           throw new NumberFormatException();
+        }
+        if (out.contains(t)) {
+          throw new InvalidInputException(
+              "--" + name + " lists " + t + " twice, got '" + s + "'; list each step count once");
         }
         out.add(t);
       } catch (NumberFormatException e) {

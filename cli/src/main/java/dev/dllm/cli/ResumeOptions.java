@@ -81,11 +81,22 @@ final class ResumeOptions {
   /**
    * The stored options of the run that {@code --resume} names, or null for a fresh run or a
    * checkpoint written before options were stored (its options must then be repeated).
+   *
+   * @throws InvalidInputException when the folder {@code --resume} names does not exist
    */
   static TrainConfig stored(CommandLine cmd) {
-    return cmd.hasOption("resume")
-        ? StoredRunConfig.read(Path.of(cmd.getOptionValue("resume")))
-        : null;
+    if (!cmd.hasOption("resume")) {
+      return null;
+    }
+    Path resume = Path.of(cmd.getOptionValue("resume"));
+    Path abs = resume.toAbsolutePath().normalize();
+    Path prev = // a checkpoint folder moved aside by a crash mid-save
+        abs.getParent() == null ? abs : abs.getParent().resolve("." + abs.getFileName() + ".prev");
+    if (!java.nio.file.Files.exists(resume) && !java.nio.file.Files.isDirectory(prev)) {
+      throw new InvalidInputException(
+          "--resume " + resume + " does not exist; give the folder of the run to continue");
+    }
+    return StoredRunConfig.read(resume);
   }
 
   /**

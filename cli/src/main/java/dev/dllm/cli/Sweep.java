@@ -101,8 +101,76 @@ public final class Sweep {
     return State.NEW;
   }
 
-  /** Runs the plan; returns the number of runs finished (now or before). */
+  /**
+   * Refuses, before any training, a plan whose runs already in the folder (finished or interrupted,
+   * with options stored in their checkpoint) were trained with other options: the folder name keys
+   * only family, objective, preset and budget, so a rerun with another L, B, lr, corpus, seed, ...
+   * would otherwise skip them as finished and mix two settings in {@code runs.csv} and the fit.
+   * Threads, checkpoint and validation cadence may differ ({@link ResumeOptions#CHANGEABLE}).
+   *
+   * @throws InvalidInputException naming the run folder, the option and both values
+   */
+  static void requireSameSettings(Plan plan) {
+    for (Run r : plan.runs()) {
+      Path dir = r.dir(plan.out());
+      if (state(dir) == State.NEW) {
+        continue;
+      }
+      TrainConfig stored;
+      try {
+        stored = dev.dllm.trainer.StoredRunConfig.read(dir);
+      } catch (InvalidInputException e) {
+        continue; // a broken checkpoint: the trainer refuses that run and the sweep records it
+      }
+      if (stored == null) {
+        continue; // written before options were stored: the trainer checks what it can
+      }
+      String objective =
+          dev.dllm.trainer.Objectives.resolve(
+              dev.dllm.trainer.Objectives.forFamily(r.family()), r.objective());
+      TrainConfig planned = configure(plan, r, dir).objective(objective).build();
+      for (ResumeOptions.Fixed f : ResumeOptions.TRAIN) {
+        Object was = f.value().apply(stored);
+        Object now = f.value().apply(planned);
+        if (!java.util.Objects.equals(was, now)) {
+          throw new InvalidInputException(
+              "--out "
+                  + plan.out()
+                  + ": its run "
+                  + dir
+                  + " was trained with --"
+                  + f.options().get(0)
+                  + " "
+                  + was
+                  + ", this sweep asks for "
+                  + now
+                  + "; a sweep folder holds one setting: repeat the earlier options or choose"
+                  + " another --out");
+        }
+      }
+    }
+  }
+
+  /** The options of run {@code r} of the plan, trained into {@code dir}. */
+  private static TrainConfig.Builder configure(Plan plan, Run r, Path dir) {
+    return plan.base()
+        .family(r.family())
+        .objective(r.objective())
+        .preset(r.preset())
+        .flops(r.flops())
+        .steps(0)
+        .out(dir)
+        .stopAfter(0);
+  }
+
+  /**
+   * Runs the plan; returns the number of runs finished (now or before).
+   *
+   * @throws InvalidInputException before any training when runs already in the folder were trained
+   *     with other options ({@link #requireSameSettings})
+   */
   public static int run(Plan plan, PrintStream log) throws IOException {
+    requireSameSettings(plan);
     List<String> status = new ArrayList<>();
     for (Run r : plan.runs()) {
       status.add(null);
@@ -133,15 +201,7 @@ public final class Sweep {
       {
         State now = state(dir);
         TrainConfig.Builder b =
-            plan.base()
-                .family(r.family())
-                .objective(r.objective())
-                .preset(r.preset())
-                .flops(r.flops())
-                .steps(0)
-                .out(dir)
-                .stopAfter(0)
-                .resume(now == State.INTERRUPTED ? dir : null);
+            configure(plan, r, dir).resume(now == State.INTERRUPTED ? dir : null);
         try {
           TrainReport rep = new Trainer(b.build(), log).run();
           log.printf(

@@ -73,15 +73,19 @@ public final class SweepCommand implements Command {
     }
     List<Double> budgets = new ArrayList<>();
     for (String c : list(SampleCommand.required(cmd, "flops"), "flops")) {
+      double v;
       try {
-        double v = Double.parseDouble(c);
-        if (!(v > 0) || Double.isInfinite(v)) {
-          throw new NumberFormatException();
-        }
-        budgets.add(v);
-      } catch (NumberFormatException e) {
+        v = CliOptions.parseNumber("flops", c); // as --flops of train: no hex, no 1d suffix
+      } catch (InvalidInputException e) {
+        v = Double.NaN;
+      }
+      if (!(v > 0)) {
         throw new InvalidInputException("--flops: '" + c + "' is not a finite number > 0");
       }
+      if (budgets.contains(v)) {
+        throw new InvalidInputException("--flops lists " + c + " twice; list each budget once");
+      }
+      budgets.add(v);
     }
     Map<String, List<String>> objectives = new LinkedHashMap<>();
     if (cmd.hasOption("objectives")) {

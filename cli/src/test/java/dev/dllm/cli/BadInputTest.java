@@ -173,6 +173,31 @@ class BadInputTest {
   }
 
   @Test
+  void sweepBudgetsAreParsedAsTrainsFlopsAndListedOnce() {
+    Path o = tmp.resolve("sweep-flops");
+    String[][] cases = {
+      {"1e10,1e10", "--flops lists 1e10 twice"},
+      {"1e10,10000000000", "--flops lists 10000000000 twice"},
+      {"0x1p40", "--flops: '0x1p40' is not a finite number > 0"},
+      {"1e10d", "--flops: '1e10d' is not a finite number > 0"},
+    };
+    for (String[] c : cases) {
+      refused(
+          c[1],
+          "sweep",
+          "--families",
+          "ar",
+          "--presets",
+          "d12",
+          "--flops",
+          c[0],
+          "--out",
+          o.toString());
+      assertFalse(Files.exists(o), c[0]);
+    }
+  }
+
+  @Test
   void batchesThatCannotFitAreRefusedBeforeAnythingIsCreated() {
     Path o = tmp.resolve("run");
     long t0 = System.nanoTime();

@@ -96,6 +96,20 @@ class DistillCommandTest {
     assertEquals(
         0, run(distill(split, "--checkpoint", teacher.toString(), "--stop-after", "2")), err());
     assertEquals(trace.subList(0, 2), trace(split));
+    assertTrue(
+        cli.out().contains("distillation stopped at step 2 of 4 (2 rounds x 2 steps"), cli.out());
+    assertFalse(cli.out().contains("distilled duo: 1 rounds"), cli.out());
+    // inside a round the frozen teacher is not checkpointed: such a stop is refused
+    assertEquals(
+        2,
+        run(
+            distill(
+                tmp.resolve("mid-round"),
+                "--checkpoint",
+                teacher.toString(),
+                "--stop-after",
+                "3")));
+    assertTrue(err().contains("--stop-after 3 stops inside a teacher round of 2 steps"), err());
     // a changed option is refused naming it; --resume alone continues with the stored options
     assertEquals(2, run("distill", "--resume", split.toString(), "--grid", "8"));
     assertTrue(

@@ -177,4 +177,103 @@ class EvalChecksTest {
     assertFalse(Files.exists(evalOut.resolve("eval-report.json")));
     assertFalse(Files.exists(paretoOut.resolve("pareto.json")));
   }
+
+  /**
+   * {@code --scorer train-default} trains a scorer for hours when none is cached: every option is
+   * checked before that. The cache's {@code scorers} is a plain file here, so a scorer training
+   * that starts anyway fails at once instead of running.
+   */
+  @Test
+  void trainDefaultScorerIsNotTrainedForInputThatIsThenRefused() throws Exception {
+    Path cache = Files.createDirectories(tmp.resolve("no-train-cache"));
+    Files.writeString(cache.resolve("scorers"), "not a folder");
+    String before = System.getProperty("dllm.cache");
+    System.setProperty("dllm.cache", cache.toString());
+    try {
+      String[][] commands = {
+        {
+          "eval",
+          "--model",
+          mdlm.toString(),
+          "--scorer",
+          "train-default",
+          "--num-samples",
+          "2",
+          "--batch",
+          "0",
+          "--out",
+          tmp.resolve("td-eval-batch").toString()
+        },
+        {
+          "eval",
+          "--model",
+          mdlm.toString(),
+          "--scorer",
+          "train-default",
+          "--num-samples",
+          "1000000000",
+          "--out",
+          tmp.resolve("td-eval-n").toString()
+        },
+        {
+          "pareto",
+          "--models",
+          mdlm + "," + mdlm,
+          "--scorer",
+          "train-default",
+          "--steps",
+          "2",
+          "--out",
+          tmp.resolve("td-pareto-twice").toString()
+        },
+        {
+          "pareto",
+          "--models",
+          mdlm.toString(),
+          "--scorer",
+          "train-default",
+          "--steps",
+          "2",
+          "--num-samples",
+          "0",
+          "--out",
+          tmp.resolve("td-pareto-n").toString()
+        },
+        {
+          "pareto",
+          "--models",
+          mdlm.toString(),
+          "--scorer",
+          "train-default",
+          "--steps",
+          "2",
+          "--num-samples",
+          "1000000000",
+          "--out",
+          tmp.resolve("td-pareto-huge").toString()
+        }
+      };
+      String[] expected = {
+        "--batch must be >= 1",
+        "--num-samples 1000000000",
+        "twice",
+        "--num-samples must be >= 1",
+        "--num-samples 1000000000"
+      };
+      for (int i = 0; i < commands.length; i++) {
+        String what = String.join(" ", commands[i]);
+        assertEquals(2, run(commands[i]), what + ": " + err.toString(StandardCharsets.UTF_8));
+        assertTrue(
+            err.toString(StandardCharsets.UTF_8).contains(expected[i]),
+            what + ": " + err.toString(StandardCharsets.UTF_8));
+        assertFalse(stdout().contains("training the default gen-PPL scorer"), what);
+      }
+    } finally {
+      if (before == null) {
+        System.clearProperty("dllm.cache");
+      } else {
+        System.setProperty("dllm.cache", before);
+      }
+    }
+  }
 }

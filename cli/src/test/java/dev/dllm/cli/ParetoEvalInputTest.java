@@ -124,6 +124,25 @@ class ParetoEvalInputTest {
   }
 
   @Test
+  void paretoRefusesAStepCountListedTwice() throws Exception {
+    Path dir = tmp.resolve("pareto-dup-steps");
+    int rc =
+        run(
+            "pareto",
+            "--models",
+            mdlm.toString(),
+            "--steps",
+            "2,4,2",
+            "--scorer",
+            scorer.toString(),
+            "--out",
+            dir.toString());
+    assertEquals(2, rc, err());
+    assertTrue(err().contains("--steps lists 2 twice"), err());
+    assertFalse(Files.exists(dir));
+  }
+
+  @Test
   void paretoRefusesAModelListedTwice() throws Exception {
     Path dir = tmp.resolve("pareto-dup");
     String same = mdlm + "," + ar + "," + mdlm.getParent().resolve(".").resolve("ex-mdlm");

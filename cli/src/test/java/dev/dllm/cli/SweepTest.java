@@ -2,10 +2,13 @@ package dev.dllm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.Trainer;
 import java.io.ByteArrayOutputStream;
@@ -98,5 +101,29 @@ class SweepTest {
     log.reset();
     assertEquals(onnx, DefaultScorer.ensure(tiny, dir, "recipe", ps));
     assertEquals("", log.toString(StandardCharsets.UTF_8), "second call must not train");
+  }
+
+  @Test
+  void aRerunWithOtherOptionsIsRefusedNotSkippedAsFinished() throws Exception {
+    Path data = tmp.resolve("corpus.txt");
+    Files.writeString(data, "to be or not to be, that is the question.\n".repeat(60));
+    Path out = tmp.resolve("sweep");
+    Sweep.Run a = new Sweep.Run("ar", null, "xxs", 1e8);
+    PrintStream ps = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    assertEquals(1, Sweep.run(new Sweep.Plan(List.of(a), base(data), out), ps));
+    byte[] csv = Files.readAllBytes(out.resolve("runs.csv"));
+    Sweep.Run b = new Sweep.Run("ar", null, "xxs", 2e8);
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> Sweep.run(new Sweep.Plan(List.of(b, a), base(data).seqLen(32), out), ps));
+    assertTrue(e.getMessage().contains(a.dir(out).toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("--seq-len 16, this sweep asks for 32"), e.getMessage());
+    assertFalse(Files.exists(b.dir(out)), "refused before any training");
+    assertArrayEquals(csv, Files.readAllBytes(out.resolve("runs.csv")));
+    // the changeable options may differ: threads, checkpoint cadence
+    assertEquals(
+        1,
+        Sweep.run(new Sweep.Plan(List.of(a), base(data).threads(2).checkpointEvery(0), out), ps));
   }
 }

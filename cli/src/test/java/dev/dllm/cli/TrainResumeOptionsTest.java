@@ -160,7 +160,13 @@ class TrainResumeOptionsTest {
 
     assertEquals(2, cli.run("train", "--resume", run.toString()));
     assertTrue(cli.err().contains("--family is required: --resume " + run), cli.err());
-    assertEquals(2, cli.run("train", "--resume", tmp.resolve("nothing").toString()));
+    Path nothing = tmp.resolve("nothing");
+    for (String command : new String[] {"train", "distill"}) {
+      assertEquals(2, cli.run(command, "--resume", nothing.toString()));
+      assertTrue(cli.err().contains("--resume " + nothing + " does not exist"), cli.err());
+    }
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    assertEquals(2, cli.run("train", "--resume", empty.toString()));
     assertTrue(cli.err().contains("holds no stored options (no checkpoint there"), cli.err());
     assertEquals(0, cli.run(train(data, run, "--resume", run.toString())), cli.err());
     assertEquals(4, report(run).get("loss_trace").size());

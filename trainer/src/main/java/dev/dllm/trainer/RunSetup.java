@@ -90,6 +90,19 @@ record RunSetup(
             : ResumeState.fresh();
     long endStep = config.stopAfter() > 0 ? Math.min(totalSteps, config.stopAfter()) : totalSteps;
     requireStepsLeft(config, start.startStep(), totalSteps, endStep);
+    long round = config.familyTraining().teacherRefresh();
+    if (round > 0 && endStep < totalSteps && endStep % round != 0) {
+      // the frozen teacher of a round is not checkpointed: a resume mid-round would refresh it
+      // from the student at the resumed step, and the rest of the round would differ
+      throw new InvalidInputException(
+          "--stop-after "
+              + config.stopAfter()
+              + " stops inside a teacher round of "
+              + round
+              + " steps (--steps-per-round), which a resume cannot continue exactly; give a"
+              + " multiple of "
+              + round);
+    }
     return new RunSetup(
         family,
         objective,

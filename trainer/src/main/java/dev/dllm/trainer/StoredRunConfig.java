@@ -82,8 +82,9 @@ public final class StoredRunConfig {
    * checkpoint folder), as a config without {@code resume}, {@code out} and {@code stopAfter}.
    *
    * @return the stored config, or null when the checkpoint has none (written before options were
-   *     stored) or there is no readable checkpoint there (the trainer then reports that)
-   * @throws InvalidInputException naming the file when the stored options are malformed
+   *     stored) or there is no checkpoint there (the trainer then reports that)
+   * @throws InvalidInputException naming the file when its {@code config.json} is not JSON or the
+   *     stored options are malformed
    */
   public static TrainConfig read(Path resume) {
     Path dir = RunCheckpoints.resumeCheckpoint(resume).toAbsolutePath().normalize();
@@ -98,7 +99,13 @@ public final class StoredRunConfig {
     try {
       stored = JSON.readTree(file.toFile()).path("training").get(KEY);
     } catch (IOException e) {
-      return null; // unreadable: the trainer names the problem when it loads the checkpoint
+      // a resume alone has nothing else to go on: name the file, not a missing --family
+      throw new InvalidInputException(
+          file
+              + " cannot be read as the checkpoint's JSON ("
+              + firstLine(e.getMessage())
+              + "); a checkpoint written by dllm train is needed to resume",
+          e);
     }
     if (stored == null || stored.isNull()) {
       return null;
@@ -130,6 +137,11 @@ public final class StoredRunConfig {
   }
 
   static TrainConfig fromState(Map<String, Object> m) {
+    for (String key : new String[] {"family", "objective", "tokenizer", "mode"}) {
+      if (!(m.get(key) instanceof String v) || v.isBlank()) {
+        throw new IllegalArgumentException("'" + key + "' must be a name, got " + m.get(key));
+      }
+    }
     Map<String, String> options = new TreeMap<>();
     if (m.get("family_options") instanceof Map<?, ?> stored) {
       stored.forEach((k, v) -> options.put(String.valueOf(k), String.valueOf(v)));
@@ -165,6 +177,14 @@ public final class StoredRunConfig {
         .familyTraining(
             new FamilyTraining(options, path(m, "init_from"), count(m, "teacher_refresh")))
         .build();
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
   }
 
   private static String absolute(Path p) {

@@ -46,6 +46,15 @@ final class TrainConfigChecks {
         c.valEvery() >= 0 && c.valBatches() >= 0 && c.checkpointEvery() >= 0,
         "intervals must be >= 0");
     require(c.stopAfter() >= 0, "--stop-after must be >= 0");
+    long round = c.familyTraining().teacherRefresh();
+    require(
+        round <= 0 || c.checkpointEvery() % round == 0,
+        "--checkpoint-every "
+            + c.checkpointEvery()
+            + " is not a multiple of --steps-per-round "
+            + round
+            + ": a checkpoint inside a teacher round cannot be resumed exactly (the round's"
+            + " frozen teacher is not saved)");
     require(c.warmup() >= -1, "--warmup must be >= 0, got " + c.warmup());
   }
 

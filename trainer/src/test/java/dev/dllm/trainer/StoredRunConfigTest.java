@@ -95,4 +95,30 @@ class StoredRunConfigTest {
         assertThrows(InvalidInputException.class, () -> StoredRunConfig.read(bad));
     assertTrue(e.getMessage().contains("run_config is malformed"), e.getMessage());
   }
+
+  @Test
+  void aCorruptConfigJsonIsNamedNotTakenForAnOldCheckpoint(@TempDir Path tmp) throws Exception {
+    Path run = tmp.resolve("run");
+    writeCheckpoint(run, Map.of("step", 1));
+    Path file = run.resolve("checkpoint").resolve("config.json");
+    Files.writeString(file, "{\"training\": "); // cut short, as by a full disk
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> StoredRunConfig.read(run));
+    assertTrue(
+        e.getMessage().startsWith(file.toAbsolutePath().normalize().toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("cannot be read as the checkpoint's JSON"), e.getMessage());
+    assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void storedOptionsWithoutAFamilyAreMalformed(@TempDir Path tmp) throws Exception {
+    TrainConfig given = TrainConfig.builder().family("mdlm").out(tmp.resolve("x")).build();
+    Map<String, Object> stored = new LinkedHashMap<>(StoredRunConfig.toState(given, "elbo"));
+    stored.remove("family");
+    Path run = tmp.resolve("run");
+    writeCheckpoint(run, Map.of(StoredRunConfig.KEY, stored));
+    InvalidInputException e =
+        assertThrows(InvalidInputException.class, () -> StoredRunConfig.read(run));
+    assertTrue(e.getMessage().contains("run_config is malformed ('family'"), e.getMessage());
+  }
 }

@@ -63,7 +63,42 @@ public final class EvalRun {
       String detokenizer,
       Map<String, String> samplerOptions,
       double topP,
-      OrtConfig ort) {}
+      OrtConfig ort) {
+    /** These options with another scorer export folder. */
+    public Options withScorer(Path scorerDir) {
+      return new Options(
+          model,
+          data,
+          scorerDir,
+          numSamples,
+          steps,
+          batch,
+          seed,
+          maxRows,
+          mode,
+          detokenizer,
+          samplerOptions,
+          topP,
+          ort);
+    }
+  }
+
+  /**
+   * The {@link SampleBudget} check of {@code o.numSamples()} against the model's L, on its own: for
+   * a caller with costly work to do before {@link #run} (training a scorer) that {@link #run} would
+   * otherwise refuse only afterwards.
+   *
+   * @throws dev.dllm.api.InvalidInputException when the samples would not fit, or the model folder
+   *     cannot be opened
+   */
+  public static void checkSampleBudget(Options o) {
+    if (o.numSamples() > 0) {
+      try (OnnxModel model = OnnxModel.open(o.model(), o.ort())) {
+        int seqLen = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+        SampleBudget.check(o.numSamples(), seqLen, o.model().toString());
+      }
+    }
+  }
 
   /** The report (as written to JSON) and a readable table. */
   public record Report(Map<String, Object> json, String table) {}

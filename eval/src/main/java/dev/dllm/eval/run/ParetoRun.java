@@ -71,7 +71,13 @@ public final class ParetoRun {
       long seed,
       double topP,
       Path reference,
-      OrtConfig ort) {}
+      OrtConfig ort) {
+    /** These options with another scorer export folder. */
+    public Options withScorer(Path scorerDir) {
+      return new Options(
+          models, steps, variants, scorerDir, numSamples, batch, seed, topP, reference, ort);
+    }
+  }
 
   /** The flagged points and the PNG path. */
   public record Result(List<ParetoPoint> points, Path png) {}
@@ -102,10 +108,11 @@ public final class ParetoRun {
   }
 
   /**
-   * Refuses, before anything is sampled: a model listed twice (the same real path), two variants
-   * with the same family and label, a variant naming a family that none of the models has (the
-   * message lists those present) or a causal family (AR has one setting), a {@code *} variant when
-   * every model is causal, and a variant whose options its family's sampler rejects.
+   * Refuses, before anything is sampled: a model listed twice (the same real path), a {@code
+   * --num-samples} beyond {@link SampleBudget} for a model's L, two variants with the same family
+   * and label, a variant naming a family that none of the models has (the message lists those
+   * present) or a causal family (AR has one setting), a {@code *} variant when every model is
+   * causal, and a variant whose options its family's sampler rejects.
    *
    * @throws InvalidInputException naming the model or the variant
    */
@@ -134,6 +141,8 @@ public final class ParetoRun {
     Set<String> present = new TreeSet<>();
     for (Path dir : o.models()) {
       try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
+        int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+        SampleBudget.check(o.numSamples(), len, dir.toString());
         String fam = model.family().name();
         present.add(fam);
         if (model.family().backbone().attention() != BackboneSpec.Attention.CAUSAL) {
