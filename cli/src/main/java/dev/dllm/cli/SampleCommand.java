@@ -32,7 +32,8 @@ import org.apache.commons.cli.Options;
  * next to it: family, steps, num_samples, seq_len (the block length L the network sees), row_length
  * (tokens per sample: L, or L + N·S with the semi-autoregressive options {@code strides=N}, {@code
  * stride_length=S}), batch, nfe_mean, seconds, tokens_per_second (generated tokens over all rows /
- * wall seconds of sampling), entropy_mean (spec §6.3, nats, over whole rows), provider.
+ * wall seconds of sampling), entropy_mean (spec §6.3, nats, over each row minus PAD and MASK),
+ * provider.
  *
  * <p>The report is named by {@link #reportFile}: {@code sample-report.json} for {@code
  * samples.jsonl}, otherwise {@code <stem>.sample-report.json} (e.g. {@code a.jsonl} gets {@code
@@ -265,7 +266,7 @@ public final class SampleCommand implements Command {
         throw new IllegalStateException(
             e.getMessage() + "; nothing was written to " + outFile, e.getCause());
       }
-      Result r = jsonl(samples);
+      Result r = jsonl(samples, model.metadata().specials());
       int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
       EvalFiles.writeString(outFile, r.jsonl);
@@ -333,8 +334,12 @@ public final class SampleCommand implements Command {
     }
   }
 
-  /** One JSON line per sample (index, text, ids, steps, NFE, entropy over the whole row). */
-  static Result jsonl(List<Generated> samples) throws IOException {
+  /**
+   * One JSON line per sample (index, text, ids, steps, NFE, entropy over the ids gen PPL scores:
+   * the row minus PAD and MASK, {@link dev.dllm.eval.metrics.ScoredIds}, as eval and pareto).
+   */
+  static Result jsonl(List<Generated> samples, dev.dllm.api.tokenize.SpecialTokens specials)
+      throws IOException {
     ObjectMapper json = new ObjectMapper();
     StringBuilder lines = new StringBuilder();
     double nfeSum = 0;
@@ -342,7 +347,8 @@ public final class SampleCommand implements Command {
     double seconds = 0;
     long tokens = 0;
     for (Generated g : samples) {
-      double h = SampleEntropy.of(g.ids(), 0, g.ids().length);
+      int[] scored = dev.dllm.eval.metrics.ScoredIds.of(g.ids(), specials);
+      double h = SampleEntropy.of(scored, 0, scored.length);
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("index", g.index());
       line.put("text", g.text());

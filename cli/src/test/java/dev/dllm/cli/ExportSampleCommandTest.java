@@ -92,11 +92,21 @@ class ExportSampleCommandTest {
       assertEquals(16, n.get("ids").size());
       assertEquals(6, n.get("steps").asInt());
       assertTrue(n.get("text").isTextual());
+      // entropy over the ids gen PPL scores: the row minus PAD and MASK
+      dev.dllm.api.tokenize.SpecialTokens sp =
+          Tokenizers.create("char", "abcdefgh ijklmnop.").specials();
       Map<Integer, Integer> counts = new HashMap<>();
-      n.get("ids").forEach(id -> counts.merge(id.asInt(), 1, Integer::sum));
+      n.get("ids")
+          .forEach(
+              id -> {
+                if (id.asInt() != sp.pad() && id.asInt() != sp.mask()) {
+                  counts.merge(id.asInt(), 1, Integer::sum);
+                }
+              });
+      double kept = counts.values().stream().mapToInt(Integer::intValue).sum();
       double h = 0;
       for (int c : counts.values()) {
-        h -= (c / 16.0) * Math.log(c / 16.0);
+        h -= (c / kept) * Math.log(c / kept);
       }
       entropySum += h;
       nfeSum += n.get("nfe").asDouble();
