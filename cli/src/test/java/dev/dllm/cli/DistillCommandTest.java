@@ -86,7 +86,8 @@ class DistillCommandTest {
     List<Double> trace = trace(full);
     assertEquals(4, trace.size());
     for (double l : trace) {
-      assertTrue(Double.isFinite(l) && l >= 0, "KL loss " + trace);
+      // a KL is >= 0; its float32 estimate at student == teacher may round to about -1e-8
+      assertTrue(Double.isFinite(l) && l >= -1e-6, "KL loss " + trace);
     }
     assertTrue(trace.stream().anyMatch(l -> l > 0), "the teacher's z_s differs: " + trace);
     assertTrue(cli.out().contains("distilled duo: 2 rounds x 2 steps"));
