@@ -54,6 +54,18 @@ public final class Corruption {
   }
 
   /**
+   * {@link #checkShapes(int[], int, int, double[])}, and one stream per row.
+   *
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  public static void checkShapes(int[] x0, int batch, int length, double[] t, Rng[] rows) {
+    checkShapes(x0, batch, length, t);
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
+    }
+  }
+
+  /**
    * {@link #checkShapes(int[], int, int, double[])}, and that z_t has as many ids as x0.
    *
    * @throws IllegalArgumentException naming the mismatch
@@ -89,10 +101,7 @@ public final class Corruption {
    */
   public static int[] perRow(
       int[] x0, int batch, int length, double[] t, Rng[] rows, RowCorruption corruption) {
-    checkShapes(x0, batch, length, t);
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
-    }
+    checkShapes(x0, batch, length, t, rows);
     int[] zt = new int[x0.length];
     for (int b = 0; b < batch; b++) {
       int[] row = java.util.Arrays.copyOfRange(x0, b * length, (b + 1) * length);

@@ -85,10 +85,7 @@ public interface DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    Corruption.checkShapes(x0, batch, length, t);
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
-    }
+    Corruption.checkShapes(x0, batch, length, t, rows);
     double nll = 0;
     long tokens = 0;
     for (int b = 0; b < batch; b++) {

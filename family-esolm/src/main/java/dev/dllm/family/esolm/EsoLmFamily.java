@@ -163,10 +163,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    Corruption.checkShapes(x0, batch, length, t);
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
-    }
+    Corruption.checkShapes(x0, batch, length, t, rows);
     int[] zt = alpha0() > 0 ? new int[x0.length] : null;
     int[] z0 = alpha0() < 1 ? new int[x0.length] : null;
     Rng[] orderRngs = new Rng[batch];
