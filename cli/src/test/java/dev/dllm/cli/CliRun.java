@@ -25,6 +25,11 @@ final class CliRun {
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
+  /** Forgets what stdout held, for a test that reads one run's stdout on its own. */
+  void clearOut() {
+    out.reset();
+  }
+
   /** Everything written to stdout so far. */
   String out() {
     return out.toString(StandardCharsets.UTF_8);

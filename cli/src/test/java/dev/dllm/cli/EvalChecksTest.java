@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +26,7 @@ class EvalChecksTest {
   static Path weak;
   static Path strong;
   static Path text;
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final CliRun cli = new CliRun();
 
   @BeforeAll
   static void exports() throws Exception {
@@ -46,16 +42,12 @@ class EvalChecksTest {
   }
 
   private int run(String... args) {
-    out.reset();
-    err.reset();
-    return Main.run(
-        args,
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    cli.clearOut();
+    return cli.run(args);
   }
 
   private String stdout() {
-    return out.toString(StandardCharsets.UTF_8);
+    return cli.out();
   }
 
   private JsonNode eval(Path scorer, Path outDir) throws Exception {
@@ -82,7 +74,7 @@ class EvalChecksTest {
             "1",
             "--out",
             outDir.toString());
-    assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+    assertEquals(0, rc, cli.err());
     return new ObjectMapper().readTree(outDir.resolve("eval-report.json").toFile());
   }
 
@@ -128,7 +120,7 @@ class EvalChecksTest {
             text.toString(),
             "--out",
             outDir.toString());
-    assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+    assertEquals(0, rc, cli.err());
     assertTrue(stdout().contains("WARNING: --scorer " + weak), stdout());
     JsonNode p = new ObjectMapper().readTree(outDir.resolve("pareto.json").toFile());
     assertTrue(p.at("/settings/scorer_weaker_than_model").asBoolean());
@@ -169,7 +161,7 @@ class EvalChecksTest {
     for (String[] c : commands) {
       long t0 = System.nanoTime();
       assertEquals(2, run(c), c[0]);
-      String msg = err.toString(StandardCharsets.UTF_8);
+      String msg = cli.err();
       assertTrue(msg.contains("--num-samples 1000000000"), msg);
       assertTrue(msg.contains("at most " + limit + " samples"), msg);
       assertTrue((System.nanoTime() - t0) / 1e9 < 30, "refused up front");
@@ -262,10 +254,8 @@ class EvalChecksTest {
       };
       for (int i = 0; i < commands.length; i++) {
         String what = String.join(" ", commands[i]);
-        assertEquals(2, run(commands[i]), what + ": " + err.toString(StandardCharsets.UTF_8));
-        assertTrue(
-            err.toString(StandardCharsets.UTF_8).contains(expected[i]),
-            what + ": " + err.toString(StandardCharsets.UTF_8));
+        assertEquals(2, run(commands[i]), what + ": " + cli.err());
+        assertTrue(cli.err().contains(expected[i]), what + ": " + cli.err());
         assertFalse(stdout().contains("training the default gen-PPL scorer"), what);
       }
     } finally {

@@ -84,6 +84,14 @@ public final class EvalRun {
   }
 
   /**
+   * The length a model's samples are drawn and scored at: its training L, or 256 when the export
+   * does not record one.
+   */
+  static int sampleLength(OnnxModel model) {
+    return model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+  }
+
+  /**
    * The {@link SampleBudget} check of {@code o.numSamples()} against the model's L, on its own: for
    * a caller with costly work to do before {@link #run} (training a scorer) that {@link #run} would
    * otherwise refuse only afterwards.
@@ -94,7 +102,7 @@ public final class EvalRun {
   public static void checkSampleBudget(Options o) {
     if (o.numSamples() > 0) {
       try (OnnxModel model = OnnxModel.open(o.model(), o.ort())) {
-        int seqLen = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+        int seqLen = sampleLength(model);
         SampleBudget.check(o.numSamples(), seqLen, o.model().toString());
       }
     }
@@ -130,7 +138,7 @@ public final class EvalRun {
         scorer.checkNotJudged(o.model()); // before any work
       }
       Tokenizer tok = model.tokenizer();
-      int seqLen = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+      int seqLen = sampleLength(model);
       if (o.numSamples() > 0) {
         SampleBudget.check(o.numSamples(), seqLen, o.model().toString()); // before any work
       }

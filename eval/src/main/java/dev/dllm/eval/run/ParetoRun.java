@@ -141,7 +141,7 @@ public final class ParetoRun {
     Set<String> present = new TreeSet<>();
     for (Path dir : o.models()) {
       try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
-        int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+        int len = EvalRun.sampleLength(model);
         SampleBudget.check(o.numSamples(), len, dir.toString());
         String fam = model.family().name();
         present.add(fam);
@@ -191,9 +191,9 @@ public final class ParetoRun {
 
   /**
    * Measures every point and writes the three files into {@code outDir}. Before the first point,
-   * the input is checked ({@link #check}) and every model is checked: not the scorer, {@code
-   * --num-samples} within {@link SampleBudget}, and a WARNING line on {@code log} for a scorer not
-   * stronger than it ({@link ScorerStrength}).
+   * the input is checked ({@link #check}, which includes {@code --num-samples} within {@link
+   * SampleBudget}) and every model is checked: not the scorer, and a WARNING line on {@code log}
+   * for a scorer not stronger than it ({@link ScorerStrength}).
    *
    * @throws InvalidInputException for the bad input {@link #check} lists, before any sampling
    * @throws IOException when the files cannot be written
@@ -210,9 +210,7 @@ public final class ParetoRun {
       Map<String, Object> strengths = new LinkedHashMap<>();
       boolean weaker = false;
       for (Path dir : o.models()) { // every check before the first point
-        try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
-          int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
-          SampleBudget.check(o.numSamples(), len, dir.toString());
+        try (OnnxModel model = OnnxModel.open(dir, o.ort())) { // --num-samples: checked in check()
           ScorerStrength strength = scorer.strengthAgainst(model);
           String warning = strength.warning(scorer.directory(), dir);
           if (warning != null && log != null) {
@@ -224,7 +222,7 @@ public final class ParetoRun {
       }
       for (Path dir : o.models()) {
         try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
-          int len = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 256;
+          int len = EvalRun.sampleLength(model);
           EvalText ref = reference(o.reference(), model, len);
           double refH = EvalRun.referenceEntropy(ref, len);
           references.put(dir.toString(), refH);
