@@ -33,14 +33,18 @@ public final class ScalingStudy {
    * One budget of one series.
    *
    * @param budget C (FLOPs)
-   * @param runs every run at this budget, by N
-   * @param fitted the runs the parabola was fitted to: the best run and up to {@link #WINDOW} sizes
-   *     on each side
-   * @param parabola the fit (null with fewer than 3 sizes)
+   * @param runs every run at this budget, sorted by N
+   * @param parabola the fit over {@link #fitted()} (null with fewer than 3 sizes)
    * @param note why the budget has no usable optimum, or null
    */
-  public record Budget(
-      double budget, List<RunRecord> runs, List<RunRecord> fitted, Parabola parabola, String note) {
+  public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
+    /**
+     * The runs the parabola is fitted to: the best run and up to {@link #WINDOW} sizes each side.
+     */
+    public List<RunRecord> fitted() {
+      return window(runs);
+    }
+
     /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
     public double nOpt() {
       return usable() ? parabola.nOpt() : Double.NaN;
@@ -58,8 +62,8 @@ public final class ScalingStudy {
       }
       double n = parabola.nOpt();
       return note == null
-          && fitted.stream().anyMatch(r -> r.nEff() <= n)
-          && fitted.stream().anyMatch(r -> r.nEff() >= n);
+          && fitted().stream().anyMatch(r -> r.nEff() <= n)
+          && fitted().stream().anyMatch(r -> r.nEff() >= n);
     }
   }
 
@@ -151,7 +155,7 @@ public final class ScalingStudy {
         } catch (IllegalArgumentException e) {
           note = e.getMessage();
         }
-        budgets.add(new Budget(b.getKey(), rs, fitted, p, note));
+        budgets.add(new Budget(b.getKey(), rs, p, note));
         if (usable) {
           optima.add(new double[] {b.getKey(), p.nOpt(), p.lOpt()});
         }
