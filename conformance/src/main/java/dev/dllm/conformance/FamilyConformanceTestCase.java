@@ -73,6 +73,10 @@ import org.junit.jupiter.api.TestInstance;
  *       export → {@link OnnxModel#open}.
  *   <li>{@link #resumeIsBitExact}: a tiny {@code Trainer} run of N steps and one stopped halfway
  *       then resumed give bit-identical loss traces, weights and optimizer state.
+ *   <li>Conditioning ({@link ConditioningCheck}): {@link #givenPositionsComeBackVerbatim}, {@link
+ *       #batchedRowsEqualRowsSampledOneByOne}, {@link #infillIsHonouredOrRefused}, {@link
+ *       #emptyConditioningIsTheUnconditionalSampler}, {@link
+ *       #conditionalNelboScoresOnlyFreePositions}.
  * </ol>
  *
  * <p>Hooks: {@link #trainingOnlyObjectives} (objectives that are not a bound, such as {@code
@@ -308,6 +312,40 @@ public abstract class FamilyConformanceTestCase {
           .sample(
               m.denoiser(), f.tiny.batch(), f.tiny.length(), m.metadata().specials(), new Rng(42));
     }
+  }
+
+  private ConditioningCheck conditioning() {
+    return new ConditioningCheck(fixture(), family(), samplerSpec());
+  }
+
+  /** Check 7: prompt ids come back verbatim (rows of different prompt lengths), 1 = 2 threads. */
+  @Test
+  public void givenPositionsComeBackVerbatim() {
+    conditioning().givenPositionsComeBackVerbatim();
+  }
+
+  /** Check 8: batched rows with different prompts equal the same rows sampled one by one. */
+  @Test
+  public void batchedRowsEqualRowsSampledOneByOne() {
+    conditioning().batchedRowsEqualRowsOneByOne();
+  }
+
+  /** Check 9: gaps are filled around given tokens, or refused (prefix-only families such as AR). */
+  @Test
+  public void infillIsHonouredOrRefused() {
+    conditioning().infillIsHonouredOrRefused();
+  }
+
+  /** Check 10: {@code Conditioning.none} gives exactly the unconditional samples and NFE. */
+  @Test
+  public void emptyConditioningIsTheUnconditionalSampler() {
+    conditioning().emptyConditioningIsTheUnconditionalSampler();
+  }
+
+  /** Check 11: conditional likelihood with nothing given is nelboPerRow; a prompt is not scored. */
+  @Test
+  public void conditionalNelboScoresOnlyFreePositions() {
+    conditioning().conditionalNelbo();
   }
 
   /** Check 5: export metadata round-trips through checkpoint, export and open. */

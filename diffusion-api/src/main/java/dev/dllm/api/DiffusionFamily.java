@@ -98,6 +98,38 @@ public interface DiffusionFamily {
   }
 
   /**
+   * Conditional likelihood of the free positions of {@code x0} given the others: the NLL (AR: the
+   * exact NLL of the continuation, -Σ log p(x_l | x_&lt;l) over free l) or the NELBO with the given
+   * positions kept clean and never scored (diffusion families; Duo's lm-eval harness in suffix
+   * mode). {@link NllSum#tokens()} counts the scored (free) positions. With no position given it
+   * equals {@link #nelboPerRow} on the same streams. Row b draws only from {@code rows[b]}.
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param given {@code [B, L]}, true at prompt (conditioning) positions
+   * @param t one time per sequence {@code [B]} (ignored by AR)
+   * @param rows one stream per sequence {@code [B]}
+   * @throws UnsupportedOperationException for a family that does not implement it while something
+   *     is given
+   */
+  default NllSum conditionalNelbo(
+      Denoiser denoiser,
+      int[] x0,
+      boolean[] given,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    for (boolean g : given) {
+      if (g) {
+        throw new UnsupportedOperationException(
+            "family " + name() + " does not implement conditional likelihood");
+      }
+    }
+    return nelboPerRow(denoiser, x0, batch, length, t, specials, rows);
+  }
+
+  /**
    * A sampler configured by {@code spec}.
    *
    * @throws InvalidInputException when the spec names an option the family does not support

@@ -31,6 +31,52 @@ public interface Sampler {
     return sample(denoiser, batch, length, specials, rng);
   }
 
+  /**
+   * Conditional generation: row b keeps the given ids of {@code given} verbatim at their positions
+   * and generates the free ones, drawing only from {@code rows[b]}, so a row's sample does not
+   * depend on the rows batched with it nor on the thread count. With {@link Conditioning#none} and
+   * {@code rows = Conditioning.rowStreams(rng, B)} it returns exactly {@link #sample(Denoiser, int,
+   * int, SpecialTokens, Rng)}.
+   *
+   * <p>The per-family meaning of "given" (AR prefix + KV prefill, MDLM carry-over, Duo clamping,
+   * Eso-LM decoded-first) is stated by each implementation.
+   *
+   * @param given {@code [B, L]}: FREE or the id kept at that position; L is the returned row length
+   * @param rows one stream per row {@code [B]}
+   * @param listener step timing, or null
+   * @return ids {@code [B, L]} and NFE
+   * @throws dev.dllm.api.InvalidInputException when the family cannot honour the conditioning (a
+   *     suffix for AR, a prompt longer than the model can continue, a given MASK id)
+   * @throws UnsupportedOperationException for a sampler that does not implement conditioning
+   */
+  default SampleBatch sample(
+      Denoiser denoiser,
+      Conditioning given,
+      SpecialTokens specials,
+      Rng[] rows,
+      StepListener listener) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " does not implement conditional generation");
+  }
+
+  /**
+   * {@link #sample(Denoiser, Conditioning, SpecialTokens, Rng[], StepListener)}, row b drawing from
+   * the b-th split of {@code rng}, without a listener.
+   */
+  default SampleBatch sample(
+      Denoiser denoiser, Conditioning given, SpecialTokens specials, Rng rng) {
+    return sample(denoiser, given, specials, Conditioning.rowStreams(rng, given.batch()), null);
+  }
+
+  /**
+   * Whether given positions may follow a free one (fill-in-the-middle, several gaps). False for
+   * families that only continue a prefix (AR); those refuse such a conditioning with an {@link
+   * dev.dllm.api.InvalidInputException}.
+   */
+  default boolean supportsInfill() {
+    return true;
+  }
+
   /** Whether {@link #sample(Denoiser, int, int, SpecialTokens, Rng, StepListener)} reports. */
   default boolean reportsSteps() {
     return false;

@@ -10,8 +10,23 @@ import java.util.Map;
  * @param steps T (ignored by AR, which always takes L - 1 steps)
  * @param topP nucleus mass in (0, 1]; 1 disables top-p
  * @param options family-specific string options
+ * @param stopAtEos a sampler may stop early once every row has generated EOS after its given
+ *     positions (AR saves the remaining calls; positions after a row's first generated EOS are then
+ *     EOS). Diffusion samplers, which generate every position at once, may ignore it. Default
+ *     false: unconditional benchmarks keep drawing full rows.
  */
-public record SamplerSpec(int steps, double topP, Map<String, String> options) {
+public record SamplerSpec(int steps, double topP, Map<String, String> options, boolean stopAtEos) {
+
+  /** A spec without early stopping at EOS. */
+  public SamplerSpec(int steps, double topP, Map<String, String> options) {
+    this(steps, topP, options, false);
+  }
+
+  /** This spec with {@link #stopAtEos} set. */
+  public SamplerSpec withStopAtEos(boolean stop) {
+    return new SamplerSpec(steps, topP, options, stop);
+  }
+
   public SamplerSpec {
     options = Map.copyOf(options);
     if (!(topP > 0 && topP <= 1)) {
