@@ -173,7 +173,7 @@ public final class PromptEvalRun {
     for (Path dir : o.models()) {
       try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
         int len = EvalRun.sampleLength(model);
-        if (o.rowLength() > len) {
+        if ((long) o.promptTokens() + o.newTokens() > len) {
           throw new InvalidInputException(
               String.format(
                   Locale.ROOT,
@@ -181,7 +181,7 @@ public final class PromptEvalRun {
                       + " %s; the prompt and its continuation must fit in one block",
                   o.promptTokens(),
                   o.newTokens(),
-                  o.rowLength(),
+                  (long) o.promptTokens() + o.newTokens(),
                   len,
                   dir));
         }
