@@ -576,9 +576,9 @@ public final class PromptEvalRun {
     StringBuilder sb = new StringBuilder();
     for (String[] r : rows) {
       for (int i = 0; i < n; i++) {
-        sb.append(String.format(Locale.ROOT, "%-" + w[i] + "s", r[i]));
-        sb.append(i == n - 1 ? System.lineSeparator() : "  ");
+        sb.append(i == n - 1 ? r[i] : String.format(Locale.ROOT, "%-" + w[i] + "s  ", r[i]));
       }
+      sb.append(System.lineSeparator());
     }
     return sb.toString();
   }
