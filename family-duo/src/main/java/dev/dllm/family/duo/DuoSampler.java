@@ -185,13 +185,18 @@ public final class DuoSampler implements Sampler {
    *
    * <p>The math: clamping is the uniform-state chain whose forward process is the identity at the
    * given positions (alpha = 1 there: q(z_t^l | x^l) = e_{x^l}) and Duo's q(z_t^l | x^l) = alpha_t
-   * e_{x^l} + (1 − alpha_t)/V at the free ones; its exact reverse keeps the given ids and redraws
-   * the free ones from the per-position posterior with x = E[x_0^l | z_t] (the conditional mean
-   * given the prompt), which is what a network trained on clamped inputs (the SFT loss, spec §11.2,
-   * {@link DuoFamily#conditionalNelbo}) returns. s-sahoo/duo's lm-eval harness ({@code
-   * discrete_diffusion_harness.py}, suffix mode) conditions the same way: it noises the row and
-   * puts the clean prefix back before the forward. [SD] and [DUO] themselves sample unconditionally
-   * only.
+   * e_{x^l} + (1 − alpha_t)/V at the free ones. Its exact reverse keeps the given ids, and its
+   * per-position marginal at a free l is q(z_s^l | z_t) = q(z_t^l | z_s^l) q(z_s^l | z_t^{−l}) /
+   * q(z_t^l | z_t^{−l}) with q(z_s^l | z_t^{−l}) = alpha_s x̃ + (1 − alpha_s)/V, i.e. exactly the
+   * posterior of spec §3.1 at x = x̃ = p(x_0^l | z_t^{−l}, given): the law of the clean token given
+   * every other position, the prompt included (not the posterior mean E[x_0^l | z_t], which counts
+   * the position's own noisy token twice; the test oracle {@code MarkovOracle} shows the
+   * difference). x̃ is the minimiser of the Duo NELBO, hence what a network trained on clamped
+   * inputs (the SFT loss, spec §11.2; {@link DuoFamily#conditionalNelbo}) approximates. Drawing the
+   * free positions independently given z_t errs by O(1/T) (two positions moving in one step).
+   * s-sahoo/duo's lm-eval harness ({@code discrete_diffusion_harness.py}, suffix mode) conditions
+   * the same way: it noises the row and puts the clean prefix back before the forward. [SD] and
+   * [DUO] themselves sample unconditionally only.
    *
    * <p>Randomness: row b draws only from {@code rows[b]}: its prior (one {@code nextInt(V)} per
    * free position, left to right; given positions draw nothing), then per step the posterior draws
