@@ -18,6 +18,10 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * The autoregressive baseline ({@code ar}, spec §5; [SD] algo.py {@code AR}): a causal DiT without
  * time conditioning trained with next-token cross entropy over the L - 1 targets of each block.
  * There is no noise schedule and no forward process.
+ *
+ * <p>Conditioning (issue 16, spec §11.1): AR continues a prompt prefix only ({@link ArSampler}
+ * prefills it through the KV cache in one forward; a given position after a free one is refused),
+ * and {@link #conditionalNelbo} is the exact NLL of the continuation given the prefix.
  */
 public final class ArFamily implements DiffusionFamily {
 

@@ -15,7 +15,6 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.sample.StepListener;
 import dev.dllm.api.sample.TopP;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntConsumer;
@@ -210,7 +209,11 @@ public final class ArSampler implements Sampler {
       }
       if (eos >= 0 && allDone(done) && p + 1 < length) {
         for (int b = 0; b < batch; b++) {
-          Arrays.fill(x, b * length + p + 1, (b + 1) * length, eos);
+          for (int l = p + 1; l < length; l++) {
+            if (!given.isGiven(b, l)) {
+              x[b * length + l] = eos; // a fully given row keeps its ids
+            }
+          }
         }
         break;
       }

@@ -442,6 +442,14 @@ class ArConditionalSamplerTest {
     for (int l = 3; l < length; l++) {
       assertEquals(EOS, s.tokens().get(1, l));
     }
+    // a fully given row has nothing to generate and keeps its ids when the others stop
+    int[] ids = {BOS, -1, -1, -1, 2, 3, 4, 0};
+    SampleBatch f =
+        sampler(1, true, true)
+            .sample(
+                new BigramDenoiser(table, true), Conditioning.of(ids, 2, 4), SPECIALS, new Rng(5));
+    assertArrayEquals(new int[] {BOS, EOS, EOS, EOS, 2, 3, 4, 0}, f.tokens().ids());
+    assertEquals(1, f.nfe());
   }
 
   @Test
