@@ -19,7 +19,9 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * Masked diffusion ({@code mdlm}, spec §2; Sahoo et al. 2024; [SD] algo.py {@code MDLM}):
  * absorbing-state corruption under the log-linear schedule, a bidirectional DiT without time
  * conditioning (sigma = 0), the SUBS parameterisation ({@link Subs}) and the continuous-time NELBO
- * with weight -alpha'_t / (1 - alpha_t) = 1/t at masked positions.
+ * with weight -alpha'_t / (1 - alpha_t) = 1/t at masked positions. Conditioning (spec §11.1–11.2):
+ * given positions are kept clean and never scored, in sampling ({@link MdlmSampler}) and in
+ * likelihood ({@link #conditionalNelbo}).
  */
 public final class MdlmFamily implements DiffusionFamily {
   private final NoiseSchedule schedule;
@@ -122,11 +124,15 @@ public final class MdlmFamily implements DiffusionFamily {
    * </pre>
    *
    * with w = {@link NoiseSchedule#elboWeight} (1/t under the log-linear schedule), the same weight
-   * as {@link #nelbo}. It bounds −log p(x_free | x_given) under the conditional sampler of {@link
-   * MdlmSampler}; for an exact denoiser it equals it up to the schedule's ε (any-order AR identity:
-   * ∫ dt/t over Bin(n, t) masks averages the n! orders). Because the draws are the same whatever is
-   * given, the empty case is {@link #nelboPerRow} exactly, on the same streams, and a prompt
-   * changes the noise of no free position.
+   * as {@link #nelbo} ([SD] algo.py {@code MDLM.nll_per_token}, [MDLM] diffusion.py {@code
+   * _forward_pass_diffusion}), applied with the row's own t: the masking rate of the free positions
+   * is 1 − alpha_t, so no re-estimate of alpha_t from the clean fraction is needed (Duo's harness
+   * needs one because it noises the whole row before restoring the prefix, spec §11.1). It bounds
+   * −log p(x_free | x_given) under the conditional sampler of {@link MdlmSampler}; for an exact
+   * denoiser it equals it up to the schedule's ε (any-order AR identity: ∫ dt/t over Bin(n, t)
+   * masks averages the n! orders). Because the draws are the same whatever is given, the empty case
+   * is {@link #nelboPerRow} exactly, on the same streams, and a prompt changes the noise of no free
+   * position.
    *
    * @param x0 clean tokens {@code [B, L]}
    * @param given {@code [B, L]}, true at conditioning (prompt) positions

@@ -202,7 +202,12 @@ public final class MdlmSampler implements Sampler {
    * first block is positions [0, L) of {@code given}; at stride n (1..N) the block shifts left by S
    * and its new last S positions, output positions [L + (n−1)S, L + nS), take the conditioning's
    * entries there (the given id, or MASK where free). So a prompt longer than one block is
-   * continued: a block with no free position left costs no forward.
+   * continued: a block with no free position left costs no forward. Semi-AR conditions left to
+   * right: a given id beyond the current block (a suffix, an EOS at the end) is honoured verbatim
+   * but only seen by the network from the stride that brings it into the block, so free positions
+   * before it are not drawn from the exact infill conditional (use one block, no strides, for
+   * that). Source for the stride mechanics: [MDLM] diffusion.py {@code sample_subs_guidance} (spec
+   * §2.3).
    *
    * <p>Row b draws only from {@code rows[b]}, one uniform per masked position per step (ancestral)
    * or per unmasking (fixed_count), in position order; given positions draw nothing. So a row's
