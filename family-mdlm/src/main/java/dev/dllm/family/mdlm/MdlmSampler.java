@@ -159,6 +159,12 @@ public final class MdlmSampler implements Sampler {
     }
   }
 
+  /** L + strides·stride_length (the block itself without strides). */
+  @Override
+  public int outputLength(int block) {
+    return block + strides * strideLength;
+  }
+
   /** The configured predictor. */
   public Predictor predictor() {
     return predictor;
