@@ -264,7 +264,7 @@ public final class DllmGenerator implements AutoCloseable {
       Planned planned = seen.get(p);
       if (planned == null) {
         String what = options.prompts().size() > 1 ? "prompt of sample " + i : "prompt";
-        planned = plan(p, what, options.maxNewTokens(), prefixOnly, length, row, tail);
+        planned = plan(p, what, options, prefixOnly, length, row, tail);
         seen.put(p, planned);
       }
       out.add(planned);
@@ -273,7 +273,14 @@ public final class DllmGenerator implements AutoCloseable {
   }
 
   private Planned plan(
-      Prompt p, String what, int maxNew, boolean prefixOnly, int length, int row, int tail) {
+      Prompt p,
+      String what,
+      GenerateOptions options,
+      boolean prefixOnly,
+      int length,
+      int row,
+      int tail) {
+    int maxNew = options.maxNewTokens();
     if (p.isInfill() && prefixOnly) {
       throw new InvalidInputException(
           what
@@ -292,9 +299,10 @@ public final class DllmGenerator implements AutoCloseable {
     int given = prefix.length + suffix.length;
     int cap = prefixOnly ? length : row;
     String of =
-        given == prefix.length
-            ? prefix.length + " tokens"
-            : prefix.length + " tokens + a suffix of " + suffix.length;
+        (prefix.length == 1 && prefix[0] == bos && p.prefix().isEmpty()
+                ? "the BOS token"
+                : prefix.length + (prefix.length == 1 ? " prompt token" : " prompt tokens"))
+            + (suffix.length > 0 ? " and " + suffix.length + " suffix tokens" : "");
     if (given >= cap) {
       throw new InvalidInputException(
           String.format(
@@ -306,8 +314,12 @@ public final class DllmGenerator implements AutoCloseable {
     if (given + span > cap) {
       throw new InvalidInputException(
           String.format(
-              "%s: %d new tokens are beyond capacity: %s leave at most %d in %s",
-              what, span, of, cap - given, capacity(prefixOnly, length, row)));
+              "%s%s is beyond capacity: after %s, at most %d fit in %s",
+              options.prompts().isEmpty() ? "" : what + ": ",
+              p.length() > 0 ? "a gap of " + span + " tokens" : "max new tokens " + span,
+              of,
+              cap - given,
+              capacity(prefixOnly, length, row)));
     }
     if (prefixOnly) {
       return new Planned(prefix, prefix.length, span, prefix.length + span);

@@ -177,7 +177,8 @@ class GeneratePromptTest {
               InvalidInputException.class,
               () -> g.generate(GenerateOptions.defaults().withPrompt("to be or not to be"), s));
       assertTrue(
-          e.getMessage().startsWith("prompt is too long: 18 tokens leave no position to generate"),
+          e.getMessage()
+              .startsWith("prompt is too long: 18 prompt tokens leave no position to generate"),
           e.getMessage());
     }
   }
@@ -193,8 +194,8 @@ class GeneratePromptTest {
                   g.generate(
                       GenerateOptions.defaults().withPrompt("to be").withMaxNewTokens(8), s));
       assertEquals(
-          "prompt: 8 new tokens are beyond capacity: 5 tokens leave at most 7 in the model's"
-              + " length L = 12",
+          "prompt: max new tokens 8 is beyond capacity: after 5 prompt tokens, at most 7 fit in"
+              + " the model's length L = 12",
           e.getMessage());
       e =
           assertThrows(
