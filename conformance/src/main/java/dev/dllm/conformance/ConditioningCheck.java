@@ -99,7 +99,17 @@ final class ConditioningCheck {
         }
       }
     }
-    assertTrue(s.nfe() > 0, what + ": NFE must be positive, got " + s.nfe());
+    assertTrue(s.nfe() >= 0, what + ": NFE must not be negative, got " + s.nfe());
+    assertTrue(s.nfe() > 0 || allGiven(given), what + ": free positions but NFE " + s.nfe());
+  }
+
+  private static boolean allGiven(Conditioning given) {
+    for (int b = 0; b < given.batch(); b++) {
+      if (given.givenCount(b) < given.length()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   void givenPositionsComeBackVerbatim() {

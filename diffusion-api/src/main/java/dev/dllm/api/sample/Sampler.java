@@ -77,6 +77,15 @@ public interface Sampler {
     return true;
   }
 
+  /**
+   * The length of the rows this sampler returns for a denoiser block of {@code block} tokens: the L
+   * of the {@link Conditioning} it expects. The block itself, except for samplers that emit more
+   * (semi-autoregressive MDLM: L + N·S).
+   */
+  default int outputLength(int block) {
+    return block;
+  }
+
   /** Whether {@link #sample(Denoiser, int, int, SpecialTokens, Rng, StepListener)} reports. */
   default boolean reportsSteps() {
     return false;

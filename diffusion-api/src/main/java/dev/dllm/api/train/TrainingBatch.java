@@ -17,6 +17,11 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * @param rng the micro-batch's random source (corruption, orders, Gaussian latents)
  * @param step the optimizer step (0-based) this micro-batch belongs to
  * @param totalSteps the run's planned number of optimizer steps (for curricula)
+ * @param given the SFT loss mask {@code [B, L]}: true at prompt positions, which every objective
+ *     keeps clean (never corrupted) and never scores (AR: no cross-entropy target there), as SMDM's
+ *     GSM8K SFT and dLLM's {@code mask_prompt_loss} do; {@code null} when nothing is given
+ *     (pre-training). The same idea as {@link dev.dllm.api.sample.Conditioning} when sampling and
+ *     {@link dev.dllm.api.DiffusionFamily#conditionalNelbo} when scoring.
  */
 public record TrainingBatch(
     int[] x0,
@@ -26,7 +31,26 @@ public record TrainingBatch(
     SpecialTokens specials,
     Rng rng,
     long step,
-    long totalSteps) {
+    long totalSteps,
+    boolean[] given) {
+
+  /** A pre-training batch: nothing given. */
+  public TrainingBatch(
+      int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng rng,
+      long step,
+      long totalSteps) {
+    this(x0, batch, length, t, specials, rng, step, totalSteps, null);
+  }
+
+  /** Whether position {@code (b, l)} is given (a prompt position under SFT). */
+  public boolean isGiven(int b, int l) {
+    return given != null && given[b * length + l];
+  }
 
   /** Checks the shapes. */
   public TrainingBatch {
@@ -36,6 +60,10 @@ public record TrainingBatch(
     }
     if (t.length != batch) {
       throw new IllegalArgumentException("t has " + t.length + " entries, expected " + batch);
+    }
+    if (given != null && given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "given mask has " + given.length + " entries, expected " + batch + "·" + length);
     }
   }
 }

@@ -8,13 +8,16 @@ import java.util.Optional;
 
 /**
  * A causal test network: the logits at position l are {@code table[x_l]}, so full forwards and the
- * KV-cache path agree exactly. Counts its calls.
+ * KV-cache path agree exactly. Counts its calls: {@code cacheCalls} counts every decoder call
+ * ({@code next} and {@code prefill}), {@code prefillCalls} the prefills alone (one network call
+ * each, whatever the count).
  */
 final class BigramDenoiser implements Denoiser {
   final float[][] table;
   final boolean offersCache;
   int forwardCalls;
   int cacheCalls;
+  int prefillCalls;
 
   BigramDenoiser(float[][] table, boolean offersCache) {
     this.table = table;
@@ -51,6 +54,16 @@ final class BigramDenoiser implements Denoiser {
             cacheCalls++;
             position++;
             Logits l = forward(new TokenBatch(tokens, tokens.length, 1), null);
+            forwardCalls--;
+            return l;
+          }
+
+          @Override
+          public Logits prefill(int[] tokens, int count) {
+            cacheCalls++;
+            prefillCalls++;
+            position += count;
+            Logits l = forward(new TokenBatch(tokens, tokens.length / count, count), null);
             forwardCalls--;
             return l;
           }

@@ -26,6 +26,11 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * <p>V is the full vocabulary size, mask id included (the uniform draw can hit it, spec §1.5,
  * §10.5). {@link #corrupt} needs V: use {@link #forVocabulary} (or {@link #corrupt(int[], int, int,
  * double[], int, Rng)}); {@link #nelbo} takes V from the denoiser.
+ *
+ * <p>Prompts and infilling: the sampler clamps given positions at every step ({@link
+ * DuoSampler#sample(Denoiser, dev.dllm.api.sample.Conditioning, SpecialTokens, Rng[],
+ * dev.dllm.api.sample.StepListener)}); {@link #conditionalNelbo} keeps them clean and does not
+ * score them.
  */
 public final class DuoFamily implements DiffusionFamily {
   private final LogLinearSchedule schedule;
@@ -176,6 +181,70 @@ public final class DuoFamily implements DiffusionFamily {
   }
 
   /**
+   * The Duo NELBO of the free positions of {@code x0} given the others (issue 16; spec §11.1 and
+   * §11.2, "For Duo: corrupt response positions only (uniform noise), NELBO terms on response
+   * positions"): the conditional likelihood bound used for prompted evaluation and the oracle of
+   * the SFT loss.
+   *
+   * <p>Row b's z_t is drawn from {@code rows[b]} exactly as {@link #nelboPerRow} draws it (the
+   * whole row, {@link #corrupt}), then the given positions are put back to their clean ids, so they
+   * are never corrupted (z_t = x0 there) and free positions see the same noise as in the
+   * unconditional NELBO on the same streams. One batched forward of that z_t at sigma_b = −log
+   * alpha(t_b); the sum of {@link DuoMath#tokenLoss} over the free positions only ({@link
+   * #nelboAt(Denoiser, int[], int[], boolean[], int, int, double[], SpecialTokens)}). With nothing
+   * given it is {@link #nelboPerRow} bit for bit (same z_t, same terms in the same order).
+   *
+   * <p>Why it bounds −log p(x_free | x_given): holding the given positions at their ids is the
+   * uniform-state process with alpha = 1 there, whose NELBO terms at those positions vanish (z_t =
+   * x there, and a network trained so predicts them exactly); the terms of the free positions are
+   * the Duo continuous-time NELBO (spec §3.2, [SD] algo.py {@code DUO_BASE._nll_per_token}) with
+   * x_θ conditioned on the clean prompt through the input. s-sahoo/duo's lm-eval harness ({@code
+   * discrete_diffusion_harness.py}, suffix mode) scores the same quantity (noise the row, put the
+   * clean prefix back, score the suffix), except that it recomputes alpha_t from the fraction of
+   * clean tokens; here alpha_t is the schedule's alpha(t_b), as in training.
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param given {@code [B, L]}, true at conditioning (prompt) positions
+   * @param t one time per row {@code [B]}, in (0, 1]
+   * @param rows one stream per row {@code [B]}
+   * @return the summed NELBO in nats over the free positions, and their number
+   * @throws IllegalArgumentException when the sizes do not match, or V differs from the bound V
+   */
+  @Override
+  public NllSum conditionalNelbo(
+      Denoiser denoiser,
+      int[] x0,
+      boolean[] given,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    int v = denoiser.vocabSize();
+    if (vocab != 0 && vocab != v) {
+      throw new IllegalArgumentException(
+          "the family is bound to V = " + vocab + " but the denoiser has V = " + v);
+    }
+    if (given == null || given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "the given mask has "
+              + (given == null ? "no" : Integer.toString(given.length))
+              + " entries for "
+              + x0.length
+              + " tokens [B, L]");
+    }
+    int[] zt =
+        Corruption.perRow(
+            x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, v, rng));
+    for (int i = 0; i < zt.length; i++) {
+      if (given[i]) {
+        zt[i] = x0[i];
+      }
+    }
+    return nelboAt(denoiser, x0, zt, given, batch, length, t, specials);
+  }
+
+  /**
    * The NELBO integrand at a given z_t: Σ_{b,l} {@link DuoMath#tokenLoss} with x_θ the float64
    * softmax of one forward of z_t at sigma_b = −log alpha(t_b) (mask logit −1e6). Every position
    * contributes (under uniform noise any token may be noise).
@@ -191,7 +260,31 @@ public final class DuoFamily implements DiffusionFamily {
       int length,
       double[] t,
       SpecialTokens specials) {
+    return nelboAt(denoiser, x0, zt, null, batch, length, t, specials);
+  }
+
+  /**
+   * {@link #nelboAt(Denoiser, int[], int[], int, int, double[], SpecialTokens)} scoring only the
+   * positions where {@code given} is false (the network still sees the whole z_t); the terms are
+   * summed in row-major order, so with nothing given the sum is the same number.
+   *
+   * @param given {@code [B, L]} true at unscored (conditioning) positions, or null for none
+   * @return the sum in nats over the scored positions, and their number
+   */
+  public NllSum nelboAt(
+      Denoiser denoiser,
+      int[] x0,
+      int[] zt,
+      boolean[] given,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials) {
     Corruption.checkShapes(x0, zt, batch, length, t);
+    if (given != null && given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "the given mask has " + given.length + " entries for " + x0.length + " tokens");
+    }
     float[] sigma = new float[batch];
     for (int b = 0; b < batch; b++) {
       if (!(t[b] > 0 && t[b] <= 1)) {
@@ -204,17 +297,22 @@ public final class DuoFamily implements DiffusionFamily {
     int mask = specials.mask();
     double[] p = new double[v];
     double total = 0;
+    long tokens = 0;
     for (int b = 0; b < batch; b++) {
       double alpha = schedule.alpha(t[b]);
       double move = schedule.moveProbability(t[b]);
       double alphaPrime = schedule.alphaDerivative(t[b]);
       for (int l = 0; l < length; l++) {
         int i = b * length + l;
+        if (given != null && given[i]) {
+          continue;
+        }
         MaskedSoftmax.softmax(logits.values(), logits.offset(b, l), v, mask, p);
         total += DuoMath.tokenLoss(p, 0, v, x0[i], zt[i], alpha, move, alphaPrime);
+        tokens++;
       }
     }
-    return new NllSum(total, (long) batch * length);
+    return new NllSum(total, tokens);
   }
 
   /**

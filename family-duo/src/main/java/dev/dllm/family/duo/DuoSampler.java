@@ -5,6 +5,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
+import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
@@ -44,6 +45,10 @@ import java.util.TreeSet;
  *
  * <p>{@link #sample(Denoiser, int, int, SpecialTokens, Rng, StepListener)} reports each step's
  * network and posterior time (benchmarks); without a listener no clock is read.
+ *
+ * <p>Prompts and infilling ({@link #sample(Denoiser, Conditioning, SpecialTokens, Rng[],
+ * StepListener)}): given positions are clamped to their ids in z_t at every step and never redrawn
+ * (spec §11.1); the unconditional sampler is that sampler with nothing given.
  */
 public final class DuoSampler implements Sampler {
 
@@ -145,7 +150,10 @@ public final class DuoSampler implements Sampler {
   /**
    * {@link #sample(Denoiser, int, int, SpecialTokens, Rng)} with the time of each step reported:
    * network = the denoiser call, update = the posterior and draw at every position (or the argmax
-   * of the greedy tail) over all rows; the samples are the same.
+   * of the greedy tail) over all rows; the samples are the same. It is the conditional sampler with
+   * nothing given and row b drawing from the b-th {@link Rng#split()} of {@code rng}: {@code
+   * sample(denoiser, Conditioning.none(B, L), specials, Conditioning.rowStreams(rng, B),
+   * listener)}.
    *
    * @param listener receives one call per network step, or null
    */
@@ -157,16 +165,81 @@ public final class DuoSampler implements Sampler {
       SpecialTokens specials,
       Rng rng,
       StepListener listener) {
+    return sample(
+        denoiser,
+        Conditioning.none(batch, length),
+        specials,
+        Conditioning.rowStreams(rng, batch),
+        listener);
+  }
+
+  /**
+   * Conditional generation by clamping (spec §11.1, "Uniform-state (Duo)"): the given positions of
+   * {@code given} hold their ids in z_t before every forward, from the first (t = 1) to the last
+   * (t0 = 1e-5), and are never redrawn, neither by the ancestral steps nor by the final step
+   * ({@code ancestral}, the greedy tail, or {@code none}); they come back verbatim. The free
+   * positions follow the unconditional chain of this class: they start i.i.d. uniform over all V
+   * ids (the prior, spec §3.3) and every step redraws each of them from q(z_s^l | z_t^l, x_θ^l)
+   * (spec §3.1), where x_θ^l = softmax(logits) at l is computed from the whole clamped z_t, so the
+   * network sees the condition at every step. Distilled (DCD) checkpoints and any T run unchanged.
+   *
+   * <p>The math: clamping is the uniform-state chain whose forward process is the identity at the
+   * given positions (alpha = 1 there: q(z_t^l | x^l) = e_{x^l}) and Duo's q(z_t^l | x^l) = alpha_t
+   * e_{x^l} + (1 − alpha_t)/V at the free ones. Its exact reverse keeps the given ids, and its
+   * per-position marginal at a free l is q(z_s^l | z_t) = q(z_t^l | z_s^l) q(z_s^l | z_t^{−l}) /
+   * q(z_t^l | z_t^{−l}) with q(z_s^l | z_t^{−l}) = alpha_s x̃ + (1 − alpha_s)/V, i.e. exactly the
+   * posterior of spec §3.1 at x = x̃ = p(x_0^l | z_t^{−l}, given): the law of the clean token given
+   * every other position, the prompt included (not the posterior mean E[x_0^l | z_t], which counts
+   * the position's own noisy token twice; the test oracle {@code MarkovOracle} shows the
+   * difference). x̃ is the minimiser of the Duo NELBO, hence what a network trained on clamped
+   * inputs (the SFT loss, spec §11.2; {@link DuoFamily#conditionalNelbo}) approximates. Drawing the
+   * free positions independently given z_t errs by O(1/T) (two positions moving in one step).
+   * s-sahoo/duo's lm-eval harness ({@code discrete_diffusion_harness.py}, suffix mode) conditions
+   * the same way: it noises the row and puts the clean prefix back before the forward. [SD] and
+   * [DUO] themselves sample unconditionally only.
+   *
+   * <p>Randomness: row b draws only from {@code rows[b]}: its prior (one {@code nextInt(V)} per
+   * free position, left to right; given positions draw nothing), then per step the posterior draws
+   * of its free positions in order ({@link #draw}, or the same draw decided from {@link XBounds};
+   * given positions are skipped). So a row's sample does not depend on the rows batched with it nor
+   * on the thread count, and with nothing given it is exactly the unconditional sample. The free
+   * positions' draws are the bit-identical fast path of the unconditional sampler.
+   *
+   * @param given {@code [B, L]}: {@link Conditioning#FREE} or the id clamped at that position, in
+   *     [0, V) and not the mask id; L is the row length the denoiser sees; any pattern (prefix,
+   *     gaps, suffix) is accepted
+   * @param rows one stream per row {@code [B]}
+   * @param listener step timing ({@link StepListener}), or null for none (then no clock is read)
+   * @return ids {@code [B, L]} (given ids verbatim; no mask id unless {@code noise_removal=none}
+   *     leaves a free position at a uniform draw of it) and NFE = T + 1 (T with {@code none})
+   * @throws dev.dllm.api.InvalidInputException when a given id is the mask id or outside [0, V)
+   * @throws IllegalArgumentException when {@code rows} is not one stream per row
+   */
+  @Override
+  public SampleBatch sample(
+      Denoiser denoiser,
+      Conditioning given,
+      SpecialTokens specials,
+      Rng[] rows,
+      StepListener listener) {
+    int batch = given.batch();
+    int length = given.length();
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException(
+          "need one Rng per row: ["
+              + batch
+              + "], got "
+              + (rows == null ? "null" : "[" + rows.length + "]"));
+    }
     int vocab = denoiser.vocabSize();
     int mask = specials.mask();
-    Rng[] rows = new Rng[batch];
-    for (int b = 0; b < batch; b++) {
-      rows[b] = rng.split();
-    }
+    given.checkIds(vocab, mask);
+    boolean[] clamped = given.givenMask();
     int[] x = new int[batch * length];
     for (int b = 0; b < batch; b++) {
       for (int l = 0; l < length; l++) {
-        x[b * length + l] = rows[b].nextInt(vocab);
+        int j = b * length + l;
+        x[j] = clamped[j] ? given.id(b, l) : rows[b].nextInt(vocab);
       }
     }
     int nfe = 0;
@@ -188,13 +261,16 @@ public final class DuoSampler implements Sampler {
       long t2 = listener == null ? 0 : clock.getAsLong();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
-      double[] bounds = greedy || topP < 1 ? null : XBounds.ofAll(logits, x, length, mask);
+      double[] bounds = greedy || topP < 1 ? null : XBounds.ofAll(logits, x, length, mask, clamped);
       forEachRow(
           batch,
           b -> {
             double[] buffer = new double[vocab];
             for (int l = 0; l < length; l++) {
               int j = b * length + l;
+              if (clamped[j]) {
+                continue; // clamped: z_t = the given id at every step, no draw
+              }
               if (greedy) {
                 x[j] = argmax(logits, b, l, mask);
               } else if (bounds == null) {

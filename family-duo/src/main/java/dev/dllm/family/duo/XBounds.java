@@ -92,18 +92,22 @@ final class XBounds {
   }
 
   /**
-   * {@link #of} on x_θ(z_t) at every position of z_t {@code [B, L]}, in parallel over positions
-   * (they use no randomness, so the split does not matter): the bulk of the posterior's work is
-   * then spread over all cores, not only over the B rows whose draws must run in order.
+   * {@link #of} on x_θ(z_t) at every position of z_t {@code [B, L]} where {@code skip} is false, in
+   * parallel over positions (they use no randomness, so the split does not matter): the bulk of the
+   * posterior's work is then spread over all cores, not only over the B rows whose draws must run
+   * in order. Clamped positions of a conditional sample draw nothing, so they need no bounds
+   * (theirs are left 0).
    *
+   * @param skip {@code [B, L]} true where no bounds are needed, or null for none
    * @return {@code [lo, hi]} per position, {@code [2·B·L]}
    */
-  static double[] ofAll(Logits logits, int[] zt, int length, int mask) {
+  static double[] ofAll(Logits logits, int[] zt, int length, int mask, boolean[] skip) {
     double[] out = new double[2 * zt.length];
     java.util.stream.IntStream.range(0, zt.length)
         .parallel()
         .forEach(
-            j ->
+            j -> {
+              if (skip == null || !skip[j]) {
                 of(
                     logits.values(),
                     logits.offset(j / length, j % length),
@@ -111,7 +115,9 @@ final class XBounds {
                     mask,
                     zt[j],
                     out,
-                    j));
+                    j);
+              }
+            });
     return out;
   }
 }

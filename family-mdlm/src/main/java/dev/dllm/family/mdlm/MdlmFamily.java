@@ -19,7 +19,9 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * Masked diffusion ({@code mdlm}, spec §2; Sahoo et al. 2024; [SD] algo.py {@code MDLM}):
  * absorbing-state corruption under the log-linear schedule, a bidirectional DiT without time
  * conditioning (sigma = 0), the SUBS parameterisation ({@link Subs}) and the continuous-time NELBO
- * with weight -alpha'_t / (1 - alpha_t) = 1/t at masked positions.
+ * with weight -alpha'_t / (1 - alpha_t) = 1/t at masked positions. Conditioning (spec §11.1–11.2):
+ * given positions are kept clean and never scored, in sampling ({@link MdlmSampler}) and in
+ * likelihood ({@link #conditionalNelbo}).
  */
 public final class MdlmFamily implements DiffusionFamily {
   private final NoiseSchedule schedule;
@@ -107,6 +109,73 @@ public final class MdlmFamily implements DiffusionFamily {
         Corruption.perRow(
             x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, specials, rng));
     return nelboAt(denoiser, x0, zt, batch, length, t, specials);
+  }
+
+  /**
+   * Conditional NELBO of the free positions of {@code x0} given the others (spec §2.2 with the
+   * prompt kept clean, spec §11.2; SMDM and dLLM's prompt-masked loss): row b's z_t is drawn as in
+   * {@link #nelboPerRow} (one uniform per position from {@code rows[b]}, row-major, masking with
+   * probability 1 − alpha(t_b)), then every given position is put back to its clean id. So given
+   * positions are never corrupted (the network sees them at every t) and, being unmasked, are never
+   * scored (SUBS carry-over gives them exactly 0):
+   *
+   * <pre>
+   *   NELBO(x_free | x_given) = E_t E_{z_t} [ w(t) · Σ_{l free, z_t^l = m} −log p_θ(x^l | z_t) ],
+   * </pre>
+   *
+   * with w = {@link NoiseSchedule#elboWeight} (1/t under the log-linear schedule), the same weight
+   * as {@link #nelbo} ([SD] algo.py {@code MDLM.nll_per_token}, [MDLM] diffusion.py {@code
+   * _forward_pass_diffusion}), applied with the row's own t: the masking rate of the free positions
+   * is 1 − alpha_t, so no re-estimate of alpha_t from the clean fraction is needed (Duo's harness
+   * needs one because it noises the whole row before restoring the prefix, spec §11.1). It bounds
+   * −log p(x_free | x_given) under the conditional sampler of {@link MdlmSampler}; for an exact
+   * denoiser it equals it up to the schedule's ε (any-order AR identity: ∫ dt/t over Bin(n, t)
+   * masks averages the n! orders). Because the draws are the same whatever is given, the empty case
+   * is {@link #nelboPerRow} exactly, on the same streams, and a prompt changes the noise of no free
+   * position.
+   *
+   * @param x0 clean tokens {@code [B, L]}
+   * @param given {@code [B, L]}, true at conditioning (prompt) positions
+   * @param t one time per row {@code [B]}, in (0, 1]
+   * @param rows one stream per row {@code [B]}
+   * @return summed NELBO in nats; tokens = the number of free positions (all of B·L when nothing is
+   *     given, as {@link #nelboPerRow})
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   * @throws InvalidInputException when the tokenizer has no mask id
+   */
+  @Override
+  public NllSum conditionalNelbo(
+      Denoiser denoiser,
+      int[] x0,
+      boolean[] given,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    Corruption.checkShapes(x0, batch, length, t, rows);
+    if (given == null || given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "given must be ["
+              + batch
+              + ", "
+              + length
+              + "] like x0, got "
+              + (given == null ? "null" : given.length + " entries"));
+    }
+    int[] zt =
+        Corruption.perRow(
+            x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, specials, rng));
+    long free = 0;
+    for (int i = 0; i < zt.length; i++) {
+      if (given[i]) {
+        zt[i] = x0[i]; // kept clean: never corrupted, never scored
+      } else {
+        free++;
+      }
+    }
+    NllSum sum = nelboAt(denoiser, x0, zt, batch, length, t, specials);
+    return new NllSum(sum.nll(), free);
   }
 
   /**

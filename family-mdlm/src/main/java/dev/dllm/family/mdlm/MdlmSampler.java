@@ -5,15 +5,16 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
+import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.sample.StepListener;
 import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 
@@ -47,6 +48,12 @@ import java.util.Set;
  * strides=N} and {@code stride_length=S}, after the first block of L tokens the first S tokens are
  * emitted, the block shifts left by S and its last S positions are re-masked and denoised again
  * (the kept L - S tokens are carried over); N times. Rows then have L + N·S tokens.
+ *
+ * <p>Prompts and infilling ({@link #sample(Denoiser, Conditioning, SpecialTokens, Rng[],
+ * StepListener)}, spec §11.1): given positions are clean from the start and carried over (SUBS),
+ * only free positions start masked; in semi-AR the new positions of each stride take the
+ * conditioning's entries, so a prompt longer than one block is continued. The unconditional sampler
+ * is this with nothing given.
  *
  * <p>Row b draws only from the b-th {@link Rng#split()} of the given rng (taken in row order); rows
  * are sampled in parallel (common fork-join pool, or the pool the caller runs in), and the samples
@@ -152,13 +159,21 @@ public final class MdlmSampler implements Sampler {
     }
   }
 
+  /** L + strides·stride_length (the block itself without strides). */
+  @Override
+  public int outputLength(int block) {
+    return block + strides * strideLength;
+  }
+
   /** The configured predictor. */
   public Predictor predictor() {
     return predictor;
   }
 
   /**
-   * Draws {@code batch} sequences from the all-mask prior.
+   * Draws {@code batch} sequences from the all-mask prior: exactly {@link #sample(Denoiser,
+   * Conditioning, SpecialTokens, Rng[], StepListener)} with {@code Conditioning.none(B, L +
+   * strides·stride_length)} and {@code Conditioning.rowStreams(rng, B)} (same samples, same NFE).
    *
    * @param length the block length L the denoiser sees
    * @return ids {@code [B, L + strides·stride_length]} without mask ids (unless {@code
@@ -168,25 +183,92 @@ public final class MdlmSampler implements Sampler {
   @Override
   public SampleBatch sample(
       Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
+    MdlmFamily.maskId(specials);
+    checkBlock(length);
+    return sample(
+        denoiser,
+        Conditioning.none(batch, length + strides * strideLength),
+        specials,
+        Conditioning.rowStreams(rng, batch),
+        null);
+  }
+
+  /**
+   * Conditional generation (spec §2.1 SUBS carry-over and §2.3; spec §11.1; MDLM paper §3 and
+   * kuleshov-group/mdlm issue #18: infilling is the same clamp). Given positions are clean in z_T
+   * and, by carry-over, in every z_t: the reverse kernel only ever moves a masked position, so they
+   * come back verbatim and the network sees them at every step. Only free positions start as MASK
+   * and are denoised, with the same kernel as unconditional sampling; {@code fixed_count} counts M
+   * = the free (masked) positions of each row, so with T = M it unmasks exactly one per step and,
+   * with an exact denoiser, draws exactly from p(x_free | x_given). A prefix prompt, a suffix, or
+   * several gaps are all the same rule.
+   *
+   * <p>Semi-autoregressive ({@code strides=N}, {@code stride_length=S}): {@code given} is the whole
+   * output row, of length L_out = L + N·S, and the block the denoiser sees is L = L_out − N·S. The
+   * first block is positions [0, L) of {@code given}; at stride n (1..N) the block shifts left by S
+   * and its new last S positions, output positions [L + (n−1)S, L + nS), take the conditioning's
+   * entries there (the given id, or MASK where free). So a prompt longer than one block is
+   * continued: a block with no free position left costs no forward. Semi-AR conditions left to
+   * right: a given id beyond the current block (a suffix, an EOS at the end) is honoured verbatim
+   * but only seen by the network from the stride that brings it into the block, so free positions
+   * before it are not drawn from the exact infill conditional (use one block, no strides, for
+   * that). Source for the stride mechanics: [MDLM] diffusion.py {@code sample_subs_guidance} (spec
+   * §2.3).
+   *
+   * <p>Row b draws only from {@code rows[b]}, one uniform per masked position per step (ancestral)
+   * or per unmasking (fixed_count), in position order; given positions draw nothing. So a row's
+   * sample does not depend on the rows batched with it (for a denoiser whose row b depends only on
+   * row b) nor on the thread count, and {@code Conditioning.none} reproduces {@link
+   * #sample(Denoiser, int, int, SpecialTokens, Rng)}. The NFE counts batched forwards; {@code
+   * ancestral} skips the forwards of a block with nothing masked. The listener is not called
+   * ({@link #reportsSteps()} is false) and {@link SamplerSpec#stopAtEos()} is ignored: a block is
+   * generated whole.
+   *
+   * @param given {@code [B, L_out]}: FREE or the id kept at that position
+   * @param rows one stream per row {@code [B]}
+   * @param listener ignored (may be null)
+   * @return ids {@code [B, L_out]}: the given ids verbatim, no mask ids at free positions (unless
+   *     {@code noise_removal=none}), and the number of denoiser calls
+   * @throws InvalidInputException when the tokenizer has no mask id, a given id is the MASK id or
+   *     outside [0, V), or (semi-AR) L_out − N·S leaves a block not longer than S
+   * @throws IllegalArgumentException when {@code rows} does not hold one stream per row
+   */
+  @Override
+  public SampleBatch sample(
+      Denoiser denoiser,
+      Conditioning given,
+      SpecialTokens specials,
+      Rng[] rows,
+      StepListener listener) {
     int mask = MdlmFamily.maskId(specials);
-    if (strides > 0 && strideLength >= length) {
+    int batch = given.batch();
+    int total = given.length();
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
+    }
+    int length = total - strides * strideLength;
+    if (strides > 0 && length <= strideLength) {
       throw new InvalidInputException(
-          "sampler option stride_length must be below the block length "
+          "a conditioning of "
+              + total
+              + " positions with strides="
+              + strides
+              + " and stride_length="
+              + strideLength
+              + " leaves a block of "
               + length
-              + ", got "
-              + strideLength);
+              + " tokens; stride_length must be below the block length");
     }
-    Rng[] rows = new Rng[batch];
-    for (int b = 0; b < batch; b++) {
-      rows[b] = rng.split();
-    }
+    given.checkIds(denoiser.vocabSize(), mask);
+    int[] z = given.fill(new int[batch * total], mask); // z_T: given ids, MASK at free positions
     int[] x = new int[batch * length];
-    Arrays.fill(x, mask);
+    for (int b = 0; b < batch; b++) {
+      System.arraycopy(z, b * total, x, b * length, length);
+    }
     int nfe = denoise(denoiser, x, batch, length, mask, rows);
     if (strides == 0) {
       return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
-    int total = length + strides * strideLength;
     int[] out = new int[batch * total];
     int emitted = 0;
     for (int n = 0; n < strides; n++) {
@@ -194,7 +276,8 @@ public final class MdlmSampler implements Sampler {
         int row = b * length;
         System.arraycopy(x, row, out, b * total + emitted, strideLength);
         System.arraycopy(x, row + strideLength, x, row, length - strideLength);
-        Arrays.fill(x, row + length - strideLength, row + length, mask);
+        System.arraycopy(
+            z, b * total + emitted + length, x, row + length - strideLength, strideLength);
       }
       emitted += strideLength;
       nfe += denoise(denoiser, x, batch, length, mask, rows);
@@ -203,6 +286,22 @@ public final class MdlmSampler implements Sampler {
       System.arraycopy(x, b * length, out, b * total + emitted, length);
     }
     return new SampleBatch(new TokenBatch(out, batch, total), nfe);
+  }
+
+  /** MDLM keeps given positions anywhere in the row (prefix, suffix, gaps). */
+  @Override
+  public boolean supportsInfill() {
+    return true;
+  }
+
+  private void checkBlock(int length) {
+    if (strides > 0 && strideLength >= length) {
+      throw new InvalidInputException(
+          "sampler option stride_length must be below the block length "
+              + length
+              + ", got "
+              + strideLength);
+    }
   }
 
   /**
@@ -217,6 +316,9 @@ public final class MdlmSampler implements Sampler {
   }
 
   private int ancestral(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
+    if (!contains(x, mask)) {
+      return 0; // every position given (or carried over): nothing to denoise, no forward
+    }
     boolean cache = predictor == Predictor.ANCESTRAL_CACHE;
     Logits logits = null;
     int nfe = 0;
@@ -313,6 +415,15 @@ public final class MdlmSampler implements Sampler {
     } else {
       java.util.stream.IntStream.range(0, batch).parallel().forEach(work);
     }
+  }
+
+  private static boolean contains(int[] x, int id) {
+    for (int v : x) {
+      if (v == id) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean anyTrue(boolean[] flags) {
