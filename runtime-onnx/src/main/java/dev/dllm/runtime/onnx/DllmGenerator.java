@@ -107,12 +107,13 @@ public final class DllmGenerator implements AutoCloseable {
    *       causal model) gets rows of min(L, max over the batch of P + new tokens); P + new tokens
    *       &gt; L is refused. An empty prompt becomes the tokenizer's BOS, where it has one (the
    *       token such a sampler starts from);
-   *   <li>any other sampler gets the whole block R (L, or L + N·S with the semi-autoregressive
-   *       options {@code strides=N}, {@code stride_length=S}): prompt, the free span, the suffix of
-   *       an infill, then the rest of the block given as EOS (the tokenizer's EOS id, or PAD when
-   *       it has none; with neither, the row is cut to P + new tokens + suffix), so that a shorter
-   *       answer is generated inside a block of L as LLaDA and dLLM do. P + suffix &gt;= R is a
-   *       prompt too long, P + new tokens + suffix &gt; R a max new tokens beyond capacity.
+   *   <li>any other sampler gets the whole row R = {@link Sampler#outputLength}(L) (L, or L + N·S
+   *       for semi-autoregressive MDLM with {@code strides=N}, {@code stride_length=S}): prompt,
+   *       the free span, the suffix of an infill, then the rest of the block given as EOS (the
+   *       tokenizer's EOS id, or PAD when it has none; with neither, the row is cut to P + new
+   *       tokens + suffix), so that a shorter answer is generated inside a block of L as LLaDA and
+   *       dLLM do. P + suffix &gt;= R is a prompt too long, P + new tokens + suffix &gt; R a max
+   *       new tokens beyond capacity.
    * </ul>
    *
    * <p>The completion is the span cut at the first EOS the model generated ({@link
@@ -255,7 +256,7 @@ public final class DllmGenerator implements AutoCloseable {
     int n = options.number();
     boolean prefixOnly = !sampler.supportsInfill();
     SpecialTokens specials = model.metadata().specials();
-    int row = prefixOnly ? length : outputLength(length, options.familyOptions());
+    int row = prefixOnly ? length : sampler.outputLength(length);
     int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
     java.util.Map<Prompt, Planned> seen = new java.util.HashMap<>();
     List<Planned> out = new ArrayList<>(n);
@@ -337,27 +338,6 @@ public final class DllmGenerator implements AutoCloseable {
     return prefixOnly || row == length
         ? "the model's length L = " + length
         : "the row of " + row + " tokens (L = " + length + " plus the semi-autoregressive strides)";
-  }
-
-  /**
-   * The row a block sampler returns for block length L: L + N·S with the semi-autoregressive
-   * sampler options {@code strides=N} and {@code stride_length=S} (the convention of {@link
-   * Conditioning}), otherwise L. The sampler has validated the options already.
-   */
-  static int outputLength(int length, java.util.Map<String, String> familyOptions) {
-    String strides = familyOptions.get("strides");
-    String strideLength = familyOptions.get("stride_length");
-    if (strides == null || strideLength == null) {
-      return length;
-    }
-    try {
-      return Math.addExact(
-          length,
-          Math.multiplyExact(
-              Integer.parseInt(strides.trim()), Integer.parseInt(strideLength.trim())));
-    } catch (NumberFormatException | ArithmeticException e) {
-      return length;
-    }
   }
 
   private List<Generated> conditioned(GenerateOptions options, Sampler sampler, int length) {

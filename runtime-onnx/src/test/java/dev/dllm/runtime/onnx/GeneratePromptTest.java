@@ -33,7 +33,7 @@ class GeneratePromptTest {
    * Fills each free position from its row's stream with a letter, or with EOS at the positions
    * listed in {@code eosAt} (counted from the row's first free position).
    */
-  static final class Scripted implements Sampler {
+  static class Scripted implements Sampler {
     final boolean infill;
     final List<Conditioning> seen = new ArrayList<>();
     int eosAt = -1;
@@ -158,24 +158,31 @@ class GeneratePromptTest {
   }
 
   @Test
-  void semiAutoregressiveRowsAreLPlusStrides() throws Exception {
+  void rowsAreTheSamplersOutputLength() throws Exception {
     try (DllmGenerator g = open("mdlm-tiny")) {
-      Scripted s = new Scripted(true);
+      // as semi-autoregressive MDLM with strides=2, stride_length=5
+      Scripted s =
+          new Scripted(true) {
+            @Override
+            public int outputLength(int block) {
+              return block + 10;
+            }
+          };
       GenerateOptions o =
-          GenerateOptions.defaults()
-              .withOption("strides", "2")
-              .withOption("stride_length", "5")
-              .withPrompt("to be or not to be")
-              .withMaxNewTokens(3);
+          GenerateOptions.defaults().withPrompt("to be or not to be").withMaxNewTokens(3);
       Generated r = g.generate(o, s).get(0);
       assertEquals(L + 10, s.seen.get(0).length());
       assertEquals(18, r.promptLength());
       assertEquals(3, r.generated().length);
+      assertEquals(EOS, r.ids()[L + 9]);
       // 18 >= L without strides
       InvalidInputException e =
           assertThrows(
               InvalidInputException.class,
-              () -> g.generate(GenerateOptions.defaults().withPrompt("to be or not to be"), s));
+              () ->
+                  g.generate(
+                      GenerateOptions.defaults().withPrompt("to be or not to be"),
+                      new Scripted(true)));
       assertTrue(
           e.getMessage()
               .startsWith("prompt is too long: 18 prompt tokens leave no position to generate"),
@@ -325,6 +332,44 @@ class GeneratePromptTest {
       assertEquals(eos >= 0 ? Completion.EOS : Completion.LENGTH, r.stopReason());
       assertEquals(
           g.tokenizer().decode(eos >= 0 ? Arrays.copyOf(r.ids(), eos) : r.ids()), r.completion());
+    }
+  }
+
+  @Test
+  void realMdlmKeepsThePromptAndTheEosTail() throws Exception {
+    try (DllmGenerator g = open("mdlm-tiny")) {
+      int[] prompt = g.tokenizer().encode("to be");
+      GenerateOptions o =
+          GenerateOptions.defaults()
+              .withNumber(3)
+              .withSteps(4)
+              .withSeed(5)
+              .withPrompts(List.of("to be", "or", ""))
+              .withMaxNewTokens(4);
+      List<Generated> batched = g.generate(o.withBatch(3));
+      List<Generated> alone = g.generate(o.withBatch(1));
+      for (int i = 0; i < 3; i++) {
+        Generated r = batched.get(i);
+        assertEquals(L, r.ids().length);
+        assertArrayEquals(alone.get(i).ids(), r.ids(), "sample " + i);
+        for (int l = r.promptLength() + 4; l < L; l++) {
+          assertEquals(EOS, r.ids()[l]);
+        }
+      }
+      assertArrayEquals(prompt, Arrays.copyOf(batched.get(0).ids(), 5));
+      // semi-autoregressive: a prompt longer than the block is continued
+      Generated semi =
+          g.generate(
+                  GenerateOptions.defaults()
+                      .withSteps(4)
+                      .withOption("strides", "2")
+                      .withOption("stride_length", "5")
+                      .withPrompt("to be or not to be")
+                      .withMaxNewTokens(3))
+              .get(0);
+      assertEquals(L + 10, semi.ids().length);
+      assertArrayEquals(g.tokenizer().encode("to be or not to be"), Arrays.copyOf(semi.ids(), 18));
+      assertEquals(3, semi.generated().length);
     }
   }
 }
