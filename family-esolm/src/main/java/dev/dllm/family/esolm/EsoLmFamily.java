@@ -143,7 +143,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng orderRng) {
-    return bound(denoiser, x0, zt, z0, batch, length, t, specials, b -> orderRng);
+    return bound(denoiser, x0, zt, z0, null, batch, length, t, specials, b -> orderRng);
   }
 
   /**
@@ -158,6 +158,61 @@ public final class EsoLmFamily implements DiffusionFamily {
   public NllSum nelboPerRow(
       Denoiser denoiser,
       int[] x0,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    return perRow(denoiser, x0, null, batch, length, t, specials, rows);
+  }
+
+  /**
+   * The conditional bound of the free positions given the others (spec §11.1; the Eso-LM reading of
+   * the prompt-clean NELBO of Duo's lm-eval harness, suffix mode): the forward process runs on the
+   * free positions only, so with x_G the given tokens and x_F the free ones, −log p(x_F | x_G) ≤
+   * L_AR + L_MDM where
+   *
+   * <ul>
+   *   <li>L_MDM = w(t) Σ_{free l: z_t^l = m} −log p(x^l | z_t) with z_t ~ q_t on the free positions
+   *       and the given ones clean, and the diffusion order = the given positions first (left to
+   *       right, as the conditional sampler feeds them), then the other clean tokens in random
+   *       order, then the masked ones in random order ({@link Orders#diffusion(int[], int, int,
+   *       int, boolean[], Rng)});
+   *   <li>L_AR (alpha_0 &lt; 1) = Σ_{free l: z_0^l = m} −log p(x^l | z_0, earlier masked x), z_0 ~
+   *       q_{alpha_0} on the free positions, the sequential order = given first, the other clean
+   *       tokens random, the masked ones left to right.
+   * </ul>
+   *
+   * Given positions are never corrupted and never scored. The draws are exactly those of {@link
+   * #nelboPerRow} (a uniform per position is drawn at given positions too and discarded, then the
+   * given token is put back), so with nothing given both return the same numbers on the same
+   * streams.
+   *
+   * @param given {@code [B, L]}, true at conditioning positions
+   * @return the summed bound in nats; tokens = the number of free positions
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  @Override
+  public NllSum conditionalNelbo(
+      Denoiser denoiser,
+      int[] x0,
+      boolean[] given,
+      int batch,
+      int length,
+      double[] t,
+      SpecialTokens specials,
+      Rng[] rows) {
+    if (given == null || given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "given mask must be [" + batch + ", " + length + "] like x0");
+    }
+    return perRow(denoiser, x0, given, batch, length, t, specials, rows);
+  }
+
+  private NllSum perRow(
+      Denoiser denoiser,
+      int[] x0,
+      boolean[] given,
       int batch,
       int length,
       double[] t,
@@ -178,15 +233,31 @@ public final class EsoLmFamily implements DiffusionFamily {
       }
       orderRngs[b] = rows[b].split();
     }
-    return bound(denoiser, x0, zt, z0, batch, length, t, specials, b -> orderRngs[b]);
+    if (given != null) {
+      for (int i = 0; i < x0.length; i++) {
+        if (given[i]) {
+          if (zt != null) {
+            zt[i] = x0[i];
+          }
+          if (z0 != null) {
+            z0[i] = x0[i];
+          }
+        }
+      }
+    }
+    return bound(denoiser, x0, zt, z0, given, batch, length, t, specials, b -> orderRngs[b]);
   }
 
-  /** {@link #nelboAt} with the orders of row b drawn from {@code orderRng.apply(b)}. */
+  /**
+   * {@link #nelboAt} with the orders of row b drawn from {@code orderRng.apply(b)}, given positions
+   * ({@code given}, or null for none) first in every order; tokens = the free positions.
+   */
   private NllSum bound(
       Denoiser denoiser,
       int[] x0,
       int[] zt,
       int[] z0,
+      boolean[] given,
       int batch,
       int length,
       double[] t,
@@ -198,7 +269,7 @@ public final class EsoLmFamily implements DiffusionFamily {
     if (zt != null) {
       int[][] orders = new int[batch][];
       for (int b = 0; b < batch; b++) {
-        orders[b] = Orders.diffusion(zt, b * length, length, mask, orderRng.apply(b));
+        orders[b] = Orders.diffusion(zt, b * length, length, mask, given, orderRng.apply(b));
       }
       EsoLmLosses.TokenLosses mdm =
           EsoLmLosses.diffusion(denoiser, x0, zt, orders, batch, length, mask);
@@ -210,9 +281,15 @@ public final class EsoLmFamily implements DiffusionFamily {
       }
     }
     if (z0 != null) {
-      total += arSum(denoiser, x0, z0, batch, length, mask, orderRng);
+      total += arSum(denoiser, x0, z0, given, batch, length, mask, orderRng);
     }
-    return new NllSum(total, (long) batch * length);
+    long tokens = (long) batch * length;
+    if (given != null) {
+      for (boolean g : given) {
+        tokens -= g ? 1 : 0;
+      }
+    }
+    return new NllSum(total, tokens);
   }
 
   /**
@@ -281,13 +358,14 @@ public final class EsoLmFamily implements DiffusionFamily {
       Denoiser denoiser,
       int[] x0,
       int[] z0,
+      boolean[] given,
       int batch,
       int length,
       int mask,
       IntFunction<Rng> orderRng) {
     int[][] orders = new int[batch][];
     for (int b = 0; b < batch; b++) {
-      orders[b] = Orders.sequential(z0, b * length, length, mask, orderRng.apply(b));
+      orders[b] = Orders.sequential(z0, b * length, length, mask, given, orderRng.apply(b));
     }
     EsoLmLosses.TokenLosses ar =
         EsoLmLosses.sequential(denoiser, x0, z0, orders, batch, length, mask);

@@ -27,11 +27,7 @@ public final class Orders {
    * @return {@code [L]} original positions in sorted order
    */
   public static int[] diffusion(int[] z, int off, int len, int mask, Rng rng) {
-    int[] order = cleanFirst(z, off, len, mask);
-    int clean = countClean(z, off, len, mask);
-    shuffle(order, 0, clean, rng);
-    shuffle(order, clean, len, rng);
-    return order;
+    return diffusion(z, off, len, mask, null, rng);
   }
 
   /**
@@ -39,9 +35,7 @@ public final class Orders {
    * left to right ({@code keep_masks_unshuffled}).
    */
   public static int[] sequential(int[] z, int off, int len, int mask, Rng rng) {
-    int[] order = cleanFirst(z, off, len, mask);
-    shuffle(order, 0, countClean(z, off, len, mask), rng);
-    return order;
+    return sequential(z, off, len, mask, null, rng);
   }
 
   /**
@@ -49,12 +43,54 @@ public final class Orders {
    * diffusionTokens} entries is sorted ascending, so the sequential phase runs left to right.
    */
   public static int[] sampling(int len, int diffusionTokens, Rng rng) {
-    int[] order = new int[len];
-    for (int i = 0; i < len; i++) {
-      order[i] = i;
-    }
-    shuffle(order, 0, len, rng);
-    Arrays.sort(order, diffusionTokens, len);
+    return sampling(null, 0, len, diffusionTokens, rng);
+  }
+
+  /**
+   * Conditional sampling order of one row (spec §11.1, "Eso-LM: given positions come first in the
+   * order"): the given positions first, left to right (they are already decoded, and a prompt's
+   * cache then depends on the prompt alone), then the free positions in a uniform random order
+   * whose tail after the first {@code diffusionTokens} free entries is sorted ascending (the
+   * sequential phase runs left to right over the free positions). With nothing given it draws
+   * exactly what {@link #sampling(int, int, Rng)} draws.
+   *
+   * @param given {@code given[off + l]} true where position l of the row is given, or null (none)
+   * @param diffusionTokens free tokens produced by the diffusion phase, 0 &lt;= it &lt;= free count
+   * @return {@code [len]} original positions in sorted order
+   */
+  public static int[] sampling(boolean[] given, int off, int len, int diffusionTokens, Rng rng) {
+    int[] order = givenFirst(given, off, len);
+    int g = countGiven(given, off, len);
+    shuffle(order, g, len, rng);
+    Arrays.sort(order, g + diffusionTokens, len);
+    return order;
+  }
+
+  /**
+   * Diffusion-branch order of one row with given (prompt) positions: the given positions first,
+   * left to right as the sampler feeds them ({@link #sampling(boolean[], int, int, int, Rng)}),
+   * then the other clean tokens in random order, then the masked tokens in random order. With
+   * {@code given} null it draws exactly what {@link #diffusion(int[], int, int, int, Rng)} draws.
+   *
+   * @param given {@code given[off + l]}, or null; a given position must be clean in {@code z}
+   */
+  public static int[] diffusion(int[] z, int off, int len, int mask, boolean[] given, Rng rng) {
+    int[] order = givenCleanMasked(z, off, len, mask, given);
+    int g = countGiven(given, off, len);
+    int clean = countClean(z, off, len, mask);
+    shuffle(order, g, clean, rng);
+    shuffle(order, clean, len, rng);
+    return order;
+  }
+
+  /**
+   * Sequential-branch order of one row with given positions: the given positions first (left to
+   * right), the other clean tokens in random order, then the masked tokens left to right. With
+   * {@code given} null it draws exactly what {@link #sequential(int[], int, int, int, Rng)} draws.
+   */
+  public static int[] sequential(int[] z, int off, int len, int mask, boolean[] given, Rng rng) {
+    int[] order = givenCleanMasked(z, off, len, mask, given);
+    shuffle(order, countGiven(given, off, len), countClean(z, off, len, mask), rng);
     return order;
   }
 
@@ -106,20 +142,48 @@ public final class Orders {
     return s;
   }
 
-  private static int[] cleanFirst(int[] z, int off, int len, int mask) {
+  /** Given positions ascending, then the free ones ascending. */
+  private static int[] givenFirst(boolean[] given, int off, int len) {
     int[] order = new int[len];
     int n = 0;
-    for (int l = 0; l < len; l++) {
-      if (z[off + l] != mask) {
-        order[n++] = l;
-      }
-    }
-    for (int l = 0; l < len; l++) {
-      if (z[off + l] == mask) {
-        order[n++] = l;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int l = 0; l < len; l++) {
+        boolean g = given != null && given[off + l];
+        if (g == (pass == 0)) {
+          order[n++] = l;
+        }
       }
     }
     return order;
+  }
+
+  /** Given positions, then the other clean ones, then the masked ones, each group ascending. */
+  private static int[] givenCleanMasked(int[] z, int off, int len, int mask, boolean[] given) {
+    int[] order = new int[len];
+    int n = 0;
+    for (int pass = 0; pass < 3; pass++) {
+      for (int l = 0; l < len; l++) {
+        boolean g = given != null && given[off + l];
+        if (g && z[off + l] == mask) {
+          throw new IllegalArgumentException("given position " + l + " is masked");
+        }
+        int group = g ? 0 : z[off + l] != mask ? 1 : 2;
+        if (group == pass) {
+          order[n++] = l;
+        }
+      }
+    }
+    return order;
+  }
+
+  private static int countGiven(boolean[] given, int off, int len) {
+    int n = 0;
+    if (given != null) {
+      for (int l = 0; l < len; l++) {
+        n += given[off + l] ? 1 : 0;
+      }
+    }
+    return n;
   }
 
   private static int countClean(int[] z, int off, int len, int mask) {

@@ -11,8 +11,9 @@ import java.util.List;
  * Binomial(remaining, (alpha_s − alpha_t) / (1 − alpha_t)); steps with k_i = 0 are dropped (no
  * forward). For alpha_0 = 1 the last step has probability 1, so diffusion produces all L tokens;
  * for alpha_0 &lt; 1 about alpha_0·L tokens come from diffusion and the rest are appended as k = 1
- * steps (the sequential phase, left to right). The plan is shared by the rows of a batch, as in the
- * reference.
+ * steps (the sequential phase, left to right). The reference shares one plan across the rows of a
+ * batch; {@link EsoLmSampler} draws one per row, over that row's free positions (L − given count),
+ * from the row's own stream, so a row's sample does not depend on the rows batched with it.
  *
  * @param steps tokens per step, every entry &gt;= 1, summing to L
  * @param diffusionTokens the number of tokens produced by the diffusion phase (the first steps)

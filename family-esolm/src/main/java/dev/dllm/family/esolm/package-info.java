@@ -6,8 +6,12 @@
  * masks) and {@link dev.dllm.family.esolm.EsoLmSampler} (binomial plan, sequential phase, windowed
  * KV cache).
  *
- * <p>Not registered with the ServiceLoader yet ({@code dllm families} does not list it): the DJL
- * training objective (which needs the trainer's family-driven forward with positions and an
- * attention mask) and the ONNX export of the sorted-causal graphs are still missing.
+ * <p>Conditioning (spec §11.1): given positions are already decoded, first in every order (left to
+ * right), never redrawn, corrupted or scored; the sampler draws its plan and order over the free
+ * positions per row ({@link dev.dllm.family.esolm.EsoLmSampler#sample(dev.dllm.api.Denoiser,
+ * dev.dllm.api.sample.Conditioning, dev.dllm.api.tokenize.SpecialTokens, dev.dllm.api.sample.Rng[],
+ * dev.dllm.api.sample.StepListener)}, with the KV cache the prompt is encoded once in the first
+ * window call); {@link dev.dllm.family.esolm.EsoLmFamily#conditionalNelbo} is the bound of the free
+ * positions given the others.
  */
 package dev.dllm.family.esolm;
