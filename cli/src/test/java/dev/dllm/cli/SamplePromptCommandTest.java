@@ -7,17 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
-import dev.dllm.runtime.onnx.DllmGenerator;
-import dev.dllm.runtime.onnx.GenerateOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,20 +102,8 @@ class SamplePromptCommandTest {
         p.toString());
   }
 
-  /**
-   * Whether AR's sampler on this branch says it only continues a prefix ({@code supportsInfill()
-   * false}, the AR branch of issue 16); before that lands its checks cannot apply.
-   */
-  static boolean arIsPrefixOnly() {
-    return !dev.dllm.api.FamilyRegistry.load()
-        .get("ar")
-        .newSampler(new dev.dllm.api.sample.SamplerSpec(1, 1.0, java.util.Map.of()))
-        .supportsInfill();
-  }
-
   @Test
   void aSuffixForAFamilyThatOnlyContinuesAPrefix() throws Exception {
-    Assumptions.assumeTrue(arIsPrefixOnly(), "AR's conditional sampler is not merged yet");
     Path p =
         file(
             "p.jsonl",
@@ -146,13 +130,11 @@ class SamplePromptCommandTest {
         "ab",
         "--max-new-tokens",
         "15");
-    if (arIsPrefixOnly()) {
-      refused(
-          "max new tokens 16 is beyond capacity: after the BOS token, at most 15 fit",
-          ar,
-          "--max-new-tokens",
-          "16");
-    }
+    refused(
+        "max new tokens 16 is beyond capacity: after the BOS token, at most 15 fit",
+        ar,
+        "--max-new-tokens",
+        "16");
   }
 
   @Test
@@ -201,19 +183,6 @@ class SamplePromptCommandTest {
     refused("--stop must not be empty", mdlm, "--prompt", "ab", "--stop", "");
   }
 
-  /** Whether the family's sampler on this branch implements conditional generation yet. */
-  static boolean conditional(Path model) {
-    try (DllmGenerator g = DllmGenerator.open(model)) {
-      g.generate(GenerateOptions.defaults().withSteps(2).withPrompt("ab").withMaxNewTokens(2));
-      return true;
-    } catch (InvalidInputException e) {
-      if (e.getMessage().contains("does not implement conditional generation")) {
-        return false;
-      }
-      throw e;
-    }
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"ar", "mdlm", "duo", "esolm"})
   void promptIdsComeBackVerbatimEndToEnd(String family) throws Exception {
@@ -221,8 +190,6 @@ class SamplePromptCommandTest {
         family.equals("mdlm")
             ? mdlm
             : family.equals("ar") ? ar : TinyExports.export(family, 3, tmp.resolve(family));
-    Assumptions.assumeTrue(
-        conditional(model), family + " has no conditional sampler on this branch yet");
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
     String prompt = "abc de";
     int[] want = tok.encode(prompt);
