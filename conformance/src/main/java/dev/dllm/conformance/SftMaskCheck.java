@@ -55,10 +55,11 @@ import java.util.Set;
  *       through a backbone that, before the network, writes x0[b, p] back into every fed token of
  *       row b whose original position is p (the soft input: swaps the weights of x0'[b, p] and
  *       x0[b, p]). The network then sees exactly the input of the run on x0, and only the target at
- *       (b, p) differs: the loss must be the same (1e-6 relative), for every given position of
- *       every row (for AR this is the label of position p, predicted at p − 1, including the last
- *       prompt token's). An objective that scores a given position, or corrupts it (then the fed id
- *       is not x0'[b, p] and the network sees something else), fails.
+ *       (b, p) differs: the loss must be the same (1e-6 relative), for the first and the last given
+ *       position of every row (for AR the latter is the label of the last prompt token, predicted
+ *       at p − 1: where an off-by-one in the target mask shows). An objective that scores a given
+ *       position, or corrupts it (then the fed id is not x0'[b, p] and the network sees something
+ *       else), fails.
  *   <li>A batch whose every position is given has nothing to score: its loss is 0 (finite).
  * </ol>
  *
@@ -112,7 +113,9 @@ public final class SftMaskCheck {
         }
         // 4. a prompt token's target never changes the loss
         for (int i = 0; i < x0.length; i++) {
-          if (!prompt[i]) {
+          boolean first = prompt[i] && i % l == 0;
+          boolean last = prompt[i] && (i % l == l - 1 || !prompt[i + 1]);
+          if (!first && !last) {
             continue;
           }
           int[] other = x0.clone();
