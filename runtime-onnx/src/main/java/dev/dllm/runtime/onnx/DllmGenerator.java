@@ -105,8 +105,9 @@ public final class DllmGenerator implements AutoCloseable {
    * <ul>
    *   <li>a sampler that only continues a prefix ({@link Sampler#supportsInfill()} false, e.g. a
    *       causal model) gets rows of min(L, max over the batch of P + new tokens); P + new tokens
-   *       &gt; L is refused. An empty prompt becomes the tokenizer's BOS, where it has one (the
-   *       token such a sampler starts from);
+   *       &gt; L is refused. Each sample keeps its own P + new tokens of that row (ids, text,
+   *       steps), whatever it was batched with. An empty prompt becomes the tokenizer's BOS, where
+   *       it has one (the token such a sampler starts from);
    *   <li>any other sampler gets the whole row R = {@link Sampler#outputLength}(L) (L, or L + N·S
    *       for semi-autoregressive MDLM with {@code strides=N}, {@code stride_length=S}): prompt,
    *       the free span, the suffix of an infill, then the rest of the block given as EOS (the
@@ -403,6 +404,9 @@ public final class DllmGenerator implements AutoCloseable {
                     + ")");
           }
         }
+        // a prefix-only batch runs to its longest row; the sample is its own P + span tokens, so
+        // that its ids, text and steps do not depend on the rows batched with it
+        ids = Arrays.copyOf(ids, p.rowLength());
         int[] span = Arrays.copyOfRange(ids, p.prompt(), p.prompt() + p.span());
         Completion c =
             Completion.of(span, tokenizer, specials.eos(), options.stopAtEos(), options.stop());
@@ -411,7 +415,7 @@ public final class DllmGenerator implements AutoCloseable {
                 done + r,
                 tokenizer.decode(ids),
                 ids,
-                causal ? rowLength - p.prompt() : options.steps(),
+                causal ? p.span() : options.steps(),
                 s.nfe(),
                 b,
                 seconds,

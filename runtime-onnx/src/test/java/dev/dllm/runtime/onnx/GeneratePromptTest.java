@@ -272,8 +272,9 @@ class GeneratePromptTest {
       assertEquals(BOS, c.id(2, 0));
       for (Generated r : out) {
         assertEquals(3, r.generated().length);
-        assertEquals(8, r.ids().length);
-        assertEquals(8 - r.promptLength(), r.steps());
+        // each sample is its own P + 3 tokens, not the batch's longest row
+        assertEquals(r.promptLength() + 3, r.ids().length);
+        assertEquals(3, r.steps());
       }
       // P + new > L is refused
       InvalidInputException e =
@@ -283,6 +284,28 @@ class GeneratePromptTest {
                   g.generate(
                       GenerateOptions.defaults().withPrompt("to be").withMaxNewTokens(8), s));
       assertTrue(e.getMessage().contains("beyond capacity"), e.getMessage());
+    }
+  }
+
+  @Test
+  void prefixOnlyRowsOfDifferentPromptLengthsDoNotDependOnTheBatch() throws Exception {
+    try (DllmGenerator g = open("ar-tiny")) {
+      GenerateOptions o =
+          GenerateOptions.defaults()
+              .withNumber(3)
+              .withSeed(5)
+              .withPrompts(List.of("to", "to be", ""))
+              .withMaxNewTokens(2);
+      List<Generated> one = g.generate(o.withBatch(1), new Scripted(false));
+      List<Generated> three = g.generate(o.withBatch(3), new Scripted(false));
+      for (int i = 0; i < 3; i++) {
+        Generated a = one.get(i);
+        Generated b = three.get(i);
+        assertArrayEquals(a.ids(), b.ids(), "ids of sample " + i);
+        assertEquals(a.text(), b.text(), "text of sample " + i);
+        assertEquals(a.steps(), b.steps(), "steps of sample " + i);
+        assertEquals(a.promptLength() + 2, b.ids().length, "max new tokens of sample " + i);
+      }
     }
   }
 
