@@ -22,6 +22,7 @@ public final class Commands {
         new FitCommand(),
         new SweepCommand(),
         new DuoScheduleCommand(),
-        new DistillCommand());
+        new DistillCommand(),
+        new FinetuneCommand());
   }
 }

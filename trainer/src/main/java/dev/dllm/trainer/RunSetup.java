@@ -10,6 +10,7 @@ import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import dev.dllm.trainer.data.CorpusData;
+import dev.dllm.trainer.data.SftData;
 import dev.dllm.trainer.data.TrainingData;
 import dev.dllm.trainer.optim.WarmupCosineLr;
 import java.nio.file.Path;
@@ -65,14 +66,34 @@ record RunSetup(
     if (resumed != null) {
       ResumeState.requireSameRun(config, resumed, family);
     }
-    TrainingData data =
-        CorpusData.load(
-            config.data(),
-            resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null,
-            config.tokenizer(),
-            config.seqLen(),
-            BlockMode.parse(config.mode()),
-            config.seed());
+    Tokenizer fromCheckpoint =
+        resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null;
+    TrainingData data;
+    if (config.sft() != null) {
+      if (fromCheckpoint == null) {
+        throw new InvalidInputException(
+            "fine-tuning needs --init-from CKPT: the tokenizer and model come from a checkpoint");
+      }
+      SftOptions sft = config.sft();
+      data =
+          SftData.load(
+              config.data(),
+              sft.valData(),
+              sft.valFraction(),
+              sft.maxSkipPercent(),
+              fromCheckpoint,
+              config.seqLen(),
+              config.seed());
+    } else {
+      data =
+          CorpusData.load(
+              config.data(),
+              fromCheckpoint,
+              config.tokenizer(),
+              config.seqLen(),
+              BlockMode.parse(config.mode()),
+              config.seed());
+    }
     DitConfig shape = ModelShape.resolve(config, family, data.tokenizer(), init, resumed);
     MemoryBudget.check(config, shape, data.validSequences()); // before anything is allocated
     long totalSteps =
