@@ -164,6 +164,23 @@ record RunSetup(
     }
   }
 
+  /** This setup training through {@code wrap(objective)} (tests). */
+  RunSetup withObjective(java.util.function.UnaryOperator<TrainingObjective<NDArray>> wrap) {
+    return new RunSetup(
+        family,
+        wrap.apply(objective),
+        objectiveName,
+        resumed,
+        init,
+        data,
+        shape,
+        totalSteps,
+        warmup,
+        schedule,
+        start,
+        endStep);
+  }
+
   /** The run's tokenizer (the data's). */
   Tokenizer tokenizer() {
     return data.tokenizer();
