@@ -321,9 +321,9 @@ public final class FinetuneCommand implements Command {
       JsonNode t = root.path("training");
       Map<String, String> options = new TreeMap<>();
       JsonNode fo = t.path("family_options");
-      for (Iterator<Map.Entry<String, JsonNode>> it = fo.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        options.put(e.getKey(), e.getValue().asText());
+      for (Iterator<String> it = fo.fieldNames(); it.hasNext(); ) {
+        String key = it.next();
+        options.put(key, fo.get(key).asText());
       }
       int batch = t.path("batch").isInt() ? t.path("batch").asInt() : 32;
       int seqLen = t.path("seq_len").isInt() ? t.path("seq_len").asInt() : 256;
