@@ -13,6 +13,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code dllm finetune} end to end on a tiny AR checkpoint: fine-tunes on prompt/response pairs
@@ -116,6 +118,23 @@ class FinetuneCommandTest {
     assertTrue(cli.err().contains("--lr differs from the run being resumed"), cli.err());
     assertEquals(2, cli.run("finetune", "--resume", init.toString()));
     assertTrue(cli.err().contains("not a fine-tuning run"), cli.err());
+    assertEquals(2, cli.run("train", "--resume", run.toString(), "--stop-after", "3"));
+    assertTrue(cli.err().contains("continue it with dllm finetune --resume"), cli.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"mdlm", "duo", "esolm"})
+  void everyFamilyFinetunes(String family) throws Exception {
+    Path from = tmp.resolve(family);
+    assertEquals(0, cli.run(CliRun.tinyTrain(family, from)), cli.err());
+    Path out = tmp.resolve(family + "-sft");
+    assertEquals(
+        0, cli.run(set(set(finetune(out), "--init-from", "" + from), "--steps", "2")), cli.err());
+    JsonNode report = json.readTree(out.resolve("train-report.json").toFile());
+    assertEquals(family, report.get("family").asText());
+    double val = report.get("val_nll").asDouble();
+    assertTrue(Double.isFinite(val) && val > 0, family + ": " + val);
+    assertTrue(report.get("val_tokens").asInt() < 2 * 24, "prompt positions are not scored");
   }
 
   @Test

@@ -65,6 +65,7 @@ record RunSetup(
     Checkpoint.Loaded init = resumed == null ? RunCheckpoints.init(config, family) : null;
     if (resumed != null) {
       ResumeState.requireSameRun(config, resumed, family);
+      requireSameKind(config, resumed);
     }
     Tokenizer fromCheckpoint =
         resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null;
@@ -137,6 +138,24 @@ record RunSetup(
         schedule,
         start,
         endStep);
+  }
+
+  /**
+   * Refuses to continue a fine-tuning run as a pre-training one (its data is a JSONL file of pairs,
+   * not a corpus) and the other way round.
+   */
+  private static void requireSameKind(TrainConfig config, Checkpoint.Loaded resumed) {
+    boolean wasSft =
+        resumed.trainingState().get(StoredRunConfig.KEY) instanceof java.util.Map<?, ?> m
+            && m.get("sft") != null;
+    if (wasSft != (config.sft() != null)) {
+      throw new InvalidInputException(
+          "--resume "
+              + config.resume()
+              + (wasSft
+                  ? ": the run is a fine-tuning; continue it with dllm finetune --resume"
+                  : ": the run is a pre-training; continue it with dllm train --resume"));
+    }
   }
 
   /** Refuses a resume of a finished run and a {@code --stop-after} at or before the start. */

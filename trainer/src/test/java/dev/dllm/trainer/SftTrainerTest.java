@@ -31,6 +31,8 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Supervised fine-tuning through the {@link Trainer}: the given mask of the pairs reaches the
@@ -248,6 +250,29 @@ class SftTrainerTest {
     for (String k : wa.tensors().keySet()) {
       assertArrayEquals(wa.get(k).data(), wb.get(k).data(), k);
     }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ar", "mdlm"}) // the trainer tests see these two; the cli tests all four
+  void everyFamilyFinetunesAndScoresTheHeldOutResponsesOnly(String family) throws Exception {
+    Path from = tmp.resolve(family);
+    new Trainer(TrainerResumeTest.tiny(family, from).steps(1).build(), quiet()).run();
+    TrainReport r =
+        new Trainer(
+                sft(tmp.resolve(family + "-sft"))
+                    .family(family)
+                    .steps(2)
+                    .familyTraining(new FamilyTraining(Map.of(), from, 0))
+                    .build(),
+                quiet())
+            .run();
+    assertEquals(family, r.family());
+    assertTrue(Double.isFinite(r.valNll()) && r.valNll() > 0, family + ": " + r.valNll());
+    long free = 0;
+    for (boolean g : data(11).validGiven(0, 64)) {
+      free += g ? 0 : 1;
+    }
+    assertEquals(free, r.valTokens(), family + ": only the free positions are scored");
   }
 
   @Test
