@@ -19,6 +19,7 @@ public final class Commands {
         new BenchTrainCommand(),
         new EvalCommand(),
         new ParetoCommand(),
+        new PromptEvalCommand(),
         new FitCommand(),
         new SweepCommand(),
         new DuoScheduleCommand(),

@@ -77,6 +77,11 @@ import org.junit.jupiter.api.TestInstance;
  *       #batchedRowsEqualRowsSampledOneByOne}, {@link #infillIsHonouredOrRefused}, {@link
  *       #emptyConditioningIsTheUnconditionalSampler}, {@link
  *       #conditionalNelboScoresOnlyFreePositions}.
+ *   <li>{@link #sftLossMasksThePrompt} ({@link SftMaskCheck}, issue 17): every objective honours
+ *       the SFT loss mask {@link TrainingBatch#given()}: an empty mask is pre-training, prompt
+ *       positions are never corrupted in what the network is fed, the loss of a bound equals {@link
+ *       DiffusionFamily#conditionalNelbo} / its free tokens, and a prompt token's target never
+ *       changes the loss.
  * </ol>
  *
  * <p>Hooks: {@link #trainingOnlyObjectives} (objectives that are not a bound, such as {@code
@@ -346,6 +351,17 @@ public abstract class FamilyConformanceTestCase {
   @Test
   public void conditionalNelboScoresOnlyFreePositions() {
     conditioning().conditionalNelbo();
+  }
+
+  /**
+   * Check 12: the SFT loss mask (prompt positions never corrupted, never scored; loss = float64
+   * conditional NELBO per free token), for every objective; see {@link SftMaskCheck}.
+   */
+  @Test
+  public void sftLossMasksThePrompt() {
+    new SftMaskCheck(
+            fixture(), family(), Objectives.forFamily(familyName()), trainingOnlyObjectives())
+        .run();
   }
 
   /** Check 5: export metadata round-trips through checkpoint, export and open. */

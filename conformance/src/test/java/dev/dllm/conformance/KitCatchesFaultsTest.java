@@ -3,8 +3,10 @@ package dev.dllm.conformance;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
+import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.model.BackboneSpec;
@@ -14,7 +16,11 @@ import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
+import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.TrainingBatch;
+import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.family.mdlm.MdlmFamily;
+import dev.dllm.trainer.Objectives;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -80,6 +86,106 @@ class KitCatchesFaultsTest {
           }
         };
     fails(kit(faulty, Set.of("low_var")), FamilyConformanceTestCase::exportMetadataRoundTrips);
+  }
+
+  @Test
+  void anObjectiveThatIgnoresTheSftMaskFailsTheSftCheck() {
+    // corrupts and scores the prompt: the input and oracle parts notice
+    sftFails("mdlm", Set.of("low_var"), inner -> ignoringMask(inner));
+    // AR has nothing to corrupt: scoring prompt targets must be caught by the target/oracle parts
+    sftFails("ar", Set.of(), inner -> ignoringMask(inner));
+  }
+
+  @Test
+  void anSftLossNormalisedByAllPositionsFailsTheSftCheck() {
+    // prompt clean and unscored, but divided by B·L instead of the free positions
+    sftFails(
+        "mdlm",
+        Set.of("low_var"),
+        inner ->
+            new Delegating(inner) {
+              @Override
+              public NDArray loss(TrainingBatch batch, Backbone<NDArray> net, String objective) {
+                NDArray loss = inner.loss(batch, net, objective);
+                if (batch.given() == null) {
+                  return loss;
+                }
+                long free = 0;
+                for (boolean g : batch.given()) {
+                  free += g ? 0 : 1;
+                }
+                return loss.mul(net.constant((double) free / batch.x0().length));
+              }
+            });
+  }
+
+  @Test
+  void theUnfaultedObjectivePassesTheSftCheck() {
+    try (Fixture f = new Fixture("mdlm", new MdlmFamily(), TinyModel.DEFAULT)) {
+      new SftMaskCheck(f, new MdlmFamily(), Objectives.forFamily("mdlm"), Set.of("low_var")).run();
+    }
+  }
+
+  private static void sftFails(
+      String familyName,
+      Set<String> trainingOnly,
+      java.util.function.UnaryOperator<TrainingObjective<NDArray>> fault) {
+    DiffusionFamily family = FamilyRegistry.load().get(familyName);
+    try (Fixture f = new Fixture(familyName, family, TinyModel.DEFAULT)) {
+      SftMaskCheck check =
+          new SftMaskCheck(f, family, fault.apply(Objectives.forFamily(familyName)), trainingOnly);
+      AssertionError e = assertThrows(AssertionError.class, check::run);
+      assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
+    }
+  }
+
+  /** The objective run as if nothing were given (pre-training on an SFT batch). */
+  private static TrainingObjective<NDArray> ignoringMask(TrainingObjective<NDArray> inner) {
+    return new Delegating(inner) {
+      @Override
+      public NDArray loss(TrainingBatch b, Backbone<NDArray> net, String objective) {
+        TrainingBatch plain =
+            new TrainingBatch(
+                b.x0(),
+                b.batch(),
+                b.length(),
+                b.t(),
+                b.specials(),
+                b.rng(),
+                b.step(),
+                b.totalSteps());
+        return inner.loss(plain, net, objective);
+      }
+    };
+  }
+
+  /** A training objective delegated method by method (subclasses inject one fault). */
+  private static class Delegating implements TrainingObjective<NDArray> {
+    final TrainingObjective<NDArray> inner;
+
+    Delegating(TrainingObjective<NDArray> inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public String family() {
+      return inner.family();
+    }
+
+    @Override
+    public Class<NDArray> arrayType() {
+      return inner.arrayType();
+    }
+
+    @Override
+    public Set<String> objectives() {
+      return inner.objectives();
+    }
+
+    @Override
+    public NDArray loss(TrainingBatch batch, Backbone<NDArray> net, String objective) {
+      return inner.loss(batch, net, objective);
+    }
   }
 
   @Test

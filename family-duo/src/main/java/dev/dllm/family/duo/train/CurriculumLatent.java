@@ -35,7 +35,10 @@ record CurriculumLatent(
   static final float DROPPED = -1e30f;
 
   /**
-   * Draws the latents from {@code batch.rng()}, in row-major token order.
+   * Draws the latents from {@code batch.rng()}, in row-major token order. At a given (prompt)
+   * position of an SFT batch nothing is drawn (how many draws a latent takes depends on the token):
+   * z_t = x0 and the soft input is exactly one-hot on x0 (weight 0 at x0, {@link #DROPPED} at the
+   * other kept ids x0 + 1, x0 + 2, … mod V), so the network sees the clean prompt.
    *
    * @param k kept coordinates per token
    * @param tau the softmax temperature τ
@@ -60,6 +63,15 @@ record CurriculumLatent(
       sigma[row] = (float) -Math.log(at[0]);
       for (int l = 0; l < length; l++) {
         int i = row * length + l;
+        if (batch.isGiven(row, l)) {
+          int x = batch.x0()[i];
+          zt[i] = x;
+          for (int j = 0; j < kept; j++) {
+            ids[i * kept + j] = (x + j) % vocab;
+            values[i * kept + j] = j == 0 ? 0f : DROPPED;
+          }
+          continue;
+        }
         TopKLatent.Sample s = TopKLatent.sample(batch.x0()[i], vocab, k, at[2], at[3], tau, rng);
         zt[i] = s.argmax();
         for (int j = 0; j < kept; j++) {

@@ -18,6 +18,11 @@ import dev.dllm.family.duo.distill.DcdSchedule;
  * sigma = −log alpha_s; loss = mean over the B·L tokens of {@code kl-bwd} = KL(student ‖ teacher) =
  * Σ_v p_S (log p_S − log p_T), both with logit[mask] = −1e6, in float32. The float64 reference is
  * {@link dev.dllm.family.duo.distill.DcdMath#kl}.
+ *
+ * <p>With an SFT mask ({@link TrainingBatch#given()}), both networks see the clean id at every
+ * given position (no coupled latent is drawn there) and the KL is averaged over the free positions
+ * only (normaliser = their number, at least 1); with {@code given == null} it is the mean over all
+ * B·L tokens as before.
  */
 final class DcdLoss {
   /** γ band of distillation.yaml (spec §9.1 step 2). */
@@ -67,6 +72,11 @@ final class DcdLoss {
       sigmaS[row] = (float) -Math.log(band.at(ts[1])[0]);
       for (int l = 0; l < length; l++) {
         int i = row * length + l;
+        if (batch.isGiven(row, l)) {
+          zt[i] = batch.x0()[i];
+          zs[i] = batch.x0()[i];
+          continue;
+        }
         int[] z = CoupledLatent.sample(batch.x0()[i], vocab, gammaT, gammaS, rng);
         zt[i] = z[0];
         zs[i] = z[1];
@@ -99,7 +109,12 @@ final class DcdLoss {
     NDArray teacherLogits =
         teacher.forward(teacher.ids(p.zs(), b, length), teacher.floats(p.sigmaS(), b));
     NDArray studentLogits = net.forward(net.ids(p.zt(), b, length), net.floats(p.sigmaT(), b));
-    return klBwd(studentLogits, teacherLogits, batch.specials().mask(), DuoLoss.Constants.of(net));
+    return klBwd(
+        studentLogits,
+        teacherLogits,
+        batch.given(),
+        batch.specials().mask(),
+        DuoLoss.Constants.of(net));
   }
 
   /**
@@ -110,7 +125,21 @@ final class DcdLoss {
    * @param maskId the suppressed id (logit −1e6), or negative for none
    */
   static NDArray klBwd(NDArray student, NDArray teacher, int maskId, DuoLoss.Constants c) {
-    long tokens = student.getShape().get(0) * student.getShape().get(1);
+    return klBwd(student, teacher, null, maskId, c);
+  }
+
+  /**
+   * {@link #klBwd(NDArray, NDArray, int, DuoLoss.Constants)} averaged over the positions that are
+   * not given.
+   *
+   * @param given {@code [B·L]} true at unscored (prompt) positions, or null for none (the mean over
+   *     all B·L tokens, the same graph as without a mask)
+   */
+  static NDArray klBwd(
+      NDArray student, NDArray teacher, boolean[] given, int maskId, DuoLoss.Constants c) {
+    int b = (int) student.getShape().get(0);
+    int length = (int) student.getShape().get(1);
+    long tokens = (long) b * length;
     int vocab = (int) student.getShape().get(2);
     NDArray logT = logSoftmax(teacher.stopGradient(), maskId, vocab, c);
     teacher.close();
@@ -121,6 +150,22 @@ final class DcdLoss {
     logT.close();
     NDArray terms = pS.mul(diff); // [B, L, V]
     diff.close();
+    if (given != null) {
+      float[] scored = new float[b * length];
+      long free = 0;
+      for (int i = 0; i < scored.length; i++) {
+        if (!given[i]) {
+          scored[i] = 1f;
+          free++;
+        }
+      }
+      NDArray perToken = terms.sum(new int[] {-1}); // [B, L]
+      terms.close();
+      return perToken
+          .mul(c.floats(scored, b, length))
+          .sum()
+          .div(c.constant((double) Math.max(1, free)));
+    }
     NDArray kl = terms.sum();
     terms.close();
     return kl.div(c.constant((double) tokens));

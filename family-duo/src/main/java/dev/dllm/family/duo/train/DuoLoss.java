@@ -98,6 +98,28 @@ final class DuoLoss {
       int maskId,
       Constants c,
       boolean consumeLogits) {
+    return nelbo(logits, x0, zt, null, alpha, move, alphaPrime, maskId, c, consumeLogits);
+  }
+
+  /**
+   * Σ_{b,l scored} loss / (number of scored positions), a scalar: {@link #nelbo(NDArray, int[],
+   * int[], double[], double[], double[], int, Constants, boolean)} restricted to the free positions
+   * of an SFT batch (the network still sees every position of z_t).
+   *
+   * @param given {@code [B·L]} true at unscored (prompt) positions, or null: every position is
+   *     scored and the sum is divided by B·L, the same graph as without a mask
+   */
+  static NDArray nelbo(
+      NDArray logits,
+      int[] x0,
+      int[] zt,
+      boolean[] given,
+      double[] alpha,
+      double[] move,
+      double[] alphaPrime,
+      int maskId,
+      Constants c,
+      boolean consumeLogits) {
     Shape shape = logits.getShape();
     int batch = (int) shape.get(0);
     int length = (int) shape.get(1);
@@ -171,7 +193,18 @@ final class DuoLoss {
     NDArray vocabN = c.constant(vocab);
     NDArray bracket = invXi.mul(vocabN).sub(logI.neg().exp().mul(vocabN)).sub(sum);
     NDArray perToken = bracket.mul(c.floats(weight, row2)); // [B, L]
-    return perToken.sum().div(c.constant((double) batch * length));
+    if (given == null) {
+      return perToken.sum().div(c.constant((double) batch * length));
+    }
+    float[] scored = new float[batch * length];
+    long free = 0;
+    for (int i = 0; i < scored.length; i++) {
+      if (!given[i]) {
+        scored[i] = 1f;
+        free++;
+      }
+    }
+    return perToken.mul(c.floats(scored, batch, length)).sum().div(c.constant(Math.max(1, free)));
   }
 
   /**

@@ -40,6 +40,27 @@ import java.util.Set;
  * </ul>
  *
  * {@code low_var} is refused: the reference ignores it for Duo (spec §3.2).
+ *
+ * <p>Supervised fine-tuning ({@link TrainingBatch#given()} non-null, issue 17; spec §11.2 "For Duo:
+ * corrupt response positions only (uniform noise), NELBO terms on response positions"): every
+ * objective keeps the given (prompt) positions clean in the network input and leaves them out of
+ * the loss; the <b>normaliser</b> is the number of free positions Σ_b #{l : not given(b, l)} (at
+ * least 1) instead of B·L.
+ *
+ * <ul>
+ *   <li>{@code elbo}: z_t is drawn exactly as in pre-training (given positions included, so the
+ *       free ones see the same noise on the same Rng), then z_t = x0 at the given positions; loss ×
+ *       free count equals {@code DuoFamily#conditionalNelbo} on the same z_t.
+ *   <li>{@code curriculum}: no latent is drawn at a given position (the draw's length depends on
+ *       the token); its soft input is exactly one-hot on the clean id ({@link
+ *       CurriculumLatent#draw}) and z_t = x0 there.
+ *   <li>{@code dcd}: the student's z_t and the teacher's z_s are both x0 at the given positions (no
+ *       coupled latent is drawn there); the KL is averaged over the free positions ({@link
+ *       DcdLoss}).
+ * </ul>
+ *
+ * With {@code given == null} every objective computes exactly what it did before (the same draws
+ * and graph).
  */
 public final class DuoObjective implements TrainingObjective<NDArray> {
   /** The curriculum's γ band (OWT recipe, spec §3.5 item 1). */
@@ -163,6 +184,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
           logits,
           batch.x0(),
           z.zt(),
+          batch.given(),
           z.alpha(),
           z.move(),
           z.alphaPrime(),
@@ -171,12 +193,19 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
           true);
     }
     int[] zt = FAMILY.corrupt(batch.x0(), b, length, batch.t(), vocab, batch.rng());
+    if (batch.given() != null) {
+      for (int i = 0; i < zt.length; i++) {
+        if (batch.given()[i]) {
+          zt[i] = batch.x0()[i]; // the prompt is never corrupted
+        }
+      }
+    }
     float[] sigma = new float[b];
     for (int i = 0; i < b; i++) {
       sigma[i] = (float) schedule.sigma(batch.t()[i]);
     }
     NDArray logits = net.forward(net.ids(zt, b, length), net.floats(sigma, b));
-    return elbo(logits, batch.x0(), zt, batch.t(), batch.specials().mask(), c, true);
+    return elbo(logits, batch.x0(), zt, batch.given(), batch.t(), batch.specials().mask(), c, true);
   }
 
   /**
@@ -214,13 +243,14 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       requireKnown(objective);
       throw new InvalidInputException("the " + objective + " loss needs the training backbone");
     }
-    return elbo(logits, x0, zt, t, maskId, DuoLoss.Constants.of(logits.getManager()), false);
+    return elbo(logits, x0, zt, null, t, maskId, DuoLoss.Constants.of(logits.getManager()), false);
   }
 
   private NDArray elbo(
       NDArray logits,
       int[] x0,
       int[] zt,
+      boolean[] given,
       double[] t,
       int maskId,
       DuoLoss.Constants c,
@@ -237,7 +267,7 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
       move[i] = schedule.moveProbability(t[i]);
       alphaPrime[i] = schedule.alphaDerivative(t[i]);
     }
-    return DuoLoss.nelbo(logits, x0, zt, alpha, move, alphaPrime, maskId, c, consumeLogits);
+    return DuoLoss.nelbo(logits, x0, zt, given, alpha, move, alphaPrime, maskId, c, consumeLogits);
   }
 
   private static void requireKnown(String objective) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.NllSum;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.model.ReferenceDit;
 import dev.dllm.api.sample.Rng;
@@ -143,6 +144,85 @@ class EsoLmObjectiveTest {
           assertEquals(want, got, 1e-5 * want, "alpha_0 " + alpha0 + " " + objective);
           assertEquals(alpha0 > 0 && alpha0 < 1 ? 2 : 1, net.forwards);
         }
+      }
+    }
+  }
+
+  /**
+   * SFT (issue 17): for a batch of one row with a prompt, the objective's batch stream and the
+   * per-row stream of {@link EsoLmFamily#conditionalNelbo} coincide at alpha_0 = 1 (diffusion only)
+   * and alpha_0 = 0 (sequential only), so the loss is exactly the conditional bound divided by the
+   * free positions; the prompt is fed clean and first in the order.
+   */
+  @Test
+  void sftLossOfOneRowEqualsConditionalNelboPerFreeToken() {
+    ReferenceDit ref = EsoLmLossConformanceTest.dit(4);
+    int len = 6;
+    SplittableRandom r = new SplittableRandom(9);
+    int[] x0 = new int[len];
+    for (int i = 0; i < len; i++) {
+      x0[i] = r.nextInt(MASK);
+    }
+    boolean[] given = {true, true, false, false, false, false};
+    for (double alpha0 : new double[] {1.0, 0.0}) {
+      EsoLmFamily family = new EsoLmFamily(alpha0, 0.5);
+      EsoLmObjective obj = new EsoLmObjective().configure(family.exportMetadata());
+      for (long seed = 1; seed <= 4; seed++) {
+        double[] t = {0.3 + 0.15 * seed};
+        NllSum want =
+            family.conditionalNelbo(
+                ref,
+                x0,
+                given,
+                1,
+                len,
+                t,
+                EsoLmLossConformanceTest.SPECIALS,
+                new Rng[] {new Rng(seed)});
+        assertEquals(4, want.tokens());
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+          ReferenceBackbone net = new ReferenceBackbone(m, ref);
+          TrainingBatch tb =
+              new TrainingBatch(
+                  x0, 1, len, t, EsoLmLossConformanceTest.SPECIALS, new Rng(seed), 0, 1, given);
+          float got = obj.loss(tb, net, "elbo").getFloat();
+          double expected = want.nll() / want.tokens();
+          assertEquals(
+              expected, got, 1e-5 * Math.max(1, expected), "alpha_0 " + alpha0 + " seed " + seed);
+        }
+      }
+    }
+  }
+
+  /** The SFT batch: prompt clean in z_t and z_0 and first (left to right) in every order. */
+  @Test
+  void sftBatchKeepsThePromptCleanAndFirst() {
+    int batch = 4;
+    int len = 6;
+    int[] x0 = new int[batch * len];
+    SplittableRandom r = new SplittableRandom(3);
+    for (int i = 0; i < x0.length; i++) {
+      x0[i] = r.nextInt(MASK);
+    }
+    boolean[] given = new boolean[batch * len];
+    for (int b = 0; b < batch; b++) {
+      java.util.Arrays.fill(given, b * len, b * len + 1 + b, true);
+    }
+    double[] t = {0.95, 0.95, 0.95, 0.95};
+    EsoLmFamily family = new EsoLmFamily(0.5, 0.5);
+    TrainingBatch tb =
+        new TrainingBatch(
+            x0, batch, len, t, EsoLmLossConformanceTest.SPECIALS, new Rng(5), 0, 1, given);
+    dev.dllm.family.esolm.EsoLmBatch eb = EsoLmObjective.drawGiven(family, tb, false);
+    assertEquals(2, eb.diffusionRows());
+    for (int b = 0; b < batch; b++) {
+      boolean diffusion = b < eb.diffusionRows();
+      int[] z = diffusion ? eb.zt() : eb.z0();
+      int row = diffusion ? b : b - eb.diffusionRows();
+      int[] order = diffusion ? eb.diffusionOrders()[row] : eb.arOrders()[row];
+      for (int l = 0; l <= b; l++) {
+        assertEquals(x0[b * len + l], z[row * len + l], "row " + b + " position " + l);
+        assertEquals(l, order[l], "row " + b + ": the prompt comes first, left to right");
       }
     }
   }

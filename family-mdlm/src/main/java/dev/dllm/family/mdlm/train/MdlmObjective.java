@@ -26,6 +26,17 @@ import java.util.Set;
  * </ul>
  *
  * Unmasked positions contribute 0 (SUBS carry-over); the denominator is all B·L positions.
+ *
+ * <p>Supervised fine-tuning ({@link TrainingBatch#given()} non-null, issue 17; spec §11.2 "corrupt
+ * response positions only"; SMDM's GSM8K SFT, dLLM's {@code mask_prompt_loss}): z_t is drawn
+ * exactly as in pre-training (one uniform per position of the batch, given ones included, so the
+ * free positions see the same noise on the same Rng), then the clean ids are put back at the given
+ * positions, so the backbone always sees the clean prompt; only free masked positions are scored,
+ * and the <b>normaliser</b> of both objectives is the number of free positions Σ_b #{l : not
+ * given(b, l)} (at least 1) instead of B·L, the analogue of B·L for the response. For {@code elbo},
+ * loss × free count equals {@code MdlmFamily#conditionalNelbo} on the same z_t (its {@code
+ * tokens()} is that count). With {@code given == null} the loss is computed exactly as before (the
+ * same draws and graph).
  */
 public final class MdlmObjective implements TrainingObjective<NDArray> {
   private static final Set<String> OBJECTIVES = new LinkedHashSet<>(List.of("elbo", "low_var"));
@@ -60,12 +71,37 @@ public final class MdlmObjective implements TrainingObjective<NDArray> {
     int b = batch.batch();
     int length = batch.length();
     int[] zt = FAMILY.corrupt(batch.x0(), b, length, batch.t(), batch.specials(), batch.rng());
+    float[] scored = null;
+    long free = 0;
+    if (batch.given() != null) {
+      int mask = batch.specials().mask();
+      scored = new float[zt.length];
+      for (int i = 0; i < zt.length; i++) {
+        if (batch.given()[i]) {
+          zt[i] = batch.x0()[i]; // the prompt is never corrupted
+        } else {
+          free++;
+          scored[i] = zt[i] == mask ? 1f : 0f;
+        }
+      }
+    }
     NDArray x0 = net.ids(batch.x0(), b, length);
     NDArray z = net.ids(zt, b, length);
     NDArray logits = net.forward(z, null);
     float[] t = new float[b];
     for (int i = 0; i < b; i++) {
       t[i] = (float) batch.t()[i];
+    }
+    if (scored != null) {
+      requireKnown(objective);
+      return weightedSum(
+          logits,
+          x0,
+          net.floats(scored, b, length),
+          net.floats(t, b),
+          batch.specials().mask(),
+          objective,
+          net.constant(Math.max(1, free)));
     }
     return loss(
         logits,
@@ -109,21 +145,37 @@ public final class MdlmObjective implements TrainingObjective<NDArray> {
       String objective,
       NDArray positions) {
     requireKnown(objective);
-    Shape shape = logits.getShape();
-    long batch = shape.get(0);
+    NDArray masked = zt.eq(maskId).toType(DataType.FLOAT32, false); // [B, L]
+    return weightedSum(logits, x0, masked, t, maskId, objective, positions);
+  }
+
+  /**
+   * Σ w·scored·(−log p(x0|z_t)) / {@code normaliser}.
+   *
+   * @param scored {@code [B, L]} float32, 1 at the scored (masked, free) positions
+   * @param normaliser the scalar denominator as an autograd-safe array
+   */
+  private static NDArray weightedSum(
+      NDArray logits,
+      NDArray x0,
+      NDArray scored,
+      NDArray t,
+      int maskId,
+      String objective,
+      NDArray normaliser) {
+    long batch = logits.getShape().get(0);
     NDArray logp =
         suppressMask(logits, maskId)
             .logSoftmax(-1)
             .gather(x0.toType(DataType.INT64, false).expandDims(-1), -1)
             .squeeze(-1); // [B, L]
-    NDArray masked = zt.eq(maskId).toType(DataType.FLOAT32, false); // [B, L]
-    NDArray perToken = logp.neg().mul(masked);
+    NDArray perToken = logp.neg().mul(scored);
     if (objective.equals("elbo")) {
       // autograd-safe: t carries no gradient, so the temporary exponent is never kept
       NDArray invT = t.toType(DataType.FLOAT32, false).reshape(batch, 1).pow(-1);
       perToken = perToken.mul(invT);
     }
-    return perToken.sum().div(positions);
+    return perToken.sum().div(normaliser);
   }
 
   private static void requireKnown(String objective) {
