@@ -104,7 +104,7 @@ class SftTrainerTest {
   }
 
   /** Records x0 and the given mask of every micro-batch, then delegates. */
-  static final class Recording implements TrainingObjective<NDArray> {
+  static class Recording implements TrainingObjective<NDArray> {
     final TrainingObjective<NDArray> inner;
     final List<TrainingBatch> seen = new ArrayList<>();
 
@@ -250,6 +250,50 @@ class SftTrainerTest {
     for (String k : wa.tensors().keySet()) {
       assertArrayEquals(wa.get(k).data(), wb.get(k).data(), k);
     }
+  }
+
+  @Test
+  void theMaskChangesTheRealLoss() throws Exception {
+    // AR (its ce objective draws nothing): the same micro-batch scored without the mask as well
+    Path from = tmp.resolve("ar");
+    new Trainer(TrainerResumeTest.tiny("ar", from).steps(1).build(), quiet()).run();
+    List<double[]> losses = new ArrayList<>();
+    new Trainer(
+            sft(tmp.resolve("ar-sft"))
+                .family("ar")
+                .steps(1)
+                .familyTraining(new FamilyTraining(Map.of(), from, 0))
+                .build(),
+            quiet())
+        .wrapObjective(
+            o ->
+                new Recording(o) {
+                  @Override
+                  public NDArray loss(TrainingBatch b, Backbone<NDArray> net, String objective) {
+                    TrainingBatch plain =
+                        new TrainingBatch(
+                            b.x0(),
+                            b.batch(),
+                            b.length(),
+                            b.t(),
+                            b.specials(),
+                            b.rng(),
+                            b.step(),
+                            b.totalSteps());
+                    NDArray masked = inner.loss(b, net, objective);
+                    losses.add(
+                        new double[] {
+                          masked.getFloat(), inner.loss(plain, net, objective).getFloat()
+                        });
+                    return masked;
+                  }
+                })
+        .run();
+    assertEquals(1, losses.size());
+    double masked = losses.get(0)[0];
+    double all = losses.get(0)[1];
+    assertTrue(Double.isFinite(masked) && Double.isFinite(all));
+    assertTrue(Math.abs(masked - all) > 1e-4, "the prompt is not scored: " + masked + " vs " + all);
   }
 
   @ParameterizedTest
