@@ -23,6 +23,7 @@ public final class Commands {
         new FitCommand(),
         new SweepCommand(),
         new DuoScheduleCommand(),
-        new DistillCommand());
+        new DistillCommand(),
+        new FinetuneCommand());
   }
 }

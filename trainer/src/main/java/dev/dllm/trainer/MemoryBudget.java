@@ -78,10 +78,7 @@ public final class MemoryBudget {
   static void check(
       TrainConfig config, DitConfig shape, long validSequences, long maxHeap, long physical) {
     Estimate e = estimate(config, shape, validSequences);
-    String model =
-        config.modelConfig() != null
-            ? "--model-config " + config.modelConfig()
-            : "--preset " + config.preset();
+    String model = ModelShape.option(config);
     if (physical > 0 && e.modelBytes() > physical) {
       throw new InvalidInputException(
           String.format(

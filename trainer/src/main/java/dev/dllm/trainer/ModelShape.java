@@ -29,6 +29,14 @@ final class ModelShape {
       Tokenizer tokenizer,
       Checkpoint.Loaded init,
       Checkpoint.Loaded resumed) {
+    if (config.preset() == null && config.modelConfig() == null) {
+      // no model option: the shape of the checkpoint started from (fine-tuning) or resumed
+      Checkpoint.Loaded from = resumed != null ? resumed : init;
+      if (from == null) {
+        throw new InvalidInputException("--preset or --model-config is required");
+      }
+      return requireVocabulary(from.weights().config(), tokenizer);
+    }
     DitConfig requested =
         withDropout(
             ModelConfigFile.resolve(
@@ -50,6 +58,10 @@ final class ModelShape {
                 + "; resume with the same options");
       }
     }
+    return requireVocabulary(shape, tokenizer);
+  }
+
+  private static DitConfig requireVocabulary(DitConfig shape, Tokenizer tokenizer) {
     if (shape.vocabSize() != tokenizer.vocabSize()) {
       throw new InvalidInputException(
           "model vocabulary "
@@ -65,8 +77,14 @@ final class ModelShape {
     return config.modelConfig() != null ? config.modelConfig().toString() : config.preset();
   }
 
-  /** The model option as the user would type it, e.g. {@code --preset xs}. */
+  /**
+   * The model option as the user would type it, e.g. {@code --preset xs}; {@code --init-from DIR}
+   * when the shape is the checkpoint's.
+   */
   static String option(TrainConfig config) {
+    if (config.modelConfig() == null && config.preset() == null) {
+      return "--init-from " + config.familyTraining().initFrom();
+    }
     return config.modelConfig() != null
         ? "--model-config " + config.modelConfig()
         : "--preset " + config.preset();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitLayout;
+import dev.dllm.trainer.data.SftData;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -72,7 +73,8 @@ final class RunReport {
         config.ema() > 0,
         config.checkpointDir().toString(),
         setup.start().traceStart(),
-        trace);
+        trace,
+        setup.data() instanceof SftData sft ? sft.summary() : null);
   }
 
   /**

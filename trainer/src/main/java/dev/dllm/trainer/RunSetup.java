@@ -10,6 +10,7 @@ import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import dev.dllm.trainer.data.CorpusData;
+import dev.dllm.trainer.data.SftData;
 import dev.dllm.trainer.data.TrainingData;
 import dev.dllm.trainer.optim.WarmupCosineLr;
 import java.nio.file.Path;
@@ -64,15 +65,36 @@ record RunSetup(
     Checkpoint.Loaded init = resumed == null ? RunCheckpoints.init(config, family) : null;
     if (resumed != null) {
       ResumeState.requireSameRun(config, resumed, family);
+      requireSameKind(config, resumed);
     }
-    TrainingData data =
-        CorpusData.load(
-            config.data(),
-            resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null,
-            config.tokenizer(),
-            config.seqLen(),
-            BlockMode.parse(config.mode()),
-            config.seed());
+    Tokenizer fromCheckpoint =
+        resumed != null ? resumed.tokenizer() : init != null ? init.tokenizer() : null;
+    TrainingData data;
+    if (config.sft() != null) {
+      if (fromCheckpoint == null) {
+        throw new InvalidInputException(
+            "fine-tuning needs --init-from CKPT: the tokenizer and model come from a checkpoint");
+      }
+      SftOptions sft = config.sft();
+      data =
+          SftData.load(
+              config.data(),
+              sft.valData(),
+              sft.valFraction(),
+              sft.maxSkipPercent(),
+              fromCheckpoint,
+              config.seqLen(),
+              config.seed());
+    } else {
+      data =
+          CorpusData.load(
+              config.data(),
+              fromCheckpoint,
+              config.tokenizer(),
+              config.seqLen(),
+              BlockMode.parse(config.mode()),
+              config.seed());
+    }
     DitConfig shape = ModelShape.resolve(config, family, data.tokenizer(), init, resumed);
     MemoryBudget.check(config, shape, data.validSequences()); // before anything is allocated
     long totalSteps =
@@ -118,6 +140,24 @@ record RunSetup(
         endStep);
   }
 
+  /**
+   * Refuses to continue a fine-tuning run as a pre-training one (its data is a JSONL file of pairs,
+   * not a corpus) and the other way round.
+   */
+  private static void requireSameKind(TrainConfig config, Checkpoint.Loaded resumed) {
+    boolean wasSft =
+        resumed.trainingState().get(StoredRunConfig.KEY) instanceof java.util.Map<?, ?> m
+            && m.get("sft") != null;
+    if (wasSft != (config.sft() != null)) {
+      throw new InvalidInputException(
+          "--resume "
+              + config.resume()
+              + (wasSft
+                  ? ": the run is a fine-tuning; continue it with dllm finetune --resume"
+                  : ": the run is a pre-training; continue it with dllm train --resume"));
+    }
+  }
+
   /** Refuses a resume of a finished run and a {@code --stop-after} at or before the start. */
   private static void requireStepsLeft(
       TrainConfig config, long startStep, long totalSteps, long endStep) {
@@ -141,6 +181,23 @@ record RunSetup(
               + totalSteps
               + ")");
     }
+  }
+
+  /** This setup training through {@code wrap(objective)} (tests). */
+  RunSetup withObjective(java.util.function.UnaryOperator<TrainingObjective<NDArray>> wrap) {
+    return new RunSetup(
+        family,
+        wrap.apply(objective),
+        objectiveName,
+        resumed,
+        init,
+        data,
+        shape,
+        totalSteps,
+        warmup,
+        schedule,
+        start,
+        endStep);
   }
 
   /** The run's tokenizer (the data's). */

@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * DIR} continue the run without the options being repeated: family, objective (resolved), preset or
  * model file, data, tokenizer, block mode, L, B, accumulation, FLOPs or steps, lr, min_lr, warmup
  * (as given, -1 = default), AdamW, clip, EMA, dropout, seed, threads, validation and checkpoint
- * cadence, family options, initial weights and teacher rounds. Not kept: {@code --resume}, {@code
- * --out} and {@code --stop-after}, which belong to one invocation.
+ * cadence, family options, initial weights and teacher rounds, and for fine-tuning ({@link
+ * SftOptions}) the held-out data or share, the skip bound and the prompt template. Not kept: {@code
+ * --resume}, {@code --out} and {@code --stop-after}, which belong to one invocation.
  *
  * <p>Paths of the data and the initial checkpoint are kept absolute (a resume from another working
  * folder reads the same files); the model file is kept as given, as the checkpoint's own {@code
@@ -74,6 +75,14 @@ public final class StoredRunConfig {
     m.put("family_options", new TreeMap<>(config.familyTraining().options()));
     m.put("init_from", absolute(config.familyTraining().initFrom()));
     m.put("teacher_refresh", config.familyTraining().teacherRefresh());
+    if (config.sft() != null) {
+      Map<String, Object> sft = new LinkedHashMap<>();
+      sft.put("val_data", absolute(config.sft().valData()));
+      sft.put("val_fraction", config.sft().valFraction());
+      sft.put("max_skip_percent", config.sft().maxSkipPercent());
+      sft.put("template", SftOptions.TEMPLATE);
+      m.put("sft", sft);
+    }
     return m;
   }
 
@@ -176,7 +185,21 @@ public final class StoredRunConfig {
         .logEvery(count(m, "log_every"))
         .familyTraining(
             new FamilyTraining(options, path(m, "init_from"), count(m, "teacher_refresh")))
+        .sft(sft(m.get("sft")))
         .build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static SftOptions sft(Object stored) {
+    if (stored == null) {
+      return null;
+    }
+    if (!(stored instanceof Map<?, ?>)) {
+      throw new IllegalArgumentException("'sft' must be an object, got " + stored);
+    }
+    Map<String, Object> m = (Map<String, Object>) stored;
+    return new SftOptions(
+        path(m, "val_data"), real(m, "val_fraction"), real(m, "max_skip_percent"));
   }
 
   private static String firstLine(String message) {

@@ -47,6 +47,8 @@ import java.nio.file.Path;
  *     planned for the full run; 0 = run to the end (used to train in chunks and by tests)
  * @param logEvery plain log line every N steps when the output is not a terminal
  * @param familyTraining family options, initial weights and teacher rounds ({@link FamilyTraining})
+ * @param sft supervised fine-tuning on prompt/response pairs ({@code data} is then a JSONL file of
+ *     pairs and the tokenizer comes from the checkpoint), or null to pre-train on a corpus
  */
 public record TrainConfig(
     String family,
@@ -77,7 +79,8 @@ public record TrainConfig(
     Path out,
     long stopAfter,
     long logEvery,
-    FamilyTraining familyTraining) {
+    FamilyTraining familyTraining,
+    SftOptions sft) {
 
   /**
    * Checks ranges and combinations.
@@ -156,6 +159,7 @@ public record TrainConfig(
     b.stopAfter = stopAfter;
     b.logEvery = logEvery;
     b.familyTraining = familyTraining;
+    b.sft = sft;
     return b;
   }
 
@@ -193,6 +197,7 @@ public record TrainConfig(
     private long stopAfter;
     private long logEvery = 10;
     private FamilyTraining familyTraining = FamilyTraining.NONE;
+    private SftOptions sft;
 
     public Builder family(String v) {
       family = v;
@@ -339,6 +344,11 @@ public record TrainConfig(
       return this;
     }
 
+    public Builder sft(SftOptions v) {
+      sft = v;
+      return this;
+    }
+
     /** The config (min_lr defaults to lr / 10); call {@link TrainConfig#validate()} to check it. */
     public TrainConfig build() {
       return new TrainConfig(
@@ -370,7 +380,8 @@ public record TrainConfig(
           out,
           stopAfter,
           logEvery,
-          familyTraining);
+          familyTraining,
+          sft);
     }
   }
 }

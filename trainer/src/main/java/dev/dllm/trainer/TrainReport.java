@@ -1,7 +1,9 @@
 package dev.dllm.trainer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The outcome of a run, written as {@code train-report.json} (snake_case keys). Units: losses in
@@ -32,6 +34,9 @@ import java.util.List;
  *     when resuming a checkpoint that did not record the earlier losses), in order
  * @param lossTraceStart number of steps before the first entry of {@code loss_trace} (0 unless the
  *     resumed checkpoint lacked the earlier trace)
+ * @param sft fine-tuning only (absent otherwise): the prompt template, record formats, where the
+ *     held-out pairs come from, and per split the file, pairs read, blocks kept, pairs skipped (too
+ *     long for L; with their first lines), prompt and response tokens and the longest pair
  */
 public record TrainReport(
     @JsonProperty("family") String family,
@@ -65,4 +70,5 @@ public record TrainReport(
     @JsonProperty("val_uses_ema") boolean valUsesEma,
     @JsonProperty("checkpoint") String checkpoint,
     @JsonProperty("loss_trace_start") long lossTraceStart,
-    @JsonProperty("loss_trace") List<Double> lossTrace) {}
+    @JsonProperty("loss_trace") List<Double> lossTrace,
+    @JsonProperty("sft") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> sft) {}

@@ -89,6 +89,24 @@ public final class TrainStep {
       long step,
       long totalSteps,
       boolean poison) {
+    return run(model, root, x0, null, rng, step, totalSteps, poison);
+  }
+
+  /**
+   * {@link #run(DitModel, NDManager, TokenBatch, Rng, long, long, boolean)} with the SFT loss mask:
+   * micro-batch j gets rows j·B/K .. of {@code given} as its {@link TrainingBatch#given}.
+   *
+   * @param given {@code [B, L]}, true at prompt positions; null when nothing is given
+   */
+  public Result run(
+      DitModel model,
+      NDManager root,
+      TokenBatch x0,
+      boolean[] given,
+      Rng rng,
+      long step,
+      long totalSteps,
+      boolean poison) {
     Map<String, NDArray> params = model.parameters();
     int batch = x0.batch();
     int length = x0.length();
@@ -113,7 +131,10 @@ public final class TrainStep {
                     specials,
                     rng.split(),
                     step,
-                    totalSteps);
+                    totalSteps,
+                    given == null
+                        ? null
+                        : Arrays.copyOfRange(given, j * micro * length, (j + 1) * micro * length));
             DjlBackbone frozen = teacher != null ? new DjlBackbone(teacher, mm, null) : null;
             NDArray loss = objective.loss(mb, new DjlBackbone(model, mm, frozen), objectiveName);
             if (poison) {

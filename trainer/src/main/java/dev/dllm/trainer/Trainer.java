@@ -1,6 +1,7 @@
 package dev.dllm.trainer;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
@@ -9,6 +10,7 @@ import dev.dllm.trainer.data.TrainingData;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.function.LongPredicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The training loop (spec §1.4, §2.2, §5, §8.1): AdamW with warmup + cosine decay, global-norm
@@ -37,6 +39,7 @@ public final class Trainer {
   private final TrainConfig config;
   private final PrintStream log;
   private LongPredicate nanAtStep = s -> false;
+  private UnaryOperator<TrainingObjective<NDArray>> objectiveWrap = o -> o;
 
   public Trainer(TrainConfig config, PrintStream log) {
     this.config = config.validate();
@@ -54,6 +57,12 @@ public final class Trainer {
     return this;
   }
 
+  /** Testing aid: trains through {@code wrap(objective)} (e.g. to record the batches it sees). */
+  Trainer wrapObjective(UnaryOperator<TrainingObjective<NDArray>> wrap) {
+    this.objectiveWrap = wrap;
+    return this;
+  }
+
   /**
    * Trains, validates, writes {@code out/checkpoint/} and {@code out/train-report.json}.
    *
@@ -66,7 +75,7 @@ public final class Trainer {
         config.resume() != null ? RunCheckpoints.resumeCheckpoint(config.resume()) : null;
     RunFolders.checkOut(config, resumeDir);
     Engine engine = startEngine();
-    RunSetup setup = RunSetup.prepare(config, resumeDir);
+    RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
     RunFolders.createOut(config.out());
     TrainingLoop.Outcome outcome = new TrainingLoop(config, setup, log, nanAtStep).run(engine);
     TrainReport report = RunReport.of(config, setup, outcome);

@@ -165,8 +165,10 @@ final class TrainingLoop {
         teacher.loadWeights(model.toWeights()); // a new distillation round
       }
       TokenBatch x0 = setup.data().trainBatch(step, config.batch());
+      boolean[] given = setup.data().trainGiven(step, config.batch()); // null unless fine-tuning
       TrainStep.Result r =
-          trainStep.run(model, root, x0, rng, step, setup.totalSteps(), nanAtStep.test(step));
+          trainStep.run(
+              model, root, x0, given, rng, step, setup.totalSteps(), nanAtStep.test(step));
       Divergence.check(config, step, r, lastCheckpoint, x0);
       trace.add(r.loss());
       adam.step(params, setup.schedule().at(step));

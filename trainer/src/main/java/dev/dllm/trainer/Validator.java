@@ -26,7 +26,10 @@ import java.util.Map;
  * validation batch, one stratified time per sequence ({@link TimeSampler#sampleEval}), then {@link
  * DiffusionFamily#nelbo} over the given {@link Denoiser}. ELBO weights are always used for
  * diffusion families, whatever the training objective (spec §10.4); AR gives its exact NLL. Sums
- * and token counts are accumulated in float64 over the whole split (token-weighted).
+ * and token counts are accumulated in float64 over the whole split (token-weighted). Fine-tuning
+ * data ({@link TrainingData#validGiven} not null) is scored with {@link
+ * DiffusionFamily#conditionalNelbo}: the free positions (response and EOS padding) given the
+ * prompt, one stream per row split from the batch's.
  */
 public final class Validator {
   private Validator() {}
@@ -56,7 +59,19 @@ public final class Validator {
       }
       Rng rng = root.split();
       double[] t = times.sampleEval(x0.batch(), rng);
-      NllSum s = family.nelbo(denoiser, x0.ids(), x0.batch(), x0.length(), t, specials, rng);
+      boolean[] given = data.validGiven(i, batch);
+      NllSum s;
+      if (given == null) {
+        s = family.nelbo(denoiser, x0.ids(), x0.batch(), x0.length(), t, specials, rng);
+      } else { // fine-tuning: the response (and its EOS padding) given the prompt
+        Rng[] rows = new Rng[x0.batch()];
+        for (int r = 0; r < rows.length; r++) {
+          rows[r] = rng.split();
+        }
+        s =
+            family.conditionalNelbo(
+                denoiser, x0.ids(), given, x0.batch(), x0.length(), t, specials, rows);
+      }
       meter.add(s);
       done++;
     }

@@ -37,4 +37,21 @@ public interface TrainingData {
    * @return ids {@code [b, L]} with 1 &lt;= b &lt;= B, or null past the end
    */
   TokenBatch validBatch(long index, int batch);
+
+  /**
+   * The given (prompt) mask of {@link #trainBatch}: {@code [B, L]}, true at positions the objective
+   * keeps clean and does not score ({@link dev.dllm.api.train.TrainingBatch#given}); null when
+   * nothing is given (pre-training, the default).
+   */
+  default boolean[] trainGiven(long step, int batch) {
+    return null;
+  }
+
+  /**
+   * The given mask of {@link #validBatch}; null when nothing is given (then validation scores every
+   * position with the family's {@code nelbo}, else the free ones with {@code conditionalNelbo}).
+   */
+  default boolean[] validGiven(long index, int batch) {
+    return null;
+  }
 }
