@@ -78,6 +78,20 @@ public final class Scorer implements AutoCloseable {
     return gp.score(samples, sampleTokenizer);
   }
 
+  /**
+   * Scores samples of {@code sampleTokenizer} with or without BOS prepended ({@link
+   * GenerativePerplexity#score(List, Tokenizer, boolean)}).
+   */
+  public GenerativePerplexity.Result score(
+      List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos) {
+    return gp.score(samples, sampleTokenizer, prependBos);
+  }
+
+  /** The scorer's tokenizer. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
   /** The scorer's description for reports. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
