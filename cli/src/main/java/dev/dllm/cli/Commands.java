@@ -22,6 +22,7 @@ public final class Commands {
         new MakeTaskCommand(),
         new ScoreCommand(),
         new ParetoCommand(),
+        new PromptEvalCommand(),
         new FitCommand(),
         new SweepCommand(),
         new DuoScheduleCommand(),

@@ -7,7 +7,9 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.metrics.SampleEntropy;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.eval.EvalFiles;
+import dev.dllm.runtime.onnx.Completion;
 import dev.dllm.runtime.onnx.DllmGenerator;
 import dev.dllm.runtime.onnx.GenerateOptions;
 import dev.dllm.runtime.onnx.Generated;
@@ -15,10 +17,12 @@ import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OnnxSessions;
 import dev.dllm.runtime.onnx.OrtCalls;
 import dev.dllm.runtime.onnx.OrtConfig;
+import dev.dllm.runtime.onnx.Prompt;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +114,33 @@ public final class SampleCommand implements Command {
     o.addOption(
         CliOptions.opt(
             "opt-level", "LEVEL", "ONNX Runtime graph optimisation: none|basic|extended|all"));
+    o.addOption(
+        CliOptions.opt(
+            "prompt", "TEXT", "prompt to continue, the same for every sample (issue 16)"));
+    o.addOption(
+        CliOptions.opt(
+            "prompts",
+            "FILE.jsonl",
+            "one request per line: {\"prompt\": TEXT} or {\"prefix\": TEXT, \"suffix\": TEXT,"
+                + " \"length\": N} (fill-in-the-middle); --num-samples samples per request"));
+    o.addOption(
+        CliOptions.opt(
+            "max-new-tokens",
+            "N",
+            "tokens generated after the prompt (default: the rest of the row); a diffusion"
+                + " family generates them inside its block, the rest given as EOS"));
+    o.addOption(
+        Option.builder()
+            .longOpt("stop")
+            .hasArg()
+            .argName("STR")
+            .desc("the completion ends before this string; repeatable")
+            .get());
+    o.addOption(
+        Option.builder()
+            .longOpt("no-stop-at-eos")
+            .desc("do not end the completion at the first generated EOS")
+            .get());
     o.addOption(
         Option.builder()
             .longOpt("option")
@@ -220,12 +251,23 @@ public final class SampleCommand implements Command {
     }
     int n = CliOptions.intOpt(cmd, "num-samples", 0, 1);
     int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
-    int batch = CliOptions.intOpt(cmd, "batch", Math.min(n, 16), 1);
+    Requests requests = requests(cmd);
+    int total = requests.samples(n);
+    int batch = CliOptions.intOpt(cmd, "batch", Math.min(total, 16), 1);
     long seed = CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE);
     double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
     if (!(topP > 0 && topP <= 1)) {
       throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
     }
+    int maxNew = CliOptions.intOpt(cmd, "max-new-tokens", 0, 1);
+    String[] stopValues = cmd.getOptionValues("stop");
+    List<String> stops = stopValues == null ? List.of() : List.of(stopValues);
+    for (String st : stops) {
+      if (st.isEmpty()) {
+        throw new InvalidInputException("--stop must not be empty");
+      }
+    }
+    boolean stopAtEos = !cmd.hasOption("no-stop-at-eos");
     Path outFile = Path.of(cmd.getOptionValue("out")).toAbsolutePath().normalize();
     CliOptions.checkOutFile(outFile, "out");
     Path reportFile = reportFile(outFile);
@@ -243,11 +285,15 @@ public final class SampleCommand implements Command {
         throw new InvalidInputException(
             "the model does not record its training length; pass --length L");
       }
-      checkMemory(model.metadata().model(), Math.min(batch, n), length);
+      checkMemory(model.metadata().model(), Math.min(batch, total), length);
       DiffusionFamily family = model.family();
       // refuse unknown sampler options before any work
       family.newSampler(new SamplerSpec(steps, topP, options));
-      GenerateOptions request = new GenerateOptions(n, steps, seed, topP, batch, length, options);
+      GenerateOptions base =
+          new GenerateOptions(
+              1, steps, seed, topP, batch, length, options, List.of(), maxNew, stops, stopAtEos);
+      requests.check(gen, base);
+      GenerateOptions request = requests.options(base, n);
       List<Generated> samples;
       try {
         samples = gen.generate(request);
@@ -266,7 +312,7 @@ public final class SampleCommand implements Command {
         throw new IllegalStateException(
             e.getMessage() + "; nothing was written to " + outFile, e.getCause());
       }
-      Result r = jsonl(samples, model.metadata().specials());
+      Result r = jsonl(samples, model.metadata().specials(), requests, n);
       int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
       EvalFiles.writeString(outFile, r.jsonl);
@@ -274,9 +320,18 @@ public final class SampleCommand implements Command {
       report.put("family", family.name());
       report.put("model", model.directory().toString());
       report.put("steps", stepsTaken);
-      report.put("num_samples", n);
+      report.put("num_samples", total);
+      if (requests.conditioned(maxNew)) {
+        report.put("prompts", requests.source());
+        report.put("requests", requests.size());
+        report.put("samples_per_request", n);
+        report.put("max_new_tokens", maxNew > 0 ? maxNew : null);
+        report.put("stop", stops);
+        report.put("stop_at_eos", stopAtEos);
+        report.put("stop_reasons", r.stopReasons);
+      }
       report.put("seq_len", length);
-      report.put("row_length", r.rowLength(n));
+      report.put("row_length", r.rowLength);
       report.put("batch", batch);
       report.put("seed", seed);
       report.put("top_p", topP);
@@ -295,8 +350,8 @@ public final class SampleCommand implements Command {
       out.printf(
           "%d samples of %d tokens (%s, %d steps, %s): NFE %.1f, %.1f tokens/s, entropy %.3f nats"
               + "%n-> samples %s%n-> report %s%n",
-          n,
-          r.rowLength(n),
+          total,
+          r.rowLength,
           family.name(),
           stepsTaken,
           model.provider(),
@@ -322,23 +377,142 @@ public final class SampleCommand implements Command {
   }
 
   /**
-   * Samples, their JSONL text and summary numbers.
-   *
-   * @param seconds wall seconds of the sampler calls (each batch counted once)
-   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length))
+   * The prompts of a run: none, {@code --prompt TEXT} (one for all samples) or {@code --prompts
+   * FILE} (each request {@code --num-samples} times, in file order).
    */
-  record Result(String jsonl, double nfeMean, double seconds, double entropyMean, long tokens) {
-    /** Tokens in one row (all rows of one run have the same length). */
-    int rowLength(int n) {
-      return (int) (tokens / n);
+  record Requests(String source, String prompt, List<PromptRequests.Request> file) {
+    static final Requests NONE = new Requests(null, null, List.of());
+
+    int size() {
+      return prompt != null ? 1 : file.size();
+    }
+
+    boolean conditioned(int maxNew) {
+      return source != null || maxNew > 0;
+    }
+
+    /** Samples of the run: N per request. */
+    int samples(int n) {
+      if (file.isEmpty()) {
+        return n;
+      }
+      long total = (long) n * file.size();
+      if (total > Integer.MAX_VALUE) {
+        throw new InvalidInputException(
+            file.size() + " requests × --num-samples " + n + " samples is too many");
+      }
+      return (int) total;
+    }
+
+    /** The request of sample {@code i} of a file run. */
+    PromptRequests.Request request(int i, int n) {
+      return file.get(i / n);
+    }
+
+    /** {@code base} (one sample) for the whole run. */
+    GenerateOptions options(GenerateOptions base, int n) {
+      if (prompt != null) {
+        return base.withNumber(n).withPrompt(prompt);
+      }
+      if (file.isEmpty()) {
+        return base.withNumber(n);
+      }
+      List<Prompt> perSample = new ArrayList<>(n * file.size());
+      for (PromptRequests.Request r : file) {
+        for (int k = 0; k < n; k++) {
+          perSample.add(r.prompt());
+        }
+      }
+      return base.withNumber(perSample.size()).withRequests(perSample);
+    }
+
+    /**
+     * Checks every request on its own as {@link DllmGenerator#check} does (encoding, length,
+     * capacity, infill support) and names it: {@code --prompt}, or the file and line.
+     */
+    void check(DllmGenerator gen, GenerateOptions base) {
+      if (prompt != null) {
+        try {
+          gen.check(base.withPrompt(prompt));
+        } catch (InvalidInputException e) {
+          String m = e.getMessage();
+          throw new InvalidInputException(m.startsWith("prompt") ? "--" + m : "--prompt: " + m, e);
+        }
+      } else if (!file.isEmpty()) {
+        java.util.Set<Prompt> checked = new java.util.HashSet<>();
+        for (PromptRequests.Request r : file) {
+          if (checked.add(r.prompt())) {
+            try {
+              gen.check(base.withRequests(List.of(r.prompt())));
+            } catch (InvalidInputException e) {
+              throw new InvalidInputException(
+                  source + " line " + r.line() + ": " + e.getMessage(), e);
+            }
+          }
+        }
+      } else {
+        gen.check(base);
+      }
     }
   }
 
   /**
-   * One JSON line per sample (index, text, ids, steps, NFE, entropy over the ids gen PPL scores:
-   * the row minus PAD and MASK, {@link dev.dllm.eval.metrics.ScoredIds}, as eval and pareto).
+   * The prompts given on the command line.
+   *
+   * @throws InvalidInputException for --prompt with --prompts, or a bad prompts file
    */
-  static Result jsonl(List<Generated> samples, dev.dllm.api.tokenize.SpecialTokens specials)
+  static Requests requests(CommandLine cmd) {
+    String prompt = cmd.getOptionValue("prompt");
+    String file = cmd.getOptionValue("prompts");
+    if (prompt != null && file != null) {
+      throw new InvalidInputException(
+          "--prompt and --prompts exclude each other: give one prompt for all samples or a file"
+              + " of requests");
+    }
+    if (prompt != null) {
+      return new Requests("--prompt", prompt, List.of());
+    }
+    if (file != null) {
+      Path path = Path.of(file);
+      return new Requests(path.toString(), null, PromptRequests.read(path));
+    }
+    return Requests.NONE;
+  }
+
+  /**
+   * Samples, their JSONL text and summary numbers.
+   *
+   * @param seconds wall seconds of the sampler calls (each batch counted once)
+   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length); for
+   *     prompted samples the generated spans)
+   * @param rowLength tokens in the longest row
+   * @param stopReasons samples per stop reason
+   */
+  record Result(
+      String jsonl,
+      double nfeMean,
+      double seconds,
+      double entropyMean,
+      long tokens,
+      int rowLength,
+      Map<String, Integer> stopReasons) {}
+
+  /** {@link #jsonl(List, SpecialTokens, Requests, int)} of unconditional samples. */
+  static Result jsonl(List<Generated> samples, SpecialTokens specials) throws IOException {
+    return jsonl(samples, specials, Requests.NONE, samples.size());
+  }
+
+  /**
+   * One JSON line per sample: index, for prompted runs the request (its 0-based index and, from a
+   * file, its line), {@code prompt} or {@code prefix}/{@code suffix}, then {@code completion},
+   * {@code stop_reason}, {@code prompt_length}, {@code generated_ids} (the span, ids after its EOS
+   * included), and as before text (the whole row decoded), ids (the whole row), steps, NFE and the
+   * entropy over the ids gen PPL scores (the row minus PAD and MASK, {@link
+   * dev.dllm.eval.metrics.ScoredIds}, as eval and pareto).
+   *
+   * @param n samples per request
+   */
+  static Result jsonl(List<Generated> samples, SpecialTokens specials, Requests requests, int n)
       throws IOException {
     ObjectMapper json = new ObjectMapper();
     StringBuilder lines = new StringBuilder();
@@ -346,11 +520,37 @@ public final class SampleCommand implements Command {
     double entropySum = 0;
     double seconds = 0;
     long tokens = 0;
+    int rowLength = 0;
+    Map<String, Integer> reasons = new LinkedHashMap<>();
+    for (String reason : List.of(Completion.EOS, Completion.STOP, Completion.LENGTH)) {
+      reasons.put(reason, 0);
+    }
+    boolean prompted = requests.source() != null;
     for (Generated g : samples) {
       int[] scored = dev.dllm.eval.metrics.ScoredIds.of(g.ids(), specials);
       double h = SampleEntropy.of(scored, 0, scored.length);
       Map<String, Object> line = new LinkedHashMap<>();
       line.put("index", g.index());
+      if (requests.prompt() != null) {
+        line.put("prompt", requests.prompt());
+      } else if (!requests.file().isEmpty()) {
+        PromptRequests.Request r = requests.request(g.index(), n);
+        line.put("request", g.index() / n);
+        line.put("line", r.line());
+        if (r.prompt().isInfill() || r.prompt().length() > 0) {
+          line.put("prefix", r.prompt().prefix());
+          line.put("suffix", r.prompt().suffix());
+          line.put("length", r.prompt().length());
+        } else {
+          line.put("prompt", r.prompt().prefix());
+        }
+      }
+      line.put("completion", g.completion());
+      line.put("stop_reason", g.stopReason());
+      line.put("prompt_length", g.promptLength());
+      if (prompted || g.generated().length != g.ids().length) {
+        line.put("generated_ids", g.generated());
+      }
       line.put("text", g.text());
       line.put("ids", g.ids());
       line.put("steps", g.steps());
@@ -360,9 +560,12 @@ public final class SampleCommand implements Command {
       nfeSum += g.nfe();
       entropySum += h;
       seconds += g.seconds() / g.batchSize();
-      tokens += g.ids().length;
+      tokens += g.generated().length;
+      rowLength = Math.max(rowLength, g.ids().length);
+      reasons.merge(g.stopReason(), 1, Integer::sum);
     }
-    int n = samples.size();
-    return new Result(lines.toString(), nfeSum / n, seconds, entropySum / n, tokens);
+    int count = samples.size();
+    return new Result(
+        lines.toString(), nfeSum / count, seconds, entropySum / count, tokens, rowLength, reasons);
   }
 }

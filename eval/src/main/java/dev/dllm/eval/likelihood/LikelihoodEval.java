@@ -66,6 +66,39 @@ public final class LikelihoodEval {
       List<int[]> rows,
       int batch,
       long seed) {
+    return evaluate(family, denoiser, specials, rows, null, batch, seed);
+  }
+
+  /**
+   * The conditional likelihood of the free positions of {@code rows} given the others ({@link
+   * DiffusionFamily#conditionalNelbo}: AR the exact NLL of the continuation, a diffusion family the
+   * NELBO with the given positions clean and not scored), with the same times and streams as {@link
+   * #evaluate(DiffusionFamily, Denoiser, SpecialTokens, List, int, long)}: row i's noise depends
+   * only on (seed, i), so the result does not depend on {@code batch}. Only free positions count in
+   * {@link NllSum#tokens()}.
+   *
+   * @param given one mask per row ({@code [L_i]}, true at prompt positions), or null for none
+   * @throws IllegalArgumentException when batch &lt; 1 or a mask's length differs from its row's
+   */
+  public static Result evaluate(
+      DiffusionFamily family,
+      Denoiser denoiser,
+      SpecialTokens specials,
+      List<int[]> rows,
+      List<boolean[]> given,
+      int batch,
+      long seed) {
+    if (given != null) {
+      if (given.size() != rows.size()) {
+        throw new IllegalArgumentException(given.size() + " masks for " + rows.size() + " rows");
+      }
+      for (int i = 0; i < rows.size(); i++) {
+        if (given.get(i).length != rows.get(i).length) {
+          throw new IllegalArgumentException(
+              "mask " + i + " has " + given.get(i).length + " entries for " + rows.get(i).length);
+        }
+      }
+    }
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be >= 1, got " + batch);
     }
@@ -90,15 +123,22 @@ public final class LikelihoodEval {
       for (int first = 0; first < group.size(); first += batch) {
         int b = Math.min(batch, group.size() - first);
         int[] flat = new int[b * len];
+        boolean[] mask = given == null ? null : new boolean[b * len];
         double[] t = new double[b];
         Rng[] rng = new Rng[b];
         for (int r = 0; r < b; r++) {
           int i = group.get(first + r);
           System.arraycopy(rows.get(i), 0, flat, r * len, len);
+          if (mask != null) {
+            System.arraycopy(given.get(i), 0, mask, r * len, len);
+          }
           t[r] = times[i];
           rng[r] = streams[i];
         }
-        meter.add(family.nelboPerRow(denoiser, flat, b, len, t, specials, rng));
+        meter.add(
+            mask == null
+                ? family.nelboPerRow(denoiser, flat, b, len, t, specials, rng)
+                : family.conditionalNelbo(denoiser, flat, mask, b, len, t, specials, rng));
         batches++;
       }
     }

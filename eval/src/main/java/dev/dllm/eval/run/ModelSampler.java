@@ -1,6 +1,8 @@
 package dev.dllm.eval.run;
 
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
@@ -72,5 +74,92 @@ public final class ModelSampler {
             mem.heapBytes(),
             mem.rssSinceReset());
     return new Samples(ids, causal ? length - 1 : spec.steps(), t);
+  }
+
+  /**
+   * Continues every prompt to {@code length} tokens through the family's conditional sampler
+   * ({@link Sampler#sample(dev.dllm.api.Denoiser, Conditioning,
+   * dev.dllm.api.tokenize.SpecialTokens, Rng[], dev.dllm.api.sample.StepListener)}, {@link
+   * Conditioning#prefixes}), {@code batch} rows at a time, timing only the sampler calls after one
+   * untimed warm-up row. Batch k draws from the k-th split of {@code new Rng(seed)} and its row r
+   * from the r-th split of that ({@link Conditioning#rowStreams}): with empty prompts the rows are
+   * exactly those of {@link #draw}. The throughput counts generated tokens only ({@code length − P}
+   * per row).
+   *
+   * @param prompts one prompt per sample, all of the same length P &lt; length
+   * @return the whole rows {@code [length]} (prompt included) and the cost
+   * @throws InvalidInputException when the family rejects the spec or cannot continue a prompt
+   * @throws IllegalArgumentException when the prompts differ in length or there are none
+   */
+  public static Samples drawConditional(
+      OnnxModel model,
+      SamplerSpec spec,
+      List<int[]> prompts,
+      int batch,
+      int length,
+      long seed,
+      int threads) {
+    if (prompts.isEmpty()) {
+      throw new IllegalArgumentException("no prompts");
+    }
+    int p = prompts.get(0).length;
+    for (int[] prompt : prompts) {
+      if (prompt.length != p) {
+        throw new IllegalArgumentException(
+            "prompts of " + p + " and " + prompt.length + " tokens; give one prompt length");
+      }
+    }
+    Sampler sampler = model.family().newSampler(spec);
+    boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
+    var specials = model.metadata().specials();
+    try {
+      // one untimed row first: session warm-up and JIT are not part of the measurement
+      sampler.sample(
+          model.denoiser(),
+          Conditioning.prefixes(List.of(prompts.get(0)), length),
+          specials,
+          new Rng(~seed));
+    } catch (UnsupportedOperationException e) {
+      throw new InvalidInputException(
+          "family "
+              + model.family().name()
+              + " ("
+              + model.directory()
+              + ") cannot continue a prompt: "
+              + e.getMessage());
+    }
+    PeakMemory.reset();
+    Rng rng = new Rng(seed);
+    int n = prompts.size();
+    List<int[]> ids = new ArrayList<>(n);
+    long nanos = 0;
+    double nfe = 0;
+    while (ids.size() < n) {
+      int b = Math.min(batch, n - ids.size());
+      Conditioning given =
+          Conditioning.prefixes(prompts.subList(ids.size(), ids.size() + b), length);
+      Rng[] rows = Conditioning.rowStreams(rng.split(), b);
+      long t0 = System.nanoTime();
+      SampleBatch s = sampler.sample(model.denoiser(), given, specials, rows, null);
+      nanos += System.nanoTime() - t0;
+      for (int r = 0; r < b; r++) {
+        ids.add(Arrays.copyOfRange(s.tokens().ids(), r * length, (r + 1) * length));
+      }
+      nfe += (double) s.nfe() * b;
+    }
+    PeakMemory.Snapshot mem = PeakMemory.read();
+    int generated = length - p;
+    Throughput t =
+        new Throughput(
+            n,
+            generated,
+            nanos / 1e9,
+            nfe / n,
+            batch,
+            threads,
+            mem.rssBytes(),
+            mem.heapBytes(),
+            mem.rssSinceReset());
+    return new Samples(ids, causal ? generated : spec.steps(), t);
   }
 }

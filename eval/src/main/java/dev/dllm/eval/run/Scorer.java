@@ -2,6 +2,7 @@ package dev.dllm.eval.run;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.eval.metrics.ConditionalGenPerplexity;
 import dev.dllm.eval.metrics.GenerativePerplexity;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
@@ -20,12 +21,15 @@ public final class Scorer implements AutoCloseable {
   private final OnnxModel model;
   private final Tokenizer tokenizer;
   private final GenerativePerplexity gp;
+  private final ConditionalGenPerplexity cgp;
 
   private Scorer(OnnxModel model, int batch) {
     this.model = model;
     this.tokenizer = model.tokenizer();
     int ctx = model.metadata().seqLen() >= 2 ? model.metadata().seqLen() : 1024;
     this.gp = new GenerativePerplexity(model.denoiser(), model.family(), tokenizer, ctx, batch);
+    this.cgp =
+        new ConditionalGenPerplexity(model.denoiser(), model.family(), tokenizer, ctx, batch);
   }
 
   /**
@@ -90,6 +94,15 @@ public final class Scorer implements AutoCloseable {
   /** The scorer's tokenizer. */
   public Tokenizer tokenizer() {
     return tokenizer;
+  }
+
+  /**
+   * Scores each continuation given its prompt ({@link ConditionalGenPerplexity}), both ids of
+   * {@code sampleTokenizer}; an empty prompt scores the continuation given nothing but BOS.
+   */
+  public ConditionalGenPerplexity.Result scoreGiven(
+      List<int[]> prompts, List<int[]> continuations, Tokenizer sampleTokenizer) {
+    return cgp.score(prompts, continuations, sampleTokenizer);
   }
 
   /** The scorer's description for reports. */

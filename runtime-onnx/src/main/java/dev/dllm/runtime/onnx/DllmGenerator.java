@@ -1,12 +1,13 @@
 package dev.dllm.runtime.onnx;
 
-import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,8 +29,16 @@ import java.util.List;
  * <p>Everything is loaded by {@link #open} (sessions and tokenizer): the folder is not read again.
  * Thread-safe: several threads may call {@link #generate} on one generator; each call has its own
  * sampler and random streams and the network calls overlap (see {@link OnnxDenoiser}). Samples
- * depend only on the options (same seed, same samples, whatever the concurrency): batch k of a
- * request draws from the k-th split of {@code new Rng(seed)}, as {@code dllm sample} does.
+ * depend only on the options (same seed, same samples, whatever the concurrency): batch k of an
+ * unconditional request draws from the k-th split of {@code new Rng(seed)}, as {@code dllm sample}
+ * does; sample i of a prompted request from the i-th split, whatever the batch.
+ *
+ * <pre>{@code
+ * GenerateOptions o = GenerateOptions.defaults().withNumber(2).withPrompt("To be").withMaxNewTokens(32);
+ * for (Generated s : g.generate(o)) {
+ *   System.out.println(s.completion() + " [" + s.stopReason() + "]");
+ * }
+ * }</pre>
  */
 public final class DllmGenerator implements AutoCloseable {
   private final OnnxModel model;
@@ -83,47 +92,102 @@ public final class DllmGenerator implements AutoCloseable {
   /**
    * Draws {@code options.number()} samples.
    *
+   * <p><b>Unconditional</b> (no prompts, no {@code maxNewTokens}): rows of L (or the semi-AR output
+   * length), batch k of the request drawing from the k-th split of {@code new Rng(seed)}, exactly
+   * as before prompts existed. {@link Generated#completion} is then the decoded row cut at its
+   * first EOS and stop string.
+   *
+   * <p><b>Conditioned</b> (see {@link Conditioning}): sample i draws only from the i-th split of
+   * {@code new Rng(seed)}, so it does not depend on the batch size nor on the rows batched with it.
+   * Its prompt is given at positions 0 … P − 1 and its span of new tokens (max new tokens, or the
+   * request's own length) starts at P:
+   *
+   * <ul>
+   *   <li>a sampler that only continues a prefix ({@link Sampler#supportsInfill()} false, e.g. a
+   *       causal model) gets rows of min(L, max over the batch of P + new tokens); P + new tokens
+   *       &gt; L is refused. An empty prompt becomes the tokenizer's BOS, where it has one (the
+   *       token such a sampler starts from);
+   *   <li>any other sampler gets the whole row R = {@link Sampler#outputLength}(L) (L, or L + N·S
+   *       for semi-autoregressive MDLM with {@code strides=N}, {@code stride_length=S}): prompt,
+   *       the free span, the suffix of an infill, then the rest of the block given as EOS (the
+   *       tokenizer's EOS id, or PAD when it has none; with neither, the row is cut to P + new
+   *       tokens + suffix), so that a shorter answer is generated inside a block of L as LLaDA and
+   *       dLLM do. P + suffix &gt;= R is a prompt too long, P + new tokens + suffix &gt; R a max
+   *       new tokens beyond capacity.
+   * </ul>
+   *
+   * <p>The completion is the span cut at the first EOS the model generated ({@link
+   * GenerateOptions#stopAtEos()}) and before the first stop string ({@link Completion}); the ids
+   * after the cut stay in {@link Generated#generated} and {@link Generated#ids}.
+   *
    * @return the samples in request order, all complete; nothing is returned when a network call
    *     fails
    * @throws InvalidInputException for options the family refuses, a length the export does not
-   *     record, or a token id outside the vocabulary
+   *     record, a token id outside the vocabulary, a prompt with a character the tokenizer cannot
+   *     encode, a prompt too long for the model, max new tokens beyond the row, a suffix for a
+   *     sampler that does not infill, or a family that does not implement conditional generation
    * @throws IllegalStateException when ONNX Runtime fails while sampling: one message naming the
    *     samples whose batch failed (the cause is ONNX Runtime's error)
    */
   public List<Generated> generate(GenerateOptions options) {
-    int n = options.number();
+    return generate(options, newSampler(options));
+  }
+
+  /**
+   * Checks {@code options} as {@link #generate} does before sampling (sampler options, length,
+   * prompt encoding, prompt length and capacity, infill support), without any network call.
+   *
+   * @throws InvalidInputException as {@link #generate}
+   */
+  public void check(GenerateOptions options) {
+    Sampler sampler = newSampler(options);
+    int length = blockLength(options);
+    if (options.conditioned()) {
+      plan(options, sampler, length);
+    }
+  }
+
+  private Sampler newSampler(GenerateOptions options) {
+    SamplerSpec spec = new SamplerSpec(options.steps(), options.topP(), options.familyOptions());
+    return model
+        .family()
+        .newSampler(options.conditioned() ? spec.withStopAtEos(options.stopAtEos()) : spec);
+  }
+
+  private int blockLength(GenerateOptions options) {
     int length = options.length() > 0 ? options.length() : model.metadata().seqLen();
     if (length < 2) {
       throw new InvalidInputException(
           model.directory() + " does not record its training length; set a length");
     }
-    DiffusionFamily family = model.family();
-    Sampler sampler =
-        family.newSampler(
-            new SamplerSpec(options.steps(), options.topP(), options.familyOptions()));
-    int steps =
-        family.backbone().attention() == BackboneSpec.Attention.CAUSAL
-            ? length - 1
-            : options.steps();
+    return length;
+  }
+
+  /** {@link #generate} with a given sampler (the seam for tests). */
+  List<Generated> generate(GenerateOptions options, Sampler sampler) {
+    int length = blockLength(options);
+    return options.conditioned()
+        ? conditioned(options, sampler, length)
+        : unconditional(options, sampler, length);
+  }
+
+  private boolean causal() {
+    return model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
+  }
+
+  private List<Generated> unconditional(GenerateOptions options, Sampler sampler, int length) {
+    int n = options.number();
+    int steps = causal() ? length - 1 : options.steps();
     int batch = options.effectiveBatch();
+    SpecialTokens specials = model.metadata().specials();
     Rng rng = new Rng(options.seed());
     List<Generated> out = new ArrayList<>(n);
     for (int done = 0; done < n; ) {
       int b = Math.min(batch, n - done);
       Rng batchRng = rng.split();
       long t0 = System.nanoTime();
-      SampleBatch s;
-      try {
-        s = sampler.sample(model.denoiser(), b, length, model.metadata().specials(), batchRng);
-      } catch (InvalidInputException e) {
-        throw e;
-      } catch (RuntimeException e) {
-        throw new IllegalStateException(
-            String.format(
-                "sampling failed in the batch of samples %d-%d of %d; no samples are returned: %s",
-                done, done + b - 1, n, firstLine(e.getMessage())),
-            e);
-      }
+      SampleBatch s =
+          call(done, b, n, () -> sampler.sample(model.denoiser(), b, length, specials, batchRng));
       double seconds = (System.nanoTime() - t0) / 1e9;
       int rowLength = s.tokens().length();
       if (s.tokens().batch() != b) {
@@ -132,7 +196,229 @@ public final class DllmGenerator implements AutoCloseable {
       }
       for (int row = 0; row < b; row++) {
         int[] ids = Arrays.copyOfRange(s.tokens().ids(), row * rowLength, (row + 1) * rowLength);
-        out.add(new Generated(done + row, tokenizer.decode(ids), ids, steps, s.nfe(), b, seconds));
+        Completion c =
+            Completion.of(ids, tokenizer, specials.eos(), options.stopAtEos(), options.stop());
+        out.add(
+            new Generated(
+                done + row,
+                tokenizer.decode(ids),
+                ids,
+                steps,
+                s.nfe(),
+                b,
+                seconds,
+                0,
+                ids,
+                c.text(),
+                c.stopReason()));
+      }
+      done += b;
+    }
+    return out;
+  }
+
+  private SampleBatch call(int done, int b, int n, java.util.function.Supplier<SampleBatch> draw) {
+    try {
+      return draw.get();
+    } catch (InvalidInputException e) {
+      throw e;
+    } catch (UnsupportedOperationException e) {
+      throw new InvalidInputException(
+          "family "
+              + model.family().name()
+              + " does not implement conditional generation (prompts, infilling, max new tokens)"
+              + " in this build: "
+              + firstLine(e.getMessage()),
+          e);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          String.format(
+              "sampling failed in the batch of samples %d-%d of %d; no samples are returned: %s",
+              done, done + b - 1, n, firstLine(e.getMessage())),
+          e);
+    }
+  }
+
+  /**
+   * One conditioned sample before sampling.
+   *
+   * @param given the row's given ids ({@link Conditioning#FREE} at free positions): for a
+   *     prefix-only sampler the prompt alone (the batch pads it with free positions), otherwise the
+   *     whole row
+   * @param prompt P, the tokens before the span
+   * @param span the span's length (new tokens)
+   * @param rowLength the row this sample needs: P + span for a prefix-only sampler, else the row
+   */
+  record Planned(int[] given, int prompt, int span, int rowLength) {}
+
+  /** Encodes and sizes every sample's request (distinct requests are encoded once). */
+  List<Planned> plan(GenerateOptions options, Sampler sampler, int length) {
+    int n = options.number();
+    boolean prefixOnly = !sampler.supportsInfill();
+    SpecialTokens specials = model.metadata().specials();
+    int row = prefixOnly ? length : sampler.outputLength(length);
+    int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
+    java.util.Map<Prompt, Planned> seen = new java.util.HashMap<>();
+    List<Planned> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Prompt p = options.prompt(i);
+      Planned planned = seen.get(p);
+      if (planned == null) {
+        String what = options.prompts().size() > 1 ? "prompt of sample " + i : "prompt";
+        planned = plan(p, what, options, prefixOnly, length, row, tail);
+        seen.put(p, planned);
+      }
+      out.add(planned);
+    }
+    return out;
+  }
+
+  private Planned plan(
+      Prompt p,
+      String what,
+      GenerateOptions options,
+      boolean prefixOnly,
+      int length,
+      int row,
+      int tail) {
+    int maxNew = options.maxNewTokens();
+    if (p.isInfill() && prefixOnly) {
+      throw new InvalidInputException(
+          what
+              + ": family "
+              + model.family().name()
+              + " only continues a prompt prefix; a suffix (fill-in-the-middle) needs a family"
+              + " whose sampler supports infilling");
+    }
+    int[] prefix =
+        PromptEncoder.encode(tokenizer, p.prefix(), p.isInfill() ? what + " prefix" : what);
+    int[] suffix = PromptEncoder.encode(tokenizer, p.suffix(), what + " suffix");
+    int bos = model.metadata().specials().bos();
+    if (prefixOnly && prefix.length == 0 && bos >= 0) {
+      prefix = new int[] {bos};
+    }
+    int given = prefix.length + suffix.length;
+    int cap = prefixOnly ? length : row;
+    String of =
+        (prefix.length == 1 && prefix[0] == bos && p.prefix().isEmpty()
+                ? "the BOS token"
+                : prefix.length + (prefix.length == 1 ? " prompt token" : " prompt tokens"))
+            + (suffix.length > 0 ? " and " + suffix.length + " suffix tokens" : "");
+    if (given >= cap) {
+      throw new InvalidInputException(
+          String.format(
+              "%s is too long: %s leave no position to generate in %s",
+              what, of, capacity(prefixOnly, length, row)));
+    }
+    int wanted = p.length() > 0 ? p.length() : maxNew;
+    int span = wanted > 0 ? wanted : cap - given;
+    if (given + span > cap) {
+      throw new InvalidInputException(
+          String.format(
+              "%s%s is beyond capacity: after %s, at most %d fit in %s",
+              options.prompts().isEmpty() ? "" : what + ": ",
+              p.length() > 0 ? "a gap of " + span + " tokens" : "max new tokens " + span,
+              of,
+              cap - given,
+              capacity(prefixOnly, length, row)));
+    }
+    if (prefixOnly) {
+      return new Planned(prefix, prefix.length, span, prefix.length + span);
+    }
+    int rowLength = tail >= 0 ? row : given + span;
+    int[] ids = new int[rowLength];
+    Arrays.fill(ids, tail);
+    System.arraycopy(prefix, 0, ids, 0, prefix.length);
+    Arrays.fill(ids, prefix.length, prefix.length + span, Conditioning.FREE);
+    System.arraycopy(suffix, 0, ids, prefix.length + span, suffix.length);
+    return new Planned(ids, prefix.length, span, rowLength);
+  }
+
+  private static String capacity(boolean prefixOnly, int length, int row) {
+    return prefixOnly || row == length
+        ? "the model's length L = " + length
+        : "the row of " + row + " tokens (L = " + length + " plus the semi-autoregressive strides)";
+  }
+
+  private List<Generated> conditioned(GenerateOptions options, Sampler sampler, int length) {
+    int n = options.number();
+    List<Planned> plan = plan(options, sampler, length);
+    boolean prefixOnly = !sampler.supportsInfill();
+    boolean causal = causal();
+    SpecialTokens specials = model.metadata().specials();
+    Rng[] streams = Conditioning.rowStreams(new Rng(options.seed()), n);
+    int batch = options.effectiveBatch();
+    List<Generated> out = new ArrayList<>(n);
+    for (int done = 0; done < n; ) {
+      int b = 1;
+      while (b < batch
+          && done + b < n
+          && (prefixOnly || plan.get(done + b).rowLength() == plan.get(done).rowLength())) {
+        b++;
+      }
+      int rowLength = 0;
+      for (int r = 0; r < b; r++) {
+        rowLength = Math.max(rowLength, plan.get(done + r).rowLength());
+      }
+      int[] given = new int[b * rowLength];
+      Arrays.fill(given, Conditioning.FREE);
+      for (int r = 0; r < b; r++) {
+        int[] g = plan.get(done + r).given();
+        System.arraycopy(g, 0, given, r * rowLength, g.length);
+      }
+      Conditioning cond = Conditioning.of(given, b, rowLength);
+      Rng[] rows = Arrays.copyOfRange(streams, done, done + b);
+      int from = done;
+      int size = b;
+      long t0 = System.nanoTime();
+      SampleBatch s =
+          call(from, size, n, () -> sampler.sample(model.denoiser(), cond, specials, rows, null));
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      if (s.tokens().batch() != b || s.tokens().length() != rowLength) {
+        throw new IllegalStateException(
+            "sampler returned ["
+                + s.tokens().batch()
+                + ", "
+                + s.tokens().length()
+                + "] for a conditioning of ["
+                + b
+                + ", "
+                + rowLength
+                + "]");
+      }
+      for (int r = 0; r < b; r++) {
+        Planned p = plan.get(done + r);
+        int[] ids = Arrays.copyOfRange(s.tokens().ids(), r * rowLength, (r + 1) * rowLength);
+        for (int l = 0; l < rowLength; l++) {
+          if (cond.isGiven(r, l) && ids[l] != cond.id(r, l)) {
+            throw new IllegalStateException(
+                "sampler changed the given token at row "
+                    + (done + r)
+                    + ", position "
+                    + l
+                    + " ("
+                    + cond.id(r, l)
+                    + " -> "
+                    + ids[l]
+                    + ")");
+          }
+        }
+        int[] span = Arrays.copyOfRange(ids, p.prompt(), p.prompt() + p.span());
+        Completion c =
+            Completion.of(span, tokenizer, specials.eos(), options.stopAtEos(), options.stop());
+        out.add(
+            new Generated(
+                done + r,
+                tokenizer.decode(ids),
+                ids,
+                causal ? rowLength - p.prompt() : options.steps(),
+                s.nfe(),
+                b,
+                seconds,
+                p.prompt(),
+                span,
+                c.text(),
+                c.stopReason()));
       }
       done += b;
     }

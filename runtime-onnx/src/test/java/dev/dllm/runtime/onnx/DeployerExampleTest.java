@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
@@ -110,15 +111,25 @@ class DeployerExampleTest {
       lines = s.filter(l -> l.startsWith("mdlm sample ")).toList();
     }
     assertEquals(2, lines.size(), output);
-    assertTrue(lines.get(0).startsWith("mdlm sample 0: 12 tokens, NFE "), output);
+    assertTrue(lines.get(0).startsWith("mdlm sample 0: 5+6 tokens, NFE "), output);
 
     // the same samples as the API called here directly
     try (DllmGenerator g = DllmGenerator.open(OnnxRuntimeTest.fixture("mdlm-tiny"))) {
       List<Generated> want =
           g.generate(
-              GenerateOptions.defaults().withNumber(2).withSteps(32).withSeed(7).withTopP(0.9));
+              GenerateOptions.defaults()
+                  .withNumber(2)
+                  .withSteps(32)
+                  .withSeed(7)
+                  .withTopP(0.9)
+                  .withPrompt("to be")
+                  .withMaxNewTokens(6)
+                  .withStop("."));
       for (int i = 0; i < 2; i++) {
-        assertTrue(lines.get(i).endsWith(": " + want.get(i).text()), lines.get(i));
+        Generated w = want.get(i);
+        assertTrue(
+            lines.get(i).endsWith(", " + w.stopReason() + ": " + w.completion()), lines.get(i));
+        assertEquals("to be", g.tokenizer().decode(Arrays.copyOf(w.ids(), 5)));
       }
     }
   }
