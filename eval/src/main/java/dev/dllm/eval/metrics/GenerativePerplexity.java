@@ -97,6 +97,19 @@ public final class GenerativePerplexity {
    * @param samples one id array per sample
    */
   public Result score(List<int[]> samples, Tokenizer sampleTokenizer) {
+    return score(samples, sampleTokenizer, true);
+  }
+
+  /**
+   * Scores samples given as ids of {@code sampleTokenizer}, with or without the scorer's BOS
+   * prepended. Every chunk's first token is context only. With BOS, a sample of exactly {@code
+   * context} ids has its ids 0 … context − 2 scored (its last id falls into a chunk of one token,
+   * which is not scored); without BOS, its ids 1 … context − 1 (the first is context only, as the
+   * reference code scores samples).
+   *
+   * @param prependBos whether each sample starts with the scorer's BOS (when it has one)
+   */
+  public Result score(List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos) {
     Retokenizer re = new Retokenizer(sampleTokenizer, scorerTokenizer);
     SpecialTokens sp = scorerTokenizer.specials();
     Map<Integer, List<int[]>> byLength = new TreeMap<>();
@@ -105,7 +118,7 @@ public final class GenerativePerplexity {
     for (int[] sample : samples) {
       Retokenizer.Ids converted = re.convert(sample);
       dropped += converted.droppedCharacters();
-      int[] ids = withBos(converted.ids(), sp.bos());
+      int[] ids = prependBos ? withBos(converted.ids(), sp.bos()) : converted.ids();
       for (int from = 0; from < ids.length; from += context) {
         int len = Math.min(context, ids.length - from);
         if (len >= 2) {

@@ -83,6 +83,20 @@ public final class Scorer implements AutoCloseable {
   }
 
   /**
+   * Scores samples of {@code sampleTokenizer} with or without BOS prepended ({@link
+   * GenerativePerplexity#score(List, Tokenizer, boolean)}).
+   */
+  public GenerativePerplexity.Result score(
+      List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos) {
+    return gp.score(samples, sampleTokenizer, prependBos);
+  }
+
+  /** The scorer's tokenizer. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /**
    * Scores each continuation given its prompt ({@link ConditionalGenPerplexity}), both ids of
    * {@code sampleTokenizer}; an empty prompt scores the continuation given nothing but BOS.
    */

@@ -1,0 +1,104 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.InvalidInputException;
+import dev.dllm.eval.task.TaskEvalRun;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm task-eval}: GSM8K-format task accuracy of an export (strict and flexible extraction
+ * as lm-eval's gsm8k, 95% Wilson intervals, tokens/s, NFE), see {@link TaskEvalRun}. Writes {@code
+ * task-eval-report.json} and {@code task-eval-items.jsonl} into {@code --out}.
+ */
+public final class TaskEvalCommand implements Command {
+  @Override
+  public String name() {
+    return "task-eval";
+  }
+
+  @Override
+  public String summary() {
+    return "task accuracy on GSM8K or a GSM8K-format task (strict/flexible, 95% CI, tokens/s,"
+        + " NFE; writes task-eval-report.json and task-eval-items.jsonl)";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(
+        SampleCommand.req(
+            "task",
+            "gsm8k|DIR|FILE",
+            "gsm8k (../shared/data/gsm8k), a folder with test.jsonl (+ train.jsonl) as written by"
+                + " make-task, or a {question, answer} JSONL file"));
+    o.addOption(SampleCommand.req("out", "DIR", "folder for the report and per-item JSONL"));
+    o.addOption(CliOptions.opt("shots", "K", "few-shot examples, first K of train (default 0)"));
+    o.addOption(CliOptions.opt("steps", "T", "sampling steps (default: max new tokens)"));
+    o.addOption(
+        CliOptions.opt(
+            "max-new-tokens", "N", "free positions after the prompt (default min(256, row/2))"));
+    o.addOption(CliOptions.opt("limit", "N", "first N test items only (default 0 = all)"));
+    o.addOption(CliOptions.opt("batch", "B", "items per sampler call (default 8)"));
+    o.addOption(CliOptions.opt("seed", "S", "seed (default 0)"));
+    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(
+        Option.builder().longOpt("overwrite").desc("replace a report already in --out").get());
+    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
+    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("option")
+            .hasArgs()
+            .argName("KEY=VALUE")
+            .desc("sampler option, repeatable")
+            .get());
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Path model = Path.of(SampleCommand.required(cmd, "model"));
+    String task = SampleCommand.required(cmd, "task");
+    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    if (!Files.isDirectory(model)) {
+      throw new InvalidInputException("--model " + model + " is not a directory");
+    }
+    int shots = CliOptions.intOpt(cmd, "shots", 0, 0);
+    int n = CliOptions.intOpt(cmd, "max-new-tokens", 0, 1);
+    int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
+    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
+    if (!(topP > 0 && topP <= 1)) {
+      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
+    }
+    CliOptions.checkParentDirs(outDir.resolve(TaskEvalRun.REPORT), "out");
+    if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+      throw new InvalidInputException("--out " + outDir + " is not a directory");
+    }
+    CliOptions.refuseExisting(
+        cmd, "out", outDir.resolve(TaskEvalRun.REPORT), outDir.resolve(TaskEvalRun.ITEMS));
+    TaskEvalRun.resolve(task, shots); // before opening the model
+    TaskEvalRun.Options o =
+        new TaskEvalRun.Options(
+            model,
+            task,
+            shots,
+            steps,
+            n,
+            CliOptions.intOpt(cmd, "limit", 0, 0),
+            CliOptions.intOpt(cmd, "batch", 8, 1),
+            CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE),
+            topP,
+            SampleCommand.samplerOptions(cmd),
+            SampleCommand.ortConfig(cmd));
+    TaskEvalRun.Report r = TaskEvalRun.run(o, outDir, out);
+    out.print(r.table());
+    out.println("-> report " + outDir.resolve(TaskEvalRun.REPORT));
+    return 0;
+  }
+}
