@@ -18,6 +18,7 @@ import dev.dllm.runtime.onnx.OnnxSessions;
 import dev.dllm.runtime.onnx.OrtCalls;
 import dev.dllm.runtime.onnx.OrtConfig;
 import dev.dllm.runtime.onnx.Prompt;
+import dev.dllm.runtime.onnx.PromptBos;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -36,8 +37,12 @@ import org.apache.commons.cli.Options;
  * next to it: family, steps, num_samples, seq_len (the block length L the network sees), row_length
  * (tokens per sample: L, or L + N·S with the semi-autoregressive options {@code strides=N}, {@code
  * stride_length=S}), batch, nfe_mean, seconds, tokens_per_second (generated tokens over all rows /
- * wall seconds of sampling), entropy_mean (spec §6.3, nats, over each row minus PAD and MASK),
- * provider.
+ * wall seconds of sampling; the BOS a causal row starts from is not generated), entropy_mean (spec
+ * §6.3, nats, over each row minus PAD and MASK), provider.
+ *
+ * <p>With {@code --bos auto|true|false} (default auto) the tokenizer's BOS goes before every prompt
+ * exactly when the export was trained in {@code wrap} block mode ({@link PromptBos}); the report of
+ * a prompted run records {@code bos}, {@code block_mode} and {@code bos_before_prompt}.
  *
  * <p>The report is named by {@link #reportFile}: {@code sample-report.json} for {@code
  * samples.jsonl}, otherwise {@code <stem>.sample-report.json} (e.g. {@code a.jsonl} gets {@code
@@ -136,6 +141,12 @@ public final class SampleCommand implements Command {
             .argName("STR")
             .desc("the completion ends before this string; repeatable")
             .get());
+    o.addOption(
+        CliOptions.opt(
+            "bos",
+            "auto|true|false",
+            "put the tokenizer's BOS before every prompt (default auto: exactly when the export"
+                + " was trained in wrap block mode and the tokenizer has a BOS id)"));
     o.addOption(
         Option.builder()
             .longOpt("no-stop-at-eos")
@@ -268,6 +279,7 @@ public final class SampleCommand implements Command {
       }
     }
     boolean stopAtEos = !cmd.hasOption("no-stop-at-eos");
+    Boolean bos = PromptBos.parse(cmd.getOptionValue("bos", "auto"), "--bos");
     Path outFile = Path.of(cmd.getOptionValue("out")).toAbsolutePath().normalize();
     CliOptions.checkOutFile(outFile, "out");
     Path reportFile = reportFile(outFile);
@@ -291,7 +303,8 @@ public final class SampleCommand implements Command {
       family.newSampler(new SamplerSpec(steps, topP, options));
       GenerateOptions base =
           new GenerateOptions(
-              1, steps, seed, topP, batch, length, options, List.of(), maxNew, stops, stopAtEos);
+              1, steps, seed, topP, batch, length, options, List.of(), maxNew, stops, stopAtEos,
+              bos);
       requests.check(gen, base);
       GenerateOptions request = requests.options(base, n);
       List<Generated> samples;
@@ -312,7 +325,15 @@ public final class SampleCommand implements Command {
         throw new IllegalStateException(
             e.getMessage() + "; nothing was written to " + outFile, e.getCause());
       }
-      Result r = jsonl(samples, model.metadata().specials(), requests, n);
+      boolean conditioned = requests.conditioned(maxNew);
+      // an unconditional causal row starts from the BOS the sampler gives; it is not generated
+      int givenPerRow =
+          !conditioned
+                  && family.backbone().attention()
+                      == dev.dllm.api.model.BackboneSpec.Attention.CAUSAL
+              ? 1
+              : 0;
+      Result r = jsonl(samples, model.metadata().specials(), requests, n, givenPerRow);
       int stepsTaken = samples.get(0).steps();
       Files.createDirectories(outFile.getParent());
       EvalFiles.writeString(outFile, r.jsonl);
@@ -321,7 +342,7 @@ public final class SampleCommand implements Command {
       report.put("model", model.directory().toString());
       report.put("steps", stepsTaken);
       report.put("num_samples", total);
-      if (requests.conditioned(maxNew)) {
+      if (conditioned) {
         report.put("prompts", requests.source());
         report.put("requests", requests.size());
         report.put("samples_per_request", n);
@@ -329,6 +350,9 @@ public final class SampleCommand implements Command {
         report.put("stop", stops);
         report.put("stop_at_eos", stopAtEos);
         report.put("stop_reasons", r.stopReasons);
+        report.put("bos", PromptBos.describe(bos));
+        report.put("block_mode", model.metadata().blockMode());
+        report.put("bos_before_prompt", PromptBos.id(model.metadata(), bos) >= 0);
       }
       report.put("seq_len", length);
       report.put("row_length", r.rowLength);
@@ -483,8 +507,8 @@ public final class SampleCommand implements Command {
    * Samples, their JSONL text and summary numbers.
    *
    * @param seconds wall seconds of the sampler calls (each batch counted once)
-   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length); for
-   *     prompted samples the generated spans)
+   * @param tokens generated tokens over all rows (N·L, or N·(L + strides·stride_length); N·(L − 1)
+   *     for a causal family, whose rows start from BOS; for prompted samples the generated spans)
    * @param rowLength tokens in the longest row
    * @param stopReasons samples per stop reason
    */
@@ -499,7 +523,7 @@ public final class SampleCommand implements Command {
 
   /** {@link #jsonl(List, SpecialTokens, Requests, int)} of unconditional samples. */
   static Result jsonl(List<Generated> samples, SpecialTokens specials) throws IOException {
-    return jsonl(samples, specials, Requests.NONE, samples.size());
+    return jsonl(samples, specials, Requests.NONE, samples.size(), 0);
   }
 
   /**
@@ -511,8 +535,11 @@ public final class SampleCommand implements Command {
    * dev.dllm.eval.metrics.ScoredIds}, as eval and pareto).
    *
    * @param n samples per request
+   * @param givenPerRow positions of each sample's generated ids that the sampler gave rather than
+   *     generated (1 for the BOS of an unconditional causal row), left out of {@link Result#tokens}
    */
-  static Result jsonl(List<Generated> samples, SpecialTokens specials, Requests requests, int n)
+  static Result jsonl(
+      List<Generated> samples, SpecialTokens specials, Requests requests, int n, int givenPerRow)
       throws IOException {
     ObjectMapper json = new ObjectMapper();
     StringBuilder lines = new StringBuilder();
@@ -560,7 +587,7 @@ public final class SampleCommand implements Command {
       nfeSum += g.nfe();
       entropySum += h;
       seconds += g.seconds() / g.batchSize();
-      tokens += g.generated().length;
+      tokens += Math.max(0, g.generated().length - givenPerRow);
       rowLength = Math.max(rowLength, g.ids().length);
       reasons.merge(g.stopReason(), 1, Integer::sum);
     }

@@ -1,7 +1,9 @@
 package dev.dllm.exporter;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.runtime.onnx.ExportMetadata;
+import dev.dllm.trainer.StoredRunConfig;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,9 +14,10 @@ import java.util.Map;
 /**
  * Exports a trainer checkpoint directory ({@link Checkpoint}) as a self-describing ONNX export: the
  * DiT graphs plus metadata (family, model, schedule, tokenizer spec and state, special ids, scalar
- * training provenance such as steps, tokens, FLOPs and val NLL). A tokenizer file the checkpoint
- * carries ({@code hf:}/{@code spm:} specs) is copied into {@code tokenizer/} of the export and
- * referenced relatively.
+ * training provenance such as steps, tokens, FLOPs and val NLL, and the training block mode as
+ * {@value ExportMetadata#BLOCK_MODE_KEY}, which decides whether prompts get a BOS: {@link
+ * dev.dllm.runtime.onnx.PromptBos}). A tokenizer file the checkpoint carries ({@code hf:}/{@code
+ * spm:} specs) is copied into {@code tokenizer/} of the export and referenced relatively.
  */
 public final class CheckpointExport {
   private CheckpointExport() {}
@@ -39,6 +42,12 @@ public final class CheckpointExport {
                 provenance.put(k, v);
               }
             });
+    String mode = blockMode(ck.trainingState());
+    if (mode != null) {
+      provenance.put(ExportMetadata.BLOCK_MODE_KEY, mode);
+    } else {
+      provenance.remove(ExportMetadata.BLOCK_MODE_KEY);
+    }
     int length = seqLen;
     for (String k : LENGTH_KEYS) {
       if (length == 0 && ck.trainingState().get(k) instanceof Number n) {
@@ -88,5 +97,26 @@ public final class CheckpointExport {
             provenance,
             familyMetadata);
     return OnnxExport.write(ck.weights(), md, out, files);
+  }
+
+  /**
+   * The block mode the checkpoint was trained in ({@code pack}, {@code window} or {@code wrap}):
+   * the training state's own {@value ExportMetadata#BLOCK_MODE_KEY}, else the {@code mode} of the
+   * run's stored options ({@link StoredRunConfig}); null (unknown) when neither names one.
+   */
+  static String blockMode(Map<String, Object> trainingState) {
+    Object mode = trainingState.get(ExportMetadata.BLOCK_MODE_KEY);
+    if (!(mode instanceof String)
+        && trainingState.get(StoredRunConfig.KEY) instanceof Map<?, ?> run) {
+      mode = run.get("mode");
+    }
+    if (mode instanceof String s && !s.isBlank()) {
+      try {
+        return BlockMode.parse(s).id();
+      } catch (InvalidInputException e) {
+        return null;
+      }
+    }
+    return null;
   }
 }

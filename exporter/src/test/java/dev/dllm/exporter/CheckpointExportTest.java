@@ -1,6 +1,9 @@
 package dev.dllm.exporter;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,10 +16,15 @@ import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.model.ReferenceDit;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.runtime.onnx.DllmGenerator;
+import dev.dllm.runtime.onnx.GenerateOptions;
+import dev.dllm.runtime.onnx.Generated;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
+import dev.dllm.trainer.StoredRunConfig;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,5 +56,52 @@ class CheckpointExportTest {
     assertThrows(
         InvalidInputException.class,
         () -> CheckpointExport.export(tmp.resolve("nope"), tmp.resolve("ex2"), 0));
+  }
+
+  /** Exports an MDLM checkpoint with {@code training} as its training state. */
+  private Path export(String name, Map<String, Object> training) throws Exception {
+    Tokenizer tok = Tokenizers.create("char", "hello, diffusion world");
+    DitConfig cfg = RandomDit.config(tok.vocabSize(), Attention.BIDIRECTIONAL);
+    Path ck = tmp.resolve(name + "-ck");
+    Checkpoint.save(ck, RandomDit.weights(cfg, 3), Map.of(), training, tok, "mdlm");
+    CheckpointExport.export(ck, tmp.resolve(name), 0);
+    return tmp.resolve(name);
+  }
+
+  @Test
+  void theTrainingBlockModeIsRecordedAndDecidesTheBosBeforeAPrompt() throws Exception {
+    Path wrap = export("wrap", Map.of("seq_len", 16, StoredRunConfig.KEY, Map.of("mode", "wrap")));
+    Path pack = export("pack", Map.of("seq_len", 16, StoredRunConfig.KEY, Map.of("mode", "pack")));
+    Path own = export("own", Map.of("seq_len", 16, "block_mode", "Window"));
+    Path old = export("old", Map.of("seq_len", 16));
+    GenerateOptions o =
+        GenerateOptions.defaults().withSteps(2).withPrompt("hello").withMaxNewTokens(3);
+    try (DllmGenerator g = DllmGenerator.open(wrap)) {
+      assertEquals("wrap", g.model().metadata().training().get("block_mode"));
+      assertEquals("wrap", g.model().metadata().blockMode());
+      int bos = g.model().metadata().specials().bos();
+      assertTrue(bos >= 0);
+      Generated r = g.generate(o).get(0);
+      assertEquals(6, r.promptLength());
+      assertEquals(bos, r.ids()[0]);
+      assertArrayEquals(g.tokenizer().encode("hello"), Arrays.copyOfRange(r.ids(), 1, 6));
+      assertEquals(3, r.generated().length);
+      // forced off
+      assertEquals(5, g.generate(o.withBos(false)).get(0).promptLength());
+    }
+    try (DllmGenerator g = DllmGenerator.open(pack)) {
+      assertEquals("pack", g.model().metadata().blockMode());
+      Generated r = g.generate(o).get(0);
+      assertEquals(5, r.promptLength());
+      assertArrayEquals(g.tokenizer().encode("hello"), Arrays.copyOf(r.ids(), 5));
+    }
+    try (OnnxModel m = OnnxModel.open(own, OrtConfig.defaults())) {
+      assertEquals("window", m.metadata().blockMode());
+    }
+    try (OnnxModel m = OnnxModel.open(old, OrtConfig.defaults())) {
+      assertNull(m.metadata().blockMode());
+      assertFalse(m.metadata().training().containsKey("block_mode"));
+    }
+    assertNull(CheckpointExport.blockMode(Map.of("block_mode", "zigzag")));
   }
 }

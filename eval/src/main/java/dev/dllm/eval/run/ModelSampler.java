@@ -10,6 +10,7 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.eval.metrics.PeakMemory;
 import dev.dllm.eval.metrics.Throughput;
 import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.PromptBos;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -77,6 +78,15 @@ public final class ModelSampler {
   }
 
   /**
+   * The row a prompted sample of {@code length} tokens (prompt and continuation) needs in {@code
+   * model}: {@code length}, plus one for the BOS {@link #drawConditional} puts before the prompt
+   * ({@link PromptBos}).
+   */
+  public static int rowLength(OnnxModel model, int length) {
+    return length + (PromptBos.id(model.metadata(), null) >= 0 ? 1 : 0);
+  }
+
+  /**
    * Continues every prompt to {@code length} tokens through the family's conditional sampler
    * ({@link Sampler#sample(dev.dllm.api.Denoiser, Conditioning,
    * dev.dllm.api.tokenize.SpecialTokens, Rng[], dev.dllm.api.sample.StepListener)}, {@link
@@ -86,8 +96,14 @@ public final class ModelSampler {
    * exactly those of {@link #draw}. The throughput counts generated tokens only ({@code length − P}
    * per row).
    *
+   * <p>Prompts get the tokenizer's BOS before them by the rule {@code dllm sample} applies ({@link
+   * PromptBos#id} with no override: exactly when the export was trained in {@code wrap} block mode
+   * and the tokenizer has a BOS id). The sampler then sees rows of {@code length + 1}, BOS at
+   * position 0 (the caller's capacity check must allow for it: {@link #rowLength}), and the BOS is
+   * dropped from the returned rows, so their layout is the same either way.
+   *
    * @param prompts one prompt per sample, all of the same length P &lt; length
-   * @return the whole rows {@code [length]} (prompt included) and the cost
+   * @return the whole rows {@code [length]} (prompt included, the BOS before it not) and the cost
    * @throws InvalidInputException when the family rejects the spec or cannot continue a prompt
    * @throws IllegalArgumentException when the prompts differ in length or there are none
    */
@@ -112,11 +128,18 @@ public final class ModelSampler {
     Sampler sampler = model.family().newSampler(spec);
     boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
     var specials = model.metadata().specials();
+    int bos = PromptBos.id(model.metadata(), null);
+    int lead = bos >= 0 ? 1 : 0;
+    int row = length + lead;
+    List<int[]> given = new ArrayList<>(prompts.size());
+    for (int[] prompt : prompts) {
+      given.add(PromptBos.prepend(bos, prompt));
+    }
     try {
       // one untimed row first: session warm-up and JIT are not part of the measurement
       sampler.sample(
           model.denoiser(),
-          Conditioning.prefixes(List.of(prompts.get(0)), length),
+          Conditioning.prefixes(List.of(given.get(0)), row),
           specials,
           new Rng(~seed));
     } catch (UnsupportedOperationException e) {
@@ -136,14 +159,13 @@ public final class ModelSampler {
     double nfe = 0;
     while (ids.size() < n) {
       int b = Math.min(batch, n - ids.size());
-      Conditioning given =
-          Conditioning.prefixes(prompts.subList(ids.size(), ids.size() + b), length);
+      Conditioning cond = Conditioning.prefixes(given.subList(ids.size(), ids.size() + b), row);
       Rng[] rows = Conditioning.rowStreams(rng.split(), b);
       long t0 = System.nanoTime();
-      SampleBatch s = sampler.sample(model.denoiser(), given, specials, rows, null);
+      SampleBatch s = sampler.sample(model.denoiser(), cond, specials, rows, null);
       nanos += System.nanoTime() - t0;
       for (int r = 0; r < b; r++) {
-        ids.add(Arrays.copyOfRange(s.tokens().ids(), r * length, (r + 1) * length));
+        ids.add(Arrays.copyOfRange(s.tokens().ids(), r * row + lead, (r + 1) * row));
       }
       nfe += (double) s.nfe() * b;
     }

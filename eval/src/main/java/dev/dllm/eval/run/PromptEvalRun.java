@@ -52,8 +52,10 @@ import java.util.Map;
  * (C draws, with the KV cache when the export has one); {@code steps} apply to diffusion families.
  *
  * <p>Everything is checked before the first sample (a model listed twice or being the scorer, P + C
- * beyond a model's L, a text with fewer than N windows, a step count a sampler rejects, a family
- * that cannot continue a prompt); {@code prompt-eval.json} is written atomically at the end.
+ * beyond a model's L (P + C + 1 for a model trained in {@code wrap} block mode, whose prompts get
+ * the BOS it was trained with: {@link ModelSampler#drawConditional}), a text with fewer than N
+ * windows, a step count a sampler rejects, a family that cannot continue a prompt); {@code
+ * prompt-eval.json} is written atomically at the end.
  */
 public final class PromptEvalRun {
   /** The report's file name. */
@@ -173,15 +175,18 @@ public final class PromptEvalRun {
     for (Path dir : o.models()) {
       try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
         int len = EvalRun.sampleLength(model);
-        if ((long) o.promptTokens() + o.newTokens() > len) {
+        long need = ModelSampler.rowLength(model, o.rowLength());
+        boolean bos = need > o.rowLength();
+        if (need > len) {
           throw new InvalidInputException(
               String.format(
                   Locale.ROOT,
-                  "--prompt-tokens %d + --new-tokens %d = %d exceeds the sequence length %d of"
+                  "--prompt-tokens %d + --new-tokens %d%s = %d exceeds the sequence length %d of"
                       + " %s; the prompt and its continuation must fit in one block",
                   o.promptTokens(),
                   o.newTokens(),
-                  (long) o.promptTokens() + o.newTokens(),
+                  bos ? " + 1 (the BOS before the prompt of a wrap-trained model)" : "",
+                  need,
                   len,
                   dir));
         }
@@ -280,6 +285,11 @@ public final class PromptEvalRun {
           "windows_rule",
           "the first N consecutive blocks of P + C tokens of the held-out text (pack mode), in"
               + " each model's tokenizer; prompt = the first P, true continuation = the next C");
+      settings.put(
+          "prompt_bos",
+          "the model's sampler gets BOS + prompt when the export was trained in wrap block mode"
+              + " (block_mode of its training provenance) and its tokenizer has a BOS id, else"
+              + " the prompt at position 0, as dllm sample does");
       settings.put(
           "gen_ppl",
           "the scorer's conditionalNelbo of [BOS] + prompt + continuation with BOS and prompt"
@@ -381,6 +391,7 @@ public final class PromptEvalRun {
     m.put("seq_len", model.metadata().seqLen());
     m.put("tokenizer", model.metadata().tokenizerSpec());
     m.put("training", model.metadata().training());
+    m.put("bos_before_prompt", ModelSampler.rowLength(model, len) > len);
     m.put("data", text.choices());
 
     ConditionalGenPerplexity.Result trueScore = scorer.scoreGiven(prompts, truths, tok);

@@ -100,7 +100,10 @@ public final class DllmGenerator implements AutoCloseable {
    * <p><b>Conditioned</b> (see {@link Conditioning}): sample i draws only from the i-th split of
    * {@code new Rng(seed)}, so it does not depend on the batch size nor on the rows batched with it.
    * Its prompt is given at positions 0 … P − 1 and its span of new tokens (max new tokens, or the
-   * request's own length) starts at P:
+   * request's own length) starts at P. The given tokens start with the tokenizer's BOS when {@link
+   * PromptBos} says so (automatically: the export was trained in {@code wrap} block mode, whose
+   * every training row starts with BOS; {@link GenerateOptions#bos} forces it either way); that BOS
+   * is counted in P and in every capacity check below, never in the completion:
    *
    * <ul>
    *   <li>a sampler that only continues a prefix ({@link Sampler#supportsInfill()} false, e.g. a
@@ -259,6 +262,7 @@ public final class DllmGenerator implements AutoCloseable {
     SpecialTokens specials = model.metadata().specials();
     int row = prefixOnly ? length : sampler.outputLength(length);
     int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
+    int lead = PromptBos.id(model.metadata(), options.bos());
     java.util.Map<Prompt, Planned> seen = new java.util.HashMap<>();
     List<Planned> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -266,7 +270,7 @@ public final class DllmGenerator implements AutoCloseable {
       Planned planned = seen.get(p);
       if (planned == null) {
         String what = options.prompts().size() > 1 ? "prompt of sample " + i : "prompt";
-        planned = plan(p, what, options, prefixOnly, length, row, tail);
+        planned = plan(p, what, options, prefixOnly, length, row, tail, lead);
         seen.put(p, planned);
       }
       out.add(planned);
@@ -281,7 +285,8 @@ public final class DllmGenerator implements AutoCloseable {
       boolean prefixOnly,
       int length,
       int row,
-      int tail) {
+      int tail,
+      int lead) {
     int maxNew = options.maxNewTokens();
     if (p.isInfill() && prefixOnly) {
       throw new InvalidInputException(
@@ -295,15 +300,20 @@ public final class DllmGenerator implements AutoCloseable {
         PromptEncoder.encode(tokenizer, p.prefix(), p.isInfill() ? what + " prefix" : what);
     int[] suffix = PromptEncoder.encode(tokenizer, p.suffix(), what + " suffix");
     int bos = model.metadata().specials().bos();
-    if (prefixOnly && prefix.length == 0 && bos >= 0) {
+    int text = prefix.length;
+    if (lead >= 0) {
+      prefix = PromptBos.prepend(lead, prefix);
+    } else if (prefixOnly && prefix.length == 0 && bos >= 0) {
       prefix = new int[] {bos};
     }
     int given = prefix.length + suffix.length;
     int cap = prefixOnly ? length : row;
     String of =
-        (prefix.length == 1 && prefix[0] == bos && p.prefix().isEmpty()
+        (text == 0 && prefix.length == 1
                 ? "the BOS token"
-                : prefix.length + (prefix.length == 1 ? " prompt token" : " prompt tokens"))
+                : (prefix.length > text ? "the BOS token and " : "")
+                    + text
+                    + (text == 1 ? " prompt token" : " prompt tokens"))
             + (suffix.length > 0 ? " and " + suffix.length + " suffix tokens" : "");
     if (given >= cap) {
       throw new InvalidInputException(

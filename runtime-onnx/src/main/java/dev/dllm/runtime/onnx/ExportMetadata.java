@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * @param tokenizerSpec spec string for {@code Tokenizers.restore}
  * @param tokenizerState tokenizer state (for example the char vocabulary), inline
  * @param specials special ids
- * @param training provenance from the checkpoint (steps, tokens, flops, val_nll; may be empty)
+ * @param training provenance from the checkpoint (steps, tokens, flops, val_nll, {@value
+ *     #BLOCK_MODE_KEY}; may be empty)
  * @param familyMetadata the family's own {@code exportMetadata()} entries
  */
 public record ExportMetadata(
@@ -60,6 +61,12 @@ public record ExportMetadata(
    */
   public static final String MODEL_HASH_KEY = PREFIX + "model_hash";
 
+  /**
+   * The {@link #training} key of the block mode the model was trained in: {@code pack}, {@code
+   * window} or {@code wrap} (exports written before it was recorded have none: unknown).
+   */
+  public static final String BLOCK_MODE_KEY = "block_mode";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public ExportMetadata {
@@ -81,6 +88,22 @@ public record ExportMetadata(
         specials,
         training,
         familyMetadata);
+  }
+
+  /**
+   * The block mode the model was trained in ({@value #BLOCK_MODE_KEY} of {@link #training}): {@code
+   * pack}, {@code window} or {@code wrap}, or null when the export does not record it (or records
+   * something else).
+   */
+  public String blockMode() {
+    Object v = training.get(BLOCK_MODE_KEY);
+    if (v instanceof String s) {
+      String m = s.trim().toLowerCase(Locale.ROOT);
+      if (m.equals("pack") || m.equals("window") || m.equals("wrap")) {
+        return m;
+      }
+    }
+    return null;
   }
 
   /** As {@code metadata_props}. */

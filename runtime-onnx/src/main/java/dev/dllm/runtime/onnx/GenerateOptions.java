@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * <p>Without prompts and without {@code maxNewTokens} a request draws unconditional rows exactly as
  * before prompts existed. With either, every sample is conditioned: its prompt is given at
- * positions 0 … P − 1 and {@code maxNewTokens} positions after it are generated (see {@link
+ * positions 0 … P − 1 (after the tokenizer's BOS for a {@code wrap}-trained export, see {@link
+ * #bos}) and {@code maxNewTokens} positions after it are generated (see {@link
  * DllmGenerator#generate}).
  *
  * @param number samples to draw, N &gt;= 1
@@ -31,6 +32,9 @@ import java.util.Map;
  * @param stop strings that end a completion (the completion is cut before the first one found)
  * @param stopAtEos whether a completion ends at the first EOS the model generated (default true; a
  *     causal sampler then also stops early once every row of a batch has produced EOS)
+ * @param bos whether the tokenizer's BOS is put before every prompt (and infill prefix): null (the
+ *     default) for the automatic rule of {@link PromptBos} (exactly when the export was trained in
+ *     {@code wrap} block mode and the tokenizer has a BOS id), true or false to force it
  */
 public record GenerateOptions(
     int number,
@@ -43,7 +47,8 @@ public record GenerateOptions(
     List<Prompt> prompts,
     int maxNewTokens,
     List<String> stop,
-    boolean stopAtEos) {
+    boolean stopAtEos,
+    Boolean bos) {
   public GenerateOptions {
     familyOptions = Map.copyOf(familyOptions);
     prompts = List.copyOf(prompts);
@@ -82,6 +87,34 @@ public record GenerateOptions(
     }
   }
 
+  /** The options with the automatic BOS rule ({@code bos} null). */
+  public GenerateOptions(
+      int number,
+      int steps,
+      long seed,
+      double topP,
+      int batch,
+      int length,
+      Map<String, String> familyOptions,
+      List<Prompt> prompts,
+      int maxNewTokens,
+      List<String> stop,
+      boolean stopAtEos) {
+    this(
+        number,
+        steps,
+        seed,
+        topP,
+        batch,
+        length,
+        familyOptions,
+        prompts,
+        maxNewTokens,
+        stop,
+        stopAtEos,
+        null);
+  }
+
   /** The options without prompts or stop settings (unconditional rows), stopping at EOS. */
   public GenerateOptions(
       int number,
@@ -104,7 +137,18 @@ public record GenerateOptions(
 
   public GenerateOptions withNumber(int n) {
     return new GenerateOptions(
-        n, steps, seed, topP, batch, length, familyOptions, prompts, maxNewTokens, stop, stopAtEos);
+        n,
+        steps,
+        seed,
+        topP,
+        batch,
+        length,
+        familyOptions,
+        prompts,
+        maxNewTokens,
+        stop,
+        stopAtEos,
+        bos);
   }
 
   public GenerateOptions withSteps(int t) {
@@ -119,7 +163,8 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         stop,
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   public GenerateOptions withSeed(long s) {
@@ -134,7 +179,8 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         stop,
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   public GenerateOptions withTopP(double p) {
@@ -149,7 +195,8 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         stop,
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   public GenerateOptions withBatch(int b) {
@@ -164,12 +211,24 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         stop,
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   public GenerateOptions withLength(int l) {
     return new GenerateOptions(
-        number, steps, seed, topP, batch, l, familyOptions, prompts, maxNewTokens, stop, stopAtEos);
+        number,
+        steps,
+        seed,
+        topP,
+        batch,
+        l,
+        familyOptions,
+        prompts,
+        maxNewTokens,
+        stop,
+        stopAtEos,
+        bos);
   }
 
   /** These options plus the family option {@code key=value}. */
@@ -177,7 +236,7 @@ public record GenerateOptions(
     Map<String, String> m = new LinkedHashMap<>(familyOptions);
     m.put(key, value);
     return new GenerateOptions(
-        number, steps, seed, topP, batch, length, m, prompts, maxNewTokens, stop, stopAtEos);
+        number, steps, seed, topP, batch, length, m, prompts, maxNewTokens, stop, stopAtEos, bos);
   }
 
   /** One prompt to continue, the same for every sample. */
@@ -212,7 +271,8 @@ public record GenerateOptions(
         requests,
         maxNewTokens,
         stop,
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   /**
@@ -225,7 +285,7 @@ public record GenerateOptions(
       throw new InvalidInputException("max new tokens must be >= 1, got " + n);
     }
     return new GenerateOptions(
-        number, steps, seed, topP, batch, length, familyOptions, prompts, n, stop, stopAtEos);
+        number, steps, seed, topP, batch, length, familyOptions, prompts, n, stop, stopAtEos, bos);
   }
 
   /** Completions end before the first of these strings. */
@@ -241,7 +301,8 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         Arrays.asList(strings),
-        stopAtEos);
+        stopAtEos,
+        bos);
   }
 
   /** Whether completions end at the first generated EOS (default true). */
@@ -257,7 +318,30 @@ public record GenerateOptions(
         prompts,
         maxNewTokens,
         stop,
-        stopAt);
+        stopAt,
+        bos);
+  }
+
+  /**
+   * Whether the tokenizer's BOS goes before every prompt: null for the automatic rule ({@link
+   * PromptBos}: exactly for an export trained in {@code wrap} block mode whose tokenizer has a BOS
+   * id), true or false to force it (a sampler that only continues a prefix still starts an empty
+   * prompt from BOS). Unconditional rows are not affected.
+   */
+  public GenerateOptions withBos(Boolean before) {
+    return new GenerateOptions(
+        number,
+        steps,
+        seed,
+        topP,
+        batch,
+        length,
+        familyOptions,
+        prompts,
+        maxNewTokens,
+        stop,
+        stopAtEos,
+        before);
   }
 
   /** The batch actually used: {@link #batch}, or min(N, 16) when 0. */

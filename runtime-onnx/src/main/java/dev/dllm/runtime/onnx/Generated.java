@@ -14,8 +14,11 @@ package dev.dllm.runtime.onnx;
  * @param nfe network calls (function evaluations) spent on the batch this sample was drawn in
  * @param batchSize rows drawn together with it (they share {@code nfe} and {@code seconds})
  * @param seconds wall-clock seconds of the sampler call that drew its batch
- * @param promptLength P: tokens given before the generated span (0 for unconditional rows; the BOS
- *     a causal family starts from counts when the prompt is empty)
+ * @param promptLength P: tokens given before the generated span, the BOS included where one is
+ *     given (0 for unconditional rows; the BOS put before the prompt of a {@code wrap}-trained
+ *     export or by {@link GenerateOptions#bos}, and the BOS a causal family starts from when the
+ *     prompt is empty, count); {@link #ids} positions 0 … P − 1 are these tokens, and the
+ *     completion never includes them
  * @param generated ids of the generated span, positions P … P + max_new − 1 (the gap of an infill);
  *     it may hold ids after the first EOS
  * @param completion the decoded span, up to the first generated EOS (when stopping at EOS) and
