@@ -75,18 +75,18 @@ public final class ArCrossEntropy implements TrainingObjective<NDArray> {
   }
 
   /**
-   * Σ of the CE terms at scored targets / {@code targets} (the response-only loss).
+   * Σ of the CE terms at scored targets / {@code scoredCount} (the response-only loss).
    *
    * @param scored {@code [B, L - 1]} 1 where target l + 1 is scored, 0 where it is given
-   * @param targets the number of scored targets (at least 1) as an autograd-safe scalar
+   * @param scoredCount the number of scored targets (at least 1) as an autograd-safe scalar
    */
   static NDArray responseLoss(
-      NDArray logits, NDArray x0, NDArray scored, NDArray targets, int maskId) {
+      NDArray logits, NDArray x0, NDArray scored, NDArray scoredCount, int maskId) {
     long length = logits.getShape().get(1);
     NDArray scores = MaskLogit.suppress(logits.get(new NDIndex(":, :{}", length - 1)), maskId);
     NDArray logp = scores.logSoftmax(-1);
     NDArray target = x0.get(new NDIndex(":, 1:")).toType(DataType.INT64, false).expandDims(-1);
-    return logp.gather(target, -1).squeeze(-1).neg().mul(scored).sum().div(targets);
+    return logp.gather(target, -1).squeeze(-1).neg().mul(scored).sum().div(scoredCount);
   }
 
   private static void requireCe(String objective) {
