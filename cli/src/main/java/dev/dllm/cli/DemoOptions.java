@@ -20,7 +20,8 @@ import org.apache.commons.cli.CommandLine;
  * @param quick the few-minute smoke run (xxs, L 64, tiny budget)
  * @param values option name (without dashes) to value: preset, seq-len, batch, flops (or {@code
  *     auto} until {@code --minutes} has been turned into a budget), num-samples, steps, threads,
- *     scorer, eval-steps, eval-samples, and minutes when given
+ *     scorer, eval-steps, eval-samples, downstream ({@code true} or {@code false}), and minutes
+ *     when given
  */
 record DemoOptions(boolean quick, Map<String, String> values) {
   /** The file in the demo folder that records the options. */
@@ -38,6 +39,11 @@ record DemoOptions(boolean quick, Map<String, String> values) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Whether the downstream stage runs (not {@code --no-downstream}). */
+  boolean downstream() {
+    return !"false".equals(values.get("downstream"));
+  }
 
   String get(String name) {
     return values.get(name);
@@ -143,6 +149,12 @@ record DemoOptions(boolean quick, Map<String, String> values) {
       }
       values.put(name, value);
     }
+    // the downstream stage: on unless --no-downstream (a resumed demo keeps its choice; an older
+    // demo folder, which has no record, gets it)
+    String storedDown = stored != null ? stored.get("downstream") : null;
+    values.put(
+        "downstream",
+        cmd.hasOption("no-downstream") ? "false" : storedDown != null ? storedDown : "true");
     if (minutes != null) {
       double m = CliOptions.parseNumber("minutes", minutes.trim());
       if (!(m > 0) || Double.isInfinite(m)) {
