@@ -94,6 +94,7 @@ class DemoDownstreamTest {
         demo(
             "demo",
             "--quick",
+            "--downstream",
             "--scorer",
             tmp.toString(),
             "--threads",
