@@ -51,6 +51,7 @@ final class DemoStages {
   private final boolean verbose;
   private final PrintStream out;
   private final Runner runner;
+  private DemoDownstream.Knobs knobs;
 
   /** How a stage runs a dllm command: {@link Main#run} (tests substitute a fake). */
   @FunctionalInterface
@@ -73,8 +74,16 @@ final class DemoStages {
     this.runner = runner;
   }
 
+  /** Other knobs for the downstream stage (tests); null: those of the demo form. */
+  DemoStages withDownstreamKnobs(DemoDownstream.Knobs k) {
+    this.knobs = k;
+    return this;
+  }
+
   void run() throws IOException {
     long t0 = System.nanoTime();
+    boolean downstream = o.downstream();
+    String n = downstream ? "/6" : "/5";
     out.println(
         "== dllm demo: Tiny Shakespeare, char tokenizer, "
             + o.get("preset")
@@ -83,9 +92,9 @@ final class DemoStages {
             + (resume ? " (resuming " + dir + ")" : ""));
     Path tokJson = dir.resolve("tokenize.json");
     if (Files.isRegularFile(tokJson)) {
-      out.println("-- 1/5 tokenize: finished earlier");
+      out.println("-- 1" + n + " tokenize: finished earlier");
     } else {
-      out.println("-- 1/5 tokenize");
+      out.println("-- 1" + n + " tokenize");
       stage(
           false,
           "tokenize",
@@ -105,7 +114,7 @@ final class DemoStages {
     }
 
     List<JsonNode> reports = new ArrayList<>();
-    out.println("-- 2/5 train (" + o.get("flops") + " FLOPs each)");
+    out.println("-- 2" + n + " train (" + o.get("flops") + " FLOPs each)");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path report = runDir.resolve("train-report.json");
@@ -131,7 +140,7 @@ final class DemoStages {
     }
     printTable(reports);
 
-    out.println("-- 3/5 export to ONNX");
+    out.println("-- 3" + n + " export to ONNX");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path onnx = runDir.resolve("onnx");
@@ -149,7 +158,7 @@ final class DemoStages {
       out.println("   " + onnx);
     }
 
-    out.println("-- 4/5 sample with ONNX Runtime");
+    out.println("-- 4" + n + " sample with ONNX Runtime");
     for (String[] run : RUNS) {
       Path runDir = dir.resolve(run[0] + "-" + run[1]);
       Path jsonl = runDir.resolve("samples.jsonl");
@@ -188,10 +197,13 @@ final class DemoStages {
       exports.add(dir.resolve(run[0] + "-" + run[1]).resolve("onnx"));
     }
     if (DemoEval.finished(dir, exports)) {
-      out.println("-- 5/5 evaluate (gen PPL, entropy, tokens/s, NFE; Pareto): finished earlier");
+      out.println(
+          "-- 5" + n + " evaluate (gen PPL, entropy, tokens/s, NFE; Pareto): finished earlier");
     } else {
       out.println(
-          "-- 5/5 evaluate at T = "
+          "-- 5"
+              + n
+              + " evaluate at T = "
               + o.get("eval-steps")
               + " (AR: L-1 with its KV cache), "
               + o.get("eval-samples")
@@ -200,7 +212,51 @@ final class DemoStages {
       stage(true, DemoEval.paretoArgs(dir, o, exports, resume));
     }
     DemoEval.table(dir, RUNS, o, out);
+    if (downstream) {
+      downstream(n);
+    }
     out.println("== reports and checkpoints under " + dir.toAbsolutePath());
+  }
+
+  /**
+   * The downstream stage ({@link DemoDownstream}): the four recipes trained at equal FLOPs on the
+   * laptop arithmetic task and evaluated on its test split; its report joins the demo report.
+   */
+  private void downstream(String n) throws IOException {
+    DemoDownstream d =
+        new DemoDownstream(
+            dir,
+            o,
+            knobs != null
+                ? knobs
+                : o.quick() ? DemoDownstream.Knobs.quick() : DemoDownstream.Knobs.full(),
+            RUNS,
+            resume,
+            out,
+            new DemoDownstream.Stages() {
+              @Override
+              public void stage(boolean stream, String... args) {
+                DemoStages.this.stage(stream, args);
+              }
+
+              @Override
+              public boolean resumable(Path runDir) throws IOException {
+                return DemoStages.this.resumable(runDir);
+              }
+            });
+    java.util.Map<String, Object> report;
+    if (d.finished()) {
+      out.println("-- 6" + n + " downstream task (equal FLOPs, SFT, task-eval): finished earlier");
+      report = d.load();
+    } else {
+      out.println(
+          "-- 6"
+              + n
+              + " downstream task: the four recipes trained at equal FLOPs on the laptop"
+              + " arithmetic task, accuracy on its test split");
+      report = d.run();
+    }
+    DemoDownstream.addToDemoReport(dir, report);
   }
 
   /**
@@ -226,7 +282,9 @@ final class DemoStages {
       stage(false, DemoBudget.calibrationArgs(o, cal));
     }
     JsonNode r = JSON.readTree(report.toFile());
-    double c = DemoBudget.flops(r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick());
+    double c =
+        DemoBudget.flops(
+            r, o.get("minutes"), (System.nanoTime() - t0) / 1e9, o.quick(), o.downstream());
     o = o.with("flops", DemoBudget.fmt(c));
     o.save(dir);
     out.println("   " + DemoBudget.describe(r, o.get("flops"), c));
@@ -238,7 +296,7 @@ final class DemoStages {
    * (stopped while validating) cannot be resumed: it is moved aside (kept, never deleted) and
    * trained again.
    */
-  private boolean resumable(Path runDir) throws IOException {
+  boolean resumable(Path runDir) throws IOException {
     Path config = runDir.resolve("checkpoint").resolve("config.json");
     if (!Files.isRegularFile(config)) {
       config = runDir.resolve(".checkpoint.prev").resolve("config.json");
@@ -313,7 +371,7 @@ final class DemoStages {
    * @throws InvalidInputException when the stage exits with code 2 (bad input)
    * @throws StageFailedException when it fails otherwise
    */
-  private void stage(boolean stream, String... args) {
+  void stage(boolean stream, String... args) {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
     List<String> all = new ArrayList<>(List.of(args));

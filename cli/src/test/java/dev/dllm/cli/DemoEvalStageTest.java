@@ -47,8 +47,14 @@ class DemoEvalStageTest {
     }
   }
 
-  private int demo(String... args) {
+  private int demo(String... given) {
     out.reset();
+    // the downstream stage has its own test (DemoDownstreamTest)
+    List<String> all = new ArrayList<>(List.of(given));
+    if (!all.contains("--resume")) {
+      all.add("--no-downstream");
+    }
+    String[] args = all.toArray(String[]::new);
     return Main.run(
         args,
         new PrintStream(out, true, StandardCharsets.UTF_8),

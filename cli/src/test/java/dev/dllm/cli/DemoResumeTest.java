@@ -34,6 +34,9 @@ class DemoResumeTest {
     if (all.contains("--quick")) {
       all.addAll(List.of("--scorer", tmp.toString())); // a folder; the fake pareto ignores it
     }
+    if (!all.contains("--resume")) {
+      all.add("--no-downstream"); // the downstream stage has its own test (DemoDownstreamTest)
+    }
     return Main.run(
         all.toArray(String[]::new),
         new PrintStream(out, true, StandardCharsets.UTF_8),
