@@ -68,6 +68,15 @@ public final class PromptEvalCommand implements Command {
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
     o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("option")
+            .hasArgs()
+            .argName("KEY=VALUE")
+            .desc(
+                "sampler option of the diffusion families, repeatable (e.g."
+                    + " prompt_sigma=effective for Duo); AR exports ignore it")
+            .get());
     return o;
   }
 
@@ -123,7 +132,8 @@ public final class PromptEvalCommand implements Command {
             CliOptions.intOpt(cmd, "batch", 16, 1),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
-            SampleCommand.ortConfig(cmd));
+            SampleCommand.ortConfig(cmd),
+            SampleCommand.samplerOptions(cmd));
     PromptEvalRun.check(o); // before a scorer is trained or extracted
     o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     PromptEvalRun.Report r = PromptEvalRun.run(o, outDir, out);

@@ -78,6 +78,8 @@ public final class PromptEvalRun {
    * @param seed seed of samples and of the NELBO's times and corruptions
    * @param topP nucleus mass
    * @param ort ONNX Runtime settings
+   * @param samplerOptions family sampler options of the diffusion samplers (conditional and
+   *     unconditional), e.g. Duo's {@code prompt_sigma=effective}; empty for the defaults
    */
   public record Options(
       List<Path> models,
@@ -91,7 +93,8 @@ public final class PromptEvalRun {
       int batch,
       long seed,
       double topP,
-      OrtConfig ort) {
+      OrtConfig ort,
+      Map<String, String> samplerOptions) {
     /** These options with another scorer export folder. */
     public Options withScorer(Path scorerDir) {
       return new Options(
@@ -106,7 +109,8 @@ public final class PromptEvalRun {
           batch,
           seed,
           topP,
-          ort);
+          ort,
+          samplerOptions);
     }
 
     /** P + C, the length of every window and of every generated row. */
@@ -195,7 +199,7 @@ public final class PromptEvalRun {
         if (!causal(model)) {
           for (int t : o.steps()) {
             try {
-              model.family().newSampler(new SamplerSpec(t, o.topP(), Map.of()));
+              model.family().newSampler(new SamplerSpec(t, o.topP(), o.samplerOptions()));
             } catch (InvalidInputException e) {
               throw new InvalidInputException(
                   "--steps "
@@ -278,6 +282,7 @@ public final class PromptEvalRun {
       settings.put("provider", o.ort().provider());
       settings.put("seed", o.seed());
       settings.put("top_p", o.topP());
+      settings.put("sampler_options", o.samplerOptions());
       settings.put(
           "data",
           o.data() == null ? "bundled Tiny Shakespeare (validation split)" : o.data().toString());
@@ -321,6 +326,11 @@ public final class PromptEvalRun {
     return new Report(json, printed);
   }
 
+  /** The sampler options of {@code model}: none for a causal (AR) export, else the given ones. */
+  private static Map<String, String> samplerOptions(Options o, OnnxModel model) {
+    return causal(model) ? Map.of() : o.samplerOptions();
+  }
+
   /**
    * One row of conditional sampling at the smallest T and one conditional NELBO, so that a family
    * that cannot condition is refused before any measurement.
@@ -329,7 +339,7 @@ public final class PromptEvalRun {
     int t = causal(model) ? 1 : o.steps().stream().mapToInt(Integer::intValue).min().orElse(1);
     ModelSampler.drawConditional(
         model,
-        new SamplerSpec(t, o.topP(), Map.of()),
+        new SamplerSpec(t, o.topP(), samplerOptions(o, model)),
         List.of(Arrays.copyOf(window, o.promptTokens())),
         1,
         o.rowLength(),
@@ -427,7 +437,7 @@ public final class PromptEvalRun {
     List<Map<String, Object>> points = new ArrayList<>();
     List<Integer> steps = causal ? List.of(o.newTokens()) : o.steps();
     for (int t : steps) {
-      SamplerSpec spec = new SamplerSpec(t, o.topP(), Map.of());
+      SamplerSpec spec = new SamplerSpec(t, o.topP(), samplerOptions(o, model));
       ModelSampler.Samples cond =
           ModelSampler.drawConditional(
               model, spec, prompts, o.batch(), len, o.seed(), o.ort().threads());
@@ -442,7 +452,7 @@ public final class PromptEvalRun {
       ModelSampler.Samples uncond =
           ModelSampler.draw(
               model,
-              new SamplerSpec(causal ? len - 1 : t, o.topP(), Map.of()),
+              new SamplerSpec(causal ? len - 1 : t, o.topP(), samplerOptions(o, model)),
               rows.size(),
               o.batch(),
               len,

@@ -15,7 +15,6 @@ import dev.dllm.api.sample.StepListener;
 import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -48,7 +47,10 @@ import java.util.TreeSet;
  *
  * <p>Prompts and infilling ({@link #sample(Denoiser, Conditioning, SpecialTokens, Rng[],
  * StepListener)}): given positions are clamped to their ids in z_t at every step and never redrawn
- * (spec §11.1); the unconditional sampler is that sampler with nothing given.
+ * (spec §11.1); the unconditional sampler is that sampler with nothing given. Option {@code
+ * prompt_sigma} ({@link PromptSigma}) picks the sigma a row with given positions is fed: the
+ * schedule's sigma(t) ({@code schedule}) or that of the row's overall noise level ({@code
+ * effective}, as s-sahoo/duo's lm-eval harness); a row with nothing given gets sigma(t) either way.
  */
 public final class DuoSampler implements Sampler {
 
@@ -62,21 +64,54 @@ public final class DuoSampler implements Sampler {
     NONE
   }
 
-  private static final Set<String> OPTIONS = Set.of("noise_removal", "greedy_tail");
+  /**
+   * The time conditioning of a row with given (clamped) positions (sampler option {@code
+   * prompt_sigma}); rows with nothing given always get the schedule's sigma(t).
+   */
+  public enum PromptSigma {
+    /** sigma(t) = −log alpha_t of the schedule for the whole row, given positions or not. */
+    SCHEDULE,
+    /**
+     * sigma_eff = −log alpha_eff with alpha_eff = (P + (L − P) alpha_t) / L for a row with P of its
+     * L positions given: the noise level of the row as a whole, the given positions counted as
+     * clean (alpha = 1) and the free ones at alpha_t. s-sahoo/duo's lm-eval harness ({@code
+     * discrete_diffusion_harness.py}, {@code _eval_suffix_nll_generators}, loss_avg_mode {@code
+     * suffix}, and {@code _suffix_greedy_prediction_duo_base}) does the same for a clean prefix: it
+     * recomputes alpha_t as the row's fraction of positions equal to the clean sequence and feeds
+     * sigma = −log of it. The sampler does not know the clean continuation, so it uses that
+     * fraction's expectation minus the chance matches: with a row matching x at rate m = (P + (L −
+     * P)(alpha_t + (1 − alpha_t)/V)) / L, the alpha' with alpha' + (1 − alpha')/V = m (the level at
+     * which a training row matches at that rate) is exactly (P + (L − P) alpha_t) / L. Computed
+     * stably as −log1p(((L − P)/L) · expm1(−sigma(t))).
+     */
+    EFFECTIVE
+  }
+
+  /** The {@code prompt_sigma} used when the option is not given. */
+  public static final PromptSigma DEFAULT_PROMPT_SIGMA = PromptSigma.SCHEDULE;
+
+  private static final Set<String> OPTIONS = Set.of("noise_removal", "greedy_tail", "prompt_sigma");
 
   private final NoiseSchedule schedule;
   private final int steps;
   private final double topP;
   private final NoiseRemoval noiseRemoval;
+  private final PromptSigma promptSigma;
 
   /** The step clock in ns (System::nanoTime; tests swap in a deterministic one). */
   private java.util.function.LongSupplier clock = System::nanoTime;
 
-  private DuoSampler(NoiseSchedule schedule, int steps, double topP, NoiseRemoval noiseRemoval) {
+  private DuoSampler(
+      NoiseSchedule schedule,
+      int steps,
+      double topP,
+      NoiseRemoval noiseRemoval,
+      PromptSigma promptSigma) {
     this.schedule = schedule;
     this.steps = steps;
     this.topP = topP;
     this.noiseRemoval = noiseRemoval;
+    this.promptSigma = promptSigma;
   }
 
   static DuoSampler of(SamplerSpec spec, NoiseSchedule schedule) {
@@ -116,7 +151,35 @@ public final class DuoSampler implements Sampler {
         removal = NoiseRemoval.GREEDY;
       }
     }
-    return new DuoSampler(schedule, spec.steps(), spec.topP(), removal);
+    String ps = spec.option("prompt_sigma", null);
+    PromptSigma promptSigma = DEFAULT_PROMPT_SIGMA;
+    if (ps != null) {
+      try {
+        promptSigma = PromptSigma.valueOf(ps.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException(
+            "sampler option prompt_sigma must be schedule or effective, got " + ps);
+      }
+    }
+    return new DuoSampler(schedule, spec.steps(), spec.topP(), removal, promptSigma);
+  }
+
+  /** The configured time conditioning of rows with given positions. */
+  public PromptSigma promptSigma() {
+    return promptSigma;
+  }
+
+  /**
+   * The sigma fed to the network for one row at time t: {@code sigmaT} = the schedule's sigma(t)
+   * when nothing is given or under {@link PromptSigma#SCHEDULE}; else −log alpha_eff ({@link
+   * PromptSigma#EFFECTIVE}) with {@code given} of the {@code length} positions clean.
+   */
+  static double rowSigma(PromptSigma mode, double sigmaT, int given, int length) {
+    if (given == 0 || mode == PromptSigma.SCHEDULE) {
+      return sigmaT;
+    }
+    double free = (double) (length - given) / length;
+    return -Math.log1p(free * Math.expm1(-sigmaT));
   }
 
   /** The configured final step. */
@@ -181,7 +244,9 @@ public final class DuoSampler implements Sampler {
    * positions follow the unconditional chain of this class: they start i.i.d. uniform over all V
    * ids (the prior, spec §3.3) and every step redraws each of them from q(z_s^l | z_t^l, x_θ^l)
    * (spec §3.1), where x_θ^l = softmax(logits) at l is computed from the whole clamped z_t, so the
-   * network sees the condition at every step. Distilled (DCD) checkpoints and any T run unchanged.
+   * network sees the condition at every step; its time conditioning is the schedule's sigma(t), or
+   * with {@code prompt_sigma=effective} the row's −log((P + (L − P) alpha_t)/L) ({@link
+   * PromptSigma#EFFECTIVE}). Distilled (DCD) checkpoints and any T run unchanged.
    *
    * <p>The math: clamping is the uniform-state chain whose forward process is the identity at the
    * given positions (alpha = 1 there: q(z_t^l | x^l) = e_{x^l}) and Duo's q(z_t^l | x^l) = alpha_t
@@ -235,6 +300,10 @@ public final class DuoSampler implements Sampler {
     int mask = specials.mask();
     given.checkIds(vocab, mask);
     boolean[] clamped = given.givenMask();
+    int[] givenCount = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      givenCount[b] = given.givenCount(b);
+    }
     int[] x = new int[batch * length];
     for (int b = 0; b < batch; b++) {
       for (int l = 0; l < length; l++) {
@@ -253,8 +322,11 @@ public final class DuoSampler implements Sampler {
       double t = last ? T_MIN : 1 - i * dt;
       double alphaT = schedule.alpha(t);
       double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
+      double sigmaT = schedule.sigma(t);
       float[] sigma = new float[batch];
-      Arrays.fill(sigma, (float) schedule.sigma(t));
+      for (int b = 0; b < batch; b++) {
+        sigma[b] = (float) rowSigma(promptSigma, sigmaT, givenCount[b], length);
+      }
       TokenBatch input = new TokenBatch(x.clone(), batch, length);
       long t1 = listener == null ? 0 : clock.getAsLong();
       Logits logits = forward(denoiser, input, sigma);
