@@ -35,6 +35,11 @@ public final class MakeTaskCommand implements Command {
     o.addOption(CliOptions.opt("steps", "K", "operations per problem, 1..8 (default 2)"));
     o.addOption(
         CliOptions.opt("max-number", "M", "largest starting amount and +/- operand (default 20)"));
+    o.addOption(
+        CliOptions.opt(
+            "style",
+            "S",
+            "story (GSM8K-like prose, default) or short (terse question and bare answer lines)"));
     o.addOption(CliOptions.opt("train", "N", "train items (default 2000)"));
     o.addOption(CliOptions.opt("test", "N", "test items (default 200)"));
     o.addOption(Option.builder().longOpt("overwrite").desc("replace existing task files").get());
@@ -52,7 +57,8 @@ public final class MakeTaskCommand implements Command {
         new TaskGenerator.Settings(
             CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE),
             CliOptions.intOpt(cmd, "steps", 2, 1),
-            CliOptions.intOpt(cmd, "max-number", 20, 2));
+            CliOptions.intOpt(cmd, "max-number", 20, 2),
+            TaskGenerator.Style.parse(cmd.getOptionValue("style", "story")));
     int train = CliOptions.intOpt(cmd, "train", 2000, 0);
     int test = CliOptions.intOpt(cmd, "test", 200, 1);
     Path[] files = TaskGenerator.FILES.stream().map(dir::resolve).toArray(Path[]::new);

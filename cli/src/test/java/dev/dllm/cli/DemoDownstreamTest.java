@@ -35,9 +35,9 @@ class DemoDownstreamTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final List<List<String>> real = new ArrayList<>();
 
-  /** Two steps of xxs at B 4, L 224 per family; T 4 over 8 test items. */
+  /** Two steps of xxs at B 4, L 72 per family; T 4 over 8 test items of the short style. */
   static final DemoDownstream.Knobs TINY =
-      new DemoDownstream.Knobs(0, 1, 5, 40, 8, "xxs", 224, 4, "1.2e9", "2e-3", 88, 4);
+      new DemoDownstream.Knobs(0, 1, 5, 40, 8, "xxs", 72, 4, "4.4e8", "2e-3", 32, 4, "short");
 
   private int demo(String... args) {
     out.reset();
@@ -139,7 +139,7 @@ class DemoDownstreamTest {
     assertEquals(4, inits);
     for (List<String> c : real) {
       if (c.get(0).equals("finetune")) {
-        assertEquals("1.2e9", value(c, "--flops"));
+        assertEquals("4.4e8", value(c, "--flops"));
       }
     }
 

@@ -51,14 +51,44 @@ public final class TaskGenerator {
    * @param steps K, operations per problem (1 to 8)
    * @param maxNumber M, the largest starting amount and + / − operand (2 to 1,000,000)
    */
-  public record Settings(long seed, int steps, int maxNumber) {
+  public record Settings(long seed, int steps, int maxNumber, Style style) {
+    /** The story style, GSM8K-like prose. */
+    public Settings(long seed, int steps, int maxNumber) {
+      this(seed, steps, maxNumber, Style.STORY);
+    }
+
     public Settings {
+      if (style == null) {
+        throw new InvalidInputException("style must be given");
+      }
       if (steps < 1 || steps > 8) {
         throw new InvalidInputException("--steps must be in [1, 8], got " + steps);
       }
       if (maxNumber < 2 || maxNumber > 1_000_000) {
         throw new InvalidInputException("--max-number must be in [2, 1000000], got " + maxNumber);
       }
+    }
+  }
+
+  /**
+   * How a problem is written. {@link #STORY}: the word problem of the class comment. {@link
+   * #SHORT}: the same draws (person, item, amounts, operations) written tersely, for laptop budgets
+   * where the prose costs most of the tokens: question {@code "Mia: 7 shells +5 -3 = ?"} (left to
+   * right), answer one bare line per step {@code "7+5=<<7+5=12>>12"} and {@code "#### n"}. The name
+   * and item keep questions distinct when the arithmetic repeats.
+   */
+  public enum Style {
+    STORY,
+    SHORT;
+
+    /** Parses {@code story} or {@code short}. */
+    public static Style parse(String s) {
+      for (Style v : values()) {
+        if (v.name().equalsIgnoreCase(s)) {
+          return v;
+        }
+      }
+      throw new InvalidInputException("--style must be story or short, got " + s);
     }
   }
 
@@ -124,6 +154,9 @@ public final class TaskGenerator {
     long x = 1 + rng.nextInt(m);
     StringBuilder q = new StringBuilder();
     StringBuilder a = new StringBuilder();
+    StringBuilder sq = new StringBuilder().append(name).append(": ").append(x).append(' ');
+    sq.append(thing);
+    StringBuilder sa = new StringBuilder();
     q.append(name).append(" has ").append(x).append(' ').append(thing).append('.');
     for (int s = 0; s < settings.steps(); s++) {
       String lead = s == 0 ? cap : "Then " + pron;
@@ -188,10 +221,17 @@ public final class TaskGenerator {
       String expr = x + "" + op + b;
       a.append(expr).append("=<<").append(expr).append('=').append(r).append(">>").append(r);
       a.append(' ').append(thing).append(".\n");
+      sq.append(' ').append(op).append(b);
+      sa.append(expr).append("=<<").append(expr).append('=').append(r).append(">>").append(r);
+      sa.append('\n');
       x = r;
     }
     q.append(" How many ").append(thing).append(" does ").append(name).append(" have now?");
     a.append("#### ").append(x);
+    if (settings.style() == Style.SHORT) {
+      sa.append("#### ").append(x);
+      return new TaskItem(sq.append(" = ?").toString(), sa.toString());
+    }
     return new TaskItem(q.toString(), a.toString());
   }
 
@@ -247,6 +287,7 @@ public final class TaskGenerator {
     m.put("seed", settings.seed());
     m.put("steps", settings.steps());
     m.put("max_number", settings.maxNumber());
+    m.put("style", settings.style().name().toLowerCase(java.util.Locale.ROOT));
     m.put("train", s.train().size());
     m.put("test", s.test().size());
     m.put("train_corpus", "train.txt: 'Question: q\\nAnswer: a' items separated by a blank line");

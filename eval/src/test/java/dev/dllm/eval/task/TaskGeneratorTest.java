@@ -58,6 +58,41 @@ class TaskGeneratorTest {
     }
   }
 
+  @Test
+  void shortStyleWritesTheSameArithmeticTersely() {
+    for (int steps = 1; steps <= 4; steps++) {
+      TaskGenerator.Settings story = new TaskGenerator.Settings(5, steps, 10);
+      TaskGenerator.Settings terse =
+          new TaskGenerator.Settings(5, steps, 10, TaskGenerator.Style.SHORT);
+      for (int i = 0; i < 100; i++) {
+        // the same random stream: a story item and a short item from the same draws
+        TaskItem s = new TaskGenerator(story).one(new java.util.SplittableRandom(i));
+        TaskItem t = new TaskGenerator(terse).one(new java.util.SplittableRandom(i));
+        check(t, steps, 10);
+        // the same draws: the same gold answer and the same calculator annotations
+        assertEquals(s.gold(), t.gold());
+        assertEquals(
+            CALC.matcher(s.answer()).results().map(r -> r.group()).toList(),
+            CALC.matcher(t.answer()).results().map(r -> r.group()).toList());
+        assertTrue(
+            t.question().matches("[A-Z][a-z]+: \\d+ [a-z]+( [-+*/]\\d+)+ = \\?"), t.question());
+        assertTrue(t.question().length() < s.question().length(), t.question());
+        assertTrue(t.answer().length() < s.answer().length(), t.answer());
+      }
+      // the name and item keep enough questions distinct for small splits
+      new TaskGenerator(terse).generate(300, 50);
+    }
+    assertEquals(
+        "Ben: 9 books /3 = ?",
+        new TaskGenerator(new TaskGenerator.Settings(0, 1, 10, TaskGenerator.Style.SHORT))
+            .generate(1, 0)
+            .train()
+            .get(0)
+            .question());
+    assertEquals(TaskGenerator.Style.SHORT, TaskGenerator.Style.parse("short"));
+    assertThrows(InvalidInputException.class, () -> TaskGenerator.Style.parse("long"));
+  }
+
   private static void check(TaskItem it, int steps, int max) {
     Matcher m = CALC.matcher(it.answer());
     long previous = -1;
