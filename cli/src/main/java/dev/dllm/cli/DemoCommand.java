@@ -15,9 +15,9 @@ import org.apache.commons.cli.Options;
  * 16, one FLOPs budget each, or the budget that fits {@code --minutes}: {@link DemoBudget}), export
  * all four to ONNX, sample each with ONNX Runtime, then evaluate every model at a few step counts
  * with the gen-PPL scorer ({@link DemoEval}: one table of val NLL/NELBO, T, NFE, gen PPL, entropy,
- * tokens/s and the collapse flag, plus {@code pareto.png}), then (with {@code --downstream}) train
- * the four recipes at equal FLOPs on the laptop arithmetic task and report their task accuracy
- * ({@link DemoDownstream}). Every stage writes its own JSON report under {@code --out}.
+ * tokens/s and the collapse flag, plus {@code pareto.png}), then (unless {@code --no-downstream})
+ * train the four recipes at equal FLOPs on the laptop arithmetic task and report their task
+ * accuracy ({@link DemoDownstream}). Every stage writes its own JSON report under {@code --out}.
  *
  * <p>The options are validated before anything is created and saved as {@link DemoOptions#FILE};
  * {@code --resume DIR} reuses them, skips finished stages and resumes an interrupted training
@@ -90,15 +90,10 @@ public final class DemoCommand implements Command {
         Option.builder()
             .longOpt("downstream")
             .desc(
-                "also run the downstream stage (the four recipes at equal FLOPs on the laptop"
-                    + " arithmetic task: accuracy, downstream.png); off by default until its task"
-                    + " is tuned (issue 17)")
+                "run the downstream stage (the default: the four recipes at equal FLOPs on the"
+                    + " laptop arithmetic task: accuracy, downstream.png)")
             .get());
-    o.addOption(
-        Option.builder()
-            .longOpt("no-downstream")
-            .desc("skip the downstream stage (the default)")
-            .get());
+    o.addOption(Option.builder().longOpt("no-downstream").desc("skip the downstream stage").get());
     return o;
   }
 

@@ -40,7 +40,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** Whether the downstream stage runs ({@code --downstream}; off by default). */
+  /** Whether the downstream stage runs (on unless {@code --no-downstream}). */
   boolean downstream() {
     return !"false".equals(values.get("downstream"));
   }
@@ -160,7 +160,7 @@ record DemoOptions(boolean quick, Map<String, String> values) {
         "downstream",
         cmd.hasOption("downstream")
             ? "true"
-            : cmd.hasOption("no-downstream") ? "false" : storedDown != null ? storedDown : "false");
+            : cmd.hasOption("no-downstream") ? "false" : storedDown != null ? storedDown : "true");
     if (minutes != null) {
       double m = CliOptions.parseNumber("minutes", minutes.trim());
       if (!(m > 0) || Double.isInfinite(m)) {
