@@ -310,6 +310,21 @@ public final class Conditioning {
     return rows;
   }
 
+  /**
+   * Checks that {@code rows} holds one stream per row of this conditioning.
+   *
+   * @throws IllegalArgumentException naming both sizes
+   */
+  public void checkStreams(Rng[] rows) {
+    if (rows == null || rows.length != batch) {
+      throw new IllegalArgumentException(
+          "need one Rng per row: ["
+              + batch
+              + "], got "
+              + (rows == null ? "null" : "[" + rows.length + "]"));
+    }
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Conditioning c

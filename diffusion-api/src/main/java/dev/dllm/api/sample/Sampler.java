@@ -7,17 +7,22 @@ import dev.dllm.api.tokenize.SpecialTokens;
 public interface Sampler {
 
   /**
-   * Draws {@code batch} sequences of {@code length} tokens.
+   * Draws {@code batch} sequences of {@code length} tokens: {@link #sample(Denoiser, Conditioning,
+   * SpecialTokens, Rng[], StepListener)} with nothing given, row b drawing from the b-th split of
+   * {@code rng}.
    *
+   * @param length the block L the denoiser sees (rows are {@link #outputLength(int)} long)
    * @param rng seeded source; same seed gives the same samples
-   * @return ids {@code [B, L]} and the number of network calls (NFE) per row
+   * @return ids {@code [B, outputLength(L)]} and the number of network calls (NFE)
    */
-  SampleBatch sample(Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng);
+  default SampleBatch sample(
+      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
+    return sample(denoiser, batch, length, specials, rng, null);
+  }
 
   /**
    * The same draw (same samples for the same seed), reporting the time of each network step to
-   * {@code listener} where the sampler supports it ({@link #reportsSteps()}); the default ignores
-   * the listener.
+   * {@code listener} where the sampler supports it ({@link #reportsSteps()}).
    *
    * @param listener receives one call per network step, or null for none
    */
@@ -28,7 +33,12 @@ public interface Sampler {
       SpecialTokens specials,
       Rng rng,
       StepListener listener) {
-    return sample(denoiser, batch, length, specials, rng);
+    return sample(
+        denoiser,
+        Conditioning.none(batch, outputLength(length)),
+        specials,
+        Conditioning.rowStreams(rng, batch),
+        listener);
   }
 
   /**
@@ -47,7 +57,9 @@ public interface Sampler {
    * @return ids {@code [B, L]} and NFE
    * @throws dev.dllm.api.InvalidInputException when the family cannot honour the conditioning (a
    *     suffix for AR, a prompt longer than the model can continue, a given MASK id)
-   * @throws UnsupportedOperationException for a sampler that does not implement conditioning
+   * @throws UnsupportedOperationException for a sampler that does not implement conditioning (the
+   *     default; a sampler that implements only the unconditional {@code sample} overrides that one
+   *     instead)
    */
   default SampleBatch sample(
       Denoiser denoiser,

@@ -78,36 +78,6 @@ public final class ArSampler implements Sampler {
   }
 
   /**
-   * Draws {@code batch} rows of {@code length} tokens starting with BOS: the conditional sampler
-   * with {@link Conditioning#none} and {@link Conditioning#rowStreams}{@code (rng, batch)}.
-   *
-   * @return ids {@code [B, L]} and NFE = L - 1
-   * @throws InvalidInputException when the tokenizer has no BOS id
-   */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
-    return sample(denoiser, batch, length, specials, rng, null);
-  }
-
-  /** {@link #sample(Denoiser, int, int, SpecialTokens, Rng)}, reporting each network step. */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser,
-      int batch,
-      int length,
-      SpecialTokens specials,
-      Rng rng,
-      StepListener listener) {
-    return sample(
-        denoiser,
-        Conditioning.none(batch, length),
-        specials,
-        Conditioning.rowStreams(rng, batch),
-        listener);
-  }
-
-  /**
    * Continues each row's prompt prefix (see the class comment for the math, the prefill and NFE).
    *
    * @param given {@code [B, L]}: a prefix of given ids per row (possibly empty), then free
@@ -130,13 +100,7 @@ public final class ArSampler implements Sampler {
       StepListener listener) {
     int batch = given.batch();
     int length = given.length();
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException(
-          "AR sampling needs one Rng per row: "
-              + batch
-              + " rows, got "
-              + (rows == null ? "none" : rows.length));
-    }
+    given.checkStreams(rows);
     given.requirePrefixOnly("ar");
     given.checkIds(denoiser.vocabSize(), specials.mask());
     int[] x = given.fill(new int[batch * length], Conditioning.FREE);

@@ -187,17 +187,6 @@ public final class DuoSampler implements Sampler {
     return noiseRemoval;
   }
 
-  /**
-   * Draws {@code batch} sequences from the uniform prior.
-   *
-   * @return ids {@code [B, L]} (no mask id unless {@code noise_removal=none}) and NFE = T + 1
-   */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
-    return sample(denoiser, batch, length, specials, rng, null);
-  }
-
   /** This sampler reading step times from {@code nanos} instead of System.nanoTime (tests). */
   DuoSampler withClock(java.util.function.LongSupplier nanos) {
     this.clock = nanos;
@@ -208,32 +197,6 @@ public final class DuoSampler implements Sampler {
   @Override
   public boolean reportsSteps() {
     return true;
-  }
-
-  /**
-   * {@link #sample(Denoiser, int, int, SpecialTokens, Rng)} with the time of each step reported:
-   * network = the denoiser call, update = the posterior and draw at every position (or the argmax
-   * of the greedy tail) over all rows; the samples are the same. It is the conditional sampler with
-   * nothing given and row b drawing from the b-th {@link Rng#split()} of {@code rng}: {@code
-   * sample(denoiser, Conditioning.none(B, L), specials, Conditioning.rowStreams(rng, B),
-   * listener)}.
-   *
-   * @param listener receives one call per network step, or null
-   */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser,
-      int batch,
-      int length,
-      SpecialTokens specials,
-      Rng rng,
-      StepListener listener) {
-    return sample(
-        denoiser,
-        Conditioning.none(batch, length),
-        specials,
-        Conditioning.rowStreams(rng, batch),
-        listener);
   }
 
   /**
@@ -289,13 +252,7 @@ public final class DuoSampler implements Sampler {
       StepListener listener) {
     int batch = given.batch();
     int length = given.length();
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException(
-          "need one Rng per row: ["
-              + batch
-              + "], got "
-              + (rows == null ? "null" : "[" + rows.length + "]"));
-    }
+    given.checkStreams(rows);
     int vocab = denoiser.vocabSize();
     int mask = specials.mask();
     given.checkIds(vocab, mask);

@@ -130,37 +130,6 @@ public final class EsoLmSampler implements Sampler {
   }
 
   /**
-   * Draws {@code batch} sequences of {@code length} tokens: {@link #sample(Denoiser, Conditioning,
-   * SpecialTokens, Rng[], dev.dllm.api.sample.StepListener)} with nothing given and row b drawing
-   * from the b-th split of {@code rng}.
-   *
-   * @return ids {@code [B, L]} without mask ids, and NFE
-   * @throws InvalidInputException when the tokenizer has no mask id
-   * @throws UnsupportedOperationException when the denoiser takes no attention layout
-   */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
-    return sample(denoiser, batch, length, specials, rng, null);
-  }
-
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser,
-      int batch,
-      int length,
-      SpecialTokens specials,
-      Rng rng,
-      dev.dllm.api.sample.StepListener timing) {
-    return sample(
-        denoiser,
-        Conditioning.none(batch, length),
-        specials,
-        Conditioning.rowStreams(rng, batch),
-        timing);
-  }
-
-  /**
    * Conditional sampling: given positions are already decoded (first in the order, clean keys of
    * every later query, returned verbatim); the plan and the order are drawn over the free positions
    * of each row from {@code rows[b]} alone (see the class comment).
@@ -185,15 +154,7 @@ public final class EsoLmSampler implements Sampler {
     int mask = EsoLmFamily.maskId(specials);
     int batch = given.batch();
     int length = given.length();
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException(
-          "conditional sampling of "
-              + batch
-              + " rows needs "
-              + batch
-              + " streams, got "
-              + (rows == null ? "none" : rows.length));
-    }
+    given.checkStreams(rows);
     given.checkIds(denoiser.vocabSize(), mask);
     boolean[] givenMask = given.givenMask();
     Row[] all = new Row[batch];

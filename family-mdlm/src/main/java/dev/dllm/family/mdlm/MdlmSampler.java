@@ -171,29 +171,6 @@ public final class MdlmSampler implements Sampler {
   }
 
   /**
-   * Draws {@code batch} sequences from the all-mask prior: exactly {@link #sample(Denoiser,
-   * Conditioning, SpecialTokens, Rng[], StepListener)} with {@code Conditioning.none(B, L +
-   * strides·stride_length)} and {@code Conditioning.rowStreams(rng, B)} (same samples, same NFE).
-   *
-   * @param length the block length L the denoiser sees
-   * @return ids {@code [B, L + strides·stride_length]} without mask ids (unless {@code
-   *     noise_removal=none}) and the number of denoiser calls
-   * @throws InvalidInputException when the tokenizer has no mask id or stride_length &gt;= L
-   */
-  @Override
-  public SampleBatch sample(
-      Denoiser denoiser, int batch, int length, SpecialTokens specials, Rng rng) {
-    MdlmFamily.maskId(specials);
-    checkBlock(length);
-    return sample(
-        denoiser,
-        Conditioning.none(batch, length + strides * strideLength),
-        specials,
-        Conditioning.rowStreams(rng, batch),
-        null);
-  }
-
-  /**
    * Conditional generation (spec §2.1 SUBS carry-over and §2.3; spec §11.1; MDLM paper §3 and
    * kuleshov-group/mdlm issue #18: infilling is the same clamp). Given positions are clean in z_T
    * and, by carry-over, in every z_t: the reverse kernel only ever moves a masked position, so they
@@ -243,9 +220,7 @@ public final class MdlmSampler implements Sampler {
     int mask = MdlmFamily.maskId(specials);
     int batch = given.batch();
     int total = given.length();
-    if (rows == null || rows.length != batch) {
-      throw new IllegalArgumentException("need one Rng per row: [" + batch + "]");
-    }
+    given.checkStreams(rows);
     int length = total - strides * strideLength;
     if (strides > 0 && length <= strideLength) {
       throw new InvalidInputException(
