@@ -240,11 +240,14 @@ class KitCatchesFaultsTest {
       @Override
       public Sampler newSampler(SamplerSpec spec) {
         Sampler s = inner.newSampler(spec);
-        return (d, b, l, specials, rng) -> {
-          SampleBatch out = s.sample(d, b, l, specials, rng);
-          int[] ids = out.tokens().ids().clone();
-          edit.apply(ids, specials);
-          return new SampleBatch(new TokenBatch(ids, b, l), out.nfe());
+        return new Sampler() {
+          @Override
+          public SampleBatch sample(Denoiser d, int b, int l, SpecialTokens specials, Rng rng) {
+            SampleBatch out = s.sample(d, b, l, specials, rng);
+            int[] ids = out.tokens().ids().clone();
+            edit.apply(ids, specials);
+            return new SampleBatch(new TokenBatch(ids, b, l), out.nfe());
+          }
         };
       }
     };
