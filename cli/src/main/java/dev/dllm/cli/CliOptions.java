@@ -1,10 +1,9 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
-import java.math.BigInteger;
+import dev.dllm.api.OptionValues;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Pattern;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -18,10 +17,6 @@ import org.apache.commons.cli.Option;
  * {@code Infinity}, hexadecimal or Java suffixes ({@code 1d}).
  */
 final class CliOptions {
-  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
-  private static final Pattern DECIMAL =
-      Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
-
   private CliOptions() {}
 
   static Option opt(String name, String arg, String desc) {
@@ -46,42 +41,13 @@ final class CliOptions {
   }
 
   /**
-   * Parses {@code value} of option {@code --name} as an integer in {@code [min, max]}.
+   * Parses {@code value} of option {@code --name} as an integer in {@code [min, max]} ({@link
+   * OptionValues#parseInteger}).
    *
    * @throws InvalidInputException naming the option, the value and the accepted range
    */
   static long parseInteger(String name, String value, long min, long max) {
-    String s = value.trim();
-    if (!INTEGER.matcher(s).matches()) {
-      boolean number = DECIMAL.matcher(s).matches();
-      throw new InvalidInputException(
-          "--"
-              + name
-              + " expects an integer"
-              + (number ? " written in digits (no decimals or exponent)" : "")
-              + ", got '"
-              + value
-              + "'");
-    }
-    BigInteger n = new BigInteger(s.startsWith("+") ? s.substring(1) : s);
-    boolean unbounded = max == Long.MAX_VALUE || max == Integer.MAX_VALUE;
-    if (n.compareTo(BigInteger.valueOf(min)) < 0) {
-      throw new InvalidInputException(
-          "--"
-              + name
-              + (unbounded ? " must be >= " + min : " must be in [" + min + ", " + max + "]")
-              + ", got "
-              + s);
-    }
-    if (n.compareTo(BigInteger.valueOf(max)) > 0) {
-      throw new InvalidInputException(
-          "--"
-              + name
-              + (unbounded ? " must be <= " + max : " must be in [" + min + ", " + max + "]")
-              + ", got "
-              + s);
-    }
-    return n.longValue();
+    return OptionValues.parseInteger(name, value, min, max);
   }
 
   /**
@@ -94,18 +60,12 @@ final class CliOptions {
   }
 
   /**
-   * Parses a finite real number (decimal or scientific notation).
+   * Parses a finite real number (decimal or scientific notation; {@link OptionValues#parseNumber}).
    *
    * @throws InvalidInputException naming the option and the value
    */
   static double parseNumber(String name, String value) {
-    String s = value.trim();
-    double d = DECIMAL.matcher(s).matches() ? Double.parseDouble(s) : Double.NaN;
-    if (!Double.isFinite(d)) {
-      throw new InvalidInputException(
-          "--" + name + " must be a finite number (e.g. 0.001 or 5e12), got '" + value + "'");
-    }
-    return d;
+    return OptionValues.parseNumber(name, value);
   }
 
   /**

@@ -28,13 +28,21 @@ public final class Main {
 
   /** Runs the CLI and returns the exit code (used by tests). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    return run(args, out, err, Commands.all());
+    List<Command> commands;
+    try {
+      commands = Commands.all();
+    } catch (IllegalStateException e) {
+      // a family command that clashes or is malformed: refused before any command runs
+      err.println("dllm: " + e.getMessage());
+      return 1;
+    }
+    return run(args, out, err, commands);
   }
 
   /** {@link #run(String[], PrintStream, PrintStream)} over the given commands (tests). */
   static int run(String[] args, PrintStream out, PrintStream err, List<Command> commands) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      out.print(usage());
+      out.print(usage(commands));
       return args.length == 0 ? EXIT_BAD_INPUT : 0;
     }
     if (args[0].equals("--version")) {
@@ -94,13 +102,18 @@ public final class Main {
     return all;
   }
 
-  static String usage() {
+  static String usage(List<Command> commands) {
     StringBuilder sb = new StringBuilder();
     sb.append("usage: dllm <command> [options]\n\n");
     sb.append("Discrete diffusion language models: train (DJL), export (ONNX), sample (ONNX\n");
     sb.append("Runtime), evaluate. Families are plugins found by name (dllm families).\n\n");
     sb.append("commands:\n");
-    for (Command c : Commands.all()) {
+    String family = null;
+    for (Command c : commands) {
+      if (c instanceof ContributedCommand f && !f.family().equals(family)) {
+        family = f.family();
+        sb.append("\ncommands of family ").append(family).append(":\n");
+      }
       sb.append(String.format("  %-14s %s%n", c.name(), c.summary()));
     }
     sb.append("\nrun 'dllm <command> --help' for its options.\n");

@@ -1,27 +1,29 @@
-package dev.dllm.cli;
+package dev.dllm.family.duo;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dllm.api.FamilyCommand;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.family.duo.GaussianDuality;
+import dev.dllm.api.OptionValues;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
+import java.util.Map;
 
 /**
  * {@code dllm duo-schedule --vocab V --gamma g1,g2,… [--json]}: the Gaussian-to-discrete
  * transformation of Duo (spec §3.4, {@link GaussianDuality}) at the given log-SNR values γ: P(γ),
  * alpha(γ) = (V·P(γ) − 1)/(V − 1) and dalpha/dγ, in float64 by quadrature. Used to choose the
- * curriculum's γ band (e.g. OWT [−3.55, −1.85] for GPT-2's V = 50257).
+ * curriculum's γ band (e.g. OWT [−3.55, −1.85] for GPT-2's V = 50257). Contributed to the CLI as a
+ * {@link FamilyCommand} ({@code META-INF/services/dev.dllm.api.FamilyCommand}).
  */
-public final class DuoScheduleCommand implements Command {
+public final class DuoScheduleCommand implements FamilyCommand {
   /** Largest accepted V (the quadrature does not depend on V; this only catches typos). */
   static final int MAX_VOCAB = 1 << 24;
+
+  @Override
+  public String family() {
+    return "duo";
+  }
 
   @Override
   public String name() {
@@ -34,44 +36,36 @@ public final class DuoScheduleCommand implements Command {
   }
 
   @Override
-  public Options options() {
-    Options o = new Options();
-    o.addOption(
-        CliOptions.opt("vocab", "V", "vocabulary size V >= 2, mask id included (required)"));
-    o.addOption(
-        CliOptions.opt("gamma", "G1,G2,...", "comma-separated log-SNR values gamma (required)"));
-    o.addOption(Option.builder().longOpt("json").desc("print JSON instead of a table").get());
-    return o;
+  public List<OptionSpec> options() {
+    return List.of(
+        OptionSpec.value("vocab", "V", "vocabulary size V >= 2, mask id included (required)"),
+        OptionSpec.value("gamma", "G1,G2,...", "comma-separated log-SNR values gamma (required)"),
+        OptionSpec.flag("json", "print JSON instead of a table"));
   }
 
   @Override
-  public int run(CommandLine cmd, PrintStream out) throws Exception {
-    if (!cmd.hasOption("vocab")) {
-      throw new InvalidInputException("missing required option --vocab");
-    }
-    if (!cmd.hasOption("gamma")) {
-      throw new InvalidInputException("missing required option --gamma");
-    }
-    int vocab = CliOptions.intOpt(cmd, "vocab", 0, 2);
+  public int run(Map<String, String> options, PrintStream out) {
+    OptionValues.required(options, "vocab");
+    String gammaList = OptionValues.required(options, "gamma");
+    int vocab = OptionValues.intOption(options, "vocab", 0, 2);
     if (vocab > MAX_VOCAB) {
       throw new InvalidInputException("--vocab must be <= " + MAX_VOCAB + ", got " + vocab);
     }
-    List<Double> gammas = parseGammas(cmd.getOptionValue("gamma"));
+    List<Double> gammas = parseGammas(gammaList);
     GaussianDuality duality = GaussianDuality.of(vocab);
-    if (cmd.hasOption("json")) {
-      ObjectMapper json = new ObjectMapper();
-      ObjectNode root = json.createObjectNode();
-      root.put("vocab", vocab);
-      ArrayNode rows = root.putArray("rows");
-      for (double g : gammas) {
+    if (options.containsKey("json")) {
+      // {"vocab":V,"rows":[{"gamma":…,"p":…,"alpha":…,"dalpha_dgamma":…},…]} on one line
+      StringBuilder json = new StringBuilder("{\"vocab\":").append(vocab).append(",\"rows\":[");
+      for (int i = 0; i < gammas.size(); i++) {
+        double g = gammas.get(i);
         double[] pd = duality.integrals(g);
-        ObjectNode row = rows.addObject();
-        row.put("gamma", g);
-        row.put("p", pd[0]);
-        row.put("alpha", duality.alphaOf(pd[0]));
-        row.put("dalpha_dgamma", duality.dalphaOf(pd[1]));
+        json.append(i == 0 ? "{" : ",{");
+        field(json, "gamma", g).append(',');
+        field(json, "p", pd[0]).append(',');
+        field(json, "alpha", duality.alphaOf(pd[0])).append(',');
+        field(json, "dalpha_dgamma", duality.dalphaOf(pd[1])).append('}');
       }
-      out.println(json.writeValueAsString(root));
+      out.println(json.append("]}"));
       return 0;
     }
     out.printf(Locale.ROOT, "# V = %d%n", vocab);
@@ -87,6 +81,15 @@ public final class DuoScheduleCommand implements Command {
           duality.dalphaOf(pd[1]));
     }
     return 0;
+  }
+
+  /**
+   * {@code "name":value}, the number as {@link Double#toString} writes it; a non-finite one as the
+   * string {@code "NaN"}/{@code "Infinity"} (what the CLI's former Jackson output wrote).
+   */
+  private static StringBuilder field(StringBuilder json, String name, double value) {
+    json.append('"').append(name).append("\":");
+    return Double.isFinite(value) ? json.append(value) : json.append('"').append(value).append('"');
   }
 
   /**
