@@ -1,42 +1,25 @@
 package dev.dllm.conformance;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import dev.dllm.api.AttentionLayout;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.Logits;
 import dev.dllm.api.NllSum;
-import dev.dllm.api.TokenBatch;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.ReferenceDit;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.SamplerSpec;
-import dev.dllm.api.tokenize.SpecialTokens;
-import dev.dllm.api.tokenize.Tokenizer;
-import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
-import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
-import dev.dllm.runtime.onnx.OrtConfig;
 import dev.dllm.trainer.Objectives;
 import dev.dllm.trainer.autograd.DjlBackbone;
 import dev.dllm.trainer.model.DitModel;
-import dev.dllm.trainer.model.DjlDenoiser;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -178,145 +161,20 @@ public abstract class FamilyConformanceTestCase {
    */
   @Test
   public void trainingLossEqualsFloat64Nelbo() {
-    Fixture f = fixture();
-    TinyModel tiny = f.tiny;
-    int b = tiny.batch();
-    int l = tiny.length();
-    SpecialTokens specials = f.tokenizer.specials();
-    TrainingObjective<NDArray> objective = Objectives.forFamily(familyName());
-    ReferenceDit reference = new ReferenceDit(f.weights);
-    int checked = 0;
-    try (NDManager root = NDManager.newBaseManager("PyTorch");
-        DitModel model = DitModel.fromWeights(root, f.weights)) {
-      for (String name : objective.objectives()) {
-        if (trainingOnlyObjectives().contains(name)) {
-          continue;
-        }
-        for (long seed = 1; seed <= 2; seed++) {
-          int[] x0 = f.cleanTokens(seed);
-          double[] t = times(b);
-          NllSum nelbo = family().nelbo(reference, x0, b, l, t.clone(), specials, new Rng(seed));
-          assertTrue(nelbo.tokens() > 0 && nelbo.nll() > 0, "nelbo is not positive: " + nelbo);
-          double expected = nelbo.nll() / lossNormaliser(name, nelbo, b, l);
-          double loss;
-          try (NDManager scope = root.newSubManager()) {
-            TrainingBatch batch =
-                new TrainingBatch(x0.clone(), b, l, t.clone(), specials, new Rng(seed), 0, 1);
-            loss = objective.loss(batch, new DjlBackbone(model, scope, null), name).getFloat();
-          }
-          assertEquals(
-              expected,
-              loss,
-              LOSS_TOLERANCE * Math.max(1, Math.abs(expected)),
-              "objective '" + name + "' seed " + seed + ": DJL loss vs nelbo " + nelbo);
-          checked++;
-        }
-      }
-      assertTrue(
-          checked > 0,
-          "every objective of "
-              + familyName()
-              + " is listed as training-only; at least one must be a bound");
-      try (NDManager scope = root.newSubManager()) {
-        TrainingBatch batch =
-            new TrainingBatch(f.cleanTokens(3), b, l, times(b), specials, new Rng(3), 0, 1);
-        assertThrows(
-            InvalidInputException.class,
-            () -> objective.loss(batch, new DjlBackbone(model, scope, null), "no-such-objective"),
-            "an unknown objective name must be refused");
-      }
-    }
+    LossCheck.run(
+        fixture(), family(), familyName(), trainingOnlyObjectives(), this::lossNormaliser);
   }
 
   /** Check 3: ONNX logits = DJL logits (dynamic batch and length; per-row sigma if timed). */
   @Test
   public void onnxLogitsEqualDjlLogits() {
-    Fixture f = fixture();
-    boolean timed = family().backbone().timeConditioned();
-    int b = f.tiny.batch();
-    int l = f.tiny.length();
-    SplittableRandom r = new SplittableRandom(5);
-    try (OnnxModel onnx = OnnxModel.open(f.export(), OrtConfig.defaults());
-        NDManager root = NDManager.newBaseManager("PyTorch");
-        DitModel model = DitModel.fromWeights(root, f.weights);
-        DjlDenoiser djl = new DjlDenoiser(model)) {
-      for (int[] shape : new int[][] {{1, 3}, {b, l}, {b + 1, l + 3}}) {
-        TokenBatch tokens = f.anyTokens(r, shape[0], shape[1]);
-        AttentionLayout layout = layout(shape[0], shape[1], r);
-        float[] sigma = null;
-        if (timed) {
-          sigma = new float[shape[0]];
-          for (int i = 0; i < sigma.length; i++) {
-            sigma[i] = (float) (0.25 + 0.5 * i + r.nextDouble());
-          }
-        }
-        Logits got = onnx.denoiser().forward(tokens, sigma, layout);
-        float[] want = djl.forward(tokens, sigma, layout).values();
-        String where = shape[0] + "x" + shape[1] + (layout == null ? "" : " sorted-causal");
-        assertEquals(shape[0], got.batch(), where);
-        assertEquals(shape[1], got.length(), where);
-        assertEquals(f.config.vocabSize(), got.vocab(), where);
-        double diff = Fixture.maxAbsDiff(got.values(), want);
-        assertTrue(diff <= LOGIT_TOLERANCE, where + ": max |ONNX - DJL| = " + diff);
-        assertTrue(Fixture.spread(want) > 0.1, where + ": logits are constant; check is vacuous");
-        if (timed) {
-          float[] zero = onnx.denoiser().forward(tokens, new float[shape[0]], layout).values();
-          assertTrue(
-              Fixture.maxAbsDiff(got.values(), zero) > 1e-3,
-              where + ": a time-conditioned backbone ignores sigma in the export");
-        }
-      }
-    }
-  }
-
-  /**
-   * The layout the family's own forward uses: none (the backbone's pattern, positions 0..L-1),
-   * except for a sorted-causal backbone: causal over the fed order with the rotary positions of a
-   * random permutation per row (Eso-LM, spec §4.3).
-   */
-  private AttentionLayout layout(int batch, int length, SplittableRandom r) {
-    if (family().backbone().attention() != BackboneSpec.Attention.SORTED_CAUSAL) {
-      return null;
-    }
-    int[] positions = new int[batch * length];
-    for (int row = 0; row < batch; row++) {
-      for (int i = 0; i < length; i++) {
-        int j = r.nextInt(i + 1); // Fisher-Yates, inside-out
-        positions[row * length + i] = positions[row * length + j];
-        positions[row * length + j] = i;
-      }
-    }
-    return AttentionLayout.sortedCausal(positions, batch, length);
+    new ExportCheck(fixture(), family(), familyName()).onnxLogitsEqualDjlLogits();
   }
 
   /** Check 4: samples hold no MASK and are identical at 1 and 2 ONNX Runtime threads. */
   @Test
   public void samplesHaveNoMaskAndDoNotDependOnThreads() {
-    Fixture f = fixture();
-    SampleBatch one = sample(f, 1);
-    SampleBatch two = sample(f, 2);
-    int b = f.tiny.batch();
-    int l = f.tiny.length();
-    int mask = f.tokenizer.specials().mask();
-    assertEquals(b, one.tokens().batch());
-    assertEquals(l, one.tokens().length());
-    for (int id : one.tokens().ids()) {
-      assertTrue(id >= 0 && id < f.config.vocabSize(), "sampled id " + id + " is outside [0, V)");
-      assertNotEquals(mask, id, "a sample contains the MASK id");
-    }
-    assertTrue(one.nfe() > 0, "NFE must be positive, got " + one.nfe());
-    assertArrayEquals(
-        one.tokens().ids(), two.tokens().ids(), "samples differ between 1 and 2 threads");
-    assertEquals(one.nfe(), two.nfe());
-  }
-
-  private SampleBatch sample(Fixture f, int threads) {
-    try (OnnxModel m = OnnxModel.open(f.export(), OrtConfig.defaults().withThreads(threads))) {
-      return family()
-          .newSampler(samplerSpec())
-          .sample(
-              m.denoiser(), f.tiny.batch(), f.tiny.length(), m.metadata().specials(), new Rng(42));
-    }
+    new SamplingCheck(fixture(), family(), samplerSpec()).run();
   }
 
   private ConditioningCheck conditioning() {
@@ -367,42 +225,12 @@ public abstract class FamilyConformanceTestCase {
   /** Check 5: export metadata round-trips through checkpoint, export and open. */
   @Test
   public void exportMetadataRoundTrips() {
-    Fixture f = fixture();
-    DiffusionFamily fam = family();
-    ExportMetadata md;
-    try (OnnxModel m = OnnxModel.open(f.export(), OrtConfig.defaults())) {
-      md = m.metadata();
-    }
-    assertEquals(familyName(), md.family());
-    assertEquals(f.config, md.model());
-    assertEquals(f.tiny.length(), md.seqLen());
-    assertEquals(fam.schedule() == null ? "" : fam.schedule().name(), md.schedule());
-    assertEquals(f.tokenizer.specials(), md.specials());
-    Tokenizer restored = Tokenizers.restore(md.tokenizerSpec(), md.tokenizerState());
-    assertEquals(f.tokenizer.spec(), restored.spec());
-    assertEquals(f.tokenizer.vocabSize(), restored.vocabSize());
-    assertEquals(f.tokenizer.state(), restored.state());
-    assertEquals(f.tokenizer.specials(), restored.specials());
-    Map<String, String> own = new TreeMap<>(fam.exportMetadata());
-    assertEquals(familyName(), own.getOrDefault("family", familyName()), "exportMetadata family");
-    own.remove("family");
-    assertEquals(own, new TreeMap<>(md.familyMetadata()), "the family's exportMetadata()");
+    new ExportCheck(fixture(), family(), familyName()).exportMetadataRoundTrips();
   }
 
   /** Check 6: N steps straight = N/2 steps, stop, resume, N/2 steps; bit for bit. */
   @Test
   public void resumeIsBitExact() throws Exception {
     ResumeCheck.run(fixture());
-  }
-
-  /** Diffusion times per row: spread over (0.2, 0.9) with a schedule, zeros without (as AR). */
-  private double[] times(int batch) {
-    double[] t = new double[batch];
-    if (family().schedule() != null) {
-      for (int i = 0; i < batch; i++) {
-        t[i] = 0.2 + 0.7 * (i + 0.5) / batch;
-      }
-    }
-    return t;
   }
 }

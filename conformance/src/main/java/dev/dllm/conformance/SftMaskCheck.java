@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.model.ReferenceDit;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.tokenize.SpecialTokens;
-import dev.dllm.api.train.Backbone;
 import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
-import dev.dllm.trainer.autograd.DjlBackbone;
+import dev.dllm.conformance.RecordingBackbone.Fed;
+import dev.dllm.conformance.RecordingBackbone.Rewrite;
 import dev.dllm.trainer.model.DitModel;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -96,20 +92,20 @@ public final class SftMaskCheck {
     try (NDManager root = NDManager.newBaseManager("PyTorch");
         DitModel model = DitModel.fromWeights(root, f.weights);
         DitModel teacher = DitModel.frozen(root, f.weights)) {
-      Net net = new Net(root, model, teacher);
+      SftNet net = new SftNet(root, model, teacher, objective, f.tokenizer.specials());
       for (String name : objective.objectives()) {
         int[] x0 = f.cleanTokens(21);
-        double[] t = times(b);
+        double[] t = LossCheck.times(family, b);
         // 1. an empty mask is pre-training
-        float plain = net.loss(batch(x0, b, l, t, 5, null), name, null).loss;
-        float empty = net.loss(batch(x0, b, l, t, 5, new boolean[b * l]), name, null).loss;
+        float plain = net.loss(net.batch(x0, b, l, t, 5, null), name, null).loss();
+        float empty = net.loss(net.batch(x0, b, l, t, 5, new boolean[b * l]), name, null).loss();
         assertClose(plain, empty, name + ": an all-false mask vs no mask (pre-training)");
         // 2. prompt positions are never corrupted
-        Run run = net.loss(batch(x0, b, l, t, 5, prompt), name, null);
-        assertTrue(Float.isFinite(run.loss), name + ": SFT loss " + run.loss);
-        assertCleanPrompt(run.fed, x0, prompt, b, l, name + ", network input");
-        if (!run.teacherFed.isEmpty()) {
-          assertCleanPrompt(run.teacherFed, x0, prompt, b, l, name + ", teacher input");
+        SftNet.Run run = net.loss(net.batch(x0, b, l, t, 5, prompt), name, null);
+        assertTrue(Float.isFinite(run.loss()), name + ": SFT loss " + run.loss());
+        assertCleanPrompt(run.fed(), x0, prompt, b, l, name + ", network input");
+        if (!run.teacherFed().isEmpty()) {
+          assertCleanPrompt(run.teacherFed(), x0, prompt, b, l, name + ", teacher input");
         }
         // 4. a prompt token's target never changes the loss
         for (int i = 0; i < x0.length; i++) {
@@ -121,7 +117,7 @@ public final class SftMaskCheck {
           int[] other = x0.clone();
           other[i] = (x0[i] + 1) % (f.tokenizer.vocabSize() - 4);
           Rewrite back = new Rewrite(i / l, i % l, other[i], x0[i]);
-          float changed = net.loss(batch(other, b, l, t, 5, prompt), name, back).loss;
+          float changed = net.loss(net.batch(other, b, l, t, 5, prompt), name, back).loss();
           assertTrue(
               back.applied > 0,
               name
@@ -131,7 +127,7 @@ public final class SftMaskCheck {
                   + (i % l)
                   + " (is the prompt corrupted?)");
           assertClose(
-              run.loss,
+              run.loss(),
               changed,
               name
                   + ": changing the target of prompt token (row "
@@ -143,86 +139,17 @@ public final class SftMaskCheck {
         // 5. nothing to score
         boolean[] all = new boolean[b * l];
         Arrays.fill(all, true);
-        float none = net.loss(batch(x0, b, l, t, 5, all), name, null).loss;
+        float none = net.loss(net.batch(x0, b, l, t, 5, all), name, null).loss();
         assertEquals(0f, none, 0f, name + ": loss of a batch whose every position is given");
         // 3. the float64 conditional NELBO, row by row
         if (!trainingOnly.contains(name)) {
-          checkedBounds += oracle(net, name, prompt, b, l);
+          checkedBounds += SftOracle.run(f, family, net, name, prompt, b, l);
         }
       }
     }
     assertTrue(
         checkedBounds > 0,
         "no objective of " + family.name() + " was compared with conditionalNelbo");
-  }
-
-  private int oracle(Net net, String name, boolean[] prompt, int b, int l) {
-    SpecialTokens specials = f.tokenizer.specials();
-    ReferenceDit reference = new ReferenceDit(f.weights);
-    double[] t = times(b);
-    int checked = 0;
-    int positive = 0;
-    for (long seed = 1; seed <= 3; seed++) {
-      int[] x0 = f.cleanTokens(seed);
-      for (int row = 0; row < b; row++) {
-        int[] x = Arrays.copyOfRange(x0, row * l, (row + 1) * l);
-        boolean[] g = Arrays.copyOfRange(prompt, row * l, (row + 1) * l);
-        double[] tr = {t[row]};
-        NllSum want =
-            family.conditionalNelbo(
-                reference, x.clone(), g.clone(), 1, l, tr.clone(), specials, rngs(seed));
-        assertTrue(
-            want.tokens() > 0 && want.nll() >= 0 && Double.isFinite(want.nll()),
-            "conditional NELBO " + want);
-        positive += want.nll() > 0 ? 1 : 0;
-        double expected = want.nll() / want.tokens();
-        float got = net.loss(batch(x, 1, l, tr, seed, g), name, null).loss;
-        assertEquals(
-            expected,
-            got,
-            FamilyConformanceTestCase.LOSS_TOLERANCE * Math.max(1, Math.abs(expected)),
-            name
-                + " seed "
-                + seed
-                + ", row "
-                + row
-                + " (prompt of "
-                + prefix(g)
-                + "): SFT loss vs conditionalNelbo "
-                + want
-                + " / tokens");
-        checked++;
-      }
-    }
-    assertTrue(
-        positive > 0,
-        name + ": every conditional NELBO of the oracle check is 0 (nothing masked); vacuous");
-    return checked;
-  }
-
-  private static Rng[] rngs(long seed) {
-    return new Rng[] {new Rng(seed)};
-  }
-
-  private static int prefix(boolean[] g) {
-    int n = 0;
-    while (n < g.length && g[n]) {
-      n++;
-    }
-    return n;
-  }
-
-  private TrainingBatch batch(int[] x0, int b, int l, double[] t, long seed, boolean[] given) {
-    return new TrainingBatch(
-        x0.clone(),
-        b,
-        l,
-        t.clone(),
-        f.tokenizer.specials(),
-        new Rng(seed),
-        0,
-        1,
-        given == null ? null : given.clone());
   }
 
   /** Row b gives its first 1 + (L/2 − 1 + b) mod (L − 1) positions (row 0: L/2). */
@@ -233,16 +160,6 @@ public final class SftMaskCheck {
       Arrays.fill(g, row * length, row * length + p, true);
     }
     return g;
-  }
-
-  private double[] times(int batch) {
-    double[] t = new double[batch];
-    if (family.schedule() != null) {
-      for (int i = 0; i < batch; i++) {
-        t[i] = 0.2 + 0.7 * (i + 0.5) / batch;
-      }
-    }
-    return t;
   }
 
   private static void assertClose(float want, float got, String what) {
@@ -287,200 +204,6 @@ public final class SftMaskCheck {
           }
         }
       }
-    }
-  }
-
-  /** What one forward call was fed. */
-  private static final class Fed {
-    final int rows;
-    final int length;
-    final long[] ids;
-    final long[] positions;
-    final float[] soft;
-    final int vocab;
-
-    Fed(int rows, int length, long[] ids, long[] positions, float[] soft, int vocab) {
-      this.rows = rows;
-      this.length = length;
-      this.ids = ids;
-      this.positions = positions;
-      this.soft = soft;
-      this.vocab = vocab;
-    }
-
-    int position(int r, int j) {
-      return positions == null ? j : (int) positions[r * length + j];
-    }
-
-    /** softmax(weights)[id] at fed token (r, j), in float64. */
-    double softMass(int r, int j, int id) {
-      int off = (r * length + j) * vocab;
-      double max = Double.NEGATIVE_INFINITY;
-      for (int v = 0; v < vocab; v++) {
-        max = Math.max(max, soft[off + v]);
-      }
-      double z = 0;
-      for (int v = 0; v < vocab; v++) {
-        z += Math.exp(soft[off + v] - max);
-      }
-      return Math.exp(soft[off + id] - max) / z;
-    }
-  }
-
-  /**
-   * Writes {@code to} back where row {@code row}, position {@code position} is fed {@code from}.
-   */
-  private static final class Rewrite {
-    final int row;
-    final int position;
-    final int from;
-    final int to;
-    int applied;
-
-    Rewrite(int row, int position, int from, int to) {
-      this.row = row;
-      this.position = position;
-      this.from = from;
-      this.to = to;
-    }
-  }
-
-  /** One loss and what the network (and teacher) were fed. */
-  private record Run(float loss, List<Fed> fed, List<Fed> teacherFed) {}
-
-  /** The kit's network: the tiny DiT with a frozen teacher on the same weights. */
-  private final class Net {
-    final NDManager root;
-    final DitModel model;
-    final DitModel teacher;
-
-    Net(NDManager root, DitModel model, DitModel teacher) {
-      this.root = root;
-      this.model = model;
-      this.teacher = teacher;
-    }
-
-    Run loss(TrainingBatch batch, String name, Rewrite rewrite) {
-      List<Fed> fed = new ArrayList<>();
-      List<Fed> teacherFed = new ArrayList<>();
-      try (NDManager scope = root.newSubManager()) {
-        Recording frozen =
-            new Recording(new DjlBackbone(teacher, scope, null), teacherFed, rewrite, null);
-        Recording net = new Recording(new DjlBackbone(model, scope, null), fed, rewrite, frozen);
-        float loss = objective.loss(batch, net, name).getFloat();
-        return new Run(loss, fed, teacherFed);
-      }
-    }
-  }
-
-  /**
-   * A backbone that records what each forward is fed (rows in batch order across calls) and
-   * optionally applies a {@link Rewrite} to it before the network runs.
-   */
-  private static final class Recording implements Backbone<NDArray> {
-    private final Backbone<NDArray> inner;
-    private final List<Fed> fed;
-    private final Rewrite rewrite;
-    private final Backbone<NDArray> teacher;
-    private int rowsSoFar;
-
-    Recording(Backbone<NDArray> inner, List<Fed> fed, Rewrite rewrite, Backbone<NDArray> teacher) {
-      this.inner = inner;
-      this.fed = fed;
-      this.rewrite = rewrite;
-      this.teacher = teacher;
-    }
-
-    @Override
-    public int vocabSize() {
-      return inner.vocabSize();
-    }
-
-    @Override
-    public NDArray ids(int[] ids, int batch, int length) {
-      return inner.ids(ids, batch, length);
-    }
-
-    @Override
-    public NDArray floats(float[] values, long... shape) {
-      return inner.floats(values, shape);
-    }
-
-    @Override
-    public NDArray constant(double value) {
-      return inner.constant(value);
-    }
-
-    @Override
-    public NDArray forward(NDArray ids, NDArray sigma) {
-      return inner.forward(record(ids, null), sigma);
-    }
-
-    @Override
-    public NDArray forward(NDArray ids, NDArray sigma, NDArray positions, NDArray attnBias) {
-      return inner.forward(record(ids, positions), sigma, positions, attnBias);
-    }
-
-    @Override
-    public NDArray forwardSoft(NDArray weights, NDArray sigma) {
-      Shape s = weights.getShape();
-      int rows = (int) s.get(0);
-      int length = (int) s.get(1);
-      int vocab = (int) s.get(2);
-      float[] w = weights.toFloatArray();
-      NDArray in = weights;
-      if (rewrite != null) {
-        for (int r = 0; r < rows; r++) {
-          if (rowsSoFar + r != rewrite.row) {
-            continue;
-          }
-          int off = (r * length + rewrite.position) * vocab;
-          float a = w[off + rewrite.from];
-          w[off + rewrite.from] = w[off + rewrite.to];
-          w[off + rewrite.to] = a;
-          rewrite.applied++;
-          in = weights.getManager().create(w, s);
-        }
-      }
-      fed.add(new Fed(rows, length, null, null, w, vocab));
-      rowsSoFar += rows;
-      return inner.forwardSoft(in, sigma);
-    }
-
-    private NDArray record(NDArray ids, NDArray positions) {
-      Shape s = ids.getShape();
-      int rows = (int) s.get(0);
-      int length = (int) s.get(1);
-      long[] values = ids.toLongArray();
-      long[] pos = positions == null ? null : positions.toLongArray();
-      NDArray in = ids;
-      if (rewrite != null) {
-        boolean changed = false;
-        for (int r = 0; r < rows; r++) {
-          if (rowsSoFar + r != rewrite.row) {
-            continue;
-          }
-          for (int j = 0; j < length; j++) {
-            int p = pos == null ? j : (int) pos[r * length + j];
-            if (p == rewrite.position && values[r * length + j] == rewrite.from) {
-              values[r * length + j] = rewrite.to;
-              changed = true;
-            }
-          }
-        }
-        if (changed) {
-          rewrite.applied++;
-          in = ids.getManager().create(values, s);
-        }
-      }
-      fed.add(new Fed(rows, length, values, pos, null, 0));
-      rowsSoFar += rows;
-      return in;
-    }
-
-    @Override
-    public Backbone<NDArray> teacher() {
-      return teacher != null ? teacher : Backbone.super.teacher();
     }
   }
 }

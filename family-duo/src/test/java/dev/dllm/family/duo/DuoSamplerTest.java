@@ -111,7 +111,6 @@ class DuoSamplerTest {
    */
   @Test
   void samplesEqualASequentialReplayOfThePerPositionDraw() {
-    LogLinearSchedule sched = new LogLinearSchedule();
     int steps = 5;
     int batch = 3;
     int length = 7;
@@ -129,33 +128,7 @@ class DuoSamplerTest {
       for (int j = 0; j < x.length; j++) {
         x[j] = rows[j / length].nextInt(V);
       }
-      double dt = (1 - DuoSampler.T_MIN) / steps;
-      for (int i = 0; i <= steps; i++) {
-        boolean last = i == steps;
-        double t = last ? DuoSampler.T_MIN : 1 - i * dt;
-        double alphaT = sched.alpha(t);
-        double alphaS = last ? 1 : sched.alpha(i == steps - 1 ? DuoSampler.T_MIN : t - dt);
-        assertArrayEquals(x, net.inputs.get(i).ids(), removal + " step " + i);
-        Logits logits = net.outputs.get(i);
-        for (int j = 0; j < x.length; j++) {
-          int b = j / length;
-          int l = j % length;
-          x[j] =
-              last && removal.equals("greedy")
-                  ? DuoSampler.argmax(logits, b, l, MASK)
-                  : DuoSampler.draw(
-                      logits.values(),
-                      logits.offset(b, l),
-                      V,
-                      x[j],
-                      MASK,
-                      alphaT,
-                      alphaS,
-                      1.0,
-                      rows[b],
-                      new double[V]);
-        }
-      }
+      DuoReplay.replay(net, x, rows, steps, removal, length, null, V, MASK);
       assertArrayEquals(x, s.tokens().ids(), removal);
     }
   }
