@@ -8,13 +8,10 @@ import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.run.PromptEvalRun.Options;
 import dev.dllm.runtime.onnx.OnnxModel;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The checks of {@link PromptEvalRun} that run before the first sample: the options against every
@@ -64,20 +61,7 @@ final class PromptEvalChecks {
    * @throws InvalidInputException naming the model and the option
    */
   static void check(Options o) {
-    Map<Path, Path> seen = new LinkedHashMap<>();
-    for (Path dir : o.models()) {
-      Path real;
-      try {
-        real = dir.toRealPath();
-      } catch (IOException e) {
-        throw new InvalidInputException("--model: cannot read " + dir + ": " + e.getMessage());
-      }
-      Path earlier = seen.putIfAbsent(real, dir);
-      if (earlier != null) {
-        throw new InvalidInputException(
-            "--model lists " + real + " twice (" + earlier + " and " + dir + "); give each once");
-      }
-    }
+    ModelDirs.requireDistinct(o.models(), "--model", "give each once");
     for (Path dir : o.models()) {
       try (OnnxModel model = OnnxModel.open(dir, o.ort())) {
         int len = EvalRun.sampleLength(model);
