@@ -5,7 +5,6 @@ import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.metrics.PerplexityMeter;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
@@ -46,11 +45,7 @@ import java.util.TreeMap;
  * length.
  */
 public final class ConditionalGenPerplexity {
-  private final Denoiser scorer;
-  private final DiffusionFamily scorerFamily;
-  private final Tokenizer scorerTokenizer;
-  private final int context;
-  private final int batch;
+  private final ArScorer ar;
 
   /**
    * The outcome.
@@ -79,7 +74,7 @@ public final class ConditionalGenPerplexity {
 
     /** NLL per scored token in nats. */
     public double natsPerToken() {
-      return scoredTokens == 0 ? Double.NaN : nll / scoredTokens;
+      return ArScorer.natsPerToken(nll, scoredTokens);
     }
   }
 
@@ -97,20 +92,7 @@ public final class ConditionalGenPerplexity {
       Tokenizer scorerTokenizer,
       int context,
       int batch) {
-    if (scorerFamily.backbone().attention() != BackboneSpec.Attention.CAUSAL) {
-      throw new InvalidInputException(
-          "the scorer must be an autoregressive export (causal backbone); got family '"
-              + scorerFamily.name()
-              + "'");
-    }
-    if (context < 2 || batch < 1) {
-      throw new IllegalArgumentException("context must be >= 2 and batch >= 1");
-    }
-    this.scorer = scorer;
-    this.scorerFamily = scorerFamily;
-    this.scorerTokenizer = scorerTokenizer;
-    this.context = context;
-    this.batch = batch;
+    this.ar = new ArScorer(scorer, scorerFamily, scorerTokenizer, context, batch);
   }
 
   /** One scorer window: its tokens and how many leading ones are given. */
@@ -128,8 +110,8 @@ public final class ConditionalGenPerplexity {
       throw new IllegalArgumentException(
           prompts.size() + " prompts for " + continuations.size() + " continuations");
     }
-    Retokenizer re = new Retokenizer(sampleTokenizer, scorerTokenizer);
-    int bos = scorerTokenizer.specials().bos();
+    Retokenizer re = new Retokenizer(sampleTokenizer, ar.tokenizer());
+    int bos = ar.tokenizer().specials().bos();
     Map<Integer, List<Window>> byLength = new TreeMap<>();
     long dropped = 0;
     long cut = 0;
@@ -140,18 +122,13 @@ public final class ConditionalGenPerplexity {
       dropped += p.droppedCharacters() + c.droppedCharacters();
       int[] prompt = p.ids();
       int[] cont = c.ids();
-      int first = prompt.length > 0 ? prompt[0] : cont.length > 0 ? cont[0] : bos;
-      boolean addBos = bos >= 0 && first != bos;
-      int[] row = new int[(addBos ? 1 : 0) + prompt.length + cont.length];
-      int at = 0;
-      if (addBos) {
-        row[at++] = bos;
-      }
-      System.arraycopy(prompt, 0, row, at, prompt.length);
-      at += prompt.length;
-      System.arraycopy(cont, 0, row, at, cont.length);
-      int given = Math.max(1, at);
-      for (int[] w : windows(row.length, given, context)) {
+      int[] text = new int[prompt.length + cont.length];
+      System.arraycopy(prompt, 0, text, 0, prompt.length);
+      System.arraycopy(cont, 0, text, prompt.length, cont.length);
+      int[] row = ArScorer.withBos(text, bos);
+      // given: the BOS (when added) and the prompt; at least the first token (scored from nothing)
+      int given = Math.max(1, row.length - cont.length);
+      for (int[] w : windows(row.length, given, ar.context())) {
         int from = w[0];
         int scoredFrom = w[1];
         int to = w[2];
@@ -176,7 +153,7 @@ public final class ConditionalGenPerplexity {
         dropped,
         windows,
         cut,
-        context);
+        ar.context());
   }
 
   /**
@@ -196,9 +173,9 @@ public final class ConditionalGenPerplexity {
   }
 
   private void scoreGroup(int length, List<Window> rows, PerplexityMeter meter) {
-    SpecialTokens sp = scorerTokenizer.specials();
-    for (int first = 0; first < rows.size(); first += batch) {
-      int b = Math.min(batch, rows.size() - first);
+    SpecialTokens sp = ar.tokenizer().specials();
+    for (int first = 0; first < rows.size(); first += ar.batch()) {
+      int b = Math.min(ar.batch(), rows.size() - first);
       int[] flat = new int[b * length];
       boolean[] given = new boolean[b * length];
       Rng[] streams = new Rng[b];
@@ -210,8 +187,8 @@ public final class ConditionalGenPerplexity {
         streams[r] = root.split();
       }
       meter.add(
-          scorerFamily.conditionalNelbo(
-              scorer, flat, given, b, length, new double[b], sp, streams));
+          ar.family()
+              .conditionalNelbo(ar.net(), flat, given, b, length, new double[b], sp, streams));
     }
   }
 }

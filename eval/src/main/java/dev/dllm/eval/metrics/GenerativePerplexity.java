@@ -5,7 +5,6 @@ import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.metrics.PerplexityMeter;
-import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import java.util.ArrayList;
@@ -27,11 +26,7 @@ import java.util.TreeMap;
  * could not see right padding anyway).
  */
 public final class GenerativePerplexity {
-  private final Denoiser scorer;
-  private final DiffusionFamily scorerFamily;
-  private final Tokenizer scorerTokenizer;
-  private final int context;
-  private final int batch;
+  private final ArScorer ar;
 
   /**
    * The outcome.
@@ -57,7 +52,7 @@ public final class GenerativePerplexity {
 
     /** NLL per scored token in nats. */
     public double natsPerToken() {
-      return scoredTokens == 0 ? Double.NaN : nll / scoredTokens;
+      return ArScorer.natsPerToken(nll, scoredTokens);
     }
   }
 
@@ -75,20 +70,7 @@ public final class GenerativePerplexity {
       Tokenizer scorerTokenizer,
       int context,
       int batch) {
-    if (scorerFamily.backbone().attention() != BackboneSpec.Attention.CAUSAL) {
-      throw new InvalidInputException(
-          "the scorer must be an autoregressive export (causal backbone); got family '"
-              + scorerFamily.name()
-              + "'");
-    }
-    if (context < 2 || batch < 1) {
-      throw new IllegalArgumentException("context must be >= 2 and batch >= 1");
-    }
-    this.scorer = scorer;
-    this.scorerFamily = scorerFamily;
-    this.scorerTokenizer = scorerTokenizer;
-    this.context = context;
-    this.batch = batch;
+    this.ar = new ArScorer(scorer, scorerFamily, scorerTokenizer, context, batch);
   }
 
   /**
@@ -110,17 +92,17 @@ public final class GenerativePerplexity {
    * @param prependBos whether each sample starts with the scorer's BOS (when it has one)
    */
   public Result score(List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos) {
-    Retokenizer re = new Retokenizer(sampleTokenizer, scorerTokenizer);
-    SpecialTokens sp = scorerTokenizer.specials();
+    Retokenizer re = new Retokenizer(sampleTokenizer, ar.tokenizer());
+    SpecialTokens sp = ar.tokenizer().specials();
     Map<Integer, List<int[]>> byLength = new TreeMap<>();
     long dropped = 0;
     int chunks = 0;
     for (int[] sample : samples) {
       Retokenizer.Ids converted = re.convert(sample);
       dropped += converted.droppedCharacters();
-      int[] ids = prependBos ? withBos(converted.ids(), sp.bos()) : converted.ids();
-      for (int from = 0; from < ids.length; from += context) {
-        int len = Math.min(context, ids.length - from);
+      int[] ids = prependBos ? ArScorer.withBos(converted.ids(), sp.bos()) : converted.ids();
+      for (int from = 0; from < ids.length; from += ar.context()) {
+        int len = Math.min(ar.context(), ids.length - from);
         if (len >= 2) {
           int[] chunk = java.util.Arrays.copyOfRange(ids, from, from + len);
           byLength.computeIfAbsent(len, k -> new ArrayList<>()).add(chunk);
@@ -141,29 +123,19 @@ public final class GenerativePerplexity {
         re.retokenizes(),
         dropped,
         chunks,
-        context);
+        ar.context());
   }
 
   private void scoreGroup(int length, List<int[]> rows, PerplexityMeter meter) {
-    for (int first = 0; first < rows.size(); first += batch) {
-      int b = Math.min(batch, rows.size() - first);
+    for (int first = 0; first < rows.size(); first += ar.batch()) {
+      int b = Math.min(ar.batch(), rows.size() - first);
       int[] flat = new int[b * length];
       for (int r = 0; r < b; r++) {
         System.arraycopy(rows.get(first + r), 0, flat, r * length, length);
       }
       meter.add(
-          scorerFamily.nelbo(
-              scorer, flat, b, length, new double[b], scorerTokenizer.specials(), null));
+          ar.family()
+              .nelbo(ar.net(), flat, b, length, new double[b], ar.tokenizer().specials(), null));
     }
-  }
-
-  private static int[] withBos(int[] ids, int bos) {
-    if (bos < 0 || (ids.length > 0 && ids[0] == bos)) {
-      return ids;
-    }
-    int[] out = new int[ids.length + 1];
-    out[0] = bos;
-    System.arraycopy(ids, 0, out, 1, ids.length);
-    return out;
   }
 }

@@ -117,26 +117,7 @@ public final class ParetoRun {
    * @throws InvalidInputException naming the model or the variant
    */
   public static void check(Options o) {
-    Map<Path, Path> seen = new LinkedHashMap<>();
-    for (Path dir : o.models()) {
-      Path real;
-      try {
-        real = dir.toRealPath();
-      } catch (IOException e) {
-        throw new InvalidInputException("--models: cannot read " + dir + ": " + e.getMessage());
-      }
-      Path earlier = seen.putIfAbsent(real, dir);
-      if (earlier != null) {
-        throw new InvalidInputException(
-            "--models lists "
-                + real
-                + " twice ("
-                + earlier
-                + " and "
-                + dir
-                + "); list each model once");
-      }
-    }
+    ModelDirs.requireDistinct(o.models(), "--models", "list each model once");
     Map<String, DiffusionFamily> diffusion = new TreeMap<>();
     Set<String> present = new TreeSet<>();
     for (Path dir : o.models()) {

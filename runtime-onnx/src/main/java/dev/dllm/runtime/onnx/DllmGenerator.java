@@ -44,6 +44,9 @@ public final class DllmGenerator implements AutoCloseable {
   private final OnnxModel model;
   private final Tokenizer tokenizer;
 
+  private final PromptPlanner planner;
+  private final ConditionedGeneration conditioned;
+
   private DllmGenerator(OnnxModel model) {
     this.model = model;
     try {
@@ -52,6 +55,8 @@ public final class DllmGenerator implements AutoCloseable {
       model.close();
       throw e;
     }
+    this.planner = new PromptPlanner(model, tokenizer);
+    this.conditioned = new ConditionedGeneration(model, tokenizer, planner);
   }
 
   /**
@@ -147,7 +152,7 @@ public final class DllmGenerator implements AutoCloseable {
     Sampler sampler = newSampler(options);
     int length = blockLength(options);
     if (options.conditioned()) {
-      plan(options, sampler, length);
+      planner.plan(options, sampler, length);
     }
   }
 
@@ -171,17 +176,18 @@ public final class DllmGenerator implements AutoCloseable {
   List<Generated> generate(GenerateOptions options, Sampler sampler) {
     int length = blockLength(options);
     return options.conditioned()
-        ? conditioned(options, sampler, length)
+        ? conditioned.generate(options, sampler, length)
         : unconditional(options, sampler, length);
   }
 
-  private boolean causal() {
+  /** Whether {@code model} is an AR export (causal backbone). */
+  static boolean causal(OnnxModel model) {
     return model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
   }
 
   private List<Generated> unconditional(GenerateOptions options, Sampler sampler, int length) {
     int n = options.number();
-    int steps = causal() ? length - 1 : options.steps();
+    int steps = causal(model) ? length - 1 : options.steps();
     int batch = options.effectiveBatch();
     SpecialTokens specials = model.metadata().specials();
     Rng rng = new Rng(options.seed());
@@ -191,7 +197,12 @@ public final class DllmGenerator implements AutoCloseable {
       Rng batchRng = rng.split();
       long t0 = System.nanoTime();
       SampleBatch s =
-          call(done, b, n, () -> sampler.sample(model.denoiser(), b, length, specials, batchRng));
+          SamplerCalls.call(
+              model,
+              done,
+              b,
+              n,
+              () -> sampler.sample(model.denoiser(), b, length, specials, batchRng));
       double seconds = (System.nanoTime() - t0) / 1e9;
       int rowLength = s.tokens().length();
       if (s.tokens().batch() != b) {
@@ -219,228 +230,6 @@ public final class DllmGenerator implements AutoCloseable {
       done += b;
     }
     return out;
-  }
-
-  private SampleBatch call(int done, int b, int n, java.util.function.Supplier<SampleBatch> draw) {
-    try {
-      return draw.get();
-    } catch (InvalidInputException e) {
-      throw e;
-    } catch (UnsupportedOperationException e) {
-      throw new InvalidInputException(
-          "family "
-              + model.family().name()
-              + " does not implement conditional generation (prompts, infilling, max new tokens)"
-              + " in this build: "
-              + firstLine(e.getMessage()),
-          e);
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(
-          String.format(
-              "sampling failed in the batch of samples %d-%d of %d; no samples are returned: %s",
-              done, done + b - 1, n, firstLine(e.getMessage())),
-          e);
-    }
-  }
-
-  /**
-   * One conditioned sample before sampling.
-   *
-   * @param given the row's given ids ({@link Conditioning#FREE} at free positions): for a
-   *     prefix-only sampler the prompt alone (the batch pads it with free positions), otherwise the
-   *     whole row
-   * @param prompt P, the tokens before the span
-   * @param span the span's length (new tokens)
-   * @param rowLength the row this sample needs: P + span for a prefix-only sampler, else the row
-   */
-  record Planned(int[] given, int prompt, int span, int rowLength) {}
-
-  /** Encodes and sizes every sample's request (distinct requests are encoded once). */
-  List<Planned> plan(GenerateOptions options, Sampler sampler, int length) {
-    int n = options.number();
-    boolean prefixOnly = !sampler.supportsInfill();
-    SpecialTokens specials = model.metadata().specials();
-    int row = prefixOnly ? length : sampler.outputLength(length);
-    int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
-    int lead = PromptBos.id(model.metadata(), options.bos());
-    java.util.Map<Prompt, Planned> seen = new java.util.HashMap<>();
-    List<Planned> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      Prompt p = options.prompt(i);
-      Planned planned = seen.get(p);
-      if (planned == null) {
-        String what = options.prompts().size() > 1 ? "prompt of sample " + i : "prompt";
-        planned = plan(p, what, options, prefixOnly, length, row, tail, lead);
-        seen.put(p, planned);
-      }
-      out.add(planned);
-    }
-    return out;
-  }
-
-  private Planned plan(
-      Prompt p,
-      String what,
-      GenerateOptions options,
-      boolean prefixOnly,
-      int length,
-      int row,
-      int tail,
-      int lead) {
-    int maxNew = options.maxNewTokens();
-    if (p.isInfill() && prefixOnly) {
-      throw new InvalidInputException(
-          what
-              + ": family "
-              + model.family().name()
-              + " only continues a prompt prefix; a suffix (fill-in-the-middle) needs a family"
-              + " whose sampler supports infilling");
-    }
-    int[] prefix =
-        PromptEncoder.encode(tokenizer, p.prefix(), p.isInfill() ? what + " prefix" : what);
-    int[] suffix = PromptEncoder.encode(tokenizer, p.suffix(), what + " suffix");
-    int bos = model.metadata().specials().bos();
-    int text = prefix.length;
-    if (lead >= 0) {
-      prefix = PromptBos.prepend(lead, prefix);
-    } else if (prefixOnly && prefix.length == 0 && bos >= 0) {
-      prefix = new int[] {bos};
-    }
-    int given = prefix.length + suffix.length;
-    int cap = prefixOnly ? length : row;
-    String of =
-        (text == 0 && prefix.length == 1
-                ? "the BOS token"
-                : (prefix.length > text ? "the BOS token and " : "")
-                    + text
-                    + (text == 1 ? " prompt token" : " prompt tokens"))
-            + (suffix.length > 0 ? " and " + suffix.length + " suffix tokens" : "");
-    if (given >= cap) {
-      throw new InvalidInputException(
-          String.format(
-              "%s is too long: %s leave no position to generate in %s",
-              what, of, capacity(prefixOnly, length, row)));
-    }
-    int wanted = p.length() > 0 ? p.length() : maxNew;
-    int span = wanted > 0 ? wanted : cap - given;
-    if (given + span > cap) {
-      throw new InvalidInputException(
-          String.format(
-              "%s%s is beyond capacity: after %s, at most %d fit in %s",
-              options.prompts().isEmpty() ? "" : what + ": ",
-              p.length() > 0 ? "a gap of " + span + " tokens" : "max new tokens " + span,
-              of,
-              cap - given,
-              capacity(prefixOnly, length, row)));
-    }
-    if (prefixOnly) {
-      return new Planned(prefix, prefix.length, span, prefix.length + span);
-    }
-    int rowLength = tail >= 0 ? row : given + span;
-    int[] ids = new int[rowLength];
-    Arrays.fill(ids, tail);
-    System.arraycopy(prefix, 0, ids, 0, prefix.length);
-    Arrays.fill(ids, prefix.length, prefix.length + span, Conditioning.FREE);
-    System.arraycopy(suffix, 0, ids, prefix.length + span, suffix.length);
-    return new Planned(ids, prefix.length, span, rowLength);
-  }
-
-  private static String capacity(boolean prefixOnly, int length, int row) {
-    return prefixOnly || row == length
-        ? "the model's length L = " + length
-        : "the row of " + row + " tokens (L = " + length + " plus the semi-autoregressive strides)";
-  }
-
-  private List<Generated> conditioned(GenerateOptions options, Sampler sampler, int length) {
-    int n = options.number();
-    List<Planned> plan = plan(options, sampler, length);
-    boolean prefixOnly = !sampler.supportsInfill();
-    boolean causal = causal();
-    SpecialTokens specials = model.metadata().specials();
-    Rng[] streams = Conditioning.rowStreams(new Rng(options.seed()), n);
-    int batch = options.effectiveBatch();
-    List<Generated> out = new ArrayList<>(n);
-    for (int done = 0; done < n; ) {
-      int b = 1;
-      while (b < batch
-          && done + b < n
-          && (prefixOnly || plan.get(done + b).rowLength() == plan.get(done).rowLength())) {
-        b++;
-      }
-      int rowLength = 0;
-      for (int r = 0; r < b; r++) {
-        rowLength = Math.max(rowLength, plan.get(done + r).rowLength());
-      }
-      int[] given = new int[b * rowLength];
-      Arrays.fill(given, Conditioning.FREE);
-      for (int r = 0; r < b; r++) {
-        int[] g = plan.get(done + r).given();
-        System.arraycopy(g, 0, given, r * rowLength, g.length);
-      }
-      Conditioning cond = Conditioning.of(given, b, rowLength);
-      Rng[] rows = Arrays.copyOfRange(streams, done, done + b);
-      int from = done;
-      int size = b;
-      long t0 = System.nanoTime();
-      SampleBatch s =
-          call(from, size, n, () -> sampler.sample(model.denoiser(), cond, specials, rows, null));
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      if (s.tokens().batch() != b || s.tokens().length() != rowLength) {
-        throw new IllegalStateException(
-            "sampler returned ["
-                + s.tokens().batch()
-                + ", "
-                + s.tokens().length()
-                + "] for a conditioning of ["
-                + b
-                + ", "
-                + rowLength
-                + "]");
-      }
-      for (int r = 0; r < b; r++) {
-        Planned p = plan.get(done + r);
-        int[] ids = Arrays.copyOfRange(s.tokens().ids(), r * rowLength, (r + 1) * rowLength);
-        for (int l = 0; l < rowLength; l++) {
-          if (cond.isGiven(r, l) && ids[l] != cond.id(r, l)) {
-            throw new IllegalStateException(
-                "sampler changed the given token at row "
-                    + (done + r)
-                    + ", position "
-                    + l
-                    + " ("
-                    + cond.id(r, l)
-                    + " -> "
-                    + ids[l]
-                    + ")");
-          }
-        }
-        // a prefix-only batch runs to its longest row; the sample is its own P + span tokens, so
-        // that its ids, text and steps do not depend on the rows batched with it
-        ids = Arrays.copyOf(ids, p.rowLength());
-        int[] span = Arrays.copyOfRange(ids, p.prompt(), p.prompt() + p.span());
-        Completion c =
-            Completion.of(span, tokenizer, specials.eos(), options.stopAtEos(), options.stop());
-        out.add(
-            new Generated(
-                done + r,
-                tokenizer.decode(ids),
-                ids,
-                causal ? p.span() : options.steps(),
-                s.nfe(),
-                b,
-                seconds,
-                p.prompt(),
-                span,
-                c.text(),
-                c.stopReason()));
-      }
-      done += b;
-    }
-    return out;
-  }
-
-  static String firstLine(String s) {
-    return String.valueOf(s).lines().findFirst().orElse("").strip();
   }
 
   /** Closes the sessions and frees their native memory (waits for calls in flight). */
