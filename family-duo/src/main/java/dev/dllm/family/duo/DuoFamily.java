@@ -292,7 +292,7 @@ public final class DuoFamily implements DiffusionFamily {
       }
       sigma[b] = (float) schedule.sigma(t[b]);
     }
-    Logits logits = DuoSampler.forward(denoiser, zt, batch, length, sigma);
+    Logits logits = DuoStepLoop.forward(denoiser, zt, batch, length, sigma);
     int v = logits.vocab();
     int mask = specials.mask();
     double[] p = new double[v];
