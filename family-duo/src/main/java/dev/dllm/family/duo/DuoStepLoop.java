@@ -133,21 +133,6 @@ record DuoStepLoop(
   }
 
   private static Logits forward(Denoiser denoiser, TokenBatch tokens, float[] sigma) {
-    int batch = tokens.batch();
-    int length = tokens.length();
-    Logits logits = denoiser.forward(tokens, sigma);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
-    return logits;
+    return denoiser.forward(tokens, sigma).requireShape(tokens.batch(), tokens.length());
   }
 }

@@ -186,19 +186,8 @@ final class MdlmPredictors {
   }
 
   private static Logits forward(Denoiser denoiser, int[] x, int batch, int length) {
-    Logits logits = denoiser.forward(new TokenBatch(x.clone(), batch, length), null);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
-    return logits;
+    return denoiser
+        .forward(new TokenBatch(x.clone(), batch, length), null)
+        .requireShape(batch, length);
   }
 }
