@@ -225,14 +225,7 @@ public final class DuoFamily implements DiffusionFamily {
       throw new IllegalArgumentException(
           "the family is bound to V = " + vocab + " but the denoiser has V = " + v);
     }
-    if (given == null || given.length != x0.length) {
-      throw new IllegalArgumentException(
-          "the given mask has "
-              + (given == null ? "no" : Integer.toString(given.length))
-              + " entries for "
-              + x0.length
-              + " tokens [B, L]");
-    }
+    Corruption.checkShapes(x0, given, batch, length, t, rows);
     int[] zt =
         Corruption.perRow(
             x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, v, rng));

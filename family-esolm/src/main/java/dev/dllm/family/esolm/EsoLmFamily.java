@@ -201,10 +201,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    if (given == null || given.length != x0.length) {
-      throw new IllegalArgumentException(
-          "given mask must be [" + batch + ", " + length + "] like x0");
-    }
+    Corruption.checkShapes(x0, given, batch, length, t, rows);
     return nelbo.perRow(denoiser, x0, given, batch, length, t, specials, rows);
   }
 
