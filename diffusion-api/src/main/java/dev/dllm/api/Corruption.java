@@ -66,6 +66,26 @@ public final class Corruption {
   }
 
   /**
+   * {@link #checkShapes(int[], int, int, double[], Rng[])}, and a given mask {@code [B, L]} like x0
+   * (the conditional NELBO of the diffusion families).
+   *
+   * @throws IllegalArgumentException when the sizes do not match [B, L] / [B]
+   */
+  public static void checkShapes(
+      int[] x0, boolean[] given, int batch, int length, double[] t, Rng[] rows) {
+    checkShapes(x0, batch, length, t, rows);
+    if (given == null || given.length != x0.length) {
+      throw new IllegalArgumentException(
+          "given must be ["
+              + batch
+              + ", "
+              + length
+              + "] like x0, got "
+              + (given == null ? "null" : given.length + " entries"));
+    }
+  }
+
+  /**
    * {@link #checkShapes(int[], int, int, double[])}, and that z_t has as many ids as x0.
    *
    * @throws IllegalArgumentException naming the mismatch

@@ -225,14 +225,7 @@ public final class DuoFamily implements DiffusionFamily {
       throw new IllegalArgumentException(
           "the family is bound to V = " + vocab + " but the denoiser has V = " + v);
     }
-    if (given == null || given.length != x0.length) {
-      throw new IllegalArgumentException(
-          "the given mask has "
-              + (given == null ? "no" : Integer.toString(given.length))
-              + " entries for "
-              + x0.length
-              + " tokens [B, L]");
-    }
+    Corruption.checkShapes(x0, given, batch, length, t, rows);
     int[] zt =
         Corruption.perRow(
             x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, v, rng));
@@ -292,7 +285,7 @@ public final class DuoFamily implements DiffusionFamily {
       }
       sigma[b] = (float) schedule.sigma(t[b]);
     }
-    Logits logits = DuoSampler.forward(denoiser, zt, batch, length, sigma);
+    Logits logits = DuoStepLoop.forward(denoiser, zt, batch, length, sigma);
     int v = logits.vocab();
     int mask = specials.mask();
     double[] p = new double[v];

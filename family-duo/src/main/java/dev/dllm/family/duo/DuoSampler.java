@@ -1,23 +1,17 @@
 package dev.dllm.family.duo;
 
 import dev.dllm.api.Denoiser;
-import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
-import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.sample.StepListener;
-import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Locale;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The Duo ancestral sampler (spec §3.3; [SD] algo.py {@code DUO_BASE._ancestral_update},
@@ -90,8 +84,6 @@ public final class DuoSampler implements Sampler {
   /** The {@code prompt_sigma} used when the option is not given. */
   public static final PromptSigma DEFAULT_PROMPT_SIGMA = PromptSigma.SCHEDULE;
 
-  private static final Set<String> OPTIONS = Set.of("noise_removal", "greedy_tail", "prompt_sigma");
-
   private final NoiseSchedule schedule;
   private final int steps;
   private final double topP;
@@ -115,53 +107,9 @@ public final class DuoSampler implements Sampler {
   }
 
   static DuoSampler of(SamplerSpec spec, NoiseSchedule schedule) {
-    for (String key : spec.options().keySet()) {
-      if (!OPTIONS.contains(key)) {
-        throw new InvalidInputException(
-            "sampler option '"
-                + key
-                + "' is not supported by family duo; known options: "
-                + String.join(", ", new TreeSet<>(OPTIONS)));
-      }
-    }
-    if (spec.steps() < 1) {
-      throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
-    }
-    String nr = spec.option("noise_removal", null);
-    String tail = spec.option("greedy_tail", null);
-    NoiseRemoval removal = NoiseRemoval.ANCESTRAL;
-    if (nr != null) {
-      try {
-        removal = NoiseRemoval.valueOf(nr.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidInputException(
-            "sampler option noise_removal must be ancestral, greedy or none, got " + nr);
-      }
-    }
-    if (tail != null) {
-      if (!tail.equals("true") && !tail.equals("false")) {
-        throw new InvalidInputException(
-            "sampler option greedy_tail must be true or false, got " + tail);
-      }
-      if (tail.equals("true")) {
-        if (nr != null && removal != NoiseRemoval.GREEDY) {
-          throw new InvalidInputException(
-              "sampler options greedy_tail=true and noise_removal=" + nr + " contradict");
-        }
-        removal = NoiseRemoval.GREEDY;
-      }
-    }
-    String ps = spec.option("prompt_sigma", null);
-    PromptSigma promptSigma = DEFAULT_PROMPT_SIGMA;
-    if (ps != null) {
-      try {
-        promptSigma = PromptSigma.valueOf(ps.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidInputException(
-            "sampler option prompt_sigma must be schedule or effective, got " + ps);
-      }
-    }
-    return new DuoSampler(schedule, spec.steps(), spec.topP(), removal, promptSigma);
+    DuoSamplerOptions options = DuoSamplerOptions.parse(spec);
+    return new DuoSampler(
+        schedule, spec.steps(), spec.topP(), options.noiseRemoval(), options.promptSigma());
   }
 
   /** The configured time conditioning of rows with given positions. */
@@ -268,87 +216,13 @@ public final class DuoSampler implements Sampler {
         x[j] = clamped[j] ? given.id(b, l) : rows[b].nextInt(vocab);
       }
     }
-    int nfe = 0;
-    double dt = (1 - T_MIN) / steps;
-    for (int i = 0; i <= steps; i++) {
-      boolean last = i == steps;
-      if (last && noiseRemoval == NoiseRemoval.NONE) {
-        break;
-      }
-      long t0 = listener == null ? 0 : clock.getAsLong();
-      double t = last ? T_MIN : 1 - i * dt;
-      double alphaT = schedule.alpha(t);
-      double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
-      double sigmaT = schedule.sigma(t);
-      float[] sigma = new float[batch];
-      for (int b = 0; b < batch; b++) {
-        sigma[b] = (float) rowSigma(promptSigma, sigmaT, givenCount[b], length);
-      }
-      TokenBatch input = new TokenBatch(x.clone(), batch, length);
-      long t1 = listener == null ? 0 : clock.getAsLong();
-      Logits logits = forward(denoiser, input, sigma);
-      long t2 = listener == null ? 0 : clock.getAsLong();
-      nfe++;
-      boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
-      double[] bounds = greedy || topP < 1 ? null : XBounds.ofAll(logits, x, length, mask, clamped);
-      forEachRow(
-          batch,
-          b -> {
-            double[] buffer = new double[vocab];
-            for (int l = 0; l < length; l++) {
-              int j = b * length + l;
-              if (clamped[j]) {
-                continue; // clamped: z_t = the given id at every step, no draw
-              }
-              if (greedy) {
-                x[j] = argmax(logits, b, l, mask);
-              } else if (bounds == null) {
-                x[j] =
-                    draw(
-                        logits.values(),
-                        logits.offset(b, l),
-                        vocab,
-                        x[j],
-                        mask,
-                        alphaT,
-                        alphaS,
-                        topP,
-                        rows[b],
-                        buffer);
-              } else {
-                x[j] =
-                    drawBounded(
-                        bounds[2 * j],
-                        bounds[2 * j + 1],
-                        logits.values(),
-                        logits.offset(b, l),
-                        vocab,
-                        x[j],
-                        mask,
-                        alphaT,
-                        alphaS,
-                        rows[b],
-                        buffer);
-              }
-            }
-          });
-      if (listener != null) {
-        long t3 = clock.getAsLong();
-        listener.step(nfe - 1, t2 - t1, t3 - t2, t3 - t0);
-      }
-    }
+    int nfe =
+        new DuoStepLoop(schedule, steps, topP, noiseRemoval, promptSigma, clock)
+            .run(denoiser, x, batch, length, clamped, givenCount, mask, rows, listener);
     return new SampleBatch(new TokenBatch(x, batch, length), nfe);
   }
 
-  /**
-   * One exact draw from q(z_s | z_t, x_θ) for one logits row: the part of {@link
-   * DuoMath#posteriorMasses} by one float64 uniform, then the token (z_t itself, a uniform id, or a
-   * Gumbel-max draw from x_θ).
-   *
-   * @param logits raw logits, the row at {@code offset .. offset + vocab}
-   * @param topP nucleus mass applied to x_θ before the posterior (1 = off)
-   * @param buffer scratch of length &gt;= vocab
-   */
+  /** {@link PosteriorDraw#draw} (kept here for the tests). */
   static int draw(
       float[] logits,
       int offset,
@@ -360,33 +234,15 @@ public final class DuoSampler implements Sampler {
       double topP,
       Rng rng,
       double[] buffer) {
-    double xAtZt;
-    if (topP < 1) {
-      MaskedSoftmax.softmax(logits, offset, vocab, mask, buffer);
-      TopP.apply(buffer, 0, vocab, topP);
-      xAtZt = buffer[zt];
-    } else {
-      xAtZt = probabilityOf(logits, offset, vocab, mask, zt);
-    }
-    double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
-    return token(
-        PosteriorPart.of(rng.uniform(), m), logits, offset, vocab, zt, mask, topP, rng, buffer);
+    return PosteriorDraw.draw(logits, offset, vocab, zt, mask, alphaT, alphaS, topP, rng, buffer);
   }
 
-  /**
-   * x_θ(z_t) = exp(log-softmax at z_t), logit[mask] = −1e6, float64: the only part of the posterior
-   * that reads all V logits and draws nothing.
-   */
+  /** {@link PosteriorDraw#probabilityOf}. */
   static double probabilityOf(float[] logits, int offset, int vocab, int mask, int zt) {
-    return Math.exp(MaskedSoftmax.logProb(logits, offset, vocab, mask, zt));
+    return PosteriorDraw.probabilityOf(logits, offset, vocab, mask, zt);
   }
 
-  /**
-   * {@link #draw} (top-p off) given lo &lt;= x_θ(z_t) &lt;= hi ({@link XBounds}): the part is taken
-   * from the bounds where they settle it with a margin far above float64 rounding, else from the
-   * exact x_θ(z_t); the same uniform is used either way, so the draw is the one {@link #draw}
-   * makes.
-   */
+  /** {@link PosteriorDraw#drawBounded}. */
   static int drawBounded(
       double lo,
       double hi,
@@ -399,85 +255,12 @@ public final class DuoSampler implements Sampler {
       double alphaS,
       Rng rng,
       double[] buffer) {
-    if (!XBounds.ok(lo)) {
-      return draw(logits, offset, vocab, zt, mask, alphaT, alphaS, 1.0, rng, buffer);
-    }
-    double[] mLo = DuoMath.posteriorMasses(lo, vocab, alphaT, alphaS);
-    double[] mHi = DuoMath.posteriorMasses(hi, vocab, alphaT, alphaS);
-    double uniform = rng.uniform();
-    int part = PosteriorPart.fromBounds(uniform, mLo, mHi);
-    if (part < 0) {
-      double[] m =
-          DuoMath.posteriorMasses(
-              probabilityOf(logits, offset, vocab, mask, zt), vocab, alphaT, alphaS);
-      part = PosteriorPart.of(uniform, m);
-    }
-    return token(part, logits, offset, vocab, zt, mask, 1.0, rng, buffer);
+    return PosteriorDraw.drawBounded(
+        lo, hi, logits, offset, vocab, zt, mask, alphaT, alphaS, rng, buffer);
   }
 
-  /** The token of the chosen part: z_t, a uniform id, or a draw from x_θ (filtered with top-p). */
-  private static int token(
-      int part,
-      float[] logits,
-      int offset,
-      int vocab,
-      int zt,
-      int mask,
-      double topP,
-      Rng rng,
-      double[] buffer) {
-    if (part == PosteriorPart.KEEP) {
-      return zt;
-    }
-    if (part == PosteriorPart.UNIFORM) {
-      return rng.nextInt(vocab);
-    }
-    return topP < 1
-        ? Categorical.sample(buffer, 0, vocab, rng)
-        : Categorical.sampleLogits(logits, offset, vocab, mask, rng, buffer);
-  }
-
-  /** argmax_v x_θ(v) at (b, l), the mask id excluded (first on ties). */
+  /** {@link PosteriorDraw#argmax}. */
   static int argmax(Logits logits, int b, int l, int mask) {
-    int offset = logits.offset(b, l);
-    float[] z = logits.values();
-    int best = -1;
-    for (int v = 0; v < logits.vocab(); v++) {
-      if (v != mask && (best < 0 || z[offset + v] > z[offset + best])) {
-        best = v;
-      }
-    }
-    return best;
-  }
-
-  private static void forEachRow(int batch, java.util.function.IntConsumer work) {
-    if (batch == 1) {
-      work.accept(0);
-    } else {
-      java.util.stream.IntStream.range(0, batch).parallel().forEach(work);
-    }
-  }
-
-  static Logits forward(Denoiser denoiser, int[] x, int batch, int length, float[] sigma) {
-    return forward(denoiser, new TokenBatch(x.clone(), batch, length), sigma);
-  }
-
-  private static Logits forward(Denoiser denoiser, TokenBatch tokens, float[] sigma) {
-    int batch = tokens.batch();
-    int length = tokens.length();
-    Logits logits = denoiser.forward(tokens, sigma);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
-    return logits;
+    return PosteriorDraw.argmax(logits, b, l, mask);
   }
 }

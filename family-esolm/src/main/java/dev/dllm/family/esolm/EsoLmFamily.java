@@ -12,7 +12,6 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.IntFunction;
 
 /**
  * Interpolating diffusion, Eso-LM (B) ({@code esolm}, spec §4; Sahoo et al., "Esoteric Language
@@ -34,6 +33,7 @@ import java.util.function.IntFunction;
 public final class EsoLmFamily implements DiffusionFamily {
   private final EsoLmSchedule schedule;
   private final double batchSplit;
+  private final EsoLmNelbo nelbo;
 
   /** Eso-LM (B) as trained by [SD]: alpha_0 = 1, batch_split = 1. */
   public EsoLmFamily() {
@@ -55,6 +55,7 @@ public final class EsoLmFamily implements DiffusionFamily {
     }
     this.schedule = new EsoLmSchedule(alpha0);
     this.batchSplit = batchSplit;
+    this.nelbo = new EsoLmNelbo(this);
   }
 
   @Override
@@ -119,9 +120,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng rng) {
-    int[] zt = alpha0() > 0 ? corrupt(x0, batch, length, t, specials, rng) : null;
-    int[] z0 = alpha0() < 1 ? cleanAtZero(x0, specials, rng) : null;
-    return nelboAt(denoiser, x0, zt, z0, batch, length, t, specials, rng.split());
+    return nelbo.plain(denoiser, x0, batch, length, t, specials, rng);
   }
 
   /**
@@ -143,7 +142,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng orderRng) {
-    return bound(denoiser, x0, zt, z0, null, batch, length, t, specials, b -> orderRng);
+    return nelbo.at(denoiser, x0, zt, z0, batch, length, t, specials, orderRng);
   }
 
   /**
@@ -163,7 +162,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    return perRow(denoiser, x0, null, batch, length, t, specials, rows);
+    return nelbo.perRow(denoiser, x0, null, batch, length, t, specials, rows);
   }
 
   /**
@@ -202,94 +201,8 @@ public final class EsoLmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    if (given == null || given.length != x0.length) {
-      throw new IllegalArgumentException(
-          "given mask must be [" + batch + ", " + length + "] like x0");
-    }
-    return perRow(denoiser, x0, given, batch, length, t, specials, rows);
-  }
-
-  private NllSum perRow(
-      Denoiser denoiser,
-      int[] x0,
-      boolean[] given,
-      int batch,
-      int length,
-      double[] t,
-      SpecialTokens specials,
-      Rng[] rows) {
-    Corruption.checkShapes(x0, batch, length, t, rows);
-    int[] zt = alpha0() > 0 ? new int[x0.length] : null;
-    int[] z0 = alpha0() < 1 ? new int[x0.length] : null;
-    Rng[] orderRngs = new Rng[batch];
-    for (int b = 0; b < batch; b++) {
-      int[] row = java.util.Arrays.copyOfRange(x0, b * length, (b + 1) * length);
-      if (zt != null) {
-        int[] z = corrupt(row, 1, length, new double[] {t[b]}, specials, rows[b]);
-        System.arraycopy(z, 0, zt, b * length, length);
-      }
-      if (z0 != null) {
-        System.arraycopy(cleanAtZero(row, specials, rows[b]), 0, z0, b * length, length);
-      }
-      orderRngs[b] = rows[b].split();
-    }
-    if (given != null) {
-      for (int i = 0; i < x0.length; i++) {
-        if (given[i]) {
-          if (zt != null) {
-            zt[i] = x0[i];
-          }
-          if (z0 != null) {
-            z0[i] = x0[i];
-          }
-        }
-      }
-    }
-    return bound(denoiser, x0, zt, z0, given, batch, length, t, specials, b -> orderRngs[b]);
-  }
-
-  /**
-   * {@link #nelboAt} with the orders of row b drawn from {@code orderRng.apply(b)}, given positions
-   * ({@code given}, or null for none) first in every order; tokens = the free positions.
-   */
-  private NllSum bound(
-      Denoiser denoiser,
-      int[] x0,
-      int[] zt,
-      int[] z0,
-      boolean[] given,
-      int batch,
-      int length,
-      double[] t,
-      SpecialTokens specials,
-      IntFunction<Rng> orderRng) {
-    int mask = maskId(specials);
-    Corruption.checkShapes(x0, batch, length, t);
-    double total = 0;
-    if (zt != null) {
-      int[][] orders = new int[batch][];
-      for (int b = 0; b < batch; b++) {
-        orders[b] = Orders.diffusion(zt, b * length, length, mask, given, orderRng.apply(b));
-      }
-      EsoLmLosses.TokenLosses mdm =
-          EsoLmLosses.diffusion(denoiser, x0, zt, orders, batch, length, mask);
-      for (int b = 0; b < batch; b++) {
-        double row = mdm.rowSum(b);
-        if (row != 0) { // nothing masked: exactly 0, also at t = 0
-          total += schedule.elboWeight(t[b]) * row;
-        }
-      }
-    }
-    if (z0 != null) {
-      total += arSum(denoiser, x0, z0, given, batch, length, mask, orderRng);
-    }
-    long tokens = (long) batch * length;
-    if (given != null) {
-      for (boolean g : given) {
-        tokens -= g ? 1 : 0;
-      }
-    }
-    return new NllSum(total, tokens);
+    Corruption.checkShapes(x0, given, batch, length, t, rows);
+    return nelbo.perRow(denoiser, x0, given, batch, length, t, specials, rows);
   }
 
   /**
@@ -309,33 +222,7 @@ public final class EsoLmFamily implements DiffusionFamily {
       SpecialTokens specials,
       Rng rng,
       boolean lowVar) {
-    EsoLmBatch eb = EsoLmBatch.draw(this, x0, batch, length, t, specials, rng, lowVar);
-    int mask = eb.mask();
-    int diffRows = eb.diffusionRows();
-    int arRows = eb.arRows();
-    int[] xd = java.util.Arrays.copyOfRange(x0, 0, diffRows * length);
-    int[] xa = java.util.Arrays.copyOfRange(x0, diffRows * length, batch * length);
-    double diff = 0;
-    if (diffRows > 0) {
-      EsoLmLosses.TokenLosses mdm =
-          EsoLmLosses.diffusion(
-              denoiser, xd, eb.zt(), eb.diffusionOrders(), diffRows, length, mask);
-      for (int b = 0; b < diffRows; b++) {
-        double row = mdm.rowSum(b);
-        if (row != 0) {
-          diff += eb.weights()[b] * row;
-        }
-      }
-    }
-    double ar = 0;
-    if (arRows > 0) {
-      EsoLmLosses.TokenLosses seq =
-          EsoLmLosses.sequential(denoiser, xa, eb.z0(), eb.arOrders(), arRows, length, mask);
-      for (int b = 0; b < arRows; b++) {
-        ar += seq.rowSum(b);
-      }
-    }
-    return new SplitLoss(diff, (long) diffRows * length, ar, (long) arRows * length);
+    return nelbo.splitLoss(denoiser, x0, batch, length, t, specials, rng, lowVar);
   }
 
   /**
@@ -352,41 +239,6 @@ public final class EsoLmFamily implements DiffusionFamily {
       return (arTokens > 0 ? arSum / arTokens : 0)
           + (diffusionTokens > 0 ? diffusionSum / diffusionTokens : 0);
     }
-  }
-
-  private double arSum(
-      Denoiser denoiser,
-      int[] x0,
-      int[] z0,
-      boolean[] given,
-      int batch,
-      int length,
-      int mask,
-      IntFunction<Rng> orderRng) {
-    int[][] orders = new int[batch][];
-    for (int b = 0; b < batch; b++) {
-      orders[b] = Orders.sequential(z0, b * length, length, mask, given, orderRng.apply(b));
-    }
-    EsoLmLosses.TokenLosses ar =
-        EsoLmLosses.sequential(denoiser, x0, z0, orders, batch, length, mask);
-    double total = 0;
-    for (int b = 0; b < batch; b++) {
-      total += ar.rowSum(b);
-    }
-    return total;
-  }
-
-  /** z_0 ~ q_{alpha_0}(. | x0): each token masked with probability 1 − alpha_0. */
-  private int[] cleanAtZero(int[] x0, SpecialTokens specials, Rng rng) {
-    int mask = maskId(specials);
-    int[] z0 = x0.clone();
-    double move = 1 - alpha0();
-    for (int i = 0; i < z0.length; i++) {
-      if (move == 1 || rng.uniform() < move) {
-        z0[i] = mask;
-      }
-    }
-    return z0;
   }
 
   /**

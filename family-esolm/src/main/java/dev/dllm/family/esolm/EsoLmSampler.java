@@ -2,17 +2,14 @@ package dev.dllm.family.esolm;
 
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.WindowKvCacheDecoder;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
-import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
-import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
 import java.util.ArrayList;
@@ -22,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.IntStream;
 
 /**
  * Eso-LM sampling (spec §4.4; [SD] algo.py {@code EsoLM.generate_samples}, {@code
@@ -157,8 +153,8 @@ public final class EsoLmSampler implements Sampler {
     given.checkStreams(rows);
     given.checkIds(denoiser.vocabSize(), mask);
     boolean[] givenMask = given.givenMask();
-    Row[] all = new Row[batch];
-    Map<Integer, List<Row>> groups = new LinkedHashMap<>();
+    SamplingRow[] all = new SamplingRow[batch];
+    Map<Integer, List<SamplingRow>> groups = new LinkedHashMap<>();
     for (int b = 0; b < batch; b++) {
       int g = given.givenCount(b);
       UnmaskingPlan plan = UnmaskingPlan.draw(schedule, steps, length - g, rows[b]);
@@ -168,253 +164,32 @@ public final class EsoLmSampler implements Sampler {
       for (int j = 0; j < g; j++) {
         xs[j] = given.id(b, order[j]);
       }
-      all[b] = new Row(b, g, plan.steps(), order, xs, rows[b]);
+      all[b] = new SamplingRow(b, g, plan.steps(), order, xs, rows[b]);
       groups.computeIfAbsent(g, k -> new ArrayList<>()).add(all[b]);
     }
     int[] calls = {0};
-    for (List<Row> group : groups.values()) {
-      Row[] members = group.toArray(new Row[0]);
+    LockStep lockStep = new LockStep(new RowDraws(topP, listener));
+    for (List<SamplingRow> group : groups.values()) {
+      SamplingRow[] members = group.toArray(new SamplingRow[0]);
       Optional<WindowKvCacheDecoder> cache =
-          kvCache && longestPlan(members) > 0
+          kvCache && SamplingRow.longestPlan(members) > 0
               ? denoiser.windowKvCacheDecoder(members.length)
               : Optional.empty();
       if (cache.isPresent()) {
         try (WindowKvCacheDecoder decoder = cache.get()) {
-          cached(decoder, members, length, mask, calls, timing);
+          lockStep.cached(decoder, members, length, mask, calls, timing);
         }
       } else {
-        uncached(denoiser, members, length, mask, calls, timing);
+        lockStep.uncached(denoiser, members, length, mask, calls, timing);
       }
     }
     int[] out = new int[batch * length];
-    for (Row r : all) {
+    for (SamplingRow r : all) {
       for (int j = 0; j < length; j++) {
-        out[r.index * length + r.order[j]] = r.xs[j];
+        out[r.index() * length + r.order()[j]] = r.xs()[j];
       }
     }
     return new SampleBatch(new TokenBatch(out, batch, length), calls[0]);
-  }
-
-  /**
-   * One row's sampling state, in sorted order.
-   *
-   * @param index row index b in the batch
-   * @param given G_b, the given tokens at sorted indices [0, G_b)
-   * @param plan tokens per step, summing to L − G_b
-   * @param order {@code order[j]} = original position at sorted index j
-   * @param xs the working row, sorted order (MASK where not decoded yet)
-   * @param rng the row's stream (its draws)
-   */
-  private record Row(int index, int given, int[] plan, int[] order, int[] xs, Rng rng) {}
-
-  private static int longestPlan(Row[] rows) {
-    int n = 0;
-    for (Row r : rows) {
-      n = Math.max(n, r.plan.length);
-    }
-    return n;
-  }
-
-  /** Lock-step full sorted-causal forwards over the rows of a group that still have a step. */
-  private void uncached(
-      Denoiser denoiser,
-      Row[] group,
-      int length,
-      int mask,
-      int[] calls,
-      dev.dllm.api.sample.StepListener timing) {
-    int[] u = new int[group.length];
-    for (int r = 0; r < group.length; r++) {
-      u[r] = group[r].given;
-    }
-    int n = longestPlan(group);
-    for (int i = 0; i < n; i++) {
-      long t0 = timing == null ? 0 : System.nanoTime();
-      Row[] active = active(group, i);
-      int[] ids = new int[active.length * length];
-      int[][] orders = new int[active.length][];
-      int[] from = new int[active.length];
-      int[] at = new int[active.length];
-      int a = 0;
-      for (int r = 0; r < group.length; r++) {
-        if (group[r].plan.length > i) {
-          System.arraycopy(group[r].xs, 0, ids, a * length, length);
-          orders[a] = group[r].order;
-          from[a] = u[r];
-          at[a] = u[r];
-          a++;
-        }
-      }
-      Logits logits =
-          denoiser
-              .forward(
-                  new TokenBatch(ids, active.length, length), null, EsoLmLayouts.diffusion(orders))
-              .requireShape(active.length, length);
-      long t1 = timing == null ? 0 : System.nanoTime();
-      draw(calls[0], logits, active, from, at, i, mask);
-      advance(group, u, i);
-      report(timing, calls[0], t0, t1);
-      calls[0]++;
-    }
-  }
-
-  /**
-   * Lock-step window calls through one decoder for the group: each row feeds its clean tokens not
-   * yet cached, then its k masks; the call commits the smallest pending clean count of the active
-   * rows.
-   */
-  private void cached(
-      WindowKvCacheDecoder decoder,
-      Row[] group,
-      int length,
-      int mask,
-      int[] calls,
-      dev.dllm.api.sample.StepListener timing) {
-    int[] u = new int[group.length];
-    for (int r = 0; r < group.length; r++) {
-      u[r] = group[r].given;
-    }
-    int committed = 0; // the same in every row
-    int n = longestPlan(group);
-    for (int i = 0; i < n; i++) {
-      long t0 = timing == null ? 0 : System.nanoTime();
-      int commit = Integer.MAX_VALUE;
-      int width = 1;
-      for (int r = 0; r < group.length; r++) {
-        if (group[r].plan.length > i) {
-          commit = Math.min(commit, u[r] - committed);
-          width = Math.max(width, u[r] - committed + group[r].plan[i]);
-        }
-      }
-      int[] tokens = new int[group.length * width];
-      int[] pos = new int[group.length * width];
-      Arrays.fill(tokens, mask); // inert padding (after a row's real tokens, or a finished row)
-      Row[] active = active(group, i);
-      int[] from = new int[active.length];
-      int[] at = new int[active.length];
-      int a = 0;
-      for (int r = 0; r < group.length; r++) {
-        Row row = group[r];
-        if (row.plan.length > i) {
-          int real = u[r] + row.plan[i] - committed;
-          System.arraycopy(row.xs, committed, tokens, r * width, real);
-          System.arraycopy(row.order, committed, pos, r * width, real);
-          from[a] = r * width + u[r] - committed; // flat window row of the first mask
-          at[a] = u[r];
-          a++;
-        }
-      }
-      Logits logits = decoder.step(tokens, pos, width, commit);
-      if (logits.values().length != group.length * width * logits.vocab()) {
-        throw new IllegalStateException(
-            "window step returned "
-                + logits.values().length
-                + " logits for ["
-                + group.length
-                + ", "
-                + width
-                + ", V]");
-      }
-      long t1 = timing == null ? 0 : System.nanoTime();
-      Logits flat = new Logits(logits.values(), 1, group.length * width, logits.vocab());
-      drawFlat(calls[0], flat, active, from, at, i, mask);
-      committed += commit;
-      advance(group, u, i);
-      report(timing, calls[0], t0, t1);
-      calls[0]++;
-    }
-  }
-
-  private static Row[] active(Row[] group, int step) {
-    int n = 0;
-    for (Row r : group) {
-      n += r.plan.length > step ? 1 : 0;
-    }
-    Row[] out = new Row[n];
-    int a = 0;
-    for (Row r : group) {
-      if (r.plan.length > step) {
-        out[a++] = r;
-      }
-    }
-    return out;
-  }
-
-  private static void advance(Row[] group, int[] u, int step) {
-    for (int r = 0; r < group.length; r++) {
-      if (group[r].plan.length > step) {
-        u[r] += group[r].plan[step];
-      }
-    }
-  }
-
-  private static void report(dev.dllm.api.sample.StepListener timing, int call, long t0, long t1) {
-    if (timing != null) {
-      long t2 = System.nanoTime();
-      timing.step(call, t1 - t0, t2 - t1, t2 - t0);
-    }
-  }
-
-  /** Active row a draws xs[at[a] .. + k) from logits row a, sequence indices from[a] .. + k. */
-  private void draw(
-      int call, Logits logits, Row[] active, int[] from, int[] at, int step, int mask) {
-    int length = logits.length();
-    int[] flatFrom = new int[active.length];
-    for (int a = 0; a < active.length; a++) {
-      flatFrom[a] = a * length + from[a];
-    }
-    drawFlat(
-        call,
-        new Logits(logits.values(), 1, active.length * length, logits.vocab()),
-        active,
-        flatFrom,
-        at,
-        step,
-        mask);
-  }
-
-  /**
-   * Active row a draws its k tokens xs[at[a] .. + k) from the flat logit rows [from[a], + k) of
-   * {@code flat} ({@code [1, N, V]}), rows in parallel, each from its own stream.
-   */
-  private void drawFlat(
-      int call, Logits flat, Row[] active, int[] from, int[] at, int step, int mask) {
-    int vocab = flat.vocab();
-    if (listener != null) {
-      int total = 0;
-      for (Row r : active) {
-        total += r.plan[step];
-      }
-      float[] copy = new float[total * vocab];
-      int c = 0;
-      for (int a = 0; a < active.length; a++) {
-        int k = active[a].plan[step];
-        System.arraycopy(flat.values(), flat.offset(0, from[a]), copy, c, k * vocab);
-        c += k * vocab;
-      }
-      listener.onStep(call, copy);
-    }
-    IntStream range = IntStream.range(0, active.length);
-    (active.length == 1 ? range : range.parallel())
-        .forEach(
-            a -> {
-              Row row = active[a];
-              int k = row.plan[step];
-              double[] buffer = new double[vocab];
-              for (int j = 0; j < k; j++) {
-                int offset = flat.offset(0, from[a] + j);
-                int id;
-                if (topP >= 1) {
-                  id =
-                      Categorical.sampleLogits(flat.values(), offset, vocab, mask, row.rng, buffer);
-                } else {
-                  MaskedSoftmax.softmax(flat.values(), offset, vocab, mask, buffer);
-                  TopP.apply(buffer, 0, vocab, topP);
-                  id = Categorical.sample(buffer, 0, vocab, row.rng);
-                }
-                row.xs[at[a] + j] = id;
-              }
-            });
   }
 
   @Override

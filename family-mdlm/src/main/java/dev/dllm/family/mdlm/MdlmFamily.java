@@ -153,16 +153,7 @@ public final class MdlmFamily implements DiffusionFamily {
       double[] t,
       SpecialTokens specials,
       Rng[] rows) {
-    Corruption.checkShapes(x0, batch, length, t, rows);
-    if (given == null || given.length != x0.length) {
-      throw new IllegalArgumentException(
-          "given must be ["
-              + batch
-              + ", "
-              + length
-              + "] like x0, got "
-              + (given == null ? "null" : given.length + " entries"));
-    }
+    Corruption.checkShapes(x0, given, batch, length, t, rows);
     int[] zt =
         Corruption.perRow(
             x0, batch, length, t, rows, (r, tb, rng) -> corrupt(r, 1, length, tb, specials, rng));

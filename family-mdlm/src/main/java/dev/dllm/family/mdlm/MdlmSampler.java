@@ -2,21 +2,16 @@ package dev.dllm.family.mdlm;
 
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
-import dev.dllm.api.sample.MaskedSoftmax;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.sample.StepListener;
-import dev.dllm.api.sample.TopP;
 import dev.dllm.api.schedule.NoiseSchedule;
 import dev.dllm.api.tokenize.SpecialTokens;
-import java.util.Locale;
-import java.util.Set;
 
 /**
  * MDLM samplers (spec §2.3; [SD] trainer_base.py {@code generate_samples}, {@code
@@ -71,9 +66,6 @@ public final class MdlmSampler implements Sampler {
     FIXED_COUNT
   }
 
-  private static final Set<String> OPTIONS =
-      Set.of("predictor", "noise_removal", "strides", "stride_length");
-
   private final NoiseSchedule schedule;
   private final int steps;
   private final double topP;
@@ -100,63 +92,15 @@ public final class MdlmSampler implements Sampler {
   }
 
   static MdlmSampler of(SamplerSpec spec, NoiseSchedule schedule) {
-    for (String key : spec.options().keySet()) {
-      if (!OPTIONS.contains(key)) {
-        throw new InvalidInputException(
-            "sampler option '"
-                + key
-                + "' is not supported by family mdlm; known options: "
-                + String.join(", ", new java.util.TreeSet<>(OPTIONS)));
-      }
-    }
-    if (spec.steps() < 1) {
-      throw new InvalidInputException("mdlm sampling needs steps T >= 1, got " + spec.steps());
-    }
-    String p = spec.option("predictor", "ancestral_cache");
-    Predictor predictor;
-    try {
-      predictor = Predictor.valueOf(p.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidInputException(
-          "sampler option predictor must be ancestral, ancestral_cache or fixed_count, got " + p);
-    }
-    String nr = spec.option("noise_removal", "ancestral");
-    if (!nr.equals("ancestral") && !nr.equals("none")) {
-      throw new InvalidInputException(
-          "sampler option noise_removal must be ancestral or none, got "
-              + nr
-              + " (greedy would overwrite clean tokens, spec §2.3)");
-    }
-    int strides = intOption(spec, "strides", 0, 0);
-    int strideLength = intOption(spec, "stride_length", 0, 1);
-    if (strides > 0 && !spec.options().containsKey("stride_length")) {
-      throw new InvalidInputException("sampler option strides needs stride_length");
-    }
+    MdlmSamplerOptions o = MdlmSamplerOptions.parse(spec);
     return new MdlmSampler(
         schedule,
         spec.steps(),
         spec.topP(),
-        predictor,
-        nr.equals("ancestral"),
-        strides,
-        strideLength);
-  }
-
-  private static int intOption(SamplerSpec spec, String key, int fallback, int min) {
-    String s = spec.option(key, null);
-    if (s == null) {
-      return fallback;
-    }
-    try {
-      int v = Integer.parseInt(s.trim());
-      if (v < min) {
-        throw new NumberFormatException();
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw new InvalidInputException(
-          "sampler option " + key + " must be an integer >= " + min + ", got " + s);
-    }
+        o.predictor(),
+        o.noiseRemoval(),
+        o.strides(),
+        o.strideLength());
   }
 
   /** L + strides·stride_length (the block itself without strides). */
@@ -280,161 +224,13 @@ public final class MdlmSampler implements Sampler {
   }
 
   /**
-   * Unmasks the masked positions of {@code x [B, L]} in place; clean positions are kept.
+   * Unmasks the masked positions of {@code x [B, L]} in place; clean positions are kept ({@link
+   * MdlmPredictors}).
    *
    * @return the number of denoiser calls
    */
   int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
-    return predictor == Predictor.FIXED_COUNT
-        ? fixedCount(denoiser, x, batch, length, mask, rows)
-        : ancestral(denoiser, x, batch, length, mask, rows);
-  }
-
-  private int ancestral(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
-    if (!contains(x, mask)) {
-      return 0; // every position given (or carried over): nothing to denoise, no forward
-    }
-    boolean cache = predictor == Predictor.ANCESTRAL_CACHE;
-    Logits logits = null;
-    int nfe = 0;
-    double dt = (1 - T_MIN) / steps;
-    for (int i = 0; i <= steps; i++) {
-      boolean last = i == steps;
-      if (last && !noiseRemoval) {
-        break;
-      }
-      double t = last ? T_MIN : 1 - i * dt;
-      double alphaT = schedule.alpha(t);
-      double alphaS = last ? 1.0 : schedule.alpha(i == steps - 1 ? T_MIN : t - dt);
-      double stay = (1 - alphaS) / (1 - alphaT);
-      if (logits == null) {
-        logits = forward(denoiser, x, batch, length);
-        nfe++;
-      }
-      Logits current = logits;
-      boolean[] changed = new boolean[batch];
-      forEachRow(
-          batch,
-          b -> {
-            double[] buffer = new double[current.vocab()];
-            for (int l = 0; l < length; l++) {
-              int j = b * length + l;
-              if (x[j] != mask || rows[b].uniform() < stay) {
-                continue; // copy-through, or stays masked
-              }
-              x[j] = drawX0(current, b, l, mask, rows[b], buffer);
-              changed[b] = true;
-            }
-          });
-      if (!cache || anyTrue(changed)) {
-        logits = null;
-      }
-    }
-    return nfe;
-  }
-
-  private int fixedCount(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
-    int[][] masked = new int[batch][];
-    int[] remaining = new int[batch];
-    int[] initial = new int[batch];
-    for (int b = 0; b < batch; b++) {
-      int[] pos = new int[length];
-      int n = 0;
-      for (int l = 0; l < length; l++) {
-        if (x[b * length + l] == mask) {
-          pos[n++] = l;
-        }
-      }
-      masked[b] = pos;
-      remaining[b] = n;
-      initial[b] = n;
-    }
-    int nfe = 0;
-    for (int i = 0; i < steps; i++) {
-      int[] k = new int[batch];
-      boolean any = false;
-      for (int b = 0; b < batch; b++) {
-        long m = initial[b];
-        k[b] = (int) ((i + 1) * m / steps - i * m / steps);
-        any |= k[b] > 0;
-      }
-      if (!any) {
-        continue;
-      }
-      Logits logits = forward(denoiser, x, batch, length);
-      nfe++;
-      forEachRow(
-          batch,
-          b -> {
-            double[] buffer = new double[logits.vocab()];
-            for (int c = 0; c < k[b]; c++) {
-              int r = rows[b].nextInt(remaining[b]);
-              int last = --remaining[b];
-              int l = masked[b][r];
-              masked[b][r] = masked[b][last];
-              masked[b][last] = l;
-              x[b * length + l] = drawX0(logits, b, l, mask, rows[b], buffer);
-            }
-          });
-    }
-    return nfe;
-  }
-
-  /**
-   * Runs the per-row work; rows touch disjoint slices and their own Rng stream, so the result does
-   * not depend on how many threads run them.
-   */
-  private static void forEachRow(int batch, java.util.function.IntConsumer work) {
-    if (batch == 1) {
-      work.accept(0);
-    } else {
-      java.util.stream.IntStream.range(0, batch).parallel().forEach(work);
-    }
-  }
-
-  private static boolean contains(int[] x, int id) {
-    for (int v : x) {
-      if (v == id) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean anyTrue(boolean[] flags) {
-    for (boolean f : flags) {
-      if (f) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private int drawX0(Logits logits, int b, int l, int mask, Rng rng, double[] buffer) {
-    int vocab = logits.vocab();
-    if (topP >= 1) {
-      return Categorical.sampleLogits(
-          logits.values(), logits.offset(b, l), vocab, mask, rng, buffer);
-    }
-    MaskedSoftmax.softmax(logits.values(), logits.offset(b, l), vocab, mask, buffer);
-    TopP.apply(buffer, 0, vocab, topP);
-    return Categorical.sample(buffer, 0, vocab, rng);
-  }
-
-  private static Logits forward(Denoiser denoiser, int[] x, int batch, int length) {
-    Logits logits = denoiser.forward(new TokenBatch(x.clone(), batch, length), null);
-    if (logits.batch() != batch || logits.length() != length) {
-      throw new IllegalArgumentException(
-          "denoiser returned logits ["
-              + logits.batch()
-              + ", "
-              + logits.length()
-              + ", V] for tokens ["
-              + batch
-              + ", "
-              + length
-              + "]");
-    }
-    return logits;
+    return new MdlmPredictors(schedule, steps, topP, predictor, noiseRemoval)
+        .denoise(denoiser, x, batch, length, mask, rows);
   }
 }
