@@ -31,7 +31,7 @@ public final class EvalCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(CliOptions.req("model", "DIR", "export directory written by dllm export"));
     o.addOption(
         CliOptions.opt(
             "data",
@@ -71,7 +71,7 @@ public final class EvalCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path model = Path.of(SampleCommand.required(cmd, "model"));
+    Path model = Path.of(CliOptions.required(cmd, "model"));
     if (!Files.isDirectory(model)) {
       throw new InvalidInputException("--model " + model + " is not a directory");
     }
@@ -107,9 +107,9 @@ public final class EvalCommand implements Command {
             CliOptions.intOpt(cmd, "max-rows", 0, 0),
             BlockMode.parse(cmd.getOptionValue("mode", "pack")),
             cmd.getOptionValue("detokenizer", "auto"),
-            SampleCommand.samplerOptions(cmd),
+            SampleOptions.samplerOptions(cmd),
             topP,
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.ortConfig(cmd));
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       EvalRun.checkSampleBudget(o); // hours of scorer training must not end in a refusal
     }

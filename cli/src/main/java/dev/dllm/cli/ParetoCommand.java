@@ -35,11 +35,11 @@ public final class ParetoCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
+    o.addOption(CliOptions.req("models", "DIR,DIR,...", "export directories to compare"));
     o.addOption(
         CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
-    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
-    o.addOption(SampleCommand.req("out", "DIR", "output folder"));
+    o.addOption(CliOptions.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(CliOptions.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "sampling seed (default 0)"));
@@ -72,7 +72,7 @@ public final class ParetoCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     List<Path> models = new ArrayList<>();
-    for (String s : SampleCommand.required(cmd, "models").split(",")) {
+    for (String s : CliOptions.required(cmd, "models").split(",")) {
       if (s.isBlank()) {
         continue;
       }
@@ -85,9 +85,9 @@ public final class ParetoCommand implements Command {
     if (models.isEmpty()) {
       throw new InvalidInputException("--models lists no directory");
     }
-    String scorerArg = SampleCommand.required(cmd, "scorer");
+    String scorerArg = CliOptions.required(cmd, "scorer");
     ScorerArg.check(scorerArg);
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
@@ -120,7 +120,7 @@ public final class ParetoCommand implements Command {
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
             reference,
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.ortConfig(cmd));
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       ParetoRun.check(o); // hours of scorer training must not end in a refusal
     }

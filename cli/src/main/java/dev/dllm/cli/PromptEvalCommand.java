@@ -43,8 +43,8 @@ public final class PromptEvalCommand implements Command {
             .argName("DIR")
             .desc("export directory, repeatable (or DIR,DIR,...) (required)")
             .get());
-    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
-    o.addOption(SampleCommand.req("out", "DIR", "folder for prompt-eval.json"));
+    o.addOption(CliOptions.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(CliOptions.req("out", "DIR", "folder for prompt-eval.json"));
     o.addOption(
         CliOptions.opt(
             "data",
@@ -102,9 +102,9 @@ public final class PromptEvalCommand implements Command {
     if (models.isEmpty()) {
       throw new InvalidInputException("--model names no directory");
     }
-    String scorerArg = SampleCommand.required(cmd, "scorer");
+    String scorerArg = CliOptions.required(cmd, "scorer");
     ScorerArg.check(scorerArg);
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
@@ -132,8 +132,8 @@ public final class PromptEvalCommand implements Command {
             CliOptions.intOpt(cmd, "batch", 16, 1),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
-            SampleCommand.ortConfig(cmd),
-            SampleCommand.samplerOptions(cmd));
+            SampleOptions.ortConfig(cmd),
+            SampleOptions.samplerOptions(cmd));
     PromptEvalRun.check(o); // before a scorer is trained or extracted
     o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     PromptEvalRun.Report r = PromptEvalRun.run(o, outDir, out);

@@ -29,14 +29,14 @@ public final class TaskEvalCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(CliOptions.req("model", "DIR", "export directory written by dllm export"));
     o.addOption(
-        SampleCommand.req(
+        CliOptions.req(
             "task",
             "gsm8k|DIR|FILE",
             "gsm8k (../shared/data/gsm8k), a folder with test.jsonl (+ train.jsonl) as written by"
                 + " make-task, or a {question, answer} JSONL file"));
-    o.addOption(SampleCommand.req("out", "DIR", "folder for the report and per-item JSONL"));
+    o.addOption(CliOptions.req("out", "DIR", "folder for the report and per-item JSONL"));
     o.addOption(CliOptions.opt("shots", "K", "few-shot examples, first K of train (default 0)"));
     o.addOption(CliOptions.opt("steps", "T", "sampling steps (default: max new tokens)"));
     o.addOption(
@@ -63,9 +63,9 @@ public final class TaskEvalCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path model = Path.of(SampleCommand.required(cmd, "model"));
-    String task = SampleCommand.required(cmd, "task");
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path model = Path.of(CliOptions.required(cmd, "model"));
+    String task = CliOptions.required(cmd, "task");
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (!Files.isDirectory(model)) {
       throw new InvalidInputException("--model " + model + " is not a directory");
     }
@@ -94,8 +94,8 @@ public final class TaskEvalCommand implements Command {
             CliOptions.intOpt(cmd, "batch", 8, 1),
             CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE),
             topP,
-            SampleCommand.samplerOptions(cmd),
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.samplerOptions(cmd),
+            SampleOptions.ortConfig(cmd));
     TaskEvalRun.Report r = TaskEvalRun.run(o, outDir, out);
     out.print(r.table());
     out.println("-> report " + outDir.resolve(TaskEvalRun.REPORT));
