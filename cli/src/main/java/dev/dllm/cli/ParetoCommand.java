@@ -43,7 +43,7 @@ public final class ParetoCommand implements Command {
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "sampling seed (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(EvalOptions.topPOption());
     o.addOption(
         CliOptions.opt(
             "reference",
@@ -102,10 +102,7 @@ public final class ParetoCommand implements Command {
     if (reference != null && !Files.exists(reference)) {
       throw new InvalidInputException("--reference " + reference + " does not exist");
     }
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
     List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
     // every option is parsed before the scorer is resolved: train-default trains one first

@@ -62,21 +62,12 @@ public final class PromptEvalCommand implements Command {
             "steps", "T,T,...", "step counts of diffusion families (default 64; AR: C)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call and forward (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "seed of samples and NELBO noise (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
-    o.addOption(
-        Option.builder().longOpt("overwrite").desc("replace a prompt-eval.json in --out").get());
-    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
-    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("option")
-            .hasArgs()
-            .argName("KEY=VALUE")
-            .desc(
-                "sampler option of the diffusion families, repeatable (e.g."
-                    + " prompt_sigma=effective for Duo); AR exports ignore it")
-            .get());
+    o.addOption(EvalOptions.topPOption());
+    EvalOptions.addRuntimeOptions(
+        o,
+        "replace a prompt-eval.json in --out",
+        "sampler option of the diffusion families, repeatable (e.g."
+            + " prompt_sigma=effective for Duo); AR exports ignore it");
     return o;
   }
 
@@ -110,14 +101,8 @@ public final class PromptEvalCommand implements Command {
     }
     CliOptions.checkParentDirs(outDir.resolve(PromptEvalRun.FILE), "out");
     CliOptions.refuseExisting(cmd, "out", outDir.resolve(PromptEvalRun.FILE));
-    Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
-    if (data != null && !Files.exists(data)) {
-      throw new InvalidInputException("--data " + data + " does not exist");
-    }
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    Path data = EvalOptions.data(cmd);
+    double topP = EvalOptions.topP(cmd);
     // every option is parsed before the scorer is resolved: train-default trains one first
     PromptEvalRun.Options o =
         new PromptEvalRun.Options(

@@ -102,10 +102,7 @@ public final class SampleCommand implements Command {
     int total = requests.samples(n);
     int batch = CliOptions.intOpt(cmd, "batch", Math.min(total, 16), 1);
     long seed = CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE);
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     int maxNew = CliOptions.intOpt(cmd, "max-new-tokens", 0, 1);
     String[] stopValues = cmd.getOptionValues("stop");
     List<String> stops = stopValues == null ? List.of() : List.of(stopValues);

@@ -41,7 +41,7 @@ final class SampleOptions {
             .get());
     o.addOption(CliOptions.opt("batch", "B", "rows sampled together (default min(N, 16))"));
     o.addOption(CliOptions.opt("seed", "S", "random seed (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(EvalOptions.topPOption());
     o.addOption(
         CliOptions.opt(
             "predictor", "NAME", "family predictor, e.g. ancestral, ancestral_cache (mdlm)"));

@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -45,19 +44,9 @@ public final class TaskEvalCommand implements Command {
     o.addOption(CliOptions.opt("limit", "N", "first N test items only (default 0 = all)"));
     o.addOption(CliOptions.opt("batch", "B", "items per sampler call (default 8)"));
     o.addOption(CliOptions.opt("seed", "S", "seed (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
-    o.addOption(
-        Option.builder().longOpt("overwrite").desc("replace a report already in --out").get());
-    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
-    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("option")
-            .hasArgs()
-            .argName("KEY=VALUE")
-            .desc("sampler option, repeatable")
-            .get());
+    o.addOption(EvalOptions.topPOption());
+    EvalOptions.addRuntimeOptions(
+        o, "replace a report already in --out", "sampler option, repeatable");
     return o;
   }
 
@@ -66,16 +55,11 @@ public final class TaskEvalCommand implements Command {
     Path model = Path.of(CliOptions.required(cmd, "model"));
     String task = CliOptions.required(cmd, "task");
     Path outDir = Path.of(CliOptions.required(cmd, "out"));
-    if (!Files.isDirectory(model)) {
-      throw new InvalidInputException("--model " + model + " is not a directory");
-    }
+    EvalOptions.checkModelDir(model);
     int shots = CliOptions.intOpt(cmd, "shots", 0, 0);
     int n = CliOptions.intOpt(cmd, "max-new-tokens", 0, 1);
     int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     CliOptions.checkParentDirs(outDir.resolve(TaskEvalRun.REPORT), "out");
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
