@@ -44,24 +44,13 @@ final class DemoDownstreamReport {
     this.out = out;
   }
 
-  private Path task() {
-    return layout.task();
-  }
-
-  private Path runDir(String[] run) {
-    return layout.runDir(run);
-  }
-
-  private Path evalReport(String[] run) {
-    return layout.evalReport(run);
-  }
-
   /** The stage's report: knobs, task, majority baseline, one row per run and the orderings. */
   Map<String, Object> report(JsonNode taskJson, double seconds) throws IOException {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (String[] run : runs) {
-      JsonNode tr = JSON.readTree(runDir(run).resolve("sft").resolve("train-report.json").toFile());
-      JsonNode te = JSON.readTree(evalReport(run).toFile());
+      JsonNode tr =
+          JSON.readTree(layout.runDir(run).resolve("sft").resolve("train-report.json").toFile());
+      JsonNode te = JSON.readTree(layout.evalReport(run).toFile());
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("family", run[0]);
       row.put("objective", run[1]);
@@ -83,7 +72,7 @@ final class DemoDownstreamReport {
       row.put("tokens_per_second", te.path("throughput").path("tokens_per_second").asDouble());
       row.put("nfe", te.path("throughput").path("nfe_mean").asDouble());
       row.put("eval_seconds", te.path("throughput").path("seconds").asDouble());
-      row.put("task_eval", dir.relativize(evalReport(run)).toString());
+      row.put("task_eval", dir.relativize(layout.evalReport(run)).toString());
       rows.add(row);
     }
     Map<String, Object> r = new LinkedHashMap<>();
@@ -93,7 +82,7 @@ final class DemoDownstreamReport {
             + " and its EOS padding) on the task's train split at equal FLOPs, evaluated on the"
             + " whole test split with task-eval (zero-shot 'Question: q\\nAnswer:', seed 0)");
     r.put("knobs", k.toMap());
-    r.put("task", dir.relativize(task()).toString());
+    r.put("task", dir.relativize(layout.task()).toString());
     r.put(
         "majority_baseline", JSON.convertValue(taskJson.path("test_majority_baseline"), Map.class));
     r.put("rows", rows);

@@ -36,21 +36,9 @@ final class DemoDownstreamSteps {
     this.stages = stages;
   }
 
-  private Path task() {
-    return layout.task();
-  }
-
-  private Path runDir(String[] run) {
-    return layout.runDir(run);
-  }
-
-  private Path evalReport(String[] run) {
-    return layout.evalReport(run);
-  }
-
   /** Writes the task with {@code dllm make-task} unless its {@code task.json} exists. */
   void makeTask() {
-    Path task = task();
+    Path task = layout.task();
     if (!Files.isRegularFile(task.resolve("task.json"))) {
       List<String> args =
           new ArrayList<>(
@@ -85,7 +73,7 @@ final class DemoDownstreamSteps {
   }
 
   private void train(String[] run) throws IOException {
-    Path rd = runDir(run);
+    Path rd = layout.runDir(run);
     Path init = rd.resolve("init");
     Path sft = rd.resolve("sft");
     String what = run[0] + " (" + run[1] + ")";
@@ -103,7 +91,7 @@ final class DemoDownstreamSteps {
           "--tokenizer",
           "char",
           "--data",
-          task().resolve("train.txt").toString(),
+          layout.task().resolve("train.txt").toString(),
           "--mode",
           "pack",
           "--seq-len",
@@ -140,7 +128,7 @@ final class DemoDownstreamSteps {
                   "--init-from",
                   init.toString(),
                   "--data",
-                  task().resolve("train.jsonl").toString(),
+                  layout.task().resolve("train.jsonl").toString(),
                   "--objective",
                   run[1],
                   "--flops",
@@ -173,7 +161,7 @@ final class DemoDownstreamSteps {
   }
 
   private void export(String[] run) {
-    Path rd = runDir(run);
+    Path rd = layout.runDir(run);
     Path onnx = rd.resolve("onnx");
     if (Files.isRegularFile(onnx.resolve("export-report.json"))) {
       return;
@@ -188,10 +176,11 @@ final class DemoDownstreamSteps {
   }
 
   private void evaluate(String[] run) throws IOException {
-    Path te = runDir(run).resolve("task-eval");
-    if (Files.isRegularFile(evalReport(run))
-        && Files.getLastModifiedTime(evalReport(run)).toMillis()
-            >= Files.getLastModifiedTime(runDir(run).resolve("onnx").resolve("export-report.json"))
+    Path te = layout.runDir(run).resolve("task-eval");
+    if (Files.isRegularFile(layout.evalReport(run))
+        && Files.getLastModifiedTime(layout.evalReport(run)).toMillis()
+            >= Files.getLastModifiedTime(
+                    layout.runDir(run).resolve("onnx").resolve("export-report.json"))
                 .toMillis()) {
       return;
     }
@@ -200,9 +189,9 @@ final class DemoDownstreamSteps {
             List.of(
                 "task-eval",
                 "--model",
-                runDir(run).resolve("onnx").toString(),
+                layout.runDir(run).resolve("onnx").toString(),
                 "--task",
-                task().toString(),
+                layout.task().toString(),
                 "--out",
                 te.toString(),
                 "--steps",
