@@ -145,4 +145,22 @@ final class CliOptions {
       }
     }
   }
+
+  /** A required option; checked by {@link #required} (so that {@code --help} still parses). */
+  static Option req(String name, String arg, String desc) {
+    return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc + " (required)").get();
+  }
+
+  /**
+   * The value of a required option.
+   *
+   * @throws InvalidInputException when it is missing
+   */
+  static String required(CommandLine cmd, String name) {
+    String v = cmd.getOptionValue(name);
+    if (v == null) {
+      throw new InvalidInputException("missing required option --" + name);
+    }
+    return v;
+  }
 }

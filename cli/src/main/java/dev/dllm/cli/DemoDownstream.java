@@ -3,15 +3,11 @@ package dev.dllm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dllm.eval.EvalFiles;
-import dev.dllm.eval.task.TaskChart;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -32,6 +28,10 @@ import java.util.Map;
  * on unpredictable prompt tokens, while SFT spends all of it on the answer given the question,
  * which is what the task scores (a reasoned choice; the pre-train-then-SFT alternative was not
  * measured against it).
+ *
+ * <p>This class holds the knobs and drives the stage; the commands it runs are in {@link
+ * DemoDownstreamSteps}, the report, table and chart in {@link DemoDownstreamReport}, the file
+ * layout in {@link DemoDownstreamLayout}.
  *
  * <p>Resumable like the other stages: each step's output tells whether it finished (the task's
  * {@code task.json}, a run's {@code train-report.json}, an export's {@code export-report.json}, a
@@ -127,6 +127,7 @@ final class DemoDownstream {
   private final boolean resume;
   private final PrintStream out;
   private final Stages stages;
+  private final DemoDownstreamLayout layout;
 
   DemoDownstream(
       Path dir,
@@ -143,18 +144,11 @@ final class DemoDownstream {
     this.resume = resume;
     this.out = out;
     this.stages = stages;
+    this.layout = new DemoDownstreamLayout(dir);
   }
 
-  private Path root() {
-    return dir.resolve(DIR);
-  }
-
-  private Path task() {
-    return root().resolve("task");
-  }
-
-  private Path runDir(String[] run) {
-    return root().resolve(run[0] + "-" + run[1]);
+  private DemoDownstreamReport results() {
+    return new DemoDownstreamReport(layout, o, k, runs, out);
   }
 
   /** Whether every evaluation, the report and the chart exist. */
@@ -171,14 +165,14 @@ final class DemoDownstream {
   }
 
   private Path evalReport(String[] run) {
-    return runDir(run).resolve("task-eval").resolve(dev.dllm.eval.task.TaskEvalRun.REPORT);
+    return layout.evalReport(run);
   }
 
   /** The finished stage's report ({@value #REPORT}); prints its table again. */
   @SuppressWarnings("unchecked")
   Map<String, Object> load() throws IOException {
     Map<String, Object> report = JSON.readValue(dir.resolve(REPORT).toFile(), Map.class);
-    print(report);
+    results().print(report);
     out.println("   -> " + dir.resolve(CHART) + " (and " + REPORT + ")");
     return report;
   }
@@ -186,32 +180,10 @@ final class DemoDownstream {
   /** Runs what is not finished, prints the table, writes the reports; returns the report. */
   Map<String, Object> run() throws IOException {
     long t0 = System.nanoTime();
-    Files.createDirectories(root());
-    Path task = task();
-    if (!Files.isRegularFile(task.resolve("task.json"))) {
-      List<String> args =
-          new ArrayList<>(
-              List.of(
-                  "make-task",
-                  "--out",
-                  task.toString(),
-                  "--seed",
-                  Long.toString(k.seed()),
-                  "--steps",
-                  Integer.toString(k.taskSteps()),
-                  "--max-number",
-                  Integer.toString(k.maxNumber()),
-                  "--style",
-                  k.style(),
-                  "--train",
-                  Integer.toString(k.trainItems()),
-                  "--test",
-                  Integer.toString(k.testItems())));
-      if (resume) {
-        args.add("--overwrite"); // files an interrupted make-task left are its own
-      }
-      stages.stage(false, args.toArray(String[]::new));
-    }
+    Files.createDirectories(layout.root());
+    Path task = layout.task();
+    DemoDownstreamSteps steps = new DemoDownstreamSteps(layout, o, k, resume, out, stages);
+    steps.makeTask();
     JsonNode taskJson = JSON.readTree(task.resolve("task.json").toFile());
     out.printf(
         Locale.ROOT,
@@ -226,321 +198,15 @@ final class DemoDownstream {
         k.seed(),
         taskJson.path("test_majority_baseline").path("accuracy").asDouble());
     for (String[] run : runs) {
-      train(run);
-      export(run);
-      evaluate(run);
+      steps.run(run);
     }
-    Map<String, Object> report = report(taskJson, (System.nanoTime() - t0) / 1e9);
-    print(report);
+    DemoDownstreamReport results = results();
+    Map<String, Object> report = results.report(taskJson, (System.nanoTime() - t0) / 1e9);
+    results.print(report);
     EvalFiles.writeJson(dir.resolve(REPORT), report);
-    writeChart(report);
+    results.writeChart(report);
     out.println("   -> " + dir.resolve(CHART) + " (and " + REPORT + ")");
     return report;
-  }
-
-  private void train(String[] run) throws IOException {
-    Path rd = runDir(run);
-    Path init = rd.resolve("init");
-    Path sft = rd.resolve("sft");
-    String what = run[0] + " (" + run[1] + ")";
-    if (!Files.isRegularFile(init.resolve("train-report.json"))) {
-      aside(init);
-      stages.stage(
-          false,
-          "train",
-          "--family",
-          run[0],
-          "--objective",
-          run[1],
-          "--preset",
-          k.preset(),
-          "--tokenizer",
-          "char",
-          "--data",
-          task().resolve("train.txt").toString(),
-          "--mode",
-          "pack",
-          "--seq-len",
-          Integer.toString(k.seqLen()),
-          "--batch",
-          Integer.toString(k.batch()),
-          "--steps",
-          "1",
-          "--lr",
-          "1e-9",
-          "--val-batches",
-          "1",
-          "--threads",
-          o.get("threads"),
-          "--out",
-          init.toString());
-    }
-    boolean interrupted = stages.resumable(sft);
-    if (Files.isRegularFile(sft.resolve("train-report.json")) && !interrupted) {
-      out.println("   fine-tuning " + what + ": finished earlier");
-      return;
-    }
-    List<String> args;
-    if (interrupted) {
-      out.println("   resuming the fine-tuning of " + what + " -> " + sft);
-      args = new ArrayList<>(List.of("finetune", "--resume", sft.toString()));
-    } else {
-      aside(sft);
-      out.println("   fine-tuning " + what + " from a fresh init -> " + sft);
-      args =
-          new ArrayList<>(
-              List.of(
-                  "finetune",
-                  "--init-from",
-                  init.toString(),
-                  "--data",
-                  task().resolve("train.jsonl").toString(),
-                  "--objective",
-                  run[1],
-                  "--flops",
-                  k.flops(),
-                  "--lr",
-                  k.lr(),
-                  "--seq-len",
-                  Integer.toString(k.seqLen()),
-                  "--batch",
-                  Integer.toString(k.batch()),
-                  "--out",
-                  sft.toString()));
-    }
-    args.addAll(
-        List.of(
-            "--threads",
-            o.get("threads"),
-            "--checkpoint-every",
-            Integer.toString(DemoStages.CHECKPOINT_EVERY)));
-    stages.stage(true, args.toArray(String[]::new));
-  }
-
-  /** Moves an unfinished folder aside (kept, never deleted) so the step can run again. */
-  private void aside(Path p) throws IOException {
-    if (Files.exists(p)) {
-      Path to = p.resolveSibling(p.getFileName() + ".incomplete-" + System.currentTimeMillis());
-      Files.move(p, to);
-      out.println("   (" + p + " was unfinished; kept as " + to + ")");
-    }
-  }
-
-  private void export(String[] run) {
-    Path rd = runDir(run);
-    Path onnx = rd.resolve("onnx");
-    if (Files.isRegularFile(onnx.resolve("export-report.json"))) {
-      return;
-    }
-    stages.stage(
-        false,
-        "export",
-        "--checkpoint",
-        rd.resolve("sft").resolve("checkpoint").toString(),
-        "--out",
-        onnx.toString());
-  }
-
-  private void evaluate(String[] run) throws IOException {
-    Path te = runDir(run).resolve("task-eval");
-    if (Files.isRegularFile(evalReport(run))
-        && Files.getLastModifiedTime(evalReport(run)).toMillis()
-            >= Files.getLastModifiedTime(runDir(run).resolve("onnx").resolve("export-report.json"))
-                .toMillis()) {
-      return;
-    }
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "task-eval",
-                "--model",
-                runDir(run).resolve("onnx").toString(),
-                "--task",
-                task().toString(),
-                "--out",
-                te.toString(),
-                "--steps",
-                Integer.toString(k.samplerSteps()),
-                "--max-new-tokens",
-                Integer.toString(k.maxNewTokens()),
-                "--batch",
-                "8",
-                "--seed",
-                "0",
-                "--threads",
-                o.get("threads")));
-    if (Files.exists(te)) {
-      args.add("--overwrite"); // the folder is the stage's own (interrupted or stale)
-    }
-    stages.stage(false, args.toArray(String[]::new));
-  }
-
-  private Map<String, Object> report(JsonNode taskJson, double seconds) throws IOException {
-    List<Map<String, Object>> rows = new ArrayList<>();
-    for (String[] run : runs) {
-      JsonNode tr = JSON.readTree(runDir(run).resolve("sft").resolve("train-report.json").toFile());
-      JsonNode te = JSON.readTree(evalReport(run).toFile());
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("family", run[0]);
-      row.put("objective", run[1]);
-      row.put("val_loss", tr.path("val_nll").asDouble());
-      row.put("val_loss_kind", run[0].equals("ar") ? "NLL" : "NELBO");
-      row.put("train_steps", tr.path("steps").asLong());
-      row.put("train_flops", tr.path("flops").asDouble());
-      row.put("train_seconds", tr.path("seconds").asDouble());
-      for (String kind : List.of("strict", "flexible")) {
-        JsonNode a = te.path("accuracy").path(kind);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("accuracy", a.path("accuracy").asDouble());
-        m.put("correct", a.path("correct").asInt());
-        m.put("n", a.path("n").asInt());
-        m.put("ci95_low", a.path("ci95_low").asDouble());
-        m.put("ci95_high", a.path("ci95_high").asDouble());
-        row.put(kind, m);
-      }
-      row.put("tokens_per_second", te.path("throughput").path("tokens_per_second").asDouble());
-      row.put("nfe", te.path("throughput").path("nfe_mean").asDouble());
-      row.put("eval_seconds", te.path("throughput").path("seconds").asDouble());
-      row.put("task_eval", dir.relativize(evalReport(run)).toString());
-      rows.add(row);
-    }
-    Map<String, Object> r = new LinkedHashMap<>();
-    r.put(
-        "what",
-        "each recipe trained from a fresh init in SFT form (prompt given; loss on the response"
-            + " and its EOS padding) on the task's train split at equal FLOPs, evaluated on the"
-            + " whole test split with task-eval (zero-shot 'Question: q\\nAnswer:', seed 0)");
-    r.put("knobs", k.toMap());
-    r.put("task", dir.relativize(task()).toString());
-    r.put(
-        "majority_baseline", JSON.convertValue(taskJson.path("test_majority_baseline"), Map.class));
-    r.put("rows", rows);
-    r.put(
-        "val_loss_definition",
-        "held-out pairs' response (and EOS padding) given the prompt, per free token: AR exact"
-            + " NLL, the others NELBO upper bounds (nats/token)");
-    r.put("val_loss_ordering", order(rows, Comparator.comparingDouble(DemoDownstream::valLoss)));
-    r.put(
-        "strict_accuracy_ordering",
-        order(rows, Comparator.comparingDouble((Map<String, Object> m) -> -acc(m, "strict"))));
-    r.put(
-        "flexible_accuracy_ordering",
-        order(rows, Comparator.comparingDouble((Map<String, Object> m) -> -acc(m, "flexible"))));
-    r.put("orderings_agree", r.get("val_loss_ordering").equals(r.get("strict_accuracy_ordering")));
-    r.put("stage_seconds_this_run", seconds);
-    r.put("threads", o.get("threads"));
-    return r;
-  }
-
-  private static double valLoss(Map<String, Object> m) {
-    return toDouble(m.get("val_loss"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static double acc(Map<String, Object> row, String kind) {
-    return toDouble(((Map<String, Object>) row.get(kind)).get("accuracy"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static double ci(Map<String, Object> row, String kind, String bound) {
-    return toDouble(((Map<String, Object>) row.get(kind)).get(bound));
-  }
-
-  private static List<String> order(
-      List<Map<String, Object>> rows, Comparator<Map<String, Object>> c) {
-    return rows.stream().sorted(c).map(m -> (String) m.get("family")).toList();
-  }
-
-  @SuppressWarnings("unchecked")
-  private void print(Map<String, Object> r) {
-    out.println();
-    out.printf(
-        Locale.ROOT,
-        "   %-6s %-8s %9s  %-22s  %-22s %9s %7s%n",
-        "family",
-        "objective",
-        "val loss",
-        "strict acc [95% CI]",
-        "flexible acc [95% CI]",
-        "tokens/s",
-        "NFE");
-    for (Map<String, Object> row : (List<Map<String, Object>>) r.get("rows")) {
-      out.printf(
-          Locale.ROOT,
-          "   %-6s %-8s %9.4f  %-22s  %-22s %9.1f %7.1f%n",
-          row.get("family"),
-          row.get("objective"),
-          valLoss(row),
-          cell(row, "strict"),
-          cell(row, "flexible"),
-          toDouble(row.get("tokens_per_second")),
-          toDouble(row.get("nfe")));
-    }
-    Map<String, Object> b = (Map<String, Object>) r.get("majority_baseline");
-    out.printf(
-        Locale.ROOT,
-        "   %-6s %-8s %9s  %-22s  %-22s%n",
-        "base",
-        "majority",
-        "-",
-        String.format(
-            Locale.ROOT, "%.3f (always %s)", toDouble(b.get("accuracy")), b.get("answer")),
-        "");
-    out.printf(
-        Locale.ROOT,
-        "   (val loss: response given prompt, AR exact NLL, the others NELBO bounds, nats/token;"
-            + " accuracy: lm-eval gsm8k strict '#### n' and flexible last number, 95%% Wilson;"
-            + " tokens/s: batch 8, %s threads; ordering by val loss %s, by strict accuracy %s)%n",
-        o.get("threads"),
-        r.get("val_loss_ordering"),
-        r.get("strict_accuracy_ordering"));
-  }
-
-  private static double toDouble(Object o) {
-    return o instanceof Number n ? n.doubleValue() : Double.NaN;
-  }
-
-  private static String cell(Map<String, Object> row, String kind) {
-    return String.format(
-        Locale.ROOT,
-        "%.3f [%.3f, %.3f]",
-        acc(row, kind),
-        ci(row, kind, "ci95_low"),
-        ci(row, kind, "ci95_high"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private void writeChart(Map<String, Object> r) throws IOException {
-    List<TaskChart.Bar> bars = new ArrayList<>();
-    for (Map<String, Object> row : (List<Map<String, Object>>) r.get("rows")) {
-      bars.add(
-          new TaskChart.Bar(
-              (String) row.get("family"),
-              acc(row, "strict"),
-              ci(row, "strict", "ci95_low"),
-              ci(row, "strict", "ci95_high"),
-              acc(row, "flexible"),
-              ci(row, "flexible", "ci95_low"),
-              ci(row, "flexible", "ci95_high")));
-    }
-    Map<String, Object> b = (Map<String, Object>) r.get("majority_baseline");
-    String sub =
-        String.format(
-            Locale.ROOT,
-            "laptop arithmetic task (K %d, M %d, %s), %d test items; %s FLOPs per family, %s, L %d",
-            k.taskSteps(),
-            k.maxNumber(),
-            k.style(),
-            k.testItems(),
-            k.flops(),
-            k.preset(),
-            k.seqLen());
-    EvalFiles.writePng(
-        dir.resolve(CHART),
-        TaskChart.chart(
-            "Downstream task accuracy at equal FLOPs", sub, bars, toDouble(b.get("accuracy"))),
-        TaskChart.WIDTH,
-        TaskChart.HEIGHT);
   }
 
   /** Adds the stage's report to the demo report ({@link DemoEval#REPORT}) under "downstream". */

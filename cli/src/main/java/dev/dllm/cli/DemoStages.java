@@ -2,12 +2,8 @@ package dev.dllm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dllm.api.InvalidInputException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +26,9 @@ import java.util.Locale;
  *
  * <p>Exit codes: a stage's bad input (exit 2) stays bad input; any other stage failure is ours and
  * exits 1 ({@link StageFailedException}).
+ *
+ * <p>This class orders the stages; running one and the resume check are in {@link DemoStageRunner},
+ * the printed tables in {@link DemoStageTables}, the downstream stage in {@link DemoDownstream}.
  */
 final class DemoStages {
   /** Training checkpoints every this many steps, so that {@code --resume} loses little work. */
@@ -48,9 +47,8 @@ final class DemoStages {
   private final Path dir;
   private DemoOptions o;
   private final boolean resume;
-  private final boolean verbose;
   private final PrintStream out;
-  private final Runner runner;
+  private final DemoStageRunner stages;
   private DemoDownstream.Knobs knobs;
 
   /** How a stage runs a dllm command: {@link Main#run} (tests substitute a fake). */
@@ -69,9 +67,8 @@ final class DemoStages {
     this.dir = dir;
     this.o = options;
     this.resume = resume;
-    this.verbose = verbose;
     this.out = out;
-    this.runner = runner;
+    this.stages = new DemoStageRunner(dir, verbose, out, runner);
   }
 
   /** Other knobs for the downstream stage (tests); null: those of the demo form. */
@@ -138,7 +135,7 @@ final class DemoStages {
       }
       reports.add(JSON.readTree(report.toFile()));
     }
-    printTable(reports);
+    DemoStageTables.printTable(out, reports);
 
     out.println("-- 3" + n + " export to ONNX");
     for (String[] run : RUNS) {
@@ -189,7 +186,7 @@ final class DemoStages {
         }
         stage(false, args.toArray(String[]::new));
       }
-      printSamples(jsonl, JSON.readTree(sampleReport.toFile()));
+      DemoStageTables.printSamples(out, jsonl, JSON.readTree(sampleReport.toFile()));
     }
 
     List<Path> exports = new ArrayList<>();
@@ -233,17 +230,7 @@ final class DemoStages {
             RUNS,
             resume,
             out,
-            new DemoDownstream.Stages() {
-              @Override
-              public void stage(boolean stream, String... args) {
-                DemoStages.this.stage(stream, args);
-              }
-
-              @Override
-              public boolean resumable(Path runDir) throws IOException {
-                return DemoStages.this.resumable(runDir);
-              }
-            });
+            stages);
     java.util.Map<String, Object> report;
     if (d.finished()) {
       out.println("-- 6" + n + " downstream task (equal FLOPs, SFT, task-eval): finished earlier");
@@ -290,147 +277,13 @@ final class DemoStages {
     out.println("   " + DemoBudget.describe(r, o.get("flops"), c));
   }
 
-  /**
-   * True when {@code runDir} holds a checkpoint that {@code train --resume} can continue (one
-   * before the run's last step). A run whose checkpoint is final but whose report is missing
-   * (stopped while validating) cannot be resumed: it is moved aside (kept, never deleted) and
-   * trained again.
-   */
-  boolean resumable(Path runDir) throws IOException {
-    Path config = runDir.resolve("checkpoint").resolve("config.json");
-    if (!Files.isRegularFile(config)) {
-      config = runDir.resolve(".checkpoint.prev").resolve("config.json");
-    }
-    if (!Files.isRegularFile(config)) {
-      return false;
-    }
-    JsonNode training = JSON.readTree(config.toFile()).path("training");
-    long step = training.path("step").asLong(-1);
-    long total = training.path("total_steps").asLong(-1);
-    if (step >= 0 && total > 0 && step < total) {
-      return true;
-    }
-    if (Files.isRegularFile(runDir.resolve("train-report.json"))) {
-      return false; // finished
-    }
-    Path aside =
-        runDir.resolveSibling(runDir.getFileName() + ".incomplete-" + System.currentTimeMillis());
-    Files.move(runDir, aside);
-    out.println("   (its checkpoint has no report; kept as " + aside + ", training again)");
-    return false;
+  /** {@link DemoStageRunner#resumable}. */
+  private boolean resumable(Path runDir) throws IOException {
+    return stages.resumable(runDir);
   }
 
-  private void printTable(List<JsonNode> reports) {
-    out.println();
-    out.printf(
-        Locale.ROOT,
-        "   %-6s %-8s %8s %10s %10s %10s %10s%n",
-        "model",
-        "objective",
-        "steps",
-        "tokens",
-        "val nll",
-        "val ppl",
-        "tokens/s");
-    for (JsonNode r : reports) {
-      out.printf(
-          Locale.ROOT,
-          "   %-6s %-8s %8d %10d %10.4f %10.3f %10.0f%n",
-          r.path("family").asText(),
-          r.path("objective").asText(),
-          r.path("steps").asLong(),
-          r.path("tokens").asLong(),
-          r.path("val_nll").asDouble(),
-          r.path("val_ppl").asDouble(),
-          r.path("tokens_per_second").asDouble());
-    }
-    out.println(
-        "   (AR: exact NLL; MDLM, Duo, Eso-LM: NELBO upper bounds with ELBO weights, nats/token)");
-  }
-
-  private void printSamples(Path jsonl, JsonNode rep) throws IOException {
-    out.printf(
-        Locale.ROOT,
-        "   %s: %.0f tokens/s, NFE mean %.1f, entropy %.3f nats%n",
-        rep.path("family").asText(),
-        rep.path("tokens_per_second").asDouble(),
-        rep.path("nfe_mean").asDouble(),
-        rep.path("entropy_mean").asDouble());
-    List<String> lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
-    for (int i = 0; i < Math.min(2, lines.size()); i++) {
-      String text = JSON.readTree(lines.get(i)).path("text").asText();
-      out.println("   --- sample " + i + " ---");
-      out.println(DemoCommand.indent(text.length() > 400 ? text.substring(0, 400) + " ..." : text));
-    }
-  }
-
-  /**
-   * Runs another dllm command. {@code stream}: its output goes to the demo's output as it comes
-   * (indented); otherwise it is kept and shown only if the stage fails.
-   *
-   * @throws InvalidInputException when the stage exits with code 2 (bad input)
-   * @throws StageFailedException when it fails otherwise
-   */
-  void stage(boolean stream, String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-    List<String> all = new ArrayList<>(List.of(args));
-    if (verbose) {
-      all.add("--verbose");
-    }
-    PrintStream stageOut =
-        new PrintStream(stream ? new Indent(out) : buf, true, StandardCharsets.UTF_8);
-    int rc =
-        runner.run(
-            all.toArray(String[]::new),
-            stageOut,
-            new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-    stageOut.flush();
-    if (rc == 0) {
-      return;
-    }
-    out.print(buf.toString(StandardCharsets.UTF_8));
-    String reason = errBuf.toString(StandardCharsets.UTF_8).strip();
-    if (verbose) {
-      out.println(reason);
-    }
-    int nl = reason.indexOf('\n');
-    String message =
-        "stage 'dllm "
-            + String.join(" ", args)
-            + "' failed (exit "
-            + rc
-            + "): "
-            + (nl < 0 ? reason : reason.substring(0, nl))
-            + "; finished stages are kept: continue with dllm demo --resume "
-            + dir;
-    if (rc == Main.EXIT_BAD_INPUT) {
-      throw new InvalidInputException(message);
-    }
-    throw new StageFailedException(message);
-  }
-
-  /** Indents every line (also those a progress bar redraws after '\r') by three spaces. */
-  static final class Indent extends OutputStream {
-    private final OutputStream out;
-    private boolean lineStart = true;
-
-    Indent(OutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      if (lineStart && b != '\n' && b != '\r') {
-        out.write("   ".getBytes(StandardCharsets.US_ASCII));
-      }
-      out.write(b);
-      lineStart = b == '\n' || b == '\r';
-    }
-
-    @Override
-    public void flush() throws IOException {
-      out.flush();
-    }
+  /** {@link DemoStageRunner#stage}. */
+  private void stage(boolean stream, String... args) {
+    stages.stage(stream, args);
   }
 }

@@ -59,8 +59,8 @@ final class DuoSpeedBench {
   /** {@code --sections duo}: opens both exports, runs {@link #run} and writes the report. */
   static int command(CommandLine cmd, PrintStream out, OrtConfig ort, Path outFile)
       throws Exception {
-    Path duoDir = Path.of(SampleCommand.required(cmd, "duo-model"));
-    Path mdlmDir = Path.of(SampleCommand.required(cmd, "mdlm-model"));
+    Path duoDir = Path.of(CliOptions.required(cmd, "duo-model"));
+    Path mdlmDir = Path.of(CliOptions.required(cmd, "mdlm-model"));
     int batch = CliOptions.intOpt(cmd, "batch", 8, 1);
     int length = CliOptions.intOpt(cmd, "length", 256, 2);
     int runs = CliOptions.intOpt(cmd, "runs", 3, 1);
@@ -69,8 +69,8 @@ final class DuoSpeedBench {
     Map<String, Object> report;
     try (OnnxModel duo = open(duoDir, "duo", "duo-model", ort);
         OnnxModel mdlm = open(mdlmDir, "mdlm", "mdlm-model", ort)) {
-      SampleCommand.checkMemory(duo.metadata().model(), batch, length);
-      SampleCommand.checkMemory(mdlm.metadata().model(), batch, length);
+      SampleOptions.checkMemory(duo.metadata().model(), batch, length);
+      SampleOptions.checkMemory(mdlm.metadata().model(), batch, length);
       report = run(duo, mdlm, steps, batch, length, runs, seed, out);
       report.put("threads", ort.threads());
       report.put("cpus", Runtime.getRuntime().availableProcessors());

@@ -4,10 +4,8 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.run.EvalRun;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -31,7 +29,7 @@ public final class EvalCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(CliOptions.req("model", "DIR", "export directory written by dllm export"));
     o.addOption(
         CliOptions.opt(
             "data",
@@ -49,36 +47,20 @@ public final class EvalCommand implements Command {
     o.addOption(
         CliOptions.opt(
             "detokenizer", "NAME", "auto|none|wikitext|ptb (default auto: by file name)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(EvalOptions.topPOption());
     o.addOption(CliOptions.opt("out", "DIR", "folder for eval-report.json (default: the model's)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("overwrite")
-            .desc("replace an eval-report.json already in --out")
-            .get());
-    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
-    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("option")
-            .hasArgs()
-            .argName("KEY=VALUE")
-            .desc("sampler option, repeatable (e.g. predictor=ancestral_cache)")
-            .get());
+    EvalOptions.addRuntimeOptions(
+        o,
+        "replace an eval-report.json already in --out",
+        "sampler option, repeatable (e.g. predictor=ancestral_cache)");
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path model = Path.of(SampleCommand.required(cmd, "model"));
-    if (!Files.isDirectory(model)) {
-      throw new InvalidInputException("--model " + model + " is not a directory");
-    }
-    Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
-    if (data != null && !Files.exists(data)) {
-      throw new InvalidInputException("--data " + data + " does not exist");
-    }
+    Path model = Path.of(CliOptions.required(cmd, "model"));
+    EvalOptions.checkModelDir(model);
+    Path data = EvalOptions.data(cmd);
     String scorerArg = cmd.getOptionValue("scorer");
     if (scorerArg != null) {
       ScorerArg.check(scorerArg);
@@ -87,10 +69,7 @@ public final class EvalCommand implements Command {
     if (scorerArg != null && n == 0) {
       throw new InvalidInputException("--scorer needs --num-samples N (N >= 1) to score");
     }
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
     CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
     CliOptions.refuseExisting(cmd, "out", outDir.resolve("eval-report.json"));
@@ -107,9 +86,9 @@ public final class EvalCommand implements Command {
             CliOptions.intOpt(cmd, "max-rows", 0, 0),
             BlockMode.parse(cmd.getOptionValue("mode", "pack")),
             cmd.getOptionValue("detokenizer", "auto"),
-            SampleCommand.samplerOptions(cmd),
+            SampleOptions.samplerOptions(cmd),
             topP,
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.ortConfig(cmd));
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       EvalRun.checkSampleBudget(o); // hours of scorer training must not end in a refusal
     }

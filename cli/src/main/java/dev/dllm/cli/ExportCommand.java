@@ -30,9 +30,9 @@ public final class ExportCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("checkpoint", "DIR", "checkpoint directory (dllm train)"));
+    o.addOption(CliOptions.req("checkpoint", "DIR", "checkpoint directory (dllm train)"));
     o.addOption(
-        SampleCommand.req(
+        CliOptions.req(
             "out",
             "DIR",
             "export directory to write (new, or an earlier export with --overwrite)"));
@@ -49,7 +49,7 @@ public final class ExportCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     OnnxExport.checkOut(outDir);
     if (!cmd.hasOption("overwrite")
         && java.nio.file.Files.exists(outDir.resolve(ExportMetadata.FULL_FILE))) {
@@ -61,7 +61,7 @@ public final class ExportCommand implements Command {
     }
     OnnxExport.Report r =
         CheckpointExport.export(
-            Path.of(SampleCommand.required(cmd, "checkpoint")),
+            Path.of(CliOptions.required(cmd, "checkpoint")),
             outDir,
             CliOptions.intOpt(cmd, "length", 0, 1));
     out.print(summary(r));

@@ -28,14 +28,14 @@ public final class FitCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("runs", "DIR", "folder of runs, each with a train-report.json"));
+    o.addOption(CliOptions.req("runs", "DIR", "folder of runs, each with a train-report.json"));
     o.addOption(CliOptions.opt("out", "DIR", "where to write the report and plots (default DIR)"));
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path runs = Path.of(SampleCommand.required(cmd, "runs"));
+    Path runs = Path.of(CliOptions.required(cmd, "runs"));
     Path dir = Path.of(cmd.getOptionValue("out", runs.toString()));
     if (Files.exists(runs) && !Files.isDirectory(runs)) {
       throw new InvalidInputException("--runs " + runs + " is a file; expected a folder of runs");

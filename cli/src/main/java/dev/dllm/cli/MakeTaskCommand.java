@@ -30,7 +30,7 @@ public final class MakeTaskCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("out", "DIR", "folder for the task files"));
+    o.addOption(CliOptions.req("out", "DIR", "folder for the task files"));
     o.addOption(CliOptions.opt("seed", "S", "seed (default 0)"));
     o.addOption(CliOptions.opt("steps", "K", "operations per problem, 1..8 (default 2)"));
     o.addOption(
@@ -48,7 +48,7 @@ public final class MakeTaskCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path dir = Path.of(SampleCommand.required(cmd, "out"));
+    Path dir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new InvalidInputException("--out " + dir + " is not a directory");
     }

@@ -35,15 +35,15 @@ public final class ParetoCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("models", "DIR,DIR,...", "export directories to compare"));
+    o.addOption(CliOptions.req("models", "DIR,DIR,...", "export directories to compare"));
     o.addOption(
         CliOptions.opt("steps", "T,T,...", "step counts (default 8,16,32,64,128,256; AR: L-1)"));
-    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
-    o.addOption(SampleCommand.req("out", "DIR", "output folder"));
+    o.addOption(CliOptions.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(CliOptions.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "sampling seed (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
+    o.addOption(EvalOptions.topPOption());
     o.addOption(
         CliOptions.opt(
             "reference",
@@ -72,7 +72,7 @@ public final class ParetoCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     List<Path> models = new ArrayList<>();
-    for (String s : SampleCommand.required(cmd, "models").split(",")) {
+    for (String s : CliOptions.required(cmd, "models").split(",")) {
       if (s.isBlank()) {
         continue;
       }
@@ -85,9 +85,9 @@ public final class ParetoCommand implements Command {
     if (models.isEmpty()) {
       throw new InvalidInputException("--models lists no directory");
     }
-    String scorerArg = SampleCommand.required(cmd, "scorer");
+    String scorerArg = CliOptions.required(cmd, "scorer");
     ScorerArg.check(scorerArg);
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
@@ -102,10 +102,7 @@ public final class ParetoCommand implements Command {
     if (reference != null && !Files.exists(reference)) {
       throw new InvalidInputException("--reference " + reference + " does not exist");
     }
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     List<Integer> steps = steps(cmd.getOptionValue("steps", "8,16,32,64,128,256"));
     List<ParetoRun.Variant> variants = variants(cmd.getOptionValues("variant"));
     // every option is parsed before the scorer is resolved: train-default trains one first
@@ -120,7 +117,7 @@ public final class ParetoCommand implements Command {
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
             reference,
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.ortConfig(cmd));
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       ParetoRun.check(o); // hours of scorer training must not end in a refusal
     }

@@ -43,8 +43,8 @@ public final class PromptEvalCommand implements Command {
             .argName("DIR")
             .desc("export directory, repeatable (or DIR,DIR,...) (required)")
             .get());
-    o.addOption(SampleCommand.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
-    o.addOption(SampleCommand.req("out", "DIR", "folder for prompt-eval.json"));
+    o.addOption(CliOptions.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(CliOptions.req("out", "DIR", "folder for prompt-eval.json"));
     o.addOption(
         CliOptions.opt(
             "data",
@@ -62,21 +62,12 @@ public final class PromptEvalCommand implements Command {
             "steps", "T,T,...", "step counts of diffusion families (default 64; AR: C)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per sampler call and forward (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "seed of samples and NELBO noise (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
-    o.addOption(
-        Option.builder().longOpt("overwrite").desc("replace a prompt-eval.json in --out").get());
-    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
-    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("option")
-            .hasArgs()
-            .argName("KEY=VALUE")
-            .desc(
-                "sampler option of the diffusion families, repeatable (e.g."
-                    + " prompt_sigma=effective for Duo); AR exports ignore it")
-            .get());
+    o.addOption(EvalOptions.topPOption());
+    EvalOptions.addRuntimeOptions(
+        o,
+        "replace a prompt-eval.json in --out",
+        "sampler option of the diffusion families, repeatable (e.g."
+            + " prompt_sigma=effective for Duo); AR exports ignore it");
     return o;
   }
 
@@ -102,22 +93,16 @@ public final class PromptEvalCommand implements Command {
     if (models.isEmpty()) {
       throw new InvalidInputException("--model names no directory");
     }
-    String scorerArg = SampleCommand.required(cmd, "scorer");
+    String scorerArg = CliOptions.required(cmd, "scorer");
     ScorerArg.check(scorerArg);
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
     CliOptions.checkParentDirs(outDir.resolve(PromptEvalRun.FILE), "out");
     CliOptions.refuseExisting(cmd, "out", outDir.resolve(PromptEvalRun.FILE));
-    Path data = cmd.hasOption("data") ? Path.of(cmd.getOptionValue("data")) : null;
-    if (data != null && !Files.exists(data)) {
-      throw new InvalidInputException("--data " + data + " does not exist");
-    }
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    Path data = EvalOptions.data(cmd);
+    double topP = EvalOptions.topP(cmd);
     // every option is parsed before the scorer is resolved: train-default trains one first
     PromptEvalRun.Options o =
         new PromptEvalRun.Options(
@@ -132,8 +117,8 @@ public final class PromptEvalCommand implements Command {
             CliOptions.intOpt(cmd, "batch", 16, 1),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
-            SampleCommand.ortConfig(cmd),
-            SampleCommand.samplerOptions(cmd));
+            SampleOptions.ortConfig(cmd),
+            SampleOptions.samplerOptions(cmd));
     PromptEvalRun.check(o); // before a scorer is trained or extracted
     o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     PromptEvalRun.Report r = PromptEvalRun.run(o, outDir, out);

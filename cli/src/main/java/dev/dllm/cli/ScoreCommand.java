@@ -28,7 +28,7 @@ public final class ScoreCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("samples", "FILE", "JSONL: {\"text\": ...} or {\"ids\": [...]}"));
+    o.addOption(CliOptions.req("samples", "FILE", "JSONL: {\"text\": ...} or {\"ids\": [...]}"));
     o.addOption(
         CliOptions.opt("scorer", "DIR|default|train-default", ScorerArg.HELP + " (required)"));
     o.addOption(
@@ -54,8 +54,8 @@ public final class ScoreCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path samples = Path.of(SampleCommand.required(cmd, "samples"));
-    String scorerArg = SampleCommand.required(cmd, "scorer");
+    Path samples = Path.of(CliOptions.required(cmd, "samples"));
+    String scorerArg = CliOptions.required(cmd, "scorer");
     ScorerArg.check(scorerArg);
     if (!Files.isRegularFile(samples)) {
       throw new InvalidInputException("--samples " + samples + " does not exist");
@@ -83,7 +83,7 @@ public final class ScoreCommand implements Command {
             field,
             bos.equals("prepend"),
             CliOptions.intOpt(cmd, "batch", 16, 1),
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.ortConfig(cmd));
     ScoreRun.Report r = ScoreRun.run(o, report);
     out.print(r.table());
     out.println("-> report " + report);

@@ -34,10 +34,10 @@ public final class SweepCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("families", "F,F,...", "families, e.g. ar,mdlm"));
-    o.addOption(SampleCommand.req("presets", "P,P,...", "model presets, e.g. xxs,xs,s,m"));
-    o.addOption(SampleCommand.req("flops", "C,C,...", "budgets in FLOPs, e.g. 1e12,3e12,1e13"));
-    o.addOption(SampleCommand.req("out", "DIR", "sweep folder (runs.csv and one folder per run)"));
+    o.addOption(CliOptions.req("families", "F,F,...", "families, e.g. ar,mdlm"));
+    o.addOption(CliOptions.req("presets", "P,P,...", "model presets, e.g. xxs,xs,s,m"));
+    o.addOption(CliOptions.req("flops", "C,C,...", "budgets in FLOPs, e.g. 1e12,3e12,1e13"));
+    o.addOption(CliOptions.req("out", "DIR", "sweep folder (runs.csv and one folder per run)"));
     o.addOption(
         CliOptions.opt(
             "objectives",
@@ -60,11 +60,11 @@ public final class SweepCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     FamilyRegistry reg = FamilyRegistry.load();
-    List<String> families = list(SampleCommand.required(cmd, "families"), "families");
+    List<String> families = list(CliOptions.required(cmd, "families"), "families");
     for (String f : families) {
       reg.get(f);
     }
-    List<String> presets = list(SampleCommand.required(cmd, "presets"), "presets");
+    List<String> presets = list(CliOptions.required(cmd, "presets"), "presets");
     for (String p : presets) {
       if (!DitPresets.exists(p)) {
         throw new InvalidInputException(
@@ -72,7 +72,7 @@ public final class SweepCommand implements Command {
       }
     }
     List<Double> budgets = new ArrayList<>();
-    for (String c : list(SampleCommand.required(cmd, "flops"), "flops")) {
+    for (String c : list(CliOptions.required(cmd, "flops"), "flops")) {
       double v;
       try {
         v = CliOptions.parseNumber("flops", c); // as --flops of train: no hex, no 1d suffix
@@ -102,7 +102,7 @@ public final class SweepCommand implements Command {
             .add(fo.substring(colon + 1));
       }
     }
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }

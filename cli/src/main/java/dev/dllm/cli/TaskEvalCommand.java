@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -29,14 +28,14 @@ public final class TaskEvalCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(SampleCommand.req("model", "DIR", "export directory written by dllm export"));
+    o.addOption(CliOptions.req("model", "DIR", "export directory written by dllm export"));
     o.addOption(
-        SampleCommand.req(
+        CliOptions.req(
             "task",
             "gsm8k|DIR|FILE",
             "gsm8k (../shared/data/gsm8k), a folder with test.jsonl (+ train.jsonl) as written by"
                 + " make-task, or a {question, answer} JSONL file"));
-    o.addOption(SampleCommand.req("out", "DIR", "folder for the report and per-item JSONL"));
+    o.addOption(CliOptions.req("out", "DIR", "folder for the report and per-item JSONL"));
     o.addOption(CliOptions.opt("shots", "K", "few-shot examples, first K of train (default 0)"));
     o.addOption(CliOptions.opt("steps", "T", "sampling steps (default: max new tokens)"));
     o.addOption(
@@ -45,37 +44,22 @@ public final class TaskEvalCommand implements Command {
     o.addOption(CliOptions.opt("limit", "N", "first N test items only (default 0 = all)"));
     o.addOption(CliOptions.opt("batch", "B", "items per sampler call (default 8)"));
     o.addOption(CliOptions.opt("seed", "S", "seed (default 0)"));
-    o.addOption(CliOptions.opt("top-p", "P", "nucleus mass in (0, 1] (default 1 = off)"));
-    o.addOption(
-        Option.builder().longOpt("overwrite").desc("replace a report already in --out").get());
-    o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
-    o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
-    o.addOption(
-        Option.builder()
-            .longOpt("option")
-            .hasArgs()
-            .argName("KEY=VALUE")
-            .desc("sampler option, repeatable")
-            .get());
+    o.addOption(EvalOptions.topPOption());
+    EvalOptions.addRuntimeOptions(
+        o, "replace a report already in --out", "sampler option, repeatable");
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    Path model = Path.of(SampleCommand.required(cmd, "model"));
-    String task = SampleCommand.required(cmd, "task");
-    Path outDir = Path.of(SampleCommand.required(cmd, "out"));
-    if (!Files.isDirectory(model)) {
-      throw new InvalidInputException("--model " + model + " is not a directory");
-    }
+    Path model = Path.of(CliOptions.required(cmd, "model"));
+    String task = CliOptions.required(cmd, "task");
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
+    EvalOptions.checkModelDir(model);
     int shots = CliOptions.intOpt(cmd, "shots", 0, 0);
     int n = CliOptions.intOpt(cmd, "max-new-tokens", 0, 1);
     int steps = CliOptions.intOpt(cmd, "steps", 0, 1);
-    double topP = CliOptions.doubleOpt(cmd, "top-p", 1.0);
-    if (!(topP > 0 && topP <= 1)) {
-      throw new InvalidInputException("--top-p must be in (0, 1], got " + topP);
-    }
+    double topP = EvalOptions.topP(cmd);
     CliOptions.checkParentDirs(outDir.resolve(TaskEvalRun.REPORT), "out");
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
@@ -94,8 +78,8 @@ public final class TaskEvalCommand implements Command {
             CliOptions.intOpt(cmd, "batch", 8, 1),
             CliOptions.longOpt(cmd, "seed", 0L, Long.MIN_VALUE),
             topP,
-            SampleCommand.samplerOptions(cmd),
-            SampleCommand.ortConfig(cmd));
+            SampleOptions.samplerOptions(cmd),
+            SampleOptions.ortConfig(cmd));
     TaskEvalRun.Report r = TaskEvalRun.run(o, outDir, out);
     out.print(r.table());
     out.println("-> report " + outDir.resolve(TaskEvalRun.REPORT));

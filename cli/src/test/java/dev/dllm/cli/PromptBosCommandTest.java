@@ -272,8 +272,7 @@ class PromptBosCommandTest {
     SpecialTokens specials = new SpecialTokens(0, -1, 8, 9);
     int[] ids = {0, 1, 2, 1};
     Generated g = new Generated(0, "aba", ids, 3, 3, 1, 0.1);
-    assertEquals(4, SampleCommand.jsonl(List.of(g), specials).tokens());
-    assertEquals(
-        3, SampleCommand.jsonl(List.of(g), specials, SampleCommand.Requests.NONE, 1, 1).tokens());
+    assertEquals(4, SampleJsonl.jsonl(List.of(g), specials).tokens());
+    assertEquals(3, SampleJsonl.jsonl(List.of(g), specials, SampleRequests.NONE, 1, 1).tokens());
   }
 }

@@ -17,8 +17,8 @@ class SampleEntropyIdsTest {
     SpecialTokens specials = new SpecialTokens(-1, -1, 8, 9);
     // ids 1 and 2 twice each, plus PAD x3 and MASK: ln 2 over the scored ids (1.0397 with them)
     int[] ids = {1, 2, 8, 1, 2, 9, 8, 8};
-    SampleCommand.Result r =
-        SampleCommand.jsonl(List.of(new Generated(0, "abab", ids, 4, 4, 1, 0.1)), specials);
+    SampleJsonl.Result r =
+        SampleJsonl.jsonl(List.of(new Generated(0, "abab", ids, 4, 4, 1, 0.1)), specials);
     assertEquals(Math.log(2), r.entropyMean(), 1e-12);
     assertEquals(true, r.jsonl().contains("\"entropy\":" + Math.log(2)), r.jsonl());
   }
