@@ -275,4 +275,68 @@ class PromptBosCommandTest {
     assertEquals(4, SampleJsonl.jsonl(List.of(g), specials).tokens());
     assertEquals(3, SampleJsonl.jsonl(List.of(g), specials, SampleRequests.NONE, 1, 1).tokens());
   }
+
+  /**
+   * {@code dllm task-eval} lays its rows out like {@code dllm sample}: the BOS before every prompt
+   * of a wrap-trained export (P counts it, one more prompt token cut on the left to make room),
+   * none for a pack-trained one.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ar", "mdlm"})
+  void taskEvalPutsTheBosBeforeThePromptOfAWrapExport(String family) throws Exception {
+    Path task = tmp.resolve("task");
+    String[] make = {
+      "make-task",
+      "--out",
+      task.toString(),
+      "--seed",
+      "3",
+      "--steps",
+      "2",
+      "--max-number",
+      "9",
+      "--train",
+      "20",
+      "--test",
+      "4"
+    };
+    assertEquals(0, cli.run(make), cli.err());
+    Map<String, List<JsonNode>> items = new LinkedHashMap<>();
+    for (String mode : List.of("wrap", "pack")) {
+      Path out = tmp.resolve("te-" + mode);
+      int rc =
+          cli.run(
+              "task-eval",
+              "--model",
+              EXPORTS.get(family + "-" + mode).toString(),
+              "--task",
+              task.toString(),
+              "--shots",
+              "1",
+              "--max-new-tokens",
+              "6",
+              "--steps",
+              "4",
+              "--out",
+              out.toString(),
+              "--threads",
+              "1");
+      assertEquals(0, rc, cli.err());
+      JsonNode r = JSON.readTree(out.resolve("task-eval-report.json").toFile());
+      assertEquals("wrap".equals(mode), r.at("/sampling/bos_before_prompt").asBoolean(), mode);
+      List<JsonNode> rows = new ArrayList<>();
+      for (String line : Files.readAllLines(out.resolve("task-eval-items.jsonl"))) {
+        rows.add(JSON.readTree(line));
+      }
+      items.put(mode, rows);
+    }
+    assertEquals(4, items.get("wrap").size());
+    for (int i = 0; i < 4; i++) {
+      JsonNode w = items.get("wrap").get(i);
+      JsonNode p = items.get("pack").get(i);
+      assertEquals(10, w.get("prompt_tokens").asInt(), "L 16 - N 6, the BOS included");
+      assertEquals(10, p.get("prompt_tokens").asInt());
+      assertEquals(p.get("truncated_tokens").asInt() + 1, w.get("truncated_tokens").asInt());
+    }
+  }
 }

@@ -6,6 +6,7 @@ import dev.dllm.data.bench.TokenizerBenchmark;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
+import dev.dllm.runtime.onnx.PromptBos;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -160,6 +161,8 @@ public final class TaskEvalRun {
             steps,
             n);
       }
+      // the BOS rule of dllm sample: before every prompt of an export trained in wrap mode
+      int bos = PromptBos.id(model.metadata(), null);
       TaskRunner.Result r =
           TaskRunner.run(
               model.family(),
@@ -169,7 +172,8 @@ public final class TaskEvalRun {
               block,
               template,
               test,
-              new TaskRunner.Options(spec, n, o.batch(), o.seed(), true));
+              new TaskRunner.Options(spec, n, o.batch(), o.seed(), true),
+              bos);
       Map<String, Object> json = new LinkedHashMap<>();
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("dir", model.directory().toString());
@@ -195,6 +199,7 @@ public final class TaskEvalRun {
       s.put("max_new_tokens", n);
       s.put("block_length", block);
       s.put("row_length", r.rowLength());
+      s.put("bos_before_prompt", bos >= 0);
       s.put(
           "rows",
           r.prefixOnly()

@@ -11,6 +11,9 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.eval.metrics.Retokenizer;
+import dev.dllm.runtime.onnx.Completion;
+import dev.dllm.runtime.onnx.PromptBos;
+import dev.dllm.runtime.onnx.PromptLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +22,8 @@ import java.util.List;
  * Generate → cut → extract → compare for a GSM8K-format task on any registered family, through the
  * family's own conditional sampler ({@link Sampler#sample(Denoiser, Conditioning, SpecialTokens,
  * Rng[], dev.dllm.api.sample.StepListener)}, with {@link SamplerSpec#withStopAtEos} set). No family
- * is named: what a row looks like depends only on {@link Sampler#supportsInfill()}:
+ * is named: the rows are laid out by {@link PromptLayout}, as {@code dllm sample} lays them out,
+ * and depend only on {@link Sampler#supportsInfill()}:
  *
  * <ul>
  *   <li>a sampler that only continues a prefix (a causal family) gets rows of max over the batch of
@@ -31,11 +35,13 @@ import java.util.List;
  *       EOS, as SFT trains it.
  * </ul>
  *
- * The completion is the row's tokens P … P + N − 1 cut at the first EOS (or PAD/MASK), decoded, and
- * cut before the first stop string of {@link PromptTemplate#STOP}. Prompts are encoded leniently:
- * characters the tokenizer cannot encode are dropped and counted per item; a prompt longer than R −
- * N tokens (L − N for a prefix-only sampler) keeps its last R − N tokens (lm-eval truncates the
- * context on the left too), counted per item.
+ * The prompt is preceded by the BOS of {@code lead} (an export trained in {@code wrap} mode, {@link
+ * PromptBos}), or, with none and a prefix-only sampler, an empty prompt is the BOS alone. The
+ * completion is the row's tokens P … P + N − 1 cut at the first EOS (or PAD/MASK), decoded, and cut
+ * before the first stop string of {@link PromptTemplate#STOP} ({@link Completion}). Prompts are
+ * encoded leniently: characters the tokenizer cannot encode are dropped and counted per item; a
+ * prompt longer than R − N tokens (L − N for a prefix-only sampler) keeps its last R − N tokens
+ * (lm-eval truncates the context on the left too), counted per item.
  *
  * <p>Item i draws only from the i-th split of {@code new Rng(seed)}: its output depends neither on
  * the batch size nor on the items batched with it.
@@ -151,12 +157,32 @@ public final class TaskRunner {
     }
   }
 
-  private record Encoded(int[] ids, int dropped, int truncated) {}
+  private record Encoded(PromptLayout.Row row, int dropped, int truncated) {}
+
+  /**
+   * Runs every item with no BOS before the prompts (as for an export trained in {@code pack} or
+   * {@code window} mode): {@link #run(DiffusionFamily, Denoiser, Tokenizer, SpecialTokens, int,
+   * PromptTemplate, List, Options, int)} with {@code lead} −1.
+   */
+  public static Result run(
+      DiffusionFamily family,
+      Denoiser denoiser,
+      Tokenizer tokenizer,
+      SpecialTokens specials,
+      int block,
+      PromptTemplate template,
+      List<TaskItem> items,
+      Options o) {
+    return run(family, denoiser, tokenizer, specials, block, template, items, o, -1);
+  }
 
   /**
    * Runs every item.
    *
    * @param block the block length L the denoiser was trained at
+   * @param lead the id put before every prompt ({@link PromptBos#id}: the BOS of an export trained
+   *     in {@code wrap} mode, as {@code dllm sample} puts it), or −1 for none; it counts in P and
+   *     the prompt is truncated to leave room for it
    * @throws InvalidInputException when N leaves no position for a prompt, or the family refuses the
    *     spec or the conditioning
    */
@@ -168,10 +194,12 @@ public final class TaskRunner {
       int block,
       PromptTemplate template,
       List<TaskItem> items,
-      Options o) {
+      Options o,
+      int lead) {
     Sampler sampler = family.newSampler(o.spec().withStopAtEos(true));
-    boolean prefixOnly = !sampler.supportsInfill();
-    int row = prefixOnly ? block : sampler.outputLength(block);
+    PromptLayout layout = PromptLayout.of(sampler, block, specials, lead);
+    boolean prefixOnly = layout.prefixOnly();
+    int row = layout.capacity();
     int n = o.maxNewTokens();
     if (n >= row) {
       throw new InvalidInputException(
@@ -183,8 +211,8 @@ public final class TaskRunner {
               + family.name()
               + ")");
     }
-    int budget = row - n;
-    int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
+    int budget = row - n - (lead >= 0 ? 1 : 0);
+    int[] ends = {specials.eos(), specials.pad(), specials.mask()};
     List<Encoded> encoded = new ArrayList<>(items.size());
     List<String> prompts = new ArrayList<>(items.size());
     for (TaskItem item : items) {
@@ -197,15 +225,13 @@ public final class TaskRunner {
         cut = p.length - budget;
         p = Arrays.copyOfRange(p, cut, p.length);
       }
-      if (p.length == 0 && prefixOnly && specials.bos() >= 0) {
-        p = new int[] {specials.bos()};
-      }
-      encoded.add(new Encoded(p, ids.droppedCharacters(), cut));
+      PromptLayout.Row r = layout.row(layout.prompt(p), new int[0], n);
+      encoded.add(new Encoded(r, ids.droppedCharacters(), cut));
     }
     Rng root = new Rng(o.seed());
     Rng[] streams = Conditioning.rowStreams(root, items.size());
     if (o.warmup() && !items.isEmpty()) {
-      Conditioning c = conditioning(List.of(encoded.get(0)), prefixOnly, row, n, tail);
+      Conditioning c = PromptLayout.conditioning(List.of(encoded.get(0).row()));
       sampler.sample(denoiser, c, specials, new Rng[] {new Rng(~o.seed())}, null);
     }
     List<ItemResult> results = new ArrayList<>(items.size());
@@ -214,7 +240,7 @@ public final class TaskRunner {
     for (int first = 0; first < items.size(); first += o.batch()) {
       int b = Math.min(o.batch(), items.size() - first);
       List<Encoded> group = encoded.subList(first, first + b);
-      Conditioning c = conditioning(group, prefixOnly, row, n, tail);
+      Conditioning c = PromptLayout.conditioning(group.stream().map(Encoded::row).toList());
       Rng[] rows = Arrays.copyOfRange(streams, first, first + b);
       long t0 = System.nanoTime();
       SampleBatch s = sampler.sample(denoiser, c, specials, rows, null);
@@ -223,34 +249,26 @@ public final class TaskRunner {
       int[] x = s.tokens().ids();
       for (int r = 0; r < b; r++) {
         Encoded e = group.get(r);
-        int from = r * len + e.ids().length;
-        int end = from;
-        String reason = "length";
-        while (end < from + n) {
-          int id = x[end];
-          if (id == specials.eos() || id == specials.pad() || id == specials.mask()) {
-            reason = "eos";
-            break;
-          }
-          end++;
-        }
-        String raw = tokenizer.decode(Arrays.copyOfRange(x, from, end));
-        String output = PromptTemplate.cut(raw);
-        if (output.length() < raw.length()) {
-          reason = "stop_string";
-        }
-        completion += end - from;
+        int from = r * len + e.row().prompt();
+        Completion done =
+            Completion.of(
+                Arrays.copyOfRange(x, from, from + e.row().span()),
+                tokenizer,
+                ends,
+                PromptTemplate.STOP);
+        String output = done.text();
+        completion += done.tokens();
         TaskItem item = items.get(first + r);
         results.add(
             new ItemResult(
                 first + r,
                 prompts.get(first + r),
-                e.ids().length,
+                e.row().prompt(),
                 e.dropped(),
                 e.truncated(),
                 output,
-                end - from,
-                reason,
+                done.tokens(),
+                reason(done.stopReason()),
                 AnswerExtractor.strict(output),
                 AnswerExtractor.flexible(output),
                 item.gold(),
@@ -260,20 +278,10 @@ public final class TaskRunner {
     return new Result(results, row, prefixOnly, nanos / 1e9, (long) n * items.size(), completion);
   }
 
-  /** The conditioning of one batch (see the class comment). */
-  private static Conditioning conditioning(
-      List<Encoded> group, boolean prefixOnly, int row, int n, int tail) {
-    int maxPrompt = group.stream().mapToInt(e -> e.ids().length).max().orElse(0);
-    int len = prefixOnly || tail < 0 ? Math.min(row, maxPrompt + n) : row;
-    int[] ids = new int[group.size() * len];
-    Arrays.fill(ids, Conditioning.FREE);
-    for (int r = 0; r < group.size(); r++) {
-      int[] p = group.get(r).ids();
-      System.arraycopy(p, 0, ids, r * len, p.length);
-      if (!prefixOnly && tail >= 0) {
-        Arrays.fill(ids, r * len + p.length + n, (r + 1) * len, tail);
-      }
-    }
-    return Conditioning.of(ids, group.size(), len);
+  /**
+   * task-eval's name of a {@link Completion#stopReason()}: {@code stop_string} for a stop string.
+   */
+  private static String reason(String stopReason) {
+    return Completion.STOP.equals(stopReason) ? "stop_string" : stopReason;
   }
 }

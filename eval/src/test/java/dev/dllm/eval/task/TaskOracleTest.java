@@ -14,6 +14,7 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.CharTokenizer;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.runtime.onnx.PromptBos;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -121,6 +122,14 @@ class TaskOracleTest {
   }
 
   private static TaskRunner.Result run(String family, int shift, int batch) {
+    return run(family, shift, batch, false);
+  }
+
+  /**
+   * @param wrap whether the run puts the tokenizer's BOS before every prompt (an export trained in
+   *     wrap mode): the oracle then knows the prompts with the BOS at position 0
+   */
+  private static TaskRunner.Result run(String family, int shift, int batch, boolean wrap) {
     List<TaskItem> items =
         new TaskGenerator(new TaskGenerator.Settings(3, 2, 500)).generate(0, 40).test();
     PromptTemplate template = new PromptTemplate(List.of());
@@ -131,8 +140,10 @@ class TaskOracleTest {
     Tokenizer tok = CharTokenizer.fromSample(all);
     List<int[]> prompts = new ArrayList<>();
     List<int[]> completions = new ArrayList<>();
+    int bos = tok.specials().bos();
     for (TaskItem it : items) {
-      prompts.add(tok.encode(template.prompt(it)));
+      int[] p = tok.encode(template.prompt(it));
+      prompts.add(wrap ? PromptBos.prepend(bos, p) : p);
       int[] c = tok.encode(PromptTemplate.goldCompletion(it));
       int[] ce = Arrays.copyOf(c, c.length + 1);
       ce[c.length] = tok.specials().eos();
@@ -150,7 +161,8 @@ class TaskOracleTest {
         BLOCK,
         template,
         items,
-        new TaskRunner.Options(new SamplerSpec(16, 1.0, Map.of()), NEW_TOKENS, batch, 5, false));
+        new TaskRunner.Options(new SamplerSpec(16, 1.0, Map.of()), NEW_TOKENS, batch, 5, false),
+        wrap ? bos : -1);
   }
 
   @ParameterizedTest
@@ -184,5 +196,26 @@ class TaskOracleTest {
     for (int i = 0; i < a.size(); i++) {
       assertEquals(a.get(i).output(), b.get(i).output());
     }
+  }
+
+  /**
+   * With the BOS of a wrap-trained export ({@code lead}), every row starts with BOS and then the
+   * prompt, as {@code dllm sample} lays it out: the oracle, which knows the prompts only after a
+   * BOS, scores 100%, and P counts the BOS.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ar", "mdlm", "duo", "esolm"})
+  void aWrapLeadPutsBosBeforeEveryPrompt(String family) {
+    TaskRunner.Result r = run(family, 0, 8, true);
+    TaskRunner.Result pack = run(family, 0, 8, false);
+    assertEquals(40, r.items().size());
+    for (int i = 0; i < r.items().size(); i++) {
+      TaskRunner.ItemResult it = r.items().get(i);
+      assertTrue(it.strictCorrect(), family + " item " + it.index() + ": " + it.output());
+      assertEquals("eos", it.stopReason(), family);
+      assertEquals(pack.items().get(i).promptTokens() + 1, it.promptTokens());
+      assertEquals(pack.items().get(i).output(), it.output());
+    }
+    assertEquals(0, r.truncatedPrompts());
   }
 }

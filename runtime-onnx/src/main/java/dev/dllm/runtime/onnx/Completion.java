@@ -33,12 +33,26 @@ public record Completion(String text, String stopReason, int tokens) {
    */
   public static Completion of(
       int[] span, Tokenizer tokenizer, int eos, boolean stopAtEos, List<String> stops) {
+    return of(span, tokenizer, stopAtEos ? new int[] {eos} : new int[0], stops);
+  }
+
+  /**
+   * Cuts {@code span} at the first of several ids: {@code dllm task-eval} ends a completion at EOS,
+   * PAD or MASK alike.
+   *
+   * @param span ids of the generated positions, in order
+   * @param ends ids that end the completion (negative entries, ids the tokenizer lacks, are
+   *     ignored); the stop reason of a cut there is {@link #EOS}
+   * @param stops stop strings (non-empty); the earliest occurrence of any of them ends the text
+   */
+  public static Completion of(int[] span, Tokenizer tokenizer, int[] ends, List<String> stops) {
     int end = span.length;
-    if (stopAtEos && eos >= 0) {
-      for (int i = 0; i < span.length; i++) {
-        if (span[i] == eos) {
+    scan:
+    for (int i = 0; i < span.length; i++) {
+      for (int e : ends) {
+        if (e >= 0 && span[i] == e) {
           end = i;
-          break;
+          break scan;
         }
       }
     }

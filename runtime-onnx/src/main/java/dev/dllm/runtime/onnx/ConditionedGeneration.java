@@ -34,7 +34,7 @@ final class ConditionedGeneration {
   /** Draws the conditioned samples of {@code options} (see {@link DllmGenerator#generate}). */
   List<Generated> generate(GenerateOptions options, Sampler sampler, int length) {
     int n = options.number();
-    List<PromptPlanner.Planned> plan = planner.plan(options, sampler, length);
+    List<PromptLayout.Row> plan = planner.plan(options, sampler, length);
     boolean prefixOnly = !sampler.supportsInfill();
     boolean causal = DllmGenerator.causal(model);
     SpecialTokens specials = model.metadata().specials();
@@ -52,13 +52,7 @@ final class ConditionedGeneration {
       for (int r = 0; r < b; r++) {
         rowLength = Math.max(rowLength, plan.get(done + r).rowLength());
       }
-      int[] given = new int[b * rowLength];
-      Arrays.fill(given, Conditioning.FREE);
-      for (int r = 0; r < b; r++) {
-        int[] g = plan.get(done + r).given();
-        System.arraycopy(g, 0, given, r * rowLength, g.length);
-      }
-      Conditioning cond = Conditioning.of(given, b, rowLength);
+      Conditioning cond = PromptLayout.conditioning(plan.subList(done, done + b));
       Rng[] rows = Arrays.copyOfRange(streams, done, done + b);
       int from = done;
       int size = b;
@@ -84,7 +78,7 @@ final class ConditionedGeneration {
                 + "]");
       }
       for (int r = 0; r < b; r++) {
-        PromptPlanner.Planned p = plan.get(done + r);
+        PromptLayout.Row p = plan.get(done + r);
         int[] ids = Arrays.copyOfRange(s.tokens().ids(), r * rowLength, (r + 1) * rowLength);
         for (int l = 0; l < rowLength; l++) {
           if (cond.isGiven(r, l) && ids[l] != cond.id(r, l)) {

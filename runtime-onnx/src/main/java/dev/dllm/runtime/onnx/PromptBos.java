@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * Whether a prompt is preceded by the tokenizer's BOS, the one rule that {@link DllmGenerator}
- * ({@code dllm sample}) and {@code dllm prompt-eval} ({@code ModelSampler.drawConditional}) share.
+ * ({@code dllm sample}), {@code dllm task-eval} (both through {@link PromptLayout}) and {@code dllm
+ * prompt-eval} ({@code ModelSampler.drawConditional}) share.
  *
  * <p>A model trained in {@code wrap} block mode saw every training row start with BOS ([BOS] + L −
  * 2 tokens + [EOS]), so a prompt at position 0 without it is out of distribution; a model trained

@@ -1,18 +1,16 @@
 package dev.dllm.runtime.onnx;
 
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.Sampler;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * The prompt layout of a conditioned {@link DllmGenerator#generate} request: each sample's prompt
- * encoded (with the BOS {@link PromptBos} asks for), its row of given ids built and its prompt and
- * span checked against the model's capacity, before any network call.
+ * The prompts of a conditioned {@link DllmGenerator#generate} request: each sample's prompt encoded
+ * (with the BOS {@link PromptBos} asks for), its prompt and span checked against the model's
+ * capacity and its row of given ids laid out by {@link PromptLayout}, before any network call.
  */
 final class PromptPlanner {
   private final OnnxModel model;
@@ -27,34 +25,20 @@ final class PromptPlanner {
     this.tokenizer = tokenizer;
   }
 
-  /**
-   * One conditioned sample before sampling.
-   *
-   * @param given the row's given ids ({@link Conditioning#FREE} at free positions): for a
-   *     prefix-only sampler the prompt alone (the batch pads it with free positions), otherwise the
-   *     whole row
-   * @param prompt P, the tokens before the span
-   * @param span the span's length (new tokens)
-   * @param rowLength the row this sample needs: P + span for a prefix-only sampler, else the row
-   */
-  record Planned(int[] given, int prompt, int span, int rowLength) {}
-
   /** Encodes and sizes every sample's request (distinct requests are encoded once). */
-  List<Planned> plan(GenerateOptions options, Sampler sampler, int length) {
+  List<PromptLayout.Row> plan(GenerateOptions options, Sampler sampler, int length) {
     int n = options.number();
-    boolean prefixOnly = !sampler.supportsInfill();
     SpecialTokens specials = model.metadata().specials();
-    int row = prefixOnly ? length : sampler.outputLength(length);
-    int tail = specials.eos() >= 0 ? specials.eos() : specials.pad();
-    int lead = PromptBos.id(model.metadata(), options.bos());
-    java.util.Map<Prompt, Planned> seen = new java.util.HashMap<>();
-    List<Planned> out = new ArrayList<>(n);
+    PromptLayout layout =
+        PromptLayout.of(sampler, length, specials, PromptBos.id(model.metadata(), options.bos()));
+    java.util.Map<Prompt, PromptLayout.Row> seen = new java.util.HashMap<>();
+    List<PromptLayout.Row> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Prompt p = options.prompt(i);
-      Planned planned = seen.get(p);
+      PromptLayout.Row planned = seen.get(p);
       if (planned == null) {
         String what = options.prompts().size() > 1 ? "prompt of sample " + i : "prompt";
-        planned = plan(p, what, options, prefixOnly, length, row, tail, lead);
+        planned = plan(p, what, options, layout);
         seen.put(p, planned);
       }
       out.add(planned);
@@ -62,15 +46,11 @@ final class PromptPlanner {
     return out;
   }
 
-  private Planned plan(
-      Prompt p,
-      String what,
-      GenerateOptions options,
-      boolean prefixOnly,
-      int length,
-      int row,
-      int tail,
-      int lead) {
+  private PromptLayout.Row plan(
+      Prompt p, String what, GenerateOptions options, PromptLayout layout) {
+    boolean prefixOnly = layout.prefixOnly();
+    int length = layout.block();
+    int row = layout.capacity();
     int maxNew = options.maxNewTokens();
     if (p.isInfill() && prefixOnly) {
       throw new InvalidInputException(
@@ -83,15 +63,10 @@ final class PromptPlanner {
     int[] prefix =
         PromptEncoder.encode(tokenizer, p.prefix(), p.isInfill() ? what + " prefix" : what);
     int[] suffix = PromptEncoder.encode(tokenizer, p.suffix(), what + " suffix");
-    int bos = model.metadata().specials().bos();
     int text = prefix.length;
-    if (lead >= 0) {
-      prefix = PromptBos.prepend(lead, prefix);
-    } else if (prefixOnly && prefix.length == 0 && bos >= 0) {
-      prefix = new int[] {bos};
-    }
+    prefix = layout.prompt(prefix);
     int given = prefix.length + suffix.length;
-    int cap = prefixOnly ? length : row;
+    int cap = row;
     String of =
         (text == 0 && prefix.length == 1
                 ? "the BOS token"
@@ -117,16 +92,7 @@ final class PromptPlanner {
               cap - given,
               capacity(prefixOnly, length, row)));
     }
-    if (prefixOnly) {
-      return new Planned(prefix, prefix.length, span, prefix.length + span);
-    }
-    int rowLength = tail >= 0 ? row : given + span;
-    int[] ids = new int[rowLength];
-    Arrays.fill(ids, tail);
-    System.arraycopy(prefix, 0, ids, 0, prefix.length);
-    Arrays.fill(ids, prefix.length, prefix.length + span, Conditioning.FREE);
-    System.arraycopy(suffix, 0, ids, prefix.length + span, suffix.length);
-    return new Planned(ids, prefix.length, span, rowLength);
+    return layout.row(prefix, suffix, span);
   }
 
   private static String capacity(boolean prefixOnly, int length, int row) {
