@@ -160,6 +160,11 @@ public final class TokenizeCommand implements Command {
       // (each part ends with EOS in the token stream)
       json.put("documents", 1);
       json.put("splitParts", s.documents());
+    } else if (source.format() == CorpusFormat.DIRECTORY) {
+      // at most one file is cut in two by the byte-tail split: it counts in both splits
+      json.put("documents", s.files());
+      json.put("trainDocuments", s.trainDocuments());
+      json.put("validDocuments", s.validDocuments());
     } else {
       json.put("documents", s.documents());
       json.put("trainDocuments", s.trainDocuments());

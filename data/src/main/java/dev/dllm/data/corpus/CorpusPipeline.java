@@ -42,8 +42,11 @@ import java.util.stream.Stream;
  * it also matches. Only a document with no such newline in a whole chunk is cut elsewhere.
  */
 public final class CorpusPipeline {
-  /** Version of the cache layout; part of every key. */
-  public static final int FORMAT_VERSION = 2;
+  /**
+   * Version of the cache layout and split rule; part of every key (3: folders split by a byte tail,
+   * not by whole documents; stats record the file count).
+   */
+  public static final int FORMAT_VERSION = 3;
 
   private static final AtomicLong TOKENIZATIONS = new AtomicLong();
   private static final ObjectMapper JSON =
@@ -217,7 +220,8 @@ public final class CorpusPipeline {
               valid.count(),
               source.validFraction(),
               source.splitRule(),
-              seconds);
+              seconds,
+              source.files().size());
       JSON.writeValue(dir.resolve("stats.json").toFile(), stats);
     }
     TOKENIZATIONS.incrementAndGet();

@@ -36,9 +36,12 @@ final class CorpusReader {
    * @param sha256 content hash over relative names, sizes and bytes of all files
    * @param bytes total bytes
    * @param documents number of documents (files, or non-blank JSONL lines)
-   * @param splitOffset byte offset where the validation tail starts (single-file corpora), else -1
+   * @param splitFile index of the file the train/validation cut falls in (text and folder corpora;
+   *     {@link CorpusSource#splitRule()}), or -1 for JSONL
+   * @param splitOffset byte offset of the cut inside that file: its bytes before it are train, the
+   *     rest (and every later file) validation; -1 for JSONL
    */
-  record Scan(String sha256, long bytes, long documents, long splitOffset) {}
+  record Scan(String sha256, long bytes, long documents, int splitFile, long splitOffset) {}
 
   static Scan scan(CorpusSource source) throws IOException {
     MessageDigest md;
@@ -84,27 +87,42 @@ final class CorpusReader {
       }
       bytes += size;
     }
-    if (source.format() != CorpusFormat.JSONL) {
-      docs = files.size();
+    if (source.format() == CorpusFormat.JSONL) {
+      return new Scan(HexFormat.of().formatHex(md.digest()), bytes, docs, -1, -1);
     }
-    long split = -1;
-    if (singleFile(source, files)) {
-      split = splitOffset(files.get(0), source.validFraction());
-    }
-    return new Scan(HexFormat.of().formatHex(md.digest()), bytes, docs, split);
+    long[] cut = byteTailCut(files, bytes, source.validFraction());
+    return new Scan(
+        HexFormat.of().formatHex(md.digest()), bytes, files.size(), (int) cut[0], cut[1]);
   }
 
-  static boolean singleFile(CorpusSource source, List<Path> files) {
-    return source.format() != CorpusFormat.JSONL && files.size() == 1;
+  /**
+   * The cut of a text or folder corpus ({@link CorpusSource#splitRule()}): the files, in order, are
+   * one byte stream of {@code total} bytes; the target is byte T = floor((1 − f)·total), in file k
+   * at offset o; the cut is right after the first '\n' at or after o in file k, or, when file k has
+   * none there, at o moved forward to a UTF-8 character boundary. With f = 0 (or no bytes) the cut
+   * is the end of the last file.
+   *
+   * @return {k, offset of the cut in file k}
+   */
+  private static long[] byteTailCut(List<Path> files, long total, double f) throws IOException {
+    int last = files.size() - 1;
+    if (f <= 0 || total == 0) {
+      return new long[] {last, Files.size(files.get(last))};
+    }
+    long target = (long) Math.floor((1 - f) * total);
+    long before = 0;
+    for (int k = 0; k <= last; k++) {
+      long size = Files.size(files.get(k));
+      if (target < before + size) {
+        return new long[] {k, cutAfterNewline(files.get(k), target - before)};
+      }
+      before += size;
+    }
+    return new long[] {last, Files.size(files.get(last))}; // not reached: target < total
   }
 
-  /** First byte after the first '\n' at or after (1 − f)·size; size when f = 0. */
-  private static long splitOffset(Path file, double f) throws IOException {
-    long size = Files.size(file);
-    if (f <= 0 || size == 0) {
-      return size;
-    }
-    long target = (long) Math.floor((1 - f) * size);
+  /** First byte after the first '\n' at or after {@code target}; else target on a char boundary. */
+  private static long cutAfterNewline(Path file, long target) throws IOException {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
       in.skipNBytes(target);
       long pos = target;
@@ -130,27 +148,20 @@ final class CorpusReader {
 
   static void read(CorpusSource source, Scan scan, int chunkChars, Sink sink) throws IOException {
     List<Path> files = source.files();
-    if (singleFile(source, files)) {
-      Path f = files.get(0);
+    if (source.format() == CorpusFormat.JSONL) {
+      long nValid = CorpusSource.validCount(scan.documents(), source.validFraction());
+      jsonl(source, scan.documents(), nValid, sink);
+      return;
+    }
+    for (int i = 0; i < files.size(); i++) {
+      Path f = files.get(i);
       long size = Files.size(f);
+      long cut = i < scan.splitFile() ? size : i == scan.splitFile() ? scan.splitOffset() : 0;
       try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
-        section(in, 0, scan.splitOffset(), f, false, chunkChars, sink);
-        section(in, scan.splitOffset(), size - scan.splitOffset(), f, true, chunkChars, sink);
+        section(in, 0, cut, f, false, chunkChars, sink);
+        section(in, cut, size - cut, f, true, chunkChars, sink);
       }
-      return;
     }
-    long nValid = CorpusSource.validCount(scan.documents(), source.validFraction());
-    if (source.format() == CorpusFormat.DIRECTORY) {
-      for (int i = 0; i < files.size(); i++) {
-        boolean valid = CorpusSource.isValid(i, files.size(), nValid);
-        Path f = files.get(i);
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
-          section(in, 0, Files.size(f), f, valid, chunkChars, sink);
-        }
-      }
-      return;
-    }
-    jsonl(source, scan.documents(), nValid, sink);
   }
 
   private static void section(

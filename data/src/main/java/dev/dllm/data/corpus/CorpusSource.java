@@ -14,11 +14,15 @@ import java.util.stream.Stream;
  * files (recursive, sorted by relative path) or a JSONL file ({@code .jsonl}/{@code .json}) with
  * the text in {@code textField}.
  *
- * <p>Train/validation split (deterministic): a single text file (or a folder holding one file) is
- * cut at the first newline at or after byte (1 − f)·size: train = the head, validation = the tail.
- * Folders and JSONL are split by document: of N documents, n_v = max(1, floor(f·N)) (0 if f = 0 or
- * N &lt; 2) are validation, evenly spaced: document i is validation iff floor((i+1)·n_v/N) &gt;
- * floor(i·n_v/N).
+ * <p>Train/validation split (deterministic, independent of the tokenizer): a text file, or a
+ * folder's files concatenated in sorted relative-path order, is one byte stream of S bytes, cut
+ * right after the first newline at or after byte floor((1 − f)·S), searching only inside the file
+ * that holds that byte (when that file has no newline after it, at that byte, moved to a UTF-8
+ * character boundary). Train = everything before the cut, validation = the tail after it: about a
+ * fraction f of the bytes and tokens, every document contiguous (at most one file is cut in two,
+ * head to train and tail to validation) and a folder of one file split as that file. JSONL is split
+ * by record: of N records, n_v = max(1, floor(f·N)) (0 if f = 0 or N &lt; 2) are validation, evenly
+ * spaced: record i is validation iff floor((i+1)·n_v/N) &gt; floor(i·n_v/N).
  *
  * @param path the file or folder
  * @param format its layout
@@ -97,19 +101,19 @@ public record CorpusSource(Path path, CorpusFormat format, String textField, dou
     }
   }
 
-  /** The split rule in words, for the statistics. */
+  /** The split rule in words, for the statistics, reports and the console. */
   public String splitRule() {
     return switch (format) {
-      case TEXT -> "by byte fraction (tail of the file)";
+      case TEXT ->
+          "byte tail: from the first newline at or after byte floor((1-f)*size) of the file";
       case DIRECTORY ->
-          files().size() == 1
-              ? "by byte fraction (tail of the only file)"
-              : "by document (evenly spaced files)";
-      case JSONL -> "by document (evenly spaced lines)";
+          "byte tail of the .txt files concatenated in sorted path order: from the first newline"
+              + " at or after byte floor((1-f)*total), within the file holding that byte";
+      case JSONL -> "by record: floor(f*N) evenly spaced lines (at least 1)";
     };
   }
 
-  /** Number of validation documents out of {@code n} (document split). */
+  /** Number of validation records out of {@code n} (JSONL split). */
   static long validCount(long n, double f) {
     if (f <= 0 || n < 2) {
       return 0;
@@ -117,7 +121,7 @@ public record CorpusSource(Path path, CorpusFormat format, String textField, dou
     return Math.max(1, (long) Math.floor(f * n));
   }
 
-  /** Whether document {@code i} of {@code n} is a validation document. */
+  /** Whether record {@code i} of {@code n} is a validation record. */
   static boolean isValid(long i, long n, long nValid) {
     if (nValid == 0) {
       return false;

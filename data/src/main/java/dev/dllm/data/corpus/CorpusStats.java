@@ -25,6 +25,7 @@ import java.util.Map;
  * @param validFraction requested validation fraction
  * @param splitRule how the split was made
  * @param tokenizeSeconds wall-clock seconds of the tokenization that built the cache entry
+ * @param files files read (1 for a text or JSONL file, the {@code .txt} files of a folder)
  */
 public record CorpusStats(
     String source,
@@ -44,11 +45,17 @@ public record CorpusStats(
     long validTokens,
     double validFraction,
     String splitRule,
-    double tokenizeSeconds) {
+    double tokenizeSeconds,
+    int files) {
 
   /** All tokens (train + validation). */
   public long tokens() {
     return trainTokens + validTokens;
+  }
+
+  /** The validation share of all tokens, in [0, 1] (0 for an empty corpus). */
+  public double validTokenShare() {
+    return tokens() > 0 ? validTokens / (double) tokens() : 0;
   }
 
   /** Tokenization throughput in tokens per second (of the run that built the cache entry). */

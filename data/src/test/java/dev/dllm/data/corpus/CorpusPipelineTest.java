@@ -15,8 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,31 +108,6 @@ class CorpusPipelineTest {
             InvalidInputException.class,
             () -> new CorpusPipeline(tmp.resolve("cache")).load(CorpusSource.of(g), "byte"));
     assertTrue(e2.getMessage().contains("byte offset 2"), e2.getMessage());
-  }
-
-  @Test
-  void directorySplitsByDocumentInSortedOrder() throws IOException {
-    Path dir = Files.createDirectories(tmp.resolve("docs"));
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      String t = "document number " + i + " says hello.\n";
-      texts.add(t);
-      Files.writeString(dir.resolve(String.format("d%02d.txt", i)), t);
-    }
-    Files.writeString(dir.resolve("ignored.md"), "not a txt file");
-    TokenizedCorpus c = new CorpusPipeline(tmp.resolve("cache")).load(CorpusSource.of(dir), "gpt2");
-    assertEquals(40, c.stats().documents());
-    assertEquals(2, c.stats().validDocuments()); // floor(0.05 * 40)
-    Tokenizer tok = c.tokenizer();
-    StringBuilder train = new StringBuilder();
-    StringBuilder valid = new StringBuilder();
-    for (int i = 0; i < 40; i++) {
-      (CorpusSource.isValid(i, 40, 2) ? valid : train).append(texts.get(i));
-    }
-    assertEquals(train.toString(), tok.decode(all(c.train())));
-    assertEquals(valid.toString(), tok.decode(all(c.valid())));
-    // evenly spaced: documents 19 and 39
-    assertTrue(CorpusSource.isValid(19, 40, 2) && CorpusSource.isValid(39, 40, 2));
   }
 
   @Test
