@@ -79,7 +79,7 @@ public final class DistillCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).run();
+    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
     long k = config.familyTraining().teacherRefresh();
     long planned = config.steps(); // rounds x k
     if (r.endStep() < planned) { // --stop-after

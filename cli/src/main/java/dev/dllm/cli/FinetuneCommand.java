@@ -123,19 +123,20 @@ public final class FinetuneCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).run();
+    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
     Map<String, Object> sft = r.sft();
     out.printf(
         "fine-tuned %s (objective %s): %d steps, %d tokens, %.3g FLOPs%n",
         r.family(), r.objective(), r.steps(), r.tokens(), r.flops());
     out.println("pairs: " + split(sft, "train") + "; held out: " + split(sft, "val"));
     out.printf(
-        "this run: steps %d..%d (%d) in %.1f s (%s tok/s)%n",
+        "this run: steps %d..%d (%d) in %.1f s (%s tok/s) + %.1f s of validation%n",
         r.startStep(),
         r.endStep(),
         r.segmentSteps(),
         r.segmentSeconds(),
-        r.tokensPerSecond() == null ? "-" : String.format("%.0f", r.tokensPerSecond()));
+        r.tokensPerSecond() == null ? "-" : String.format("%.0f", r.tokensPerSecond()),
+        r.validationSeconds());
     out.printf(
         "final train loss %.4f; validation (response given prompt) %.4f nats/token (ppl %.3f)"
             + " over %d tokens%n",

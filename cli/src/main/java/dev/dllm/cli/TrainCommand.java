@@ -115,17 +115,18 @@ public final class TrainCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).run();
+    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
     out.printf(
         "trained %s (%s, objective %s): %d steps, %d tokens, %.3g FLOPs%n",
         r.family(), r.preset(), r.objective(), r.steps(), r.tokens(), r.flops());
     out.printf(
-        "this run: steps %d..%d (%d) in %.1f s (%s tok/s)%s%n",
+        "this run: steps %d..%d (%d) in %.1f s (%s tok/s) + %.1f s of validation%s%n",
         r.startStep(),
         r.endStep(),
         r.segmentSteps(),
         r.segmentSeconds(),
         r.tokensPerSecond() == null ? "-" : String.format("%.0f", r.tokensPerSecond()),
+        r.validationSeconds(),
         r.startStep() > 0 ? String.format("; %.1f s over the whole run", r.seconds()) : "");
     out.printf(
         "final train loss %.4f; validation %.4f nats/token (%.4f bits, ppl %.3f) over %d tokens%n",

@@ -14,7 +14,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * lines otherwise ({@code step 10/127 loss 3.2134 lr 1.00e-03 tok/s 8123 eta 1m02s}): after the
  * first step, every {@code logEvery} steps, at the last step, and whenever {@link
  * #MAX_SILENCE_NANOS} (10 s) have passed since the previous line, so that a log never stays silent
- * longer than a step beyond 10 s.
+ * longer than a step beyond 10 s. Validation runs between {@link #pause()} and {@link #resume()}
+ * (the bar stops redrawing so the validation's own progress can show), and paused time counts in
+ * neither tokens/s nor the ETA.
  */
 final class ProgressLog implements AutoCloseable {
   /** Longest gap between two plain lines: 10 s. */
@@ -28,6 +30,8 @@ final class ProgressLog implements AutoCloseable {
   private final LongSupplier clock;
   private final long startNanos;
   private long lastLineNanos;
+  private long pausedNanos;
+  private long pausedAt = -1;
 
   ProgressLog(PrintStream out, long startStep, long total, long logEvery, boolean tty) {
     this(out, startStep, total, logEvery, tty, System::nanoTime);
@@ -60,7 +64,7 @@ final class ProgressLog implements AutoCloseable {
   void step(long step, double loss, double lr, long tokensPerStep) {
     long done = step + 1;
     long now = clock.getAsLong();
-    double secs = (now - startNanos) / 1e9;
+    double secs = (now - startNanos - pausedNanos) / 1e9;
     double tokPerSec = (done - startStep) * (double) tokensPerStep / Math.max(secs, 1e-9);
     double eta = (total - done) * secs / Math.max(1, done - startStep);
     String msg = String.format(Locale.ROOT, "loss %.4f lr %.2e tok/s %.0f", loss, lr, tokPerSec);
@@ -86,6 +90,30 @@ final class ProgressLog implements AutoCloseable {
       bar.pause();
       out.println();
       out.println(line);
+      bar.resume();
+    }
+  }
+
+  /** Stops the bar (and the step clock) while another phase (validation) shows its progress. */
+  void pause() {
+    if (pausedAt >= 0) {
+      return;
+    }
+    pausedAt = clock.getAsLong();
+    if (bar != null) {
+      bar.pause();
+      out.println();
+    }
+  }
+
+  /** Continues after {@link #pause()}. */
+  void resume() {
+    if (pausedAt < 0) {
+      return;
+    }
+    pausedNanos += clock.getAsLong() - pausedAt;
+    pausedAt = -1;
+    if (bar != null) {
       bar.resume();
     }
   }

@@ -62,6 +62,8 @@ final class RunReport {
         config.flops() > 0 ? config.flops() : null,
         setup.start().priorSeconds() + seconds,
         seconds,
+        outcome.validationSeconds(),
+        outcome.finalValidationSeconds(),
         finiteOrNull(seconds > 0 ? segmentSteps * tokensPerStep / seconds : Double.NaN),
         config.threads() > 0 ? config.threads() : engineThreads(),
         finiteOrNull(lastLoss),
@@ -74,6 +76,7 @@ final class RunReport {
         config.checkpointDir().toString(),
         setup.start().traceStart(),
         trace,
+        setup.data().corpus(),
         setup.data() instanceof SftData sft ? sft.summary() : null);
   }
 

@@ -26,14 +26,23 @@ import java.util.Map;
  * @param flopsBudget the {@code --flops} budget, or null when the length was given by {@code
  *     --steps}
  * @param seconds training wall clock of the whole run (the sum over all invocations; when resuming
- *     a checkpoint from before this field was recorded, only the invocations that recorded it)
- * @param segmentSeconds training wall clock of this invocation
+ *     a checkpoint from before this field was recorded, only the invocations that recorded it):
+ *     steps and checkpoints, validation excluded (it is in {@code validation_seconds})
+ * @param segmentSeconds training wall clock of this invocation, validation excluded
+ * @param validationSeconds wall clock of this invocation's validations (every {@code --val-every}
+ *     and the final one); this invocation took about segment_seconds + validation_seconds from its
+ *     first step to its report
+ * @param finalValidationSeconds wall clock of the final validation (part of validation_seconds)
  * @param tokensPerSecond throughput of this invocation, or null
  * @param finalTrainLoss training loss of the last step, or null when unknown
  * @param lossTrace training loss of every step from step 1 (or from {@code loss_trace_start + 1}
  *     when resuming a checkpoint that did not record the earlier losses), in order
  * @param lossTraceStart number of steps before the first entry of {@code loss_trace} (0 unless the
  *     resumed checkpoint lacked the earlier trace)
+ * @param corpus pre-training only (absent for fine-tuning): the corpus {@code path}, {@code
+ *     format}, {@code files}, {@code bytes}, {@code checksum} (sha256 over the files' relative
+ *     names, sizes and bytes) and its {@code split} (rule, requested fraction, train and validation
+ *     tokens and bytes, the validation share of tokens)
  * @param sft fine-tuning only (absent otherwise): the prompt template, record formats, where the
  *     held-out pairs come from, and per split the file, pairs read, blocks kept, pairs skipped (too
  *     long for L; with their first lines), prompt and response tokens and the longest pair
@@ -59,6 +68,8 @@ public record TrainReport(
     @JsonProperty("flops_budget") Double flopsBudget,
     @JsonProperty("seconds") double seconds,
     @JsonProperty("segment_seconds") double segmentSeconds,
+    @JsonProperty("validation_seconds") double validationSeconds,
+    @JsonProperty("final_validation_seconds") double finalValidationSeconds,
     @JsonProperty("tokens_per_second") Double tokensPerSecond,
     @JsonProperty("threads") int threads,
     @JsonProperty("final_train_loss") Double finalTrainLoss,
@@ -71,4 +82,5 @@ public record TrainReport(
     @JsonProperty("checkpoint") String checkpoint,
     @JsonProperty("loss_trace_start") long lossTraceStart,
     @JsonProperty("loss_trace") List<Double> lossTrace,
+    @JsonProperty("corpus") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> corpus,
     @JsonProperty("sft") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> sft) {}

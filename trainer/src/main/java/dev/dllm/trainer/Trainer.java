@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.trainer.data.TrainingData;
 import java.io.PrintStream;
@@ -40,10 +41,19 @@ public final class Trainer {
   private final PrintStream log;
   private LongPredicate nanAtStep = s -> false;
   private UnaryOperator<TrainingObjective<NDArray>> objectiveWrap = o -> o;
+  private ProgressReporter phases;
 
+  /** A trainer logging to {@code log}; validations show plain progress lines there. */
   public Trainer(TrainConfig config, PrintStream log) {
     this.config = config.validate();
     this.log = log;
+    this.phases = ProgressReporter.lines(log);
+  }
+
+  /** Shows the progress of validations through {@code reporter} (a bar on a terminal). */
+  public Trainer progress(ProgressReporter reporter) {
+    this.phases = reporter;
+    return this;
   }
 
   /** Runs {@code config} and logs to standard output. */
@@ -76,8 +86,13 @@ public final class Trainer {
     RunFolders.checkOut(config, resumeDir);
     Engine engine = startEngine();
     RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
+    String split = setup.data().splitLine();
+    if (split != null) {
+      log.println(split);
+    }
     RunFolders.createOut(config.out());
-    TrainingLoop.Outcome outcome = new TrainingLoop(config, setup, log, nanAtStep).run(engine);
+    TrainingLoop.Outcome outcome =
+        new TrainingLoop(config, setup, log, nanAtStep, phases).run(engine);
     TrainReport report = RunReport.of(config, setup, outcome);
     RunReport.write(config, report);
     return report;

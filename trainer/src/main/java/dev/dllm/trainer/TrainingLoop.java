@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.trainer.checkpoint.Checkpoint;
 import dev.dllm.trainer.model.DitModel;
@@ -20,31 +21,48 @@ import java.util.function.LongPredicate;
  * resuming) and teacher; then per step the seeds of (seed, step), the teacher refresh of a new
  * round, the {@link TrainStep}, the divergence check ({@link Divergence}), the optimizer and EMA
  * updates and the progress line; every {@code --val-every} steps a validation and every {@code
- * --checkpoint-every} steps a checkpoint; at the end a checkpoint and the final validation.
+ * --checkpoint-every} steps a checkpoint; at the end a checkpoint and the final validation. Each
+ * validation shows its progress in batches through the run's {@link ProgressReporter} (the step bar
+ * pauses meanwhile) and its time is kept apart from the training time.
  */
 final class TrainingLoop {
   /**
    * What the invocation measured.
    *
    * @param val the final validation
-   * @param seconds training wall clock of this invocation
+   * @param seconds training wall clock of this invocation (steps and checkpoints), validation
+   *     excluded
+   * @param validationSeconds wall clock of this invocation's validations (periodic and final)
+   * @param finalValidationSeconds wall clock of the final validation
    */
-  record Outcome(ValidationResult val, double seconds) {}
+  record Outcome(
+      ValidationResult val,
+      double seconds,
+      double validationSeconds,
+      double finalValidationSeconds) {}
 
   private final TrainConfig config;
   private final RunSetup setup;
   private final PrintStream log;
   private final LongPredicate nanAtStep;
+  private final ProgressReporter phases;
 
   /**
    * @param log where progress lines go
    * @param nanAtStep steps whose loss is made NaN (tests)
+   * @param phases shows the progress of each validation
    */
-  TrainingLoop(TrainConfig config, RunSetup setup, PrintStream log, LongPredicate nanAtStep) {
+  TrainingLoop(
+      TrainConfig config,
+      RunSetup setup,
+      PrintStream log,
+      LongPredicate nanAtStep,
+      ProgressReporter phases) {
     this.config = config;
     this.setup = setup;
     this.log = log;
     this.nanAtStep = nanAtStep;
+    this.phases = phases;
   }
 
   /**
@@ -111,6 +129,7 @@ final class TrainingLoop {
     private final TrainStep trainStep;
     private final CheckpointSaver saver;
     private long lastCheckpoint = setup.startStep();
+    private long validationNanos;
 
     Steps(
         Engine engine,
@@ -145,14 +164,25 @@ final class TrainingLoop {
         step(step);
         afterStep(step + 1);
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      double seconds = trainingSeconds();
       saver.save(setup.endStep(), setup.start().priorSeconds() + seconds);
-      ValidationResult val = validate();
+      long before = validationNanos;
+      ValidationResult val = validate("final validation");
+      double finalSeconds = (validationNanos - before) / 1e9;
       progress.info(
           String.format(
-              "validation: %.4f nats/token, %.4f bits/token, ppl %.3f over %d tokens",
-              val.natsPerToken(), val.bitsPerToken(), val.perplexity(), val.tokens()));
-      return new Outcome(val, seconds);
+              "validation: %.4f nats/token, %.4f bits/token, ppl %.3f over %d tokens (%.1f s)",
+              val.natsPerToken(),
+              val.bitsPerToken(),
+              val.perplexity(),
+              val.tokens(),
+              finalSeconds));
+      return new Outcome(val, seconds, validationNanos / 1e9, finalSeconds);
+    }
+
+    /** Wall clock since the first step of this invocation, validations excluded. */
+    private double trainingSeconds() {
+      return (System.nanoTime() - t0 - validationNanos) / 1e9;
     }
 
     /** One optimizer step; its draws come from (seed, step) only. */
@@ -186,20 +216,29 @@ final class TrainingLoop {
     private void afterStep(long done) {
       long endStep = setup.endStep();
       if (config.valEvery() > 0 && done % config.valEvery() == 0 && done < endStep) {
-        ValidationResult v = validate();
+        ValidationResult v = validate("validation at step " + done);
         progress.info(
             String.format(
                 "step %d: val %.4f nats/token (%.4f bits, ppl %.3f) over %d tokens",
                 done, v.natsPerToken(), v.bitsPerToken(), v.perplexity(), v.tokens()));
       }
       if (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0 && done < endStep) {
-        saver.save(done, setup.start().priorSeconds() + (System.nanoTime() - t0) / 1e9);
+        saver.save(done, setup.start().priorSeconds() + trainingSeconds());
         lastCheckpoint = done;
       }
     }
 
-    private ValidationResult validate() {
-      return Validator.ofModel(config, setup.family(), model, ema, root, setup.data());
+    /** One validation, its progress shown as {@code phase} while the step bar pauses. */
+    private ValidationResult validate(String phase) {
+      long start = System.nanoTime();
+      progress.pause();
+      try {
+        return Validator.ofModel(
+            config, setup.family(), model, ema, root, setup.data(), phases, phase);
+      } finally {
+        progress.resume();
+        validationNanos += System.nanoTime() - start;
+      }
     }
   }
 }

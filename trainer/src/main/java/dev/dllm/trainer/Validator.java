@@ -10,6 +10,8 @@ import dev.dllm.api.metrics.PerplexityMeter;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.model.Tensor;
+import dev.dllm.api.progress.Progress;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.schedule.TimeSampler;
 import dev.dllm.api.tokenize.SpecialTokens;
@@ -47,6 +49,30 @@ public final class Validator {
       int batch,
       int maxBatches,
       long seed) {
+    return run(family, denoiser, data, batch, maxBatches, seed, Progress.NONE);
+  }
+
+  /**
+   * The number of batches {@link #run} scores: ceil(validation sequences / batch), at most {@code
+   * maxBatches} when that is positive.
+   */
+  static long batches(TrainingData data, int batch, int maxBatches) {
+    long n = (data.validSequences() + batch - 1) / batch;
+    return maxBatches > 0 ? Math.min(n, maxBatches) : n;
+  }
+
+  /**
+   * {@link #run(DiffusionFamily, Denoiser, TrainingData, int, int, long)}, advancing {@code
+   * progress} by one per batch scored.
+   */
+  public static ValidationResult run(
+      DiffusionFamily family,
+      Denoiser denoiser,
+      TrainingData data,
+      int batch,
+      int maxBatches,
+      long seed,
+      Progress progress) {
     SpecialTokens specials = data.tokenizer().specials();
     TimeSampler times = new TimeSampler();
     PerplexityMeter meter = new PerplexityMeter();
@@ -74,6 +100,7 @@ public final class Validator {
       }
       meter.add(s);
       done++;
+      progress.advance(1);
     }
     return ValidationResult.of(meter.total(), done);
   }
@@ -86,6 +113,7 @@ public final class Validator {
    *
    * @param ema the run's EMA, or null
    * @param root the manager that holds the EMA model while it is scored
+   * @param reporter shows the validation's progress in batches (phase {@code phase})
    */
   static ValidationResult ofModel(
       TrainConfig config,
@@ -93,18 +121,21 @@ public final class Validator {
       DitModel model,
       Ema ema,
       NDManager root,
-      TrainingData data) {
+      TrainingData data,
+      ProgressReporter reporter,
+      String phase) {
     boolean wasTraining = model.isTraining();
     model.setTraining(false);
-    try {
+    long total = batches(data, config.batch(), config.valBatches());
+    try (Progress p = reporter.start(phase, Math.max(1, total), "batches")) {
       if (ema == null) {
         try (DjlDenoiser den = new DjlDenoiser(model)) {
-          return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17);
+          return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17, p);
         }
       }
       try (DitModel emaModel = DitModel.fromWeights(root, weightsOf(model.config(), ema.shadow()));
           DjlDenoiser den = new DjlDenoiser(emaModel)) {
-        return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17);
+        return run(family, den, data, config.batch(), config.valBatches(), config.seed() + 17, p);
       }
     } finally {
       model.setTraining(wasTraining);

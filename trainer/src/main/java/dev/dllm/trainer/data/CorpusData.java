@@ -7,8 +7,12 @@ import dev.dllm.data.corpus.BlockDataset;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
+import dev.dllm.data.corpus.CorpusStats;
 import dev.dllm.data.corpus.TokenizedCorpus;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -18,13 +22,15 @@ import java.util.SplittableRandom;
  * [MDLM]/[DUO]; spec §1.2). Training order: a fresh Fisher–Yates permutation of the train blocks
  * per epoch, seeded by (seed, epoch); or, in {@code window} mode, B windows at uniformly random
  * stream offsets drawn from (seed, step). Validation blocks in corpus order ({@code pack} blocks in
- * {@code window} mode).
+ * {@code window} mode). The split of the corpus into train and validation is the data module's
+ * ({@link CorpusSource}: a byte tail of about a fraction f of a text file or of a folder's files).
  */
 public final class CorpusData implements TrainingData {
   private final Tokenizer tokenizer;
   private final BlockDataset train;
   private final BlockDataset valid;
   private final long seed;
+  private final CorpusStats stats;
 
   /** Spreads (seed, step) over distinct window-sampler seeds. */
   private static final long WINDOW_STRIDE = 0x9E3779B97F4A7C15L;
@@ -32,7 +38,9 @@ public final class CorpusData implements TrainingData {
   private long cachedEpoch = -1;
   private int[] cachedOrder;
 
-  private CorpusData(Tokenizer tokenizer, BlockDataset train, BlockDataset valid, long seed) {
+  private CorpusData(
+      Tokenizer tokenizer, BlockDataset train, BlockDataset valid, long seed, CorpusStats stats) {
+    this.stats = stats;
     this.tokenizer = tokenizer;
     this.train = train;
     this.valid = valid;
@@ -58,7 +66,51 @@ public final class CorpusData implements TrainingData {
         corpus.tokenizer(),
         corpus.trainBlocks(seqLen, mode),
         corpus.validBlocks(seqLen, mode == BlockMode.WINDOW ? BlockMode.PACK : mode),
-        seed);
+        seed,
+        corpus.stats());
+  }
+
+  /**
+   * The corpus and its split, as {@code train-report.json} records them: {@code path}, {@code
+   * format}, {@code files}, {@code bytes}, {@code checksum} ("sha256:" + hex over the relative
+   * names, sizes and bytes of the files in order) and {@code split}: {@code rule}, {@code fraction}
+   * (requested), {@code train_tokens}, {@code valid_tokens} (token streams, one EOS per document
+   * part included), {@code valid_token_share}, {@code train_bytes}, {@code valid_bytes}.
+   */
+  @Override
+  public Map<String, Object> corpus() {
+    Map<String, Object> split = new LinkedHashMap<>();
+    split.put("rule", stats.splitRule());
+    split.put("fraction", stats.validFraction());
+    split.put("train_tokens", stats.trainTokens());
+    split.put("valid_tokens", stats.validTokens());
+    split.put("valid_token_share", stats.validTokenShare());
+    split.put("train_bytes", stats.trainBytes());
+    split.put("valid_bytes", stats.validBytes());
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("path", stats.source());
+    m.put("format", stats.format());
+    m.put("files", stats.files());
+    m.put("bytes", stats.bytes());
+    m.put("checksum", "sha256:" + stats.sha256());
+    m.put("split", split);
+    return m;
+  }
+
+  /**
+   * {@code validation: 5.0% of tokens = 406,000 of 8,120,000 (rule: ...)}: the held-out share of
+   * the token streams, the counts and the rule.
+   */
+  @Override
+  public String splitLine() {
+    return String.format(
+        Locale.ROOT,
+        "validation: %.1f%% of tokens = %,d of %,d (requested %.1f%%; rule: %s)",
+        100 * stats.validTokenShare(),
+        stats.validTokens(),
+        stats.tokens(),
+        100 * stats.validFraction(),
+        stats.splitRule());
   }
 
   @Override

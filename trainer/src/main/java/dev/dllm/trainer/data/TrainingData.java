@@ -54,4 +54,18 @@ public interface TrainingData {
   default boolean[] validGiven(long index, int batch) {
     return null;
   }
+
+  /**
+   * The pre-training corpus and its train/validation split for {@code train-report.json} (path,
+   * checksum, file count, split rule, fraction and token counts); null when the data is not a
+   * corpus (fine-tuning pairs report their own summary).
+   */
+  default java.util.Map<String, Object> corpus() {
+    return null;
+  }
+
+  /** One console line stating the validation split and its rule, or null. */
+  default String splitLine() {
+    return null;
+  }
 }
