@@ -95,7 +95,7 @@ public final class EvalCommand implements Command {
     if (scorerArg != null) {
       o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     }
-    EvalRun.Report r = EvalRun.run(o, outDir, out);
+    EvalRun.Report r = EvalRun.run(o, outDir, out, ConsoleProgress.of(out));
     out.print(r.table());
     out.println("-> report " + outDir.resolve("eval-report.json"));
     return 0;

@@ -122,7 +122,7 @@ public final class ParetoCommand implements Command {
       ParetoRun.check(o); // hours of scorer training must not end in a refusal
     }
     o = o.withScorer(ScorerArg.resolve(scorerArg, out));
-    ParetoRun.Result r = ParetoRun.run(o, outDir, out);
+    ParetoRun.Result r = ParetoRun.run(o, outDir, out, ConsoleProgress.of(out));
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
     return 0;

@@ -4,6 +4,7 @@ import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.metrics.PerplexityMeter;
+import dev.dllm.api.progress.Progress;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.schedule.TimeSampler;
 import dev.dllm.api.tokenize.SpecialTokens;
@@ -66,7 +67,22 @@ public final class LikelihoodEval {
       List<int[]> rows,
       int batch,
       long seed) {
-    return evaluate(family, denoiser, specials, rows, null, batch, seed);
+    return evaluate(family, denoiser, specials, rows, null, batch, seed, Progress.NONE);
+  }
+
+  /**
+   * {@link #evaluate(DiffusionFamily, Denoiser, SpecialTokens, List, int, long)}, advancing {@code
+   * progress} by the rows of each batch scored (rows.size() in all); the result is the same.
+   */
+  public static Result evaluate(
+      DiffusionFamily family,
+      Denoiser denoiser,
+      SpecialTokens specials,
+      List<int[]> rows,
+      int batch,
+      long seed,
+      Progress progress) {
+    return evaluate(family, denoiser, specials, rows, null, batch, seed, progress);
   }
 
   /**
@@ -88,6 +104,18 @@ public final class LikelihoodEval {
       List<boolean[]> given,
       int batch,
       long seed) {
+    return evaluate(family, denoiser, specials, rows, given, batch, seed, Progress.NONE);
+  }
+
+  private static Result evaluate(
+      DiffusionFamily family,
+      Denoiser denoiser,
+      SpecialTokens specials,
+      List<int[]> rows,
+      List<boolean[]> given,
+      int batch,
+      long seed,
+      Progress progress) {
     if (given != null) {
       if (given.size() != rows.size()) {
         throw new IllegalArgumentException(given.size() + " masks for " + rows.size() + " rows");
@@ -140,6 +168,7 @@ public final class LikelihoodEval {
                 ? family.nelboPerRow(denoiser, flat, b, len, t, specials, rng)
                 : family.conditionalNelbo(denoiser, flat, mask, b, len, t, specials, rng));
         batches++;
+        progress.advance(b);
       }
     }
     return new Result(meter.total(), rows.size(), batches);

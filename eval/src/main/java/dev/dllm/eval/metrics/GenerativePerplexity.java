@@ -5,6 +5,8 @@ import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.NllSum;
 import dev.dllm.api.metrics.PerplexityMeter;
+import dev.dllm.api.progress.Progress;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import java.util.ArrayList;
@@ -92,6 +94,15 @@ public final class GenerativePerplexity {
    * @param prependBos whether each sample starts with the scorer's BOS (when it has one)
    */
   public Result score(List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos) {
+    return score(samples, sampleTokenizer, prependBos, ProgressReporter.NONE);
+  }
+
+  /**
+   * {@link #score(List, Tokenizer, boolean)}, showing its progress as a phase {@code "gen PPL"} of
+   * as many units as scored chunks; the result is the same.
+   */
+  public Result score(
+      List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos, ProgressReporter shown) {
     Retokenizer re = new Retokenizer(sampleTokenizer, ar.tokenizer());
     SpecialTokens sp = ar.tokenizer().specials();
     Map<Integer, List<int[]>> byLength = new TreeMap<>();
@@ -111,8 +122,10 @@ public final class GenerativePerplexity {
       }
     }
     PerplexityMeter meter = new PerplexityMeter();
-    for (Map.Entry<Integer, List<int[]>> e : byLength.entrySet()) {
-      scoreGroup(e.getKey(), e.getValue(), meter);
+    try (Progress progress = shown.start("gen PPL", Math.max(1, chunks), "chunks")) {
+      for (Map.Entry<Integer, List<int[]>> e : byLength.entrySet()) {
+        scoreGroup(e.getKey(), e.getValue(), meter, progress);
+      }
     }
     NllSum total = meter.total();
     return new Result(
@@ -126,7 +139,7 @@ public final class GenerativePerplexity {
         ar.context());
   }
 
-  private void scoreGroup(int length, List<int[]> rows, PerplexityMeter meter) {
+  private void scoreGroup(int length, List<int[]> rows, PerplexityMeter meter, Progress progress) {
     for (int first = 0; first < rows.size(); first += ar.batch()) {
       int b = Math.min(ar.batch(), rows.size() - first);
       int[] flat = new int[b * length];
@@ -136,6 +149,7 @@ public final class GenerativePerplexity {
       meter.add(
           ar.family()
               .nelbo(ar.net(), flat, b, length, new double[b], ar.tokenizer().specials(), null));
+      progress.advance(b);
     }
   }
 }

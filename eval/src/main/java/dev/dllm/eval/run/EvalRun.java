@@ -1,6 +1,8 @@
 package dev.dllm.eval.run;
 
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.progress.Progress;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.data.corpus.BlockMode;
@@ -127,6 +129,15 @@ public final class EvalRun {
    * @throws IOException when the report cannot be written
    */
   public static Report run(Options o, Path outDir, PrintStream log) throws IOException {
+    return run(o, outDir, log, log == null ? ProgressReporter.NONE : ProgressReporter.lines(log));
+  }
+
+  /**
+   * {@link #run(Options, Path, PrintStream)}, showing the progress of the likelihood pass (rows),
+   * the sampling (samples) and the gen-PPL scoring (chunks) through {@code progress}.
+   */
+  public static Report run(Options o, Path outDir, PrintStream log, ProgressReporter progress)
+      throws IOException {
     Map<String, Object> json = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
     try (Scorer scorer =
@@ -153,14 +164,20 @@ public final class EvalRun {
         json.put("scorer_check", strength.toMap());
       }
       EvalText text = EvalData.load(o.data(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
-      LikelihoodEval.Result lik =
-          LikelihoodEval.evaluate(
-              model.family(),
-              model.denoiser(),
-              model.metadata().specials(),
-              text.rows(),
-              o.batch(),
-              o.seed());
+      LikelihoodEval.Result lik;
+      try (Progress p =
+          progress.start(
+              causal ? "val NLL" : "val NELBO", Math.max(1, text.rows().size()), "rows")) {
+        lik =
+            LikelihoodEval.evaluate(
+                model.family(),
+                model.denoiser(),
+                model.metadata().specials(),
+                text.rows(),
+                o.batch(),
+                o.seed(),
+                p);
+      }
       Map<String, Object> l = new LinkedHashMap<>();
       l.put("data", text.choices());
       l.put("kind", causal ? "exact NLL" : "NELBO (upper bound on NLL)");
@@ -176,9 +193,12 @@ public final class EvalRun {
       rows.add(row(causal ? "val PPL" : "val PPL bound", lik.perplexity()));
       if (o.numSamples() > 0) {
         SamplerSpec spec = new SamplerSpec(o.steps(), o.topP(), o.samplerOptions());
-        ModelSampler.Samples s =
-            ModelSampler.draw(
-                model, spec, o.numSamples(), o.batch(), seqLen, o.seed(), o.ort().threads());
+        ModelSampler.Samples s;
+        try (Progress p = progress.start("sampling", o.numSamples(), "samples")) {
+          s =
+              ModelSampler.draw(
+                  model, spec, o.numSamples(), o.batch(), seqLen, o.seed(), o.ort().threads(), p);
+        }
         double entropy = EntropyStats.mean(s.ids(), tok.specials());
         double reference = referenceEntropy(text, seqLen);
         Map<String, Object> sm = new LinkedHashMap<>();
@@ -212,7 +232,7 @@ public final class EvalRun {
         rows.add(row("entropy (nats)", entropy));
         rows.add(row("reference entropy (nats)", reference));
         if (scorer != null) {
-          GenerativePerplexity.Result g = scorer.score(s.ids(), tok);
+          GenerativePerplexity.Result g = scorer.score(s.ids(), tok, progress);
           json.put("gen_ppl", genPpl(g, scorer));
           rows.add(row("gen PPL", g.perplexity()));
           rows.add(row("gen PPL scored tokens", g.scoredTokens()));

@@ -2,6 +2,7 @@ package dev.dllm.eval.run;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.progress.Progress;
 import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
@@ -41,6 +42,23 @@ public final class ModelSampler {
    */
   public static Samples draw(
       OnnxModel model, SamplerSpec spec, int n, int batch, int length, long seed, int threads) {
+    return draw(model, spec, n, batch, length, seed, threads, Progress.NONE);
+  }
+
+  /**
+   * {@link #draw(OnnxModel, SamplerSpec, int, int, int, long, int)}, advancing {@code progress} by
+   * the samples of each batch drawn ({@code n} in all; the warm-up row is not counted). The samples
+   * are the same.
+   */
+  public static Samples draw(
+      OnnxModel model,
+      SamplerSpec spec,
+      int n,
+      int batch,
+      int length,
+      long seed,
+      int threads,
+      Progress progress) {
     Sampler sampler = model.family().newSampler(spec);
     boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
     // one untimed row first: session warm-up and JIT are not part of the measurement
@@ -61,6 +79,7 @@ public final class ModelSampler {
         ids.add(Arrays.copyOfRange(s.tokens().ids(), r * length, (r + 1) * length));
       }
       nfe += (double) s.nfe() * b;
+      progress.advance(b);
     }
     PeakMemory.Snapshot mem = PeakMemory.read();
     Throughput t =

@@ -3,6 +3,8 @@ package dev.dllm.eval.run;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.progress.Progress;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.likelihood.EvalData;
@@ -180,6 +182,15 @@ public final class ParetoRun {
    * @throws IOException when the files cannot be written
    */
   public static Result run(Options o, Path outDir, PrintStream log) throws IOException {
+    return run(o, outDir, log, log == null ? ProgressReporter.NONE : ProgressReporter.lines(log));
+  }
+
+  /**
+   * {@link #run(Options, Path, PrintStream)}, showing the progress of every point's sampling
+   * (samples) and gen-PPL scoring (chunks) through {@code progress}.
+   */
+  public static Result run(Options o, Path outDir, PrintStream log, ProgressReporter progress)
+      throws IOException {
     check(o);
     List<ParetoPoint> points = new ArrayList<>();
     Map<String, Object> references = new LinkedHashMap<>();
@@ -231,10 +242,21 @@ public final class ParetoRun {
           for (Variant v : vs) {
             for (int t : steps) {
               SamplerSpec spec = new SamplerSpec(t, o.topP(), v.options());
-              ModelSampler.Samples s =
-                  ModelSampler.draw(
-                      model, spec, o.numSamples(), o.batch(), len, o.seed(), o.ort().threads());
-              GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer());
+              ModelSampler.Samples s;
+              String phase = "sampling " + fam + " " + v.label() + " T=" + t;
+              try (Progress p = progress.start(phase, o.numSamples(), "samples")) {
+                s =
+                    ModelSampler.draw(
+                        model,
+                        spec,
+                        o.numSamples(),
+                        o.batch(),
+                        len,
+                        o.seed(),
+                        o.ort().threads(),
+                        p);
+              }
+              GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer(), progress);
               double h = EntropyStats.mean(s.ids(), model.tokenizer().specials());
               ParetoPoint p =
                   new ParetoPoint(

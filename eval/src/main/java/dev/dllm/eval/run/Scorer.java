@@ -1,6 +1,7 @@
 package dev.dllm.eval.run;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.eval.metrics.ConditionalGenPerplexity;
 import dev.dllm.eval.metrics.GenerativePerplexity;
@@ -80,6 +81,12 @@ public final class Scorer implements AutoCloseable {
   /** Scores samples of {@code sampleTokenizer}. */
   public GenerativePerplexity.Result score(List<int[]> samples, Tokenizer sampleTokenizer) {
     return gp.score(samples, sampleTokenizer);
+  }
+
+  /** Scores samples of {@code sampleTokenizer}, showing the progress in scored chunks. */
+  public GenerativePerplexity.Result score(
+      List<int[]> samples, Tokenizer sampleTokenizer, ProgressReporter progress) {
+    return gp.score(samples, sampleTokenizer, true, progress);
   }
 
   /**
