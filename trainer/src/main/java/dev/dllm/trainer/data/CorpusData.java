@@ -31,6 +31,7 @@ public final class CorpusData implements TrainingData {
   private final BlockDataset valid;
   private final long seed;
   private final CorpusStats stats;
+  private final Path corpusPath;
 
   /** Spreads (seed, step) over distinct window-sampler seeds. */
   private static final long WINDOW_STRIDE = 0x9E3779B97F4A7C15L;
@@ -39,8 +40,14 @@ public final class CorpusData implements TrainingData {
   private int[] cachedOrder;
 
   private CorpusData(
-      Tokenizer tokenizer, BlockDataset train, BlockDataset valid, long seed, CorpusStats stats) {
+      Tokenizer tokenizer,
+      BlockDataset train,
+      BlockDataset valid,
+      long seed,
+      CorpusStats stats,
+      Path corpusPath) {
     this.stats = stats;
+    this.corpusPath = corpusPath;
     this.tokenizer = tokenizer;
     this.train = train;
     this.valid = valid;
@@ -67,15 +74,16 @@ public final class CorpusData implements TrainingData {
         corpus.trainBlocks(seqLen, mode),
         corpus.validBlocks(seqLen, mode == BlockMode.WINDOW ? BlockMode.PACK : mode),
         seed,
-        corpus.stats());
+        corpus.stats(),
+        p.toAbsolutePath());
   }
 
   /**
-   * The corpus and its split, as {@code train-report.json} records them: {@code path}, {@code
-   * format}, {@code files}, {@code bytes}, {@code checksum} ("sha256:" + hex over the relative
-   * names, sizes and bytes of the files in order) and {@code split}: {@code rule}, {@code fraction}
-   * (requested), {@code train_tokens}, {@code valid_tokens} (token streams, one EOS per document
-   * part included), {@code valid_token_share}, {@code train_bytes}, {@code valid_bytes}.
+   * The corpus and its split, as {@code train-report.json} records them: {@code path} (absolute),
+   * {@code format}, {@code files}, {@code bytes}, {@code checksum} ("sha256:" + hex over the
+   * relative names, sizes and bytes of the files in order) and {@code split}: {@code rule}, {@code
+   * fraction} (requested), {@code train_tokens}, {@code valid_tokens} (token streams, one EOS per
+   * document part included), {@code valid_token_share}, {@code train_bytes}, {@code valid_bytes}.
    */
   @Override
   public Map<String, Object> corpus() {
@@ -88,7 +96,8 @@ public final class CorpusData implements TrainingData {
     split.put("train_bytes", stats.trainBytes());
     split.put("valid_bytes", stats.validBytes());
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("path", stats.source());
+    // this corpus's path: a cache entry found by content may have been built from a copy elsewhere
+    m.put("path", corpusPath.toString());
     m.put("format", stats.format());
     m.put("files", stats.files());
     m.put("bytes", stats.bytes());
