@@ -1,4 +1,4 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,6 +18,8 @@ import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.cli.CliOptions;
+import dev.dllm.cli.Command;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
@@ -49,15 +51,20 @@ import org.apache.commons.cli.Options;
  *       time.
  * </ol>
  *
- * <p>{@code --sections esolm} ({@link EsoLmSpeedBench}) and {@code --sections duo} ({@link
- * DuoSpeedBench}) run alone.
+ * <p>The comparisons of sampler variants run alone ({@link SpeedComparisons}): {@code --sections
+ * compare} over {@code --variant}s on any exports, and each {@link
+ * dev.dllm.api.bench.SpeedComparison} a family contributes ({@code duo}: Duo vs MDLM on two
+ * exports; {@code esolm}: Eso-LM with and without its KV cache vs MDLM at T = L).
  *
  * <p>Weights come from {@code --checkpoint} or are random (non-zero) at {@code --preset} with the
  * byte tokenizer.
  */
 public final class BenchSampleCommand implements Command {
+  /** The sections that share one set of weights (the others run alone). */
   private static final List<String> SECTIONS =
-      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose", "esolm", "duo");
+      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose");
+
+  private final SpeedComparisons comparisons = new SpeedComparisons(SECTIONS);
 
   @Override
   public String name() {
@@ -66,7 +73,9 @@ public final class BenchSampleCommand implements Command {
 
   @Override
   public String summary() {
-    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip, Eso-LM, Duo"
+    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip, sampler variants"
+        + " side by side: "
+        + String.join(", ", comparisons.names())
         + " (JSON report)";
   }
 
@@ -86,15 +95,15 @@ public final class BenchSampleCommand implements Command {
         CliOptions.opt(
             "sections",
             "LIST",
-            "comma list of calls,sampling,ar,skip,concurrency,openclose, or esolm or duo"
+            "comma list of calls,sampling,ar,skip,concurrency,openclose, or "
+                + String.join(" or ", comparisons.names())
                 + " alone (default: calls,sampling,ar,skip)"));
     o.addOption(
         CliOptions.opt(
             "concurrency", "LIST", "concurrent samplers on one model (default 1,2,4,8)"));
     o.addOption(CliOptions.opt("tasks", "W", "sampling tasks per concurrency run (default 8)"));
     o.addOption(CliOptions.opt("cycles", "N", "open+forward+close cycles (default 200)"));
-    EsoLmSpeedBench.addOptions(o);
-    DuoSpeedBench.addOptions(o);
+    comparisons.addOptions(o);
     return o;
   }
 
@@ -109,19 +118,17 @@ public final class BenchSampleCommand implements Command {
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
     java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));
-    if (!SECTIONS.containsAll(sections)
-        || (sections.size() > 1 && (sections.contains("esolm") || sections.contains("duo")))) {
+    List<String> alone = comparisons.names();
+    if (sections.size() == 1 && alone.containsAll(sections)) {
+      return comparisons.command(sections.iterator().next(), cmd, out, ort, outFile);
+    }
+    if (!SECTIONS.containsAll(sections)) {
       throw new InvalidInputException(
-          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or"
-              + " esolm or duo alone; got '"
+          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or "
+              + String.join(" or ", alone)
+              + " alone; got '"
               + sectionList
               + "'");
-    }
-    if (sections.contains("esolm")) {
-      return EsoLmSpeedBench.command(cmd, out, batch, ort, outFile);
-    }
-    if (sections.contains("duo")) {
-      return DuoSpeedBench.command(cmd, out, ort, outFile);
     }
     FamilyRegistry registry = FamilyRegistry.load();
     DitWeights weights;

@@ -1,4 +1,4 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -6,6 +6,8 @@ import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
+import dev.dllm.cli.CliOptions;
+import dev.dllm.cli.Command;
 import dev.dllm.trainer.RefDitBench;
 import dev.dllm.trainer.TrainBench;
 import dev.dllm.trainer.TrainSoak;
