@@ -46,9 +46,10 @@ import org.apache.commons.cli.Options;
  * <ol>
  *   <li>denoiser calls {@code [B, L]} (tokens/s = B·L / seconds per call), ORT vs DJL;
  *   <li>family sampling throughput (generated tokens/s), ORT vs DJL, same batch and steps;
- *   <li>AR with the KV-cache decode graph vs re-running the full causal forward (ORT), at L = 256;
- *   <li>MDLM cache-skip ({@code ancestral_cache}) vs plain {@code ancestral} at T = L: NFE and wall
- *       time.
+ *   <li>the causal family (AR) with the KV-cache decode graph vs re-running the full causal forward
+ *       (ORT), at L = 256;
+ *   <li>the default family's ({@link BenchDefaults#FAMILY}, MDLM) cache-skip ({@code
+ *       ancestral_cache}) vs plain {@code ancestral} at T = L: NFE and wall time.
  * </ol>
  *
  * <p>The comparisons of sampler variants run alone ({@link SpeedComparisons}): {@code --sections
@@ -141,7 +142,7 @@ public final class BenchSampleCommand implements Command {
       tok = ck.tokenizer();
     } else {
       tok = Tokenizers.create("byte", null);
-      familyName = "mdlm";
+      familyName = BenchDefaults.FAMILY;
       DitConfig cfg =
           DitPresets.preset(
               cmd.getOptionValue("preset", "xs"),
@@ -249,14 +250,20 @@ public final class BenchSampleCommand implements Command {
       }
 
       // 3. AR: KV cache vs full forward per token (ORT)
-      if (sections.contains("ar") && registry.names().contains("ar")) {
+      // the causal family (AR) with and without its KV cache
+      DiffusionFamily ar =
+          registry.names().stream()
+              .map(registry::get)
+              .filter(f -> f.backbone().attention() == BackboneSpec.Attention.CAUSAL)
+              .findFirst()
+              .orElse(null);
+      if (sections.contains("ar") && ar != null) {
         DitWeights arW =
             weights.config().attention() == BackboneSpec.Attention.CAUSAL
                 ? weights
                 : DitInit.random(
                     weights.config().withAttention(BackboneSpec.Attention.CAUSAL), 2, 0.1);
-        DiffusionFamily ar = registry.get("ar");
-        try (OnnxModel m = open(arW, "ar", tok, arLength, tmp.resolve("ar"), ort)) {
+        try (OnnxModel m = open(arW, ar.name(), tok, arLength, tmp.resolve("ar"), ort)) {
           Run cached =
               sampleRun(
                   ar,
@@ -287,10 +294,10 @@ public final class BenchSampleCommand implements Command {
 
       // 4. MDLM cache-skip vs plain ancestral at T = L
       if (sections.contains("skip")
-          && registry.names().contains("mdlm")
+          && registry.names().contains(BenchDefaults.FAMILY)
           && weights.config().attention() == BackboneSpec.Attention.BIDIRECTIONAL) {
-        DiffusionFamily mdlm = registry.get("mdlm");
-        try (OnnxModel m = open(weights, "mdlm", tok, length, tmp.resolve("mdlm"), ort)) {
+        DiffusionFamily mdlm = registry.get(BenchDefaults.FAMILY); // its cache-skip predictor
+        try (OnnxModel m = open(weights, mdlm.name(), tok, length, tmp.resolve("mdlm"), ort)) {
           Map<String, Object> cs = new LinkedHashMap<>();
           cs.put("steps", length);
           // the skip is decided per batch (no row changed), so it pays off mostly at small B

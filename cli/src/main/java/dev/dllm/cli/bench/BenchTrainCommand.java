@@ -76,7 +76,7 @@ public final class BenchTrainCommand implements Command {
     if (cmd.hasOption("soak")) {
       return soak(cmd, out);
     }
-    String familyName = cmd.getOptionValue("family", "mdlm");
+    String familyName = cmd.getOptionValue("family", BenchDefaults.FAMILY);
     String[] presets = cmd.getOptionValue("presets", "xs,s,m").split(",");
     int seqLen = CliOptions.intOpt(cmd, "seq-len", 256, 2);
     int batch = CliOptions.intOpt(cmd, "batch", 32, 1);
