@@ -3,7 +3,6 @@ package dev.dllm.cli.bench;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
@@ -12,8 +11,6 @@ import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.api.model.DitWeights;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
@@ -202,25 +199,26 @@ public final class BenchSampleCommand implements Command {
         // 2. sampling throughput, same sampler, same seed
         if (sections.contains("sampling")) {
           SamplerSpec spec = new SamplerSpec(steps, 1.0, Map.of());
-          Run ortRun = sampleRun(family, spec, onnx.denoiser(), batch, length, sp);
-          Run djlRun = sampleRun(family, spec, djl, batch, length, sp);
+          SampleRuns.Run ortRun =
+              SampleRuns.sampleRun(family, spec, onnx.denoiser(), batch, length, sp);
+          SampleRuns.Run djlRun = SampleRuns.sampleRun(family, spec, djl, batch, length, sp);
           Map<String, Object> sampling = new LinkedHashMap<>();
           sampling.put("onnx", ortRun.toMap(batch, length));
           sampling.put("djl", djlRun.toMap(batch, length));
-          sampling.put("speedup", djlRun.seconds / ortRun.seconds);
+          sampling.put("speedup", djlRun.seconds() / ortRun.seconds());
           report.put("sampling", sampling);
           out.printf(
               "sampling %s T=%d: ORT %.2f s (%.0f tok/s, NFE %d) | DJL %.2f s (%.0f tok/s, NFE %d)"
                   + " | x%.2f%n",
               familyName,
               steps,
-              ortRun.seconds,
-              ortRun.tokens / ortRun.seconds,
-              ortRun.nfe,
-              djlRun.seconds,
-              djlRun.tokens / djlRun.seconds,
-              djlRun.nfe,
-              djlRun.seconds / ortRun.seconds);
+              ortRun.seconds(),
+              ortRun.tokens() / ortRun.seconds(),
+              ortRun.nfe(),
+              djlRun.seconds(),
+              djlRun.tokens() / djlRun.seconds(),
+              djlRun.nfe(),
+              djlRun.seconds() / ortRun.seconds());
         }
       }
 
@@ -264,16 +262,16 @@ public final class BenchSampleCommand implements Command {
                 : DitInit.random(
                     weights.config().withAttention(BackboneSpec.Attention.CAUSAL), 2, 0.1);
         try (OnnxModel m = open(arW, ar.name(), tok, arLength, tmp.resolve("ar"), ort)) {
-          Run cached =
-              sampleRun(
+          SampleRuns.Run cached =
+              SampleRuns.sampleRun(
                   ar,
                   new SamplerSpec(1, 1.0, Map.of("kv_cache", "true")),
                   m.denoiser(),
                   batch,
                   arLength,
                   sp);
-          Run plain =
-              sampleRun(
+          SampleRuns.Run plain =
+              SampleRuns.sampleRun(
                   ar,
                   new SamplerSpec(1, 1.0, Map.of("kv_cache", "false")),
                   m.denoiser(),
@@ -284,11 +282,11 @@ public final class BenchSampleCommand implements Command {
           kv.put("length", arLength);
           kv.put("kv_cache", cached.toMap(batch, arLength));
           kv.put("no_cache", plain.toMap(batch, arLength));
-          kv.put("speedup", plain.seconds / cached.seconds);
+          kv.put("speedup", plain.seconds() / cached.seconds());
           report.put("ar_kv_cache", kv);
           out.printf(
               "AR L=%d: KV cache %.2f s | full forward %.2f s | x%.1f%n",
-              arLength, cached.seconds, plain.seconds, plain.seconds / cached.seconds);
+              arLength, cached.seconds(), plain.seconds(), plain.seconds() / cached.seconds());
         }
       }
 
@@ -302,16 +300,16 @@ public final class BenchSampleCommand implements Command {
           cs.put("steps", length);
           // the skip is decided per batch (no row changed), so it pays off mostly at small B
           for (int b : new int[] {batch, 1}) {
-            Run plain =
-                sampleRun(
+            SampleRuns.Run plain =
+                SampleRuns.sampleRun(
                     mdlm,
                     new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral")),
                     m.denoiser(),
                     b,
                     length,
                     sp);
-            Run skip =
-                sampleRun(
+            SampleRuns.Run skip =
+                SampleRuns.sampleRun(
                     mdlm,
                     new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral_cache")),
                     m.denoiser(),
@@ -321,18 +319,18 @@ public final class BenchSampleCommand implements Command {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("ancestral", plain.toMap(b, length));
             row.put("ancestral_cache", skip.toMap(b, length));
-            row.put("speedup", plain.seconds / skip.seconds);
+            row.put("speedup", plain.seconds() / skip.seconds());
             cs.put("batch_" + b, row);
             out.printf(
                 "MDLM T=L=%d, B=%d: ancestral NFE %d, %.2f s | ancestral_cache NFE %d, %.2f s |"
                     + " x%.2f%n",
                 length,
                 b,
-                plain.nfe,
-                plain.seconds,
-                skip.nfe,
-                skip.seconds,
-                plain.seconds / skip.seconds);
+                plain.nfe(),
+                plain.seconds(),
+                skip.nfe(),
+                skip.seconds(),
+                plain.seconds() / skip.seconds());
             if (b == 1) {
               break;
             }
@@ -341,7 +339,7 @@ public final class BenchSampleCommand implements Command {
         }
       }
     } finally {
-      deleteTree(tmp);
+      SampleRuns.deleteTree(tmp);
     }
     Files.createDirectories(outFile.getParent());
     EvalFiles.writeString(
@@ -368,40 +366,5 @@ public final class BenchSampleCommand implements Command {
             Map.of());
     OnnxExport.write(w, md, dir);
     return OnnxModel.open(dir, ort);
-  }
-
-  /**
-   * One timed sampler call.
-   *
-   * @param tokens generated tokens over all rows (rows are longer than L with semi-AR strides)
-   */
-  record Run(double seconds, int nfe, long tokens) {
-    Map<String, Object> toMap(int batch, int length) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("seconds", seconds);
-      m.put("nfe", nfe);
-      m.put("tokens_per_second", tokens / seconds);
-      return m;
-    }
-  }
-
-  static Run sampleRun(
-      DiffusionFamily family,
-      SamplerSpec spec,
-      Denoiser den,
-      int batch,
-      int length,
-      SpecialTokens sp) {
-    long t0 = System.nanoTime();
-    SampleBatch s = family.newSampler(spec).sample(den, batch, length, sp, new Rng(42));
-    return new Run((System.nanoTime() - t0) / 1e9, s.nfe(), s.tokens().ids().length);
-  }
-
-  static void deleteTree(Path p) throws java.io.IOException {
-    try (var s = Files.walk(p)) {
-      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
   }
 }

@@ -140,7 +140,7 @@ final class SpeedComparisons {
         report =
             compare.onRandomWeights(cmd.getOptionValue("preset", "xs"), tok, lengths, ort, tmp);
       } finally {
-        BenchSampleCommand.deleteTree(tmp);
+        SampleRuns.deleteTree(tmp);
       }
     } else {
       int length = CliOptions.intOpt(cmd, "length", c.defaultLength(), 2);
