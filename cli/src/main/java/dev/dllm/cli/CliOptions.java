@@ -16,26 +16,26 @@ import org.apache.commons.cli.Option;
  * rates, FLOPs budgets) accept decimal and scientific notation ({@code 5e12}) but not {@code NaN},
  * {@code Infinity}, hexadecimal or Java suffixes ({@code 1d}).
  */
-final class CliOptions {
+public final class CliOptions {
   private CliOptions() {}
 
-  static Option opt(String name, String arg, String desc) {
+  public static Option opt(String name, String arg, String desc) {
     return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc).get();
   }
 
   /** An {@code int} option in {@code [min, Integer.MAX_VALUE]}, or {@code fallback} when absent. */
-  static int intOpt(CommandLine cmd, String name, int fallback, int min) {
+  public static int intOpt(CommandLine cmd, String name, int fallback, int min) {
     return intOpt(cmd, name, fallback, min, Integer.MAX_VALUE);
   }
 
   /** An {@code int} option in {@code [min, max]}, or {@code fallback} when absent. */
-  static int intOpt(CommandLine cmd, String name, int fallback, int min, int max) {
+  public static int intOpt(CommandLine cmd, String name, int fallback, int min, int max) {
     String v = cmd.getOptionValue(name);
     return v == null ? fallback : (int) parseInteger(name, v, min, max);
   }
 
   /** A {@code long} option in {@code [min, Long.MAX_VALUE]}, or {@code fallback} when absent. */
-  static long longOpt(CommandLine cmd, String name, long fallback, long min) {
+  public static long longOpt(CommandLine cmd, String name, long fallback, long min) {
     String v = cmd.getOptionValue(name);
     return v == null ? fallback : parseInteger(name, v, min, Long.MAX_VALUE);
   }
@@ -46,7 +46,7 @@ final class CliOptions {
    *
    * @throws InvalidInputException naming the option, the value and the accepted range
    */
-  static long parseInteger(String name, String value, long min, long max) {
+  public static long parseInteger(String name, String value, long min, long max) {
     return OptionValues.parseInteger(name, value, min, max);
   }
 
@@ -54,7 +54,7 @@ final class CliOptions {
    * A finite real option (decimal or scientific notation, e.g. {@code 5e12}), or {@code fallback}
    * when absent.
    */
-  static double doubleOpt(CommandLine cmd, String name, double fallback) {
+  public static double doubleOpt(CommandLine cmd, String name, double fallback) {
     String v = cmd.getOptionValue(name);
     return v == null ? fallback : parseNumber(name, v);
   }
@@ -64,7 +64,7 @@ final class CliOptions {
    *
    * @throws InvalidInputException naming the option and the value
    */
-  static double parseNumber(String name, String value) {
+  public static double parseNumber(String name, String value) {
     return OptionValues.parseNumber(name, value);
   }
 
@@ -74,7 +74,7 @@ final class CliOptions {
    * @param option the option that named the files, for the message
    * @throws InvalidInputException naming the first file that exists
    */
-  static void refuseExisting(CommandLine cmd, String option, Path... files) {
+  public static void refuseExisting(CommandLine cmd, String option, Path... files) {
     if (cmd.hasOption("overwrite")) {
       return;
     }
@@ -97,7 +97,7 @@ final class CliOptions {
    *
    * @throws InvalidInputException for a value without {@code =} or with an empty key
    */
-  static java.util.Map<String, String> keyValues(CommandLine cmd, String name) {
+  public static java.util.Map<String, String> keyValues(CommandLine cmd, String name) {
     java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
     String[] values = cmd.getOptionValues(name);
     if (values != null) {
@@ -118,7 +118,7 @@ final class CliOptions {
    * @param option the option that named it, for the message
    * @throws InvalidInputException when it is a directory or a parent is not a directory
    */
-  static void checkOutFile(Path file, String option) {
+  public static void checkOutFile(Path file, String option) {
     Path f = file.toAbsolutePath().normalize();
     if (Files.isDirectory(f)) {
       throw new InvalidInputException(
@@ -133,7 +133,7 @@ final class CliOptions {
    *
    * @throws InvalidInputException naming the first ancestor that is not a directory
    */
-  static void checkParentDirs(Path path, String option) {
+  public static void checkParentDirs(Path path, String option) {
     Path f = path.toAbsolutePath().normalize();
     for (Path p = f.getParent(); p != null; p = p.getParent()) {
       if (Files.exists(p)) {
@@ -147,7 +147,7 @@ final class CliOptions {
   }
 
   /** A required option; checked by {@link #required} (so that {@code --help} still parses). */
-  static Option req(String name, String arg, String desc) {
+  public static Option req(String name, String arg, String desc) {
     return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc + " (required)").get();
   }
 
@@ -156,7 +156,7 @@ final class CliOptions {
    *
    * @throws InvalidInputException when it is missing
    */
-  static String required(CommandLine cmd, String name) {
+  public static String required(CommandLine cmd, String name) {
     String v = cmd.getOptionValue(name);
     if (v == null) {
       throw new InvalidInputException("missing required option --" + name);

@@ -1,6 +1,8 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.FamilyCommand;
+import dev.dllm.cli.bench.BenchSampleCommand;
+import dev.dllm.cli.bench.BenchTrainCommand;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

@@ -55,7 +55,7 @@ final class DemoDownstreamReport {
       row.put("family", run[0]);
       row.put("objective", run[1]);
       row.put("val_loss", tr.path("val_nll").asDouble());
-      row.put("val_loss_kind", run[0].equals("ar") ? "NLL" : "NELBO");
+      row.put("val_loss_kind", DemoEval.valLossKind(run[0]));
       row.put("train_steps", tr.path("steps").asLong());
       row.put("train_flops", tr.path("flops").asDouble());
       row.put("train_seconds", tr.path("seconds").asDouble());

@@ -2,6 +2,7 @@ package dev.dllm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.FamilyRegistry;
 import dev.dllm.eval.EvalFiles;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -129,7 +130,7 @@ final class DemoEval {
       row.put("sampler", p.path("variant").asText());
       row.put(
           "val_loss", train.path("val_nll").isNumber() ? train.path("val_nll").asDouble() : null);
-      row.put("val_loss_kind", p.path("family").asText().equals("ar") ? "NLL" : "NELBO");
+      row.put("val_loss_kind", valLossKind(p.path("family").asText()));
       row.put("steps", p.path("steps").asInt());
       row.put("nfe", p.path("nfe").asDouble());
       row.put("gen_ppl", p.path("gen_ppl").asDouble());
@@ -187,5 +188,16 @@ final class DemoEval {
       }
     }
     return null;
+  }
+
+  /**
+   * {@code NLL} for a family without a noise schedule (AR: no latent, its bound is the exact
+   * negative log-likelihood), {@code NELBO} for the others and for a family not registered here.
+   */
+  static String valLossKind(String family) {
+    FamilyRegistry registry = FamilyRegistry.load();
+    return registry.names().contains(family) && registry.get(family).schedule() == null
+        ? "NLL"
+        : "NELBO";
   }
 }

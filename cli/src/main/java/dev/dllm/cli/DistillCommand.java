@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
+import dev.dllm.api.train.Distillation;
 import dev.dllm.trainer.FamilyTraining;
+import dev.dllm.trainer.Objectives;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
 import dev.dllm.trainer.Trainer;
@@ -19,29 +21,35 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.SortedMap;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code dllm distill}: Discrete Consistency Distillation of a Duo checkpoint (spec §9.1; [DUO]
- * algo.py {@code Distillation}, scripts/distil_owt.sh) with the {@link Trainer}: the student starts
- * from {@code --checkpoint}'s weights and tokenizer (fresh AdamW), a frozen teacher is refreshed
- * from the student every K = {@code --steps-per-round} steps, dt = 2^round / T doubles each round
- * and the loss is KL(student ‖ teacher) on shared-noise coupled (z_t, z_s) (Duo objective {@code
- * dcd}). R rounds = R·K steps; a checkpoint is written at every round boundary, so {@code --resume
- * OUT} continues bit-exactly (the teacher of a round is the student at its first step). The output
- * is a Duo checkpoint for {@code dllm export} and few-step {@code dllm sample}.
+ * {@code dllm distill}: distils a checkpoint for few-step sampling with the distillation objective
+ * its family declares ({@link Distillation}, through {@link
+ * dev.dllm.api.train.TrainingObjective#distillation()}; today Duo's Discrete Consistency
+ * Distillation, spec §9.1, [DUO] algo.py {@code Distillation}, scripts/distil_owt.sh) with the
+ * {@link Trainer}: the student starts from {@code --checkpoint}'s weights and tokenizer (fresh
+ * AdamW), a frozen teacher is refreshed from the student every K = {@code --steps-per-round} steps,
+ * dt = 2^round / T doubles each round (T = {@code --grid}, the family's option {@link
+ * Distillation#gridOption()}) and the family's objective is the loss (Duo: KL(student ‖ teacher) on
+ * shared-noise coupled (z_t, z_s)). R rounds = R·K steps; a checkpoint is written at every round
+ * boundary, so {@code --resume OUT} continues bit-exactly (the teacher of a round is the student at
+ * its first step). The output is a checkpoint of the same family for {@code dllm export} and
+ * few-step {@code dllm sample}. A checkpoint of a family without a distillation objective is
+ * refused (exit 2) with the families that have one.
  *
- * <p>Defaults: the script's 5 rounds with T = 512 (dt 1/512 → 16/512), K = 200 steps per round (the
- * script's 10,000 scaled to CPU runs), and lr 2e-4 constant after the trainer's warmup: the script
- * fine-tunes at 6e-5, 1/5 of Duo's pre-training lr 3e-4; 1/5 of our {@code train} default 1e-3 is
- * 2e-4. Batch, L and the model shape default to the source checkpoint's.
+ * <p>Defaults: the DCD script's 5 rounds, T = the family's {@link Distillation#defaultGrid()} (Duo:
+ * 512, dt 1/512 → 16/512), K = 200 steps per round (the script's 10,000 scaled to CPU runs), and lr
+ * 2e-4 constant after the trainer's warmup: the script fine-tunes at 6e-5, 1/5 of Duo's
+ * pre-training lr 3e-4; 1/5 of our {@code train} default 1e-3 is 2e-4. Batch, L and the model shape
+ * default to the source checkpoint's.
  */
 public final class DistillCommand implements Command {
   static final int DEFAULT_ROUNDS = 5;
   static final long DEFAULT_STEPS_PER_ROUND = 200;
   static final double DEFAULT_LR = 2e-4;
-  static final int DEFAULT_GRID = 512;
 
   @Override
   public String name() {
@@ -50,17 +58,21 @@ public final class DistillCommand implements Command {
 
   @Override
   public String summary() {
-    return "distil a Duo checkpoint for few-step sampling (Discrete Consistency Distillation)";
+    return "distil a checkpoint for few-step sampling with its family's distillation objective (Duo: DCD)";
   }
 
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(opt("checkpoint", "DIR", "Duo checkpoint to distil (its OUT or OUT/checkpoint)"));
+    o.addOption(opt("checkpoint", "DIR", "checkpoint to distil (its OUT or OUT/checkpoint)"));
     o.addOption(opt("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
     o.addOption(opt("rounds", "R", "teacher rounds; dt doubles each round (default 5)"));
     o.addOption(opt("steps-per-round", "K", "optimizer steps per teacher round (default 200)"));
-    o.addOption(opt("grid", "T", "dt = 2^round / T (default 512, the reference script)"));
+    o.addOption(
+        opt(
+            "grid",
+            "T",
+            "dt = 2^round / T (default: the family's; Duo 512, the reference script)"));
     o.addOption(opt("lr", "X", "learning rate, constant after warmup (default 2e-4)"));
     o.addOption(opt("warmup", "N", "linear warmup steps (default as dllm train)"));
     o.addOption(opt("batch", "B", "sequences per step (default: the checkpoint's)"));
@@ -108,13 +120,14 @@ public final class DistillCommand implements Command {
     return 0;
   }
 
-  /** Options to a validated {@link TrainConfig} (family duo, objective dcd). */
+  /** Options to a validated {@link TrainConfig} (the checkpoint's family, its distillation). */
   static TrainConfig parse(CommandLine cmd) {
     TrainConfig stored = ResumeOptions.stored(cmd); // the resumed run's options, when it has them
     Path outDir = ResumeOptions.out(cmd, stored);
     Path resume = cmd.hasOption("resume") ? Path.of(cmd.getOptionValue("resume")) : null;
     if (!cmd.hasOption("checkpoint") && resume == null) {
-      throw new InvalidInputException("--checkpoint is required (a Duo checkpoint to distil)");
+      throw new InvalidInputException(
+          "--checkpoint is required: the checkpoint to distil, " + wanted(distillations()));
     }
     // the source of the defaults: the resumed run, else the checkpoint being distilled
     Source src =
@@ -137,8 +150,8 @@ public final class DistillCommand implements Command {
       throw new InvalidInputException("--rounds " + rounds + " x --steps-per-round " + k);
     }
     TrainConfig.Builder b = TrainConfig.builder();
-    b.family("duo");
-    b.objective("dcd");
+    b.family(src.family);
+    b.objective(src.distillation.objective());
     b.out(outDir);
     b.resume(resume);
     src.model(b);
@@ -165,10 +178,10 @@ public final class DistillCommand implements Command {
     b.warmup(CliOptions.longOpt(cmd, "warmup", stored != null ? stored.warmup() : warmup, 0));
     RunOptions.apply(cmd, b, resume != null ? number(state, "seed", 1) : 1, stored);
     b.checkpointEvery(k); // every round boundary: a resume restarts with the round's teacher
-    int storedGrid = DEFAULT_GRID;
+    int storedGrid = src.distillation.defaultGrid();
     if (resume != null
         && state.get("family_options") instanceof Map<?, ?> storedOptions
-        && storedOptions.get("dcd_steps") instanceof String g
+        && storedOptions.get(src.distillation.gridOption()) instanceof String g
         && g.matches("[0-9]{1,9}")) {
       storedGrid = Integer.parseInt(g);
     }
@@ -180,7 +193,9 @@ public final class DistillCommand implements Command {
               ? Source.checkpointDir(Path.of(cmd.getOptionValue("checkpoint")))
               : stored.familyTraining().initFrom();
     }
-    b.familyTraining(new FamilyTraining(Map.of("dcd_steps", Integer.toString(grid)), initFrom, k));
+    b.familyTraining(
+        new FamilyTraining(
+            Map.of(src.distillation.gridOption(), Integer.toString(grid)), initFrom, k));
     TrainConfig config = b.build();
     if (stored != null) {
       ResumeOptions.requireSame(cmd, stored, config, ResumeOptions.DISTILL);
@@ -188,12 +203,49 @@ public final class DistillCommand implements Command {
     return config.validate();
   }
 
+  /**
+   * The T stored with a distillation run ({@code --grid}, kept in the family option of its {@link
+   * Distillation}), or null for a family without one.
+   */
+  static Object storedGrid(TrainConfig c) {
+    Distillation d = distillations().get(c.family());
+    return d == null ? null : c.familyTraining().options().get(d.gridOption());
+  }
+
+  /** The registered families with a distillation objective, by name. */
+  private static SortedMap<String, Distillation> distillations() {
+    return Objectives.distillations();
+  }
+
+  /** "a duo checkpoint (its distillation; dllm train --family duo)", joined by " or ". */
+  private static String wanted(SortedMap<String, Distillation> d) {
+    if (d.isEmpty()) {
+      return "no registered family has a distillation objective";
+    }
+    return d.entrySet().stream()
+        .map(
+            e ->
+                "a "
+                    + e.getKey()
+                    + " checkpoint ("
+                    + e.getValue().title()
+                    + "; dllm train --family "
+                    + e.getKey()
+                    + ")")
+        .collect(java.util.stream.Collectors.joining(" or "));
+  }
+
   private static long number(Map<String, Object> state, String key, long fallback) {
     return state.get(key) instanceof Number n ? n.longValue() : fallback;
   }
 
-  /** config.json of a checkpoint: family, model shape and training state. */
-  private record Source(Path dir, DitConfig config, Map<String, Object> state) {
+  /** config.json of a checkpoint: family, its distillation, model shape and training state. */
+  private record Source(
+      Path dir,
+      String family,
+      Distillation distillation,
+      DitConfig config,
+      Map<String, Object> state) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @SuppressWarnings("unchecked")
@@ -219,14 +271,17 @@ public final class DistillCommand implements Command {
         throw new InvalidInputException(option + " " + file + ": cannot read: " + e.getMessage());
       }
       String family = root.path("family").asText("");
-      if (!family.equals("duo")) {
+      SortedMap<String, Distillation> offered = distillations();
+      Distillation distillation = offered.get(family);
+      if (distillation == null) {
         throw new InvalidInputException(
             option
                 + " "
                 + given
                 + ": checkpoint is family '"
                 + family
-                + "'; dllm distill needs a Duo checkpoint (dllm train --family duo)");
+                + "', which has no distillation objective; dllm distill needs "
+                + wanted(offered));
       }
       if (!(root.get("model") instanceof ObjectNode model)) {
         throw new InvalidInputException(option + " " + file + ": missing field 'model'");
@@ -234,7 +289,7 @@ public final class DistillCommand implements Command {
       DitConfig cfg = ModelConfigFile.configFromNode(model, option + " " + file + " model");
       Map<String, Object> state =
           root.get("training") instanceof ObjectNode t ? JSON.convertValue(t, Map.class) : Map.of();
-      return new Source(dir, cfg, state);
+      return new Source(dir, family, distillation, cfg, state);
     }
 
     /**

@@ -67,7 +67,7 @@ final class ResumeOptions {
           Fixed.of("checkpoint", c -> absolute(c.familyTraining().initFrom())),
           Fixed.of("steps-per-round", c -> c.familyTraining().teacherRefresh()),
           Fixed.of("rounds", c -> c.steps() / Math.max(1, c.familyTraining().teacherRefresh())),
-          Fixed.of("grid", c -> c.familyTraining().options().get("dcd_steps")),
+          Fixed.of("grid", DistillCommand::storedGrid),
           Fixed.of("data", c -> data(c.data())),
           Fixed.of("seq-len", TrainConfig::seqLen),
           Fixed.of("batch", TrainConfig::batch),

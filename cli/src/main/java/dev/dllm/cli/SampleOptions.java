@@ -16,7 +16,7 @@ import org.apache.commons.cli.Options;
  * --option}, {@code --predictor}, {@code --greedy-tail}) options, which the other commands that
  * sample an export parse the same way.
  */
-final class SampleOptions {
+public final class SampleOptions {
   private SampleOptions() {}
 
   /** The options of {@code dllm sample}. */
@@ -123,7 +123,7 @@ final class SampleOptions {
    *
    * @throws InvalidInputException naming --length and --batch
    */
-  static void checkMemory(DitConfig c, int batch, int length) {
+  public static void checkMemory(DitConfig c, int batch, int length) {
     long bytes = forwardBytes(c, batch, length);
     if ((double) batch * length * c.vocabSize() >= Integer.MAX_VALUE || bytes > MAX_FORWARD_BYTES) {
       throw new InvalidInputException(

@@ -159,6 +159,19 @@ class DistillCommandTest {
   }
 
   @Test
+  void everyDeclaredDistillationIsAnObjectiveOfItsFamilyWithItsGridOption() {
+    var offered = dev.dllm.trainer.Objectives.distillations();
+    assertEquals(java.util.Set.of("duo"), offered.keySet(), "Duo's DCD is the one registered");
+    offered.forEach(
+        (family, d) -> {
+          var objective = dev.dllm.trainer.Objectives.forFamily(family);
+          assertTrue(objective.objectives().contains(d.objective()), family + " " + d);
+          assertTrue(objective.trainingOptions().contains(d.gridOption()), family + " " + d);
+          objective.configure(Map.of(d.gridOption(), Integer.toString(d.defaultGrid())));
+        });
+  }
+
+  @Test
   void refusesANonDuoCheckpointWithOneLine() throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
@@ -167,7 +180,11 @@ class DistillCommandTest {
     Path o = tmp.resolve("o");
     assertEquals(Main.EXIT_BAD_INPUT, run(distill(o, "--checkpoint", ck.toString())));
     String e = err().strip();
-    assertTrue(e.contains("'mdlm'") && e.contains("Duo checkpoint"), e);
+    assertTrue(e.contains("'mdlm', which has no distillation objective"), e);
+    assertTrue(
+        e.endsWith(
+            "needs a duo checkpoint (Discrete Consistency Distillation; dllm train --family duo)"),
+        "the families come from TrainingObjective#distillation(): " + e);
     assertEquals(1, e.lines().count(), e);
     assertFalse(Files.exists(o), "nothing written");
 

@@ -137,6 +137,15 @@ public interface DiffusionFamily {
   Sampler newSampler(SamplerSpec spec);
 
   /**
+   * The family's step-split probe for benchmarks: what the update phase its sampler reports to a
+   * {@link dev.dllm.api.sample.StepListener} is called and the share of a step it should stay under
+   * (Duo: the posterior, under 10%). The default: none (benchmarks still time the network call).
+   */
+  default java.util.Optional<dev.dllm.api.sample.StepSplit> stepSplit() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * This family configured by string options, e.g. Eso-LM's {@code alpha_0} and {@code batch_split}
    * from the command line, a checkpoint or the {@link #exportMetadata()} of an export (so {@code
    * configure(exportMetadata())} reproduces the family). Keys the family does not know are ignored.

@@ -2,6 +2,7 @@ package dev.dllm.trainer;
 
 import ai.djl.ndarray.NDArray;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.train.Distillation;
 import dev.dllm.api.train.TrainingObjective;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +33,23 @@ public final class Objectives {
     }
     throw new InvalidInputException(
         "no DJL training objective is registered for family '" + family + "'; registered: " + seen);
+  }
+
+  /**
+   * The distillation objectives of the registered families ({@link
+   * TrainingObjective#distillation()}), by family name, sorted: what {@code dllm distill} accepts.
+   */
+  public static java.util.SortedMap<String, Distillation> distillations() {
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    java.util.SortedMap<String, Distillation> found = new java.util.TreeMap<>();
+    for (TrainingObjective<?> o :
+        ServiceLoader.load(
+            TrainingObjective.class, cl != null ? cl : Objectives.class.getClassLoader())) {
+      if (o.arrayType() == NDArray.class) {
+        o.distillation().ifPresent(d -> found.put(o.family(), d));
+      }
+    }
+    return found;
   }
 
   /**

@@ -53,11 +53,18 @@ public final class RefDitBench {
     }
   }
 
+  /** The reference script's {@code --family}: its causal model or its bidirectional one. */
+  static String refFamily(DitConfig shape) {
+    return shape.attention() == dev.dllm.api.model.BackboneSpec.Attention.CAUSAL ? "ar" : "mdlm";
+  }
+
   /**
    * Training tokens/s of the reference loop ({@code train_tokens_per_s}, wall clock over all its
    * steps, validation excluded).
    *
-   * @param family {@code ar} or {@code mdlm} (the reference has no other family)
+   * @param family our family (for the caller's table); the reference loop runs its causal ({@code
+   *     ar}) model for a causal {@code shape} and its bidirectional ({@code mdlm}) one otherwise,
+   *     the only two it has
    * @param shape the DiT shape (hidden size, blocks, heads; its vocabulary is the corpus'
    *     characters + 1 mask + unused extra ids, so V matches ours with {@code --extra-tokens})
    * @param steps optimizer steps to time
@@ -75,7 +82,7 @@ public final class RefDitBench {
     cmd.add(script.toString());
     cmd.addAll(
         List.of(
-            "--family", family.equals("ar") ? "ar" : "mdlm",
+            "--family", refFamily(shape),
             "--objective", "low_var",
             "--d", Integer.toString(shape.hidden()),
             "--blocks", Integer.toString(shape.blocks()),

@@ -48,6 +48,15 @@ public interface TrainingObjective<A> {
   }
 
   /**
+   * The distillation objective this family offers to {@code dllm distill}, if any (Duo: DCD, spec
+   * §9.1). Its {@link Distillation#objective()} is one of {@link #objectives()} and needs the run's
+   * frozen teacher ({@link Backbone#teacher()}). The default: none.
+   */
+  default java.util.Optional<Distillation> distillation() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * The scalar loss of one micro-batch, in nats per position: the family corrupts {@code
    * batch.x0()} itself, runs the network through {@code net} and returns the loss whose gradient
    * the trainer back-propagates.

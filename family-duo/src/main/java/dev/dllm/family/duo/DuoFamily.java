@@ -77,6 +77,17 @@ public final class DuoFamily implements DiffusionFamily {
         + " sampler with greedy tail";
   }
 
+  /**
+   * The posterior probe: the float64 posterior and its categorical draw at all B·L positions (or
+   * the greedy argmax at the tail) should stay under {@value DuoSpeedComparison#POSTERIOR_BAR} of a
+   * step (issue 8).
+   */
+  @Override
+  public java.util.Optional<dev.dllm.api.sample.StepSplit> stepSplit() {
+    return java.util.Optional.of(
+        new dev.dllm.api.sample.StepSplit("Duo", "posterior", DuoSpeedComparison.POSTERIOR_BAR));
+  }
+
   @Override
   public BackboneSpec backbone() {
     return new BackboneSpec(BackboneSpec.Attention.BIDIRECTIONAL, true);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.schedule.LogLinearSchedule;
 import dev.dllm.api.train.Backbone;
+import dev.dllm.api.train.Distillation;
 import dev.dllm.api.train.TrainingBatch;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.family.duo.DuoFamily;
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -121,6 +123,16 @@ public final class DuoObjective implements TrainingObjective<NDArray> {
   @Override
   public Set<String> trainingOptions() {
     return Set.of(DCD_STEPS);
+  }
+
+  /**
+   * {@code dcd} with T in {@value #DCD_STEPS} (default {@value #DEFAULT_DCD_STEPS}): what {@code
+   * dllm distill} runs on a Duo checkpoint.
+   */
+  @Override
+  public Optional<Distillation> distillation() {
+    return Optional.of(
+        new Distillation("dcd", DCD_STEPS, DEFAULT_DCD_STEPS, "Discrete Consistency Distillation"));
   }
 
   private static long positive(Map<String, String> options, String key, long fallback) {

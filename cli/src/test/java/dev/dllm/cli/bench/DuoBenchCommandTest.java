@@ -1,4 +1,4 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dllm.api.metrics.SampleEntropy;
-import dev.dllm.api.model.BackboneSpec.Attention;
-import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.SamplerSpec;
-import dev.dllm.api.tokenize.Tokenizer;
-import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.cli.Main;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
-import dev.dllm.trainer.checkpoint.Checkpoint;
-import dev.dllm.trainer.model.DitInit;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,43 +36,14 @@ class DuoBenchCommandTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-  private static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
-    return Main.run(
-        args,
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-  }
-
   private int run(String... args) {
-    return run(out, err, args);
-  }
-
-  private static Path export(String family, long seed) throws Exception {
-    Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
-    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
-    Path ck = exports.resolve("ck-" + family);
-    Checkpoint.save(
-        ck, DitInit.random(cfg, seed, 0.3), Map.of(), Map.of("seq_len", L), tok, family);
-    Path ex = exports.resolve("export-" + family);
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertEquals(
-        0,
-        run(
-            new ByteArrayOutputStream(),
-            err,
-            "export",
-            "--checkpoint",
-            ck.toString(),
-            "--out",
-            ex.toString()),
-        err.toString(StandardCharsets.UTF_8));
-    return ex;
+    return BenchExports.run(out, err, args);
   }
 
   @BeforeAll
   static void writeExports() throws Exception {
-    duo = export("duo", 3);
-    mdlm = export("mdlm", 4);
+    duo = BenchExports.export(exports, "duo", 3, L);
+    mdlm = BenchExports.export(exports, "mdlm", 4, L);
   }
 
   @Test

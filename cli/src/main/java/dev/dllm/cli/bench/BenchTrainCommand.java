@@ -1,4 +1,4 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -6,6 +6,8 @@ import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
+import dev.dllm.cli.CliOptions;
+import dev.dllm.cli.Command;
 import dev.dllm.trainer.RefDitBench;
 import dev.dllm.trainer.TrainBench;
 import dev.dllm.trainer.TrainSoak;
@@ -74,7 +76,7 @@ public final class BenchTrainCommand implements Command {
     if (cmd.hasOption("soak")) {
       return soak(cmd, out);
     }
-    String familyName = cmd.getOptionValue("family", "mdlm");
+    String familyName = cmd.getOptionValue("family", BenchDefaults.FAMILY);
     String[] presets = cmd.getOptionValue("presets", "xs,s,m").split(",");
     int seqLen = CliOptions.intOpt(cmd, "seq-len", 256, 2);
     int batch = CliOptions.intOpt(cmd, "batch", 32, 1);

@@ -1,4 +1,4 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;

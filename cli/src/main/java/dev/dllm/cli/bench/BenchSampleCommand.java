@@ -1,9 +1,8 @@
-package dev.dllm.cli;
+package dev.dllm.cli.bench;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.dllm.api.Denoiser;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
@@ -12,12 +11,12 @@ import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.api.model.DitWeights;
-import dev.dllm.api.sample.Rng;
-import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.api.tokenize.SpecialTokens;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
+import dev.dllm.cli.CliOptions;
+import dev.dllm.cli.Command;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
@@ -44,20 +43,26 @@ import org.apache.commons.cli.Options;
  * <ol>
  *   <li>denoiser calls {@code [B, L]} (tokens/s = B·L / seconds per call), ORT vs DJL;
  *   <li>family sampling throughput (generated tokens/s), ORT vs DJL, same batch and steps;
- *   <li>AR with the KV-cache decode graph vs re-running the full causal forward (ORT), at L = 256;
- *   <li>MDLM cache-skip ({@code ancestral_cache}) vs plain {@code ancestral} at T = L: NFE and wall
- *       time.
+ *   <li>the causal family (AR) with the KV-cache decode graph vs re-running the full causal forward
+ *       (ORT), at L = 256;
+ *   <li>the default family's ({@link BenchDefaults#FAMILY}, MDLM) cache-skip ({@code
+ *       ancestral_cache}) vs plain {@code ancestral} at T = L: NFE and wall time.
  * </ol>
  *
- * <p>{@code --sections esolm} ({@link EsoLmSpeedBench}) and {@code --sections duo} ({@link
- * DuoSpeedBench}) run alone.
+ * <p>The comparisons of sampler variants run alone ({@link SpeedComparisons}): {@code --sections
+ * compare} over {@code --variant}s on any exports, and each {@link
+ * dev.dllm.api.bench.SpeedComparison} a family contributes ({@code duo}: Duo vs MDLM on two
+ * exports; {@code esolm}: Eso-LM with and without its KV cache vs MDLM at T = L).
  *
  * <p>Weights come from {@code --checkpoint} or are random (non-zero) at {@code --preset} with the
  * byte tokenizer.
  */
 public final class BenchSampleCommand implements Command {
+  /** The sections that share one set of weights (the others run alone). */
   private static final List<String> SECTIONS =
-      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose", "esolm", "duo");
+      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose");
+
+  private final SpeedComparisons comparisons = new SpeedComparisons(SECTIONS);
 
   @Override
   public String name() {
@@ -66,7 +71,9 @@ public final class BenchSampleCommand implements Command {
 
   @Override
   public String summary() {
-    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip, Eso-LM, Duo"
+    return "benchmark ONNX Runtime vs DJL sampling, AR KV cache, MDLM cache-skip, sampler variants"
+        + " side by side: "
+        + String.join(", ", comparisons.names())
         + " (JSON report)";
   }
 
@@ -86,15 +93,15 @@ public final class BenchSampleCommand implements Command {
         CliOptions.opt(
             "sections",
             "LIST",
-            "comma list of calls,sampling,ar,skip,concurrency,openclose, or esolm or duo"
+            "comma list of calls,sampling,ar,skip,concurrency,openclose, or "
+                + String.join(" or ", comparisons.names())
                 + " alone (default: calls,sampling,ar,skip)"));
     o.addOption(
         CliOptions.opt(
             "concurrency", "LIST", "concurrent samplers on one model (default 1,2,4,8)"));
     o.addOption(CliOptions.opt("tasks", "W", "sampling tasks per concurrency run (default 8)"));
     o.addOption(CliOptions.opt("cycles", "N", "open+forward+close cycles (default 200)"));
-    EsoLmSpeedBench.addOptions(o);
-    DuoSpeedBench.addOptions(o);
+    comparisons.addOptions(o);
     return o;
   }
 
@@ -109,19 +116,17 @@ public final class BenchSampleCommand implements Command {
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
     java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));
-    if (!SECTIONS.containsAll(sections)
-        || (sections.size() > 1 && (sections.contains("esolm") || sections.contains("duo")))) {
+    List<String> alone = comparisons.names();
+    if (sections.size() == 1 && alone.containsAll(sections)) {
+      return comparisons.command(sections.iterator().next(), cmd, out, ort, outFile);
+    }
+    if (!SECTIONS.containsAll(sections)) {
       throw new InvalidInputException(
-          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or"
-              + " esolm or duo alone; got '"
+          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or "
+              + String.join(" or ", alone)
+              + " alone; got '"
               + sectionList
               + "'");
-    }
-    if (sections.contains("esolm")) {
-      return EsoLmSpeedBench.command(cmd, out, batch, ort, outFile);
-    }
-    if (sections.contains("duo")) {
-      return DuoSpeedBench.command(cmd, out, ort, outFile);
     }
     FamilyRegistry registry = FamilyRegistry.load();
     DitWeights weights;
@@ -134,7 +139,7 @@ public final class BenchSampleCommand implements Command {
       tok = ck.tokenizer();
     } else {
       tok = Tokenizers.create("byte", null);
-      familyName = "mdlm";
+      familyName = BenchDefaults.FAMILY;
       DitConfig cfg =
           DitPresets.preset(
               cmd.getOptionValue("preset", "xs"),
@@ -194,25 +199,26 @@ public final class BenchSampleCommand implements Command {
         // 2. sampling throughput, same sampler, same seed
         if (sections.contains("sampling")) {
           SamplerSpec spec = new SamplerSpec(steps, 1.0, Map.of());
-          Run ortRun = sampleRun(family, spec, onnx.denoiser(), batch, length, sp);
-          Run djlRun = sampleRun(family, spec, djl, batch, length, sp);
+          SampleRuns.Run ortRun =
+              SampleRuns.sampleRun(family, spec, onnx.denoiser(), batch, length, sp);
+          SampleRuns.Run djlRun = SampleRuns.sampleRun(family, spec, djl, batch, length, sp);
           Map<String, Object> sampling = new LinkedHashMap<>();
           sampling.put("onnx", ortRun.toMap(batch, length));
           sampling.put("djl", djlRun.toMap(batch, length));
-          sampling.put("speedup", djlRun.seconds / ortRun.seconds);
+          sampling.put("speedup", djlRun.seconds() / ortRun.seconds());
           report.put("sampling", sampling);
           out.printf(
               "sampling %s T=%d: ORT %.2f s (%.0f tok/s, NFE %d) | DJL %.2f s (%.0f tok/s, NFE %d)"
                   + " | x%.2f%n",
               familyName,
               steps,
-              ortRun.seconds,
-              ortRun.tokens / ortRun.seconds,
-              ortRun.nfe,
-              djlRun.seconds,
-              djlRun.tokens / djlRun.seconds,
-              djlRun.nfe,
-              djlRun.seconds / ortRun.seconds);
+              ortRun.seconds(),
+              ortRun.tokens() / ortRun.seconds(),
+              ortRun.nfe(),
+              djlRun.seconds(),
+              djlRun.tokens() / djlRun.seconds(),
+              djlRun.nfe(),
+              djlRun.seconds() / ortRun.seconds());
         }
       }
 
@@ -242,24 +248,30 @@ public final class BenchSampleCommand implements Command {
       }
 
       // 3. AR: KV cache vs full forward per token (ORT)
-      if (sections.contains("ar") && registry.names().contains("ar")) {
+      // the causal family (AR) with and without its KV cache
+      DiffusionFamily ar =
+          registry.names().stream()
+              .map(registry::get)
+              .filter(f -> f.backbone().attention() == BackboneSpec.Attention.CAUSAL)
+              .findFirst()
+              .orElse(null);
+      if (sections.contains("ar") && ar != null) {
         DitWeights arW =
             weights.config().attention() == BackboneSpec.Attention.CAUSAL
                 ? weights
                 : DitInit.random(
                     weights.config().withAttention(BackboneSpec.Attention.CAUSAL), 2, 0.1);
-        DiffusionFamily ar = registry.get("ar");
-        try (OnnxModel m = open(arW, "ar", tok, arLength, tmp.resolve("ar"), ort)) {
-          Run cached =
-              sampleRun(
+        try (OnnxModel m = open(arW, ar.name(), tok, arLength, tmp.resolve("ar"), ort)) {
+          SampleRuns.Run cached =
+              SampleRuns.sampleRun(
                   ar,
                   new SamplerSpec(1, 1.0, Map.of("kv_cache", "true")),
                   m.denoiser(),
                   batch,
                   arLength,
                   sp);
-          Run plain =
-              sampleRun(
+          SampleRuns.Run plain =
+              SampleRuns.sampleRun(
                   ar,
                   new SamplerSpec(1, 1.0, Map.of("kv_cache", "false")),
                   m.denoiser(),
@@ -270,34 +282,34 @@ public final class BenchSampleCommand implements Command {
           kv.put("length", arLength);
           kv.put("kv_cache", cached.toMap(batch, arLength));
           kv.put("no_cache", plain.toMap(batch, arLength));
-          kv.put("speedup", plain.seconds / cached.seconds);
+          kv.put("speedup", plain.seconds() / cached.seconds());
           report.put("ar_kv_cache", kv);
           out.printf(
               "AR L=%d: KV cache %.2f s | full forward %.2f s | x%.1f%n",
-              arLength, cached.seconds, plain.seconds, plain.seconds / cached.seconds);
+              arLength, cached.seconds(), plain.seconds(), plain.seconds() / cached.seconds());
         }
       }
 
       // 4. MDLM cache-skip vs plain ancestral at T = L
       if (sections.contains("skip")
-          && registry.names().contains("mdlm")
+          && registry.names().contains(BenchDefaults.FAMILY)
           && weights.config().attention() == BackboneSpec.Attention.BIDIRECTIONAL) {
-        DiffusionFamily mdlm = registry.get("mdlm");
-        try (OnnxModel m = open(weights, "mdlm", tok, length, tmp.resolve("mdlm"), ort)) {
+        DiffusionFamily mdlm = registry.get(BenchDefaults.FAMILY); // its cache-skip predictor
+        try (OnnxModel m = open(weights, mdlm.name(), tok, length, tmp.resolve("mdlm"), ort)) {
           Map<String, Object> cs = new LinkedHashMap<>();
           cs.put("steps", length);
           // the skip is decided per batch (no row changed), so it pays off mostly at small B
           for (int b : new int[] {batch, 1}) {
-            Run plain =
-                sampleRun(
+            SampleRuns.Run plain =
+                SampleRuns.sampleRun(
                     mdlm,
                     new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral")),
                     m.denoiser(),
                     b,
                     length,
                     sp);
-            Run skip =
-                sampleRun(
+            SampleRuns.Run skip =
+                SampleRuns.sampleRun(
                     mdlm,
                     new SamplerSpec(length, 1.0, Map.of("predictor", "ancestral_cache")),
                     m.denoiser(),
@@ -307,18 +319,18 @@ public final class BenchSampleCommand implements Command {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("ancestral", plain.toMap(b, length));
             row.put("ancestral_cache", skip.toMap(b, length));
-            row.put("speedup", plain.seconds / skip.seconds);
+            row.put("speedup", plain.seconds() / skip.seconds());
             cs.put("batch_" + b, row);
             out.printf(
                 "MDLM T=L=%d, B=%d: ancestral NFE %d, %.2f s | ancestral_cache NFE %d, %.2f s |"
                     + " x%.2f%n",
                 length,
                 b,
-                plain.nfe,
-                plain.seconds,
-                skip.nfe,
-                skip.seconds,
-                plain.seconds / skip.seconds);
+                plain.nfe(),
+                plain.seconds(),
+                skip.nfe(),
+                skip.seconds(),
+                plain.seconds() / skip.seconds());
             if (b == 1) {
               break;
             }
@@ -327,7 +339,7 @@ public final class BenchSampleCommand implements Command {
         }
       }
     } finally {
-      deleteTree(tmp);
+      SampleRuns.deleteTree(tmp);
     }
     Files.createDirectories(outFile.getParent());
     EvalFiles.writeString(
@@ -354,40 +366,5 @@ public final class BenchSampleCommand implements Command {
             Map.of());
     OnnxExport.write(w, md, dir);
     return OnnxModel.open(dir, ort);
-  }
-
-  /**
-   * One timed sampler call.
-   *
-   * @param tokens generated tokens over all rows (rows are longer than L with semi-AR strides)
-   */
-  record Run(double seconds, int nfe, long tokens) {
-    Map<String, Object> toMap(int batch, int length) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("seconds", seconds);
-      m.put("nfe", nfe);
-      m.put("tokens_per_second", tokens / seconds);
-      return m;
-    }
-  }
-
-  static Run sampleRun(
-      DiffusionFamily family,
-      SamplerSpec spec,
-      Denoiser den,
-      int batch,
-      int length,
-      SpecialTokens sp) {
-    long t0 = System.nanoTime();
-    SampleBatch s = family.newSampler(spec).sample(den, batch, length, sp, new Rng(42));
-    return new Run((System.nanoTime() - t0) / 1e9, s.nfe(), s.tokens().ids().length);
-  }
-
-  static void deleteTree(Path p) throws java.io.IOException {
-    try (var s = Files.walk(p)) {
-      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
   }
 }
