@@ -8,8 +8,11 @@ import java.util.Arrays;
  * (k+1)S) ∩ [0, L), with P the row's first free position (its prompt length) and S the block
  * length, as Fast-dLLM's blocks start after the prompt. Blocks with no free position (a given
  * suffix, an EOS tail) are skipped and cost no step. The T steps of {@link SamplerSpec#steps()} are
- * split over the K remaining blocks as block k gets max(1, ⌊(k+1)T/K⌋ − ⌊kT/K⌋), so NFE ≤ max(T, K)
- * for the row.
+ * split over the K remaining blocks in proportion to their free positions: with F_k the free
+ * positions before block k and F all of them, block k gets max(1, ⌊T·F_{k+1}/F⌋ − ⌊T·F_k/F⌋) steps
+ * (for equal blocks, Fast-dLLM's T / K each). So the row's NFE is at most the sum, T when every
+ * share is ≥ 1 and below T + K always, and with T ≥ F every block's budget is at least its free
+ * positions: the budget never forces a commit and the rule is Fast-dLLM's exactly.
  *
  * <p>Mutable, one per row, used by one thread at a time.
  */
@@ -47,22 +50,27 @@ public final class ConfidenceBlocks {
     }
     int[] starts = new int[(length - first + blockLength - 1) / blockLength];
     int[] ends = new int[starts.length];
+    int[] before = new int[starts.length + 1]; // F_k, free positions before block k
     int k = 0;
     for (int s = first; s < length; s += blockLength) {
       int e = Math.min(length, s + blockLength);
-      boolean any = false;
-      for (int l = s; l < e && !any; l++) {
-        any = free[l];
+      int n = 0;
+      for (int l = s; l < e; l++) {
+        n += free[l] ? 1 : 0;
       }
-      if (any) {
+      if (n > 0) {
         starts[k] = s;
         ends[k] = e;
+        before[k + 1] = before[k] + n;
         k++;
       }
     }
     int[] budget = new int[k];
+    long total = before[k];
     for (int i = 0; i < k; i++) {
-      budget[i] = (int) Math.max(1, (long) (i + 1) * steps / k - (long) i * steps / k);
+      budget[i] =
+          (int)
+              Math.max(1, steps * (long) before[i + 1] / total - steps * (long) before[i] / total);
     }
     return new ConfidenceBlocks(Arrays.copyOf(starts, k), Arrays.copyOf(ends, k), budget);
   }

@@ -20,9 +20,11 @@ import java.util.function.LongSupplier;
  * "done" and the masked-diffusion rule has nothing to commit. So:
  *
  * <ul>
- *   <li><b>Confidence</b> of an open position l is x_θ^l(v) for its proposal v (a draw from x_θ^l,
- *       or its argmax), x_θ = the float64 softmax of the logits with the mask logit at −1e6: the
- *       network's estimate of p(x_0^l = v | z_t), the same quantity as MDLM's p_x0 confidence.
+ *   <li><b>Confidence</b> of an open position l is max_v x_θ^l(v), x_θ = the float64 softmax of the
+ *       logits with the mask logit at −1e6: the network's estimate of how surely it knows the clean
+ *       token x_0^l given z_t, the same quantity as MDLM's (why the argmax's probability and not
+ *       the proposal's: {@link ConfidenceDecoding}). The proposal v is a draw from x_θ^l or its
+ *       argmax.
  *   <li><b>Committed</b> means clamped: a committed position holds v in every later z_t and is
  *       never redrawn, exactly as a given (prompt) position of the conditional sampler (spec §11.1,
  *       {@link DuoSampler}). Clamping is the chain's own conditioning: the rest of the row then

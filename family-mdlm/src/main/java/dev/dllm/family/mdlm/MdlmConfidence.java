@@ -16,10 +16,11 @@ import dev.dllm.api.sample.Rng;
  * <p>"Committed" is the absorbing chain's own notion: a masked position that takes a token is clean
  * and, by SUBS carry-over, never changes again; open positions stay MASK, so the network sees
  * exactly a z_t of the training distribution (clean tokens and masks). At each step the open
- * positions of a row's current block propose a token (a draw from p_x0, or its argmax) with
- * p_x0(token) as confidence; the top-1, every proposal ≥ τ and at least ⌈open / steps left⌉ are
- * committed. Positions after the current block are never committed, whatever their confidence. NFE
- * adapts to the text: at most max(T, blocks) forwards, at least one per block.
+ * positions of a row's current block propose a token (a draw from p_x0, or its argmax) with max_v
+ * p_x0(v) as confidence (why not p_x0(token): {@link ConfidenceDecoding}); the top-1, every
+ * proposal ≥ τ and at least ⌈open / steps left⌉ are committed. Positions after the current block
+ * are never committed, whatever their confidence. NFE adapts to the text: at most max(T, blocks)
+ * forwards, at least one per block.
  *
  * <p>Rows move through their blocks independently; each forward runs only the rows not yet done (a
  * smaller batch), so NFE counts the batched forwards, the most any row needed. Row b draws only
