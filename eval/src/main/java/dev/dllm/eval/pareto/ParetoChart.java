@@ -28,7 +28,10 @@ import org.jfree.data.xy.XYSeriesCollection;
  * axis, one colour per family, every point labelled {@code T=steps H=entropy}, the non-dominated
  * set joined by a black step line, and entropy-collapsed points ringed in red. When a family has
  * several models (e.g. a Duo and its distilled student), each model is its own series, named {@code
- * family (folder)}.
+ * family (folder)}. A point of a sampler that is its own series ({@link ParetoPoint#series()}, e.g.
+ * confidence-threshold decoding) is in the series {@code family <series>} (after the folder when
+ * there is one), whose name carries the sampler's settings (τ, block length), and its label shows
+ * its NFE, which such samplers adapt to the text.
  */
 public final class ParetoChart {
   /** Image size in pixels. */
@@ -49,6 +52,11 @@ public final class ParetoChart {
    * parent's (the run's name).
    */
   static String seriesName(ParetoPoint p, Map<String, Set<String>> modelsOf) {
+    String base = modelSeriesName(p, modelsOf);
+    return p.series() == null ? base : base + " " + p.series();
+  }
+
+  private static String modelSeriesName(ParetoPoint p, Map<String, Set<String>> modelsOf) {
     if (modelsOf.getOrDefault(p.family(), Set.of()).size() <= 1 || p.model() == null) {
       return p.family();
     }
@@ -134,6 +142,10 @@ public final class ParetoChart {
             return null;
           }
           ParetoPoint p = seriesPoints.get(series).get(item);
+          if (p.series() != null) { // the settings are in the legend; NFE adapts
+            return String.format(
+                Locale.ROOT, "T=%d NFE=%.0f H=%.2f", p.steps(), p.nfe(), p.entropy());
+          }
           String variant = p.variant().equals("default") ? "" : p.variant() + " ";
           return String.format(Locale.ROOT, "%sT=%d H=%.2f", variant, p.steps(), p.entropy());
         });

@@ -20,7 +20,7 @@ public final class ParetoFiles {
   /** CSV header of {@code pareto.csv}. */
   public static final String CSV_HEADER =
       "family,model,variant,steps,tokens_per_second,gen_ppl,entropy,nfe,collapsed,frontier,"
-          + "peak_rss_bytes";
+          + "peak_rss_bytes,series,batch";
 
   /**
    * Writes the three files.
@@ -55,7 +55,7 @@ public final class ParetoFiles {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s,%s,%s,%d,%.6g,%.6g,%.6f,%.3f,%b,%b,%d%n",
+              "%s,%s,%s,%d,%.6g,%.6g,%.6f,%.3f,%b,%b,%d,%s,%d%n",
               cell(p.family()),
               cell(p.model()),
               cell(p.variant()),
@@ -66,7 +66,9 @@ public final class ParetoFiles {
               p.nfe(),
               p.collapsed(),
               p.frontier(),
-              p.peakRssBytes()));
+              p.peakRssBytes(),
+              p.series() == null ? "" : cell(p.series()),
+              p.batch()));
     }
     return sb.toString();
   }

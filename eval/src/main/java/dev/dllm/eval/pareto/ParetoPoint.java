@@ -17,6 +17,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param collapsed entropy below the reference text's entropy minus the margin
  * @param frontier on the non-dominated set
  * @param peakRssBytes peak resident memory while sampling (-1 unknown)
+ * @param series the legend entry of a sampler that is its own series ({@link
+ *     dev.dllm.eval.run.ParetoRun.Variant#series()}, e.g. {@code confidence (τ 0.9, block 32)}), or
+ *     null for the family's (or model's) series
+ * @param batch rows per sampler call of this point (-1 unknown)
  */
 public record ParetoPoint(
     @JsonProperty("family") String family,
@@ -29,7 +33,38 @@ public record ParetoPoint(
     @JsonProperty("nfe") double nfe,
     @JsonProperty("collapsed") boolean collapsed,
     @JsonProperty("frontier") boolean frontier,
-    @JsonProperty("peak_rss_bytes") long peakRssBytes) {
+    @JsonProperty("peak_rss_bytes") long peakRssBytes,
+    @JsonProperty("series") String series,
+    @JsonProperty("batch") int batch) {
+
+  /** A point in its family's series, batch unknown. */
+  public ParetoPoint(
+      String family,
+      String model,
+      String variant,
+      int steps,
+      double tokensPerSecond,
+      double genPpl,
+      double entropy,
+      double nfe,
+      boolean collapsed,
+      boolean frontier,
+      long peakRssBytes) {
+    this(
+        family,
+        model,
+        variant,
+        steps,
+        tokensPerSecond,
+        genPpl,
+        entropy,
+        nfe,
+        collapsed,
+        frontier,
+        peakRssBytes,
+        null,
+        -1);
+  }
 
   /** A copy with the flags set. */
   public ParetoPoint withFlags(boolean collapsed, boolean frontier) {
@@ -44,7 +79,9 @@ public record ParetoPoint(
         nfe,
         collapsed,
         frontier,
-        peakRssBytes);
+        peakRssBytes,
+        series,
+        batch);
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.progress.Progress;
 import dev.dllm.api.progress.ProgressReporter;
+import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.likelihood.EvalData;
@@ -47,7 +48,45 @@ public final class ParetoRun {
    * @param label name on the chart and in the files
    * @param options family sampler options
    */
-  public record Variant(String family, String label, Map<String, String> options) {}
+  public record Variant(String family, String label, Map<String, String> options) {
+
+    /**
+     * The legend entry of a variant that selects its own sampler through a {@code predictor} option
+     * (e.g. {@code predictor=confidence}): the predictor with its settings, {@code confidence (τ
+     * 0.9, block 32)} with the defaults of {@link ConfidenceDecoding} filled in, or {@code
+     * fixed_count (k=v, ...)} with the other options; null for a variant without one, whose points
+     * stay in their family's series.
+     */
+    public String series() {
+      String predictor = options.get("predictor");
+      if (predictor == null) {
+        return null;
+      }
+      List<String> settings = new ArrayList<>();
+      if (predictor.equals("confidence")) {
+        ConfidenceDecoding c = ConfidenceDecoding.parse(new SamplerSpec(1, 1.0, options));
+        settings.add(String.format(Locale.ROOT, "τ %s", trim(c.threshold())));
+        settings.add("block " + c.blockLength());
+        if (c.argmax()) {
+          settings.add("argmax");
+        }
+        options.entrySet().stream()
+            .filter(e -> !e.getKey().equals("predictor"))
+            .filter(e -> !ConfidenceDecoding.KEYS.contains(e.getKey()))
+            .forEach(e -> settings.add(e.getKey() + "=" + e.getValue()));
+      } else {
+        new TreeMap<>(options)
+            .entrySet().stream()
+                .filter(e -> !e.getKey().equals("predictor"))
+                .forEach(e -> settings.add(e.getKey() + "=" + e.getValue()));
+      }
+      return settings.isEmpty() ? predictor : predictor + " (" + String.join(", ", settings) + ")";
+    }
+
+    private static String trim(double v) {
+      return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+  }
 
   /**
    * What to measure.
@@ -270,12 +309,14 @@ public final class ParetoRun {
                       s.throughput().nfePerSample(),
                       ParetoFrontier.collapsed(h, refH),
                       false,
-                      s.throughput().peakRssBytes());
+                      s.throughput().peakRssBytes(),
+                      v.series(),
+                      Math.min(o.batch(), o.numSamples()));
               points.add(p);
               if (log != null) {
                 log.printf(
                     Locale.ROOT,
-                    "%-6s %-14s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f%n",
+                    "%-6s %-14s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f  batch %d%n",
                     fam,
                     v.label(),
                     s.steps(),
@@ -283,7 +324,8 @@ public final class ParetoRun {
                     p.genPpl(),
                     h,
                     p.collapsed() ? " (collapsed)" : "",
-                    p.nfe());
+                    p.nfe(),
+                    p.batch());
               }
             }
           }

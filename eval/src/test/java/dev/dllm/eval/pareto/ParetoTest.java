@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dllm.eval.EvalFiles;
+import dev.dllm.eval.run.ParetoRun;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
@@ -45,6 +46,36 @@ class ParetoTest {
     List<ParetoPoint> f = ParetoFrontier.frontier(POINTS);
     List<String> got = f.stream().map(q -> q.family() + q.steps()).toList();
     assertEquals(List.of("ar255", "mdlm32", "duo32", "duo16", "mdlm8"), got);
+  }
+
+  /** A sampler with its own predictor is its own series, named with its τ and block length. */
+  @Test
+  void aConfidenceSamplerIsItsOwnSeriesWithItsSettingsInTheLegend() {
+    ParetoRun.Variant conf =
+        new ParetoRun.Variant(
+            "mdlm",
+            "c",
+            Map.of("predictor", "confidence", "threshold", "0.70", "block_length", "16"));
+    assertEquals("confidence (τ 0.7, block 16)", conf.series());
+    assertEquals(
+        "confidence (τ 0.9, block 32)",
+        new ParetoRun.Variant("duo", "d", Map.of("predictor", "confidence")).series());
+    assertEquals(null, new ParetoRun.Variant("duo", "g", Map.of("greedy_tail", "true")).series());
+    List<ParetoPoint> pts =
+        List.of(
+            p("mdlm", 64, 800, 80, 3),
+            new ParetoPoint(
+                "mdlm", "mdlm-model", "c", 256, 3000, 82, 3, 37, false, true, -1, conf.series(), 8),
+            new ParetoPoint(
+                "duo", "duo-model", "g", 64, 700, 90, 3, 65, false, false, -1, null, 8));
+    var data = ParetoChart.create(pts, 3.2).getXYPlot().getDataset();
+    assertEquals("mdlm", data.getSeriesKey(0));
+    assertEquals("mdlm confidence (τ 0.7, block 16)", data.getSeriesKey(1));
+    assertEquals("duo", data.getSeriesKey(2));
+    var r = ParetoChart.create(pts, 3.2).getXYPlot().getRenderer();
+    assertEquals("T=256 NFE=37 H=3.00", r.getDefaultItemLabelGenerator().generateLabel(data, 1, 0));
+    String csv = ParetoFiles.csv(pts);
+    assertTrue(csv.contains(",\"confidence (τ 0.7, block 16)\",8\n"), csv);
   }
 
   /** A family with two models (a Duo and its distilled student) gets one legend entry per model. */

@@ -5,6 +5,7 @@ import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
+import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
@@ -45,6 +46,12 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * prompt_sigma} ({@link PromptSigma}) picks the sigma a row with given positions is fed: the
  * schedule's sigma(t) ({@code schedule}) or that of the row's overall noise level ({@code
  * effective}, as s-sahoo/duo's lm-eval harness); a row with nothing given gets sigma(t) either way.
+ *
+ * <p>{@code predictor=confidence} replaces the step loop by Fast-dLLM's confidence-threshold
+ * parallel decoding ({@link DuoConfidence}, which states what confidence and committing mean for a
+ * uniform-state chain): block by block, positions whose x_θ confidence is ≥ τ (and the top-1 of
+ * each step) are clamped; NFE adapts to the text. It is the only Duo sampler that honours {@link
+ * SamplerSpec#stopAtEos()}.
  */
 public final class DuoSampler implements Sampler {
 
@@ -89,6 +96,8 @@ public final class DuoSampler implements Sampler {
   private final double topP;
   private final NoiseRemoval noiseRemoval;
   private final PromptSigma promptSigma;
+  private final ConfidenceDecoding confidence;
+  private final boolean stopAtEos;
 
   /** The step clock in ns (System::nanoTime; tests swap in a deterministic one). */
   private java.util.function.LongSupplier clock = System::nanoTime;
@@ -98,18 +107,28 @@ public final class DuoSampler implements Sampler {
       int steps,
       double topP,
       NoiseRemoval noiseRemoval,
-      PromptSigma promptSigma) {
+      PromptSigma promptSigma,
+      ConfidenceDecoding confidence,
+      boolean stopAtEos) {
     this.schedule = schedule;
     this.steps = steps;
     this.topP = topP;
     this.noiseRemoval = noiseRemoval;
     this.promptSigma = promptSigma;
+    this.confidence = confidence;
+    this.stopAtEos = stopAtEos;
   }
 
   static DuoSampler of(SamplerSpec spec, NoiseSchedule schedule) {
     DuoSamplerOptions options = DuoSamplerOptions.parse(spec);
     return new DuoSampler(
-        schedule, spec.steps(), spec.topP(), options.noiseRemoval(), options.promptSigma());
+        schedule,
+        spec.steps(),
+        spec.topP(),
+        options.noiseRemoval(),
+        options.promptSigma(),
+        options.confidence(),
+        spec.stopAtEos());
   }
 
   /** The configured time conditioning of rows with given positions. */
@@ -187,7 +206,8 @@ public final class DuoSampler implements Sampler {
    * @param rows one stream per row {@code [B]}
    * @param listener step timing ({@link StepListener}), or null for none (then no clock is read)
    * @return ids {@code [B, L]} (given ids verbatim; no mask id unless {@code noise_removal=none}
-   *     leaves a free position at a uniform draw of it) and NFE = T + 1 (T with {@code none})
+   *     leaves a free position at a uniform draw of it) and NFE = T + 1 (T with {@code none}; at
+   *     most max(T, blocks) with {@code predictor=confidence})
    * @throws dev.dllm.api.InvalidInputException when a given id is the mask id or outside [0, V)
    * @throws IllegalArgumentException when {@code rows} is not one stream per row
    */
@@ -215,6 +235,12 @@ public final class DuoSampler implements Sampler {
         int j = b * length + l;
         x[j] = clamped[j] ? given.id(b, l) : rows[b].nextInt(vocab);
       }
+    }
+    if (confidence != null) {
+      int nfe =
+          new DuoConfidence(schedule, confidence, steps, topP, stopAtEos, clock)
+              .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);
+      return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
     int nfe =
         new DuoStepLoop(schedule, steps, topP, noiseRemoval, promptSigma, clock)

@@ -1,6 +1,7 @@
 package dev.dllm.family.duo;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.family.duo.DuoSampler.NoiseRemoval;
 import dev.dllm.family.duo.DuoSampler.PromptSigma;
@@ -11,21 +12,38 @@ import java.util.TreeSet;
 /**
  * The Duo sampler options of a {@link SamplerSpec} (spec §3.3): {@code noise_removal} (ancestral,
  * greedy or none; [SD] {@code noise_removal}), its alias {@code greedy_tail=true} (= greedy), and
- * {@code prompt_sigma} ({@link PromptSigma}), plus T = {@link SamplerSpec#steps()} &gt;= 1.
+ * {@code prompt_sigma} ({@link PromptSigma}), {@code predictor} ({@code ancestral}, the default, or
+ * {@code confidence}: {@link DuoConfidence}) with, for {@code confidence} only, {@code threshold},
+ * {@code block_length} and {@code proposal} ({@link ConfidenceDecoding}), plus T = {@link
+ * SamplerSpec#steps()} &gt;= 1.
  *
  * @param noiseRemoval the final step
  * @param promptSigma the time conditioning of rows with given positions
+ * @param confidence the rule of {@code predictor=confidence}, else null
  */
-record DuoSamplerOptions(NoiseRemoval noiseRemoval, PromptSigma promptSigma) {
+record DuoSamplerOptions(
+    NoiseRemoval noiseRemoval, PromptSigma promptSigma, ConfidenceDecoding confidence) {
 
-  private static final Set<String> OPTIONS = Set.of("noise_removal", "greedy_tail", "prompt_sigma");
+  private static final Set<String> OPTIONS =
+      Set.of(
+          "noise_removal",
+          "greedy_tail",
+          "prompt_sigma",
+          "predictor",
+          "threshold",
+          "block_length",
+          "proposal");
 
   /**
    * Parses and checks the options of {@code spec}.
    *
-   * @throws InvalidInputException for an unknown option, T &lt; 1, a bad value, or {@code
-   *     greedy_tail=true} with a {@code noise_removal} other than greedy
+   * @throws InvalidInputException for an unknown option, T &lt; 1, a bad value, {@code
+   *     greedy_tail=true} with a {@code noise_removal} other than greedy, a confidence option
+   *     without {@code predictor=confidence}, or {@code noise_removal}, {@code greedy_tail} or
+   *     {@code prompt_sigma} with it (it commits every position and sets its own sigma)
    */
+  private static final PromptSigma DEFAULT_SIGMA = DuoSampler.DEFAULT_PROMPT_SIGMA;
+
   static DuoSamplerOptions parse(SamplerSpec spec) {
     for (String key : spec.options().keySet()) {
       if (!OPTIONS.contains(key)) {
@@ -38,6 +56,28 @@ record DuoSamplerOptions(NoiseRemoval noiseRemoval, PromptSigma promptSigma) {
     }
     if (spec.steps() < 1) {
       throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
+    }
+    String predictor = spec.option("predictor", "ancestral").trim();
+    if (predictor.equals("confidence")) {
+      for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma"}) {
+        if (spec.options().containsKey(k)) {
+          throw new InvalidInputException(
+              "sampler option "
+                  + k
+                  + " does not apply to predictor=confidence (it commits every position itself and"
+                  + " feeds the row's own noise level)");
+        }
+      }
+      return new DuoSamplerOptions(
+          NoiseRemoval.NONE, DEFAULT_SIGMA, ConfidenceDecoding.parse(spec));
+    }
+    if (!predictor.equals("ancestral")) {
+      throw new InvalidInputException(
+          "sampler option predictor must be ancestral or confidence, got " + predictor);
+    }
+    if (ConfidenceDecoding.mentioned(spec)) {
+      throw new InvalidInputException(
+          "sampler options threshold, block_length and proposal need predictor=confidence");
     }
     String nr = spec.option("noise_removal", null);
     String tail = spec.option("greedy_tail", null);
@@ -73,6 +113,6 @@ record DuoSamplerOptions(NoiseRemoval noiseRemoval, PromptSigma promptSigma) {
             "sampler option prompt_sigma must be schedule or effective, got " + ps);
       }
     }
-    return new DuoSamplerOptions(removal, promptSigma);
+    return new DuoSamplerOptions(removal, promptSigma, null);
   }
 }

@@ -5,6 +5,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
+import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.Sampler;
@@ -28,6 +29,11 @@ import dev.dllm.api.tokenize.SpecialTokens;
  *   <li>{@code fixed_count}: step i unmasks exactly floor((i+1)M/T) - floor(iM/T) random masked
  *       positions per row (M = masks at the start; with T = L exactly one per step), each drawn
  *       from p(x0 | z_t); steps that unmask nothing cost no forward.
+ *   <li>{@code confidence}: Fast-dLLM's confidence-threshold parallel decoding ({@link
+ *       MdlmConfidence}, options {@code threshold}, {@code block_length}, {@code proposal}): block
+ *       by block, left to right, each step commits the most confident proposal of the block and
+ *       every one ≥ τ; NFE adapts to the text (at most max(T, blocks)). The only MDLM predictor
+ *       that honours {@link SamplerSpec#stopAtEos()}.
  * </ul>
  *
  * <p>Reverse kernel at a masked position (ancestral): q(z_s = v) ∝ p_x0(v)(alpha_s - alpha_t) for v
@@ -63,7 +69,9 @@ public final class MdlmSampler implements Sampler {
   public enum Predictor {
     ANCESTRAL,
     ANCESTRAL_CACHE,
-    FIXED_COUNT
+    FIXED_COUNT,
+    /** Confidence-threshold parallel decoding ({@link MdlmConfidence}). */
+    CONFIDENCE
   }
 
   private final NoiseSchedule schedule;
@@ -73,6 +81,8 @@ public final class MdlmSampler implements Sampler {
   private final boolean noiseRemoval;
   private final int strides;
   private final int strideLength;
+  private final ConfidenceDecoding confidence;
+  private final boolean stopAtEos;
 
   private MdlmSampler(
       NoiseSchedule schedule,
@@ -81,7 +91,9 @@ public final class MdlmSampler implements Sampler {
       Predictor predictor,
       boolean noiseRemoval,
       int strides,
-      int strideLength) {
+      int strideLength,
+      ConfidenceDecoding confidence,
+      boolean stopAtEos) {
     this.schedule = schedule;
     this.steps = steps;
     this.topP = topP;
@@ -89,6 +101,8 @@ public final class MdlmSampler implements Sampler {
     this.noiseRemoval = noiseRemoval;
     this.strides = strides;
     this.strideLength = strideLength;
+    this.confidence = confidence;
+    this.stopAtEos = stopAtEos;
   }
 
   static MdlmSampler of(SamplerSpec spec, NoiseSchedule schedule) {
@@ -100,7 +114,9 @@ public final class MdlmSampler implements Sampler {
         o.predictor(),
         o.noiseRemoval(),
         o.strides(),
-        o.strideLength());
+        o.strideLength(),
+        o.confidence(),
+        spec.stopAtEos());
   }
 
   /** L + strides·stride_length (the block itself without strides). */
@@ -143,7 +159,9 @@ public final class MdlmSampler implements Sampler {
    * #sample(Denoiser, int, int, SpecialTokens, Rng)}. The NFE counts batched forwards; {@code
    * ancestral} skips the forwards of a block with nothing masked. The listener is not called
    * ({@link #reportsSteps()} is false) and {@link SamplerSpec#stopAtEos()} is ignored: a block is
-   * generated whole.
+   * generated whole (except by {@code predictor=confidence}, whose blocks run left to right from
+   * the row's first free position and which may stop a row at its first generated EOS: {@link
+   * MdlmConfidence}; it draws one proposal per open position of the current block per step).
    *
    * @param given {@code [B, L_out]}: FREE or the id kept at that position
    * @param rows one stream per row {@code [B]}
@@ -184,7 +202,7 @@ public final class MdlmSampler implements Sampler {
     for (int b = 0; b < batch; b++) {
       System.arraycopy(z, b * total, x, b * length, length);
     }
-    int nfe = denoise(denoiser, x, batch, length, mask, rows);
+    int nfe = denoise(denoiser, x, batch, length, mask, specials.eos(), rows);
     if (strides == 0) {
       return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
@@ -199,7 +217,7 @@ public final class MdlmSampler implements Sampler {
             z, b * total + emitted + length, x, row + length - strideLength, strideLength);
       }
       emitted += strideLength;
-      nfe += denoise(denoiser, x, batch, length, mask, rows);
+      nfe += denoise(denoiser, x, batch, length, mask, specials.eos(), rows);
     }
     for (int b = 0; b < batch; b++) {
       System.arraycopy(x, b * length, out, b * total + emitted, length);
@@ -229,7 +247,11 @@ public final class MdlmSampler implements Sampler {
    *
    * @return the number of denoiser calls
    */
-  int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, Rng[] rows) {
+  int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, int eos, Rng[] rows) {
+    if (predictor == Predictor.CONFIDENCE) {
+      return new MdlmConfidence(confidence, steps, topP, stopAtEos)
+          .denoise(denoiser, x, batch, length, mask, eos, rows);
+    }
     return new MdlmPredictors(schedule, steps, topP, predictor, noiseRemoval)
         .denoise(denoiser, x, batch, length, mask, rows);
   }

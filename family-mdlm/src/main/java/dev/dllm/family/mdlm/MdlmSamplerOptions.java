@@ -1,6 +1,7 @@
 package dev.dllm.family.mdlm;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.family.mdlm.MdlmSampler.Predictor;
 import java.util.Locale;
@@ -8,26 +9,41 @@ import java.util.Set;
 
 /**
  * The MDLM sampler options of a {@link SamplerSpec} (spec §2.3): {@code predictor} (ancestral,
- * ancestral_cache (default) or fixed_count), {@code noise_removal} (ancestral (default) or none;
- * greedy would overwrite clean tokens), and semi-AR {@code strides} / {@code stride_length} ([MDLM]
- * {@code sample_subs_guidance}), plus T = {@link SamplerSpec#steps()} &gt;= 1.
+ * ancestral_cache (default), fixed_count or confidence), {@code noise_removal} (ancestral (default)
+ * or none; greedy would overwrite clean tokens), semi-AR {@code strides} / {@code stride_length}
+ * ([MDLM] {@code sample_subs_guidance}), and for {@code predictor=confidence} only {@code
+ * threshold}, {@code block_length} and {@code proposal} ({@link ConfidenceDecoding}), plus T =
+ * {@link SamplerSpec#steps()} &gt;= 1.
  *
  * @param predictor the prediction rule per step
  * @param noiseRemoval whether the final update at t = 1e-5 (alpha_s = 1) runs
  * @param strides N, the semi-AR strides (0 = one block)
  * @param strideLength S, the tokens emitted per stride
+ * @param confidence the confidence rule of {@code predictor=confidence}, else null
  */
 record MdlmSamplerOptions(
-    Predictor predictor, boolean noiseRemoval, int strides, int strideLength) {
+    Predictor predictor,
+    boolean noiseRemoval,
+    int strides,
+    int strideLength,
+    ConfidenceDecoding confidence) {
 
   private static final Set<String> OPTIONS =
-      Set.of("predictor", "noise_removal", "strides", "stride_length");
+      Set.of(
+          "predictor",
+          "noise_removal",
+          "strides",
+          "stride_length",
+          "threshold",
+          "block_length",
+          "proposal");
 
   /**
    * Parses and checks the options of {@code spec}.
    *
-   * @throws InvalidInputException for an unknown option, T &lt; 1, a bad value, or {@code strides}
-   *     without {@code stride_length}
+   * @throws InvalidInputException for an unknown option, T &lt; 1, a bad value, {@code strides}
+   *     without {@code stride_length}, a confidence option without {@code predictor=confidence}, or
+   *     {@code noise_removal} with it (the confidence rule commits every position itself)
    */
   static MdlmSamplerOptions parse(SamplerSpec spec) {
     for (String key : spec.options().keySet()) {
@@ -48,7 +64,23 @@ record MdlmSamplerOptions(
       predictor = Predictor.valueOf(p.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new InvalidInputException(
-          "sampler option predictor must be ancestral, ancestral_cache or fixed_count, got " + p);
+          "sampler option predictor must be ancestral, ancestral_cache, fixed_count or confidence,"
+              + " got "
+              + p);
+    }
+    ConfidenceDecoding confidence = null;
+    if (predictor == Predictor.CONFIDENCE) {
+      if (spec.options().containsKey("noise_removal")) {
+        throw new InvalidInputException(
+            "sampler option noise_removal does not apply to predictor=confidence (it commits every"
+                + " position itself)");
+      }
+      confidence = ConfidenceDecoding.parse(spec);
+    } else if (ConfidenceDecoding.mentioned(spec)) {
+      throw new InvalidInputException(
+          "sampler options threshold, block_length and proposal need predictor=confidence, got"
+              + " predictor="
+              + p);
     }
     String nr = spec.option("noise_removal", "ancestral");
     if (!nr.equals("ancestral") && !nr.equals("none")) {
@@ -62,7 +94,8 @@ record MdlmSamplerOptions(
     if (strides > 0 && !spec.options().containsKey("stride_length")) {
       throw new InvalidInputException("sampler option strides needs stride_length");
     }
-    return new MdlmSamplerOptions(predictor, nr.equals("ancestral"), strides, strideLength);
+    return new MdlmSamplerOptions(
+        predictor, nr.equals("ancestral"), strides, strideLength, confidence);
   }
 
   private static int intOption(SamplerSpec spec, String key, int fallback, int min) {
