@@ -77,13 +77,13 @@ final class BenchServe {
     String key = cmd.getOptionValue("api-key", env.get("DLLM_API_KEY"));
     if (cmd.hasOption("url")) {
       base = URI.create(cmd.getOptionValue("url").replaceAll("/+$", "") + "/");
-      if (base.getHost() == null || !InetAddress.getByName(base.getHost()).isLoopbackAddress()) {
+      if (!loopback(base.getHost())) {
         throw new InvalidInputException(
             "--url " + cmd.getOptionValue("url") + ": bench-serve only targets loopback servers");
       }
     } else {
       ServeOptions o = ServerMain.serveSettings(cmd, env).withPort(0);
-      if (!InetAddress.getByName(o.host()).isLoopbackAddress()) {
+      if (!loopback(o.host())) {
         throw new InvalidInputException("--host " + o.host() + ": bench-serve binds loopback only");
       }
       server = DllmServer.start(o);
@@ -146,6 +146,19 @@ final class BenchServe {
         server.stop(10_000);
       }
     }
+  }
+
+  /** Whether {@code host} is {@code localhost} or a loopback address literal (no name lookup). */
+  static boolean loopback(String host) throws java.net.UnknownHostException {
+    if (host == null) {
+      return false;
+    }
+    String h = host.replaceAll("^\\[|\\]$", "");
+    if (h.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    boolean literal = h.matches("[0-9.]+") || h.contains(":");
+    return literal && InetAddress.getByName(h).isLoopbackAddress();
   }
 
   private static Phase phase(

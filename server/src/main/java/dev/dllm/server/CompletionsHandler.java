@@ -47,13 +47,17 @@ final class CompletionsHandler {
       ctx.contentType("text/event-stream; charset=utf-8");
       ctx.header("Cache-Control", "no-cache");
       ctx.header("X-Accel-Buffering", "no");
-      new CompletionStream(job, ctx.res().getOutputStream()).run();
+      try (var out = ctx.res().getOutputStream()) {
+        new CompletionStream(job, out).run();
+      } catch (java.io.IOException gone) {
+        job.cancel();
+      }
       return;
     }
     try {
       List<Job.RowResult> results = job.done.get();
-      ctx.contentType("application/json");
-      ctx.result(Responses.JSON.writeValueAsString(Responses.completion(job, results)));
+      DllmServer.send(
+          ctx, 200, Responses.JSON.writeValueAsString(Responses.completion(job, results)));
     } catch (ExecutionException e) {
       if (e.getCause() instanceof ApiException a) {
         throw a;

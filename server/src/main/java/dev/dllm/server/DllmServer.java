@@ -8,9 +8,12 @@ import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +44,10 @@ public final class DllmServer implements AutoCloseable {
   private volatile boolean stopping;
   private boolean closed;
 
-  private DllmServer(ServeOptions o, Map<String, ServedModel> models) {
+  private DllmServer(
+      ServeOptions o,
+      Map<String, ServedModel> models,
+      UnaryOperator<Consumer<List<Job.Row>>> around) {
     this.models = models;
     this.batcher =
         new Batcher(
@@ -49,7 +55,7 @@ public final class DllmServer implements AutoCloseable {
             o.batchWindowMillis(),
             o.queue(),
             o.workers(),
-            new BatchRun(metrics)::run,
+            around.apply(new BatchRun(metrics)::run),
             metrics);
     CompletionsHandler completions = new CompletionsHandler(models, batcher, o.maxBodyBytes());
     byte[] key =
@@ -82,7 +88,15 @@ public final class DllmServer implements AutoCloseable {
                       ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                           .result(metrics.scrape()));
               c.routes.post("/v1/completions", ctx -> completion(ctx, completions));
-              c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+              c.routes.exception(
+                  ApiException.class,
+                  (e, ctx) -> {
+                    try {
+                      error(ctx, e);
+                    } catch (java.io.IOException gone) {
+                      LOG.debug("client went away before its error", gone);
+                    }
+                  });
               c.routes.after(ctx -> metrics.request(endpoint(ctx), ctx.statusCode()));
             });
   }
@@ -93,11 +107,16 @@ public final class DllmServer implements AutoCloseable {
    * @throws dev.dllm.api.InvalidInputException for an export that cannot be opened
    */
   public static DllmServer start(ServeOptions o) {
+    return start(o, run -> run);
+  }
+
+  /** {@link #start(ServeOptions)} with the batch runner wrapped by {@code around} (test seam). */
+  static DllmServer start(ServeOptions o, UnaryOperator<Consumer<List<Job.Row>>> around) {
     OrtConfig ort = OrtConfig.defaults().withThreads(o.threads());
     Map<String, ServedModel> models = ServedModel.open(o.models(), ort);
     DllmServer s;
     try {
-      s = new DllmServer(o, models);
+      s = new DllmServer(o, models, around);
       s.app.start();
     } catch (RuntimeException e) {
       models.values().forEach(m -> m.generator().close());
@@ -164,17 +183,33 @@ public final class DllmServer implements AutoCloseable {
             503, "server_error", null, "shutting_down", "the server is stopping");
       }
       handler.handle(ctx);
+    } catch (ApiException e) {
+      error(ctx, e);
     } finally {
       inFlight.decrementAndGet();
       metrics.latency(System.nanoTime() - t0);
     }
   }
 
-  private static void error(Context ctx, ApiException e) {
+  private static void error(Context ctx, ApiException e) throws java.io.IOException {
     if (e.status() == 429) {
       ctx.header("Retry-After", "1");
     }
-    ctx.status(e.status()).contentType("application/json").result(Responses.error(e).toString());
+    send(ctx, e.status(), Responses.error(e).toString());
+  }
+
+  /**
+   * Writes a whole JSON response now and completes it, so that a {@link #stop} that follows the
+   * handler cannot cut it off.
+   */
+  static void send(Context ctx, int status, String json) throws java.io.IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    ctx.status(status);
+    ctx.res().setContentType("application/json");
+    ctx.res().setContentLength(bytes.length);
+    try (var out = ctx.res().getOutputStream()) {
+      out.write(bytes);
+    }
   }
 
   private static String endpoint(Context ctx) {
