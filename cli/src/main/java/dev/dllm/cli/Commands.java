@@ -27,6 +27,8 @@ public final class Commands {
         new ExportCommand(),
         new SampleCommand(),
         new BenchSampleCommand(),
+        ServerCommand.serve(),
+        ServerCommand.benchServe(),
         new TrainCommand(),
         new BenchTrainCommand(),
         new EvalCommand(),

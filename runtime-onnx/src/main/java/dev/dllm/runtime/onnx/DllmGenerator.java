@@ -156,7 +156,29 @@ public final class DllmGenerator implements AutoCloseable {
     }
   }
 
-  private Sampler newSampler(GenerateOptions options) {
+  /**
+   * The rows a conditioned request's samples are drawn in, as {@link #generate} lays them out
+   * (sample i's prompt, span and suffix; see {@link PromptLayout}), for callers that sample rows of
+   * several requests together ({@code dllm serve}). Sample i of the request draws from the i-th
+   * split of {@code new Rng(seed)} ({@link Conditioning#rowStreams}).
+   *
+   * @return one row per sample, in sample order
+   * @throws InvalidInputException as {@link #check}, or for options that are not conditioned
+   */
+  public List<PromptLayout.Row> plan(GenerateOptions options) {
+    if (!options.conditioned()) {
+      throw new InvalidInputException("a request to plan needs a prompt or max new tokens");
+    }
+    return planner.plan(options, newSampler(options), blockLength(options));
+  }
+
+  /**
+   * A new sampler for {@code options} (steps, top-p, family options; stopping at EOS when
+   * conditioned), as {@link #generate} uses.
+   *
+   * @throws InvalidInputException for an option the family refuses
+   */
+  public Sampler newSampler(GenerateOptions options) {
     SamplerSpec spec = new SamplerSpec(options.steps(), options.topP(), options.familyOptions());
     return model
         .family()

@@ -1,0 +1,254 @@
+package dev.dllm.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dllm.runtime.onnx.OrtConfig;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server of {@code dllm serve}, on Javalin (Jetty 12), over the ONNX-only runtime:
+ *
+ * <ul>
+ *   <li>{@code GET /health}: {@code {"status":"ok"}} (503 {@code "stopping"} while stopping), never
+ *       behind the API key;
+ *   <li>{@code GET /v1/models}: the served exports, OpenAI's list shape plus family and length;
+ *   <li>{@code POST /v1/completions}: {@link CompletionsHandler};
+ *   <li>{@code GET /metrics}: {@link ServerMetrics} in Prometheus text format;
+ *   <li>static files under {@code /} from the class path folder {@code playground/} (the browser
+ *       playground's place).
+ * </ul>
+ *
+ * With an API key, every endpoint but {@code /health} needs {@code Authorization: Bearer KEY} (401
+ * otherwise); the key is compared in constant time and never logged. {@link #stop} stops cleanly:
+ * new completions get 503, queued and running ones finish, then the port closes.
+ */
+public final class DllmServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DllmServer.class);
+  private final Map<String, ServedModel> models;
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final Batcher batcher;
+  private final Javalin app;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean stopping;
+  private boolean closed;
+
+  private DllmServer(
+      ServeOptions o,
+      Map<String, ServedModel> models,
+      UnaryOperator<Consumer<List<Job.Row>>> around) {
+    this.models = models;
+    this.batcher =
+        new Batcher(
+            o.maxBatch(),
+            o.batchWindowMillis(),
+            o.queue(),
+            o.workers(),
+            around.apply(new BatchRun(metrics)::run),
+            metrics);
+    CompletionsHandler completions = new CompletionsHandler(models, batcher, o.maxBodyBytes());
+    byte[] key =
+        o.apiKey() == null ? null : ("Bearer " + o.apiKey()).getBytes(StandardCharsets.UTF_8);
+    this.app =
+        Javalin.create(
+            c -> {
+              c.startup.showJavalinBanner = false;
+              c.startup.showOldJavalinVersionWarning = false;
+              c.http.maxRequestSize = o.maxBodyBytes();
+              c.jetty.host = o.host();
+              c.jetty.port = o.port();
+              if (DllmServer.class.getResource("/playground") != null) {
+                c.staticFiles.add("/playground", Location.CLASSPATH);
+              }
+              c.requestLogger.http(
+                  (ctx, ms) ->
+                      LOG.info(
+                          "{} {} {} {} ms",
+                          ctx.method(),
+                          ctx.path(),
+                          ctx.statusCode(),
+                          ms.intValue()));
+              c.routes.before(ctx -> authorize(ctx, key));
+              c.routes.get("/health", this::health);
+              c.routes.get("/v1/models", this::listModels);
+              c.routes.get(
+                  "/metrics",
+                  ctx ->
+                      ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                          .result(metrics.scrape()));
+              c.routes.post("/v1/completions", ctx -> completion(ctx, completions));
+              c.routes.exception(
+                  ApiException.class,
+                  (e, ctx) -> {
+                    try {
+                      error(ctx, e);
+                    } catch (java.io.IOException gone) {
+                      LOG.debug("client went away before its error", gone);
+                    }
+                  });
+              c.routes.after(ctx -> metrics.request(endpoint(ctx), ctx.statusCode()));
+            });
+  }
+
+  /**
+   * Opens the exports and starts serving.
+   *
+   * @throws dev.dllm.api.InvalidInputException for an export that cannot be opened
+   */
+  public static DllmServer start(ServeOptions o) {
+    return start(o, run -> run);
+  }
+
+  /** {@link #start(ServeOptions)} with the batch runner wrapped by {@code around} (test seam). */
+  static DllmServer start(ServeOptions o, UnaryOperator<Consumer<List<Job.Row>>> around) {
+    OrtConfig ort = OrtConfig.defaults().withThreads(o.threads());
+    Map<String, ServedModel> models = ServedModel.open(o.models(), ort);
+    DllmServer s;
+    try {
+      s = new DllmServer(o, models, around);
+      s.app.start();
+    } catch (RuntimeException e) {
+      models.values().forEach(m -> m.generator().close());
+      throw e;
+    }
+    return s;
+  }
+
+  /** The bound port. */
+  public int port() {
+    return app.port();
+  }
+
+  /** The served model ids, in {@code --model} order. */
+  public java.util.List<String> modelIds() {
+    return java.util.List.copyOf(models.keySet());
+  }
+
+  private void authorize(Context ctx, byte[] key) {
+    if (key == null || ctx.path().equals("/health")) {
+      return;
+    }
+    String given = ctx.header("Authorization");
+    byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(g, key)) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      throw new ApiException(
+          401,
+          "invalid_request_error",
+          null,
+          "invalid_api_key",
+          given == null
+              ? "missing API key: send the header Authorization: Bearer <key>"
+              : "wrong API key in the Authorization header");
+    }
+  }
+
+  private void health(Context ctx) {
+    ctx.status(stopping ? 503 : 200).json(Map.of("status", stopping ? "stopping" : "ok"));
+  }
+
+  private void listModels(Context ctx) {
+    ObjectNode root = Responses.JSON.createObjectNode();
+    root.put("object", "list");
+    ArrayNode data = root.putArray("data");
+    for (ServedModel m : models.values()) {
+      ObjectNode d = data.addObject();
+      d.put("id", m.id());
+      d.put("object", "model");
+      d.put("created", 0);
+      d.put("owned_by", "dllm");
+      d.put("family", m.family());
+      d.put("length", m.length());
+    }
+    ctx.contentType("application/json").result(root.toString());
+  }
+
+  private void completion(Context ctx, CompletionsHandler handler) throws Exception {
+    long t0 = System.nanoTime();
+    inFlight.incrementAndGet();
+    try {
+      if (stopping) {
+        throw new ApiException(
+            503, "server_error", null, "shutting_down", "the server is stopping");
+      }
+      handler.handle(ctx);
+    } catch (ApiException e) {
+      error(ctx, e);
+    } finally {
+      inFlight.decrementAndGet();
+      metrics.latency(System.nanoTime() - t0);
+    }
+  }
+
+  private static void error(Context ctx, ApiException e) throws java.io.IOException {
+    if (e.status() == 429) {
+      ctx.header("Retry-After", "1");
+    }
+    send(ctx, e.status(), Responses.error(e).toString());
+  }
+
+  /**
+   * Writes a whole JSON response now and completes it, so that a {@link #stop} that follows the
+   * handler cannot cut it off.
+   */
+  static void send(Context ctx, int status, String json) throws java.io.IOException {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    ctx.status(status);
+    ctx.res().setContentType("application/json");
+    ctx.res().setContentLength(bytes.length);
+    try (var out = ctx.res().getOutputStream()) {
+      out.write(bytes);
+    }
+  }
+
+  private static String endpoint(Context ctx) {
+    String p = ctx.path();
+    return switch (p) {
+      case "/health", "/v1/models", "/v1/completions", "/metrics" -> p;
+      default -> "other";
+    };
+  }
+
+  /**
+   * Stops cleanly: new completions get 503, queued and running ones finish (up to {@code
+   * graceMillis}), then the server closes its port and the exports.
+   */
+  public synchronized void stop(long graceMillis) {
+    if (closed) {
+      return;
+    }
+    stopping = true;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
+    try {
+      if (!batcher.drain(graceMillis)) {
+        LOG.warn("stopping with requests still running after {} ms", graceMillis);
+      }
+      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    app.stop();
+    batcher.close();
+    models.values().forEach(m -> m.generator().close());
+    closed = true;
+  }
+
+  /** {@link #stop} with 30 s of grace. */
+  @Override
+  public void close() {
+    stop(30_000);
+  }
+}

@@ -1,0 +1,203 @@
+package dev.dllm.server;
+
+import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.KvCacheDecoder;
+import dev.dllm.api.Logits;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.WindowKvCacheDecoder;
+import dev.dllm.api.sample.Conditioning;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+
+/**
+ * The served model's {@link Denoiser} as one batch's sampler sees it: before every network call it
+ * stops the batch when every request in it was cancelled (its client went away), and it keeps the
+ * canvas of each row — the ids the network is fed, z_t — and hands the generated span of each
+ * streamed row to its job as a {@link Job.Frame}.
+ *
+ * <p>How the canvas is read: a full forward pass {@code [B, R]} is the canvas itself (MDLM, Duo,
+ * Eso-LM without cache); a forward pass with an {@link AttentionLayout} and the window KV-cache
+ * decoder (Eso-LM) write the fed tokens at their rotary positions; the causal KV-cache decoder (AR)
+ * writes each fed token at the decoder's position, so an AR frame shows the tokens drawn up to the
+ * previous step. A forward pass of another length (semi-autoregressive MDLM strides) leaves the
+ * canvas as it was.
+ */
+final class ObservedDenoiser implements Denoiser {
+  private final Denoiser delegate;
+  private final List<Job.Row> rows;
+  private final int[][] canvas;
+  private final boolean anyStreamed;
+  private int calls;
+
+  /**
+   * @param delegate the model's denoiser
+   * @param rows the batch's rows, in row order
+   * @param given the batch's conditioning {@code [B, R]}: the starting canvas
+   */
+  ObservedDenoiser(Denoiser delegate, List<Job.Row> rows, Conditioning given) {
+    this.delegate = delegate;
+    this.rows = rows;
+    this.canvas = new int[rows.size()][];
+    for (int b = 0; b < rows.size(); b++) {
+      canvas[b] = given.row(b).ids();
+    }
+    this.anyStreamed = rows.stream().anyMatch(r -> r.job().streamed());
+  }
+
+  /** Network calls seen so far. */
+  int calls() {
+    return calls;
+  }
+
+  @Override
+  public int vocabSize() {
+    return delegate.vocabSize();
+  }
+
+  @Override
+  public Logits forward(TokenBatch tokens, float[] sigma) {
+    before();
+    if (tokens.batch() == canvas.length && tokens.length() == canvas[0].length) {
+      for (int b = 0; b < canvas.length; b++) {
+        System.arraycopy(tokens.ids(), b * tokens.length(), canvas[b], 0, tokens.length());
+      }
+    }
+    report();
+    return delegate.forward(tokens, sigma);
+  }
+
+  @Override
+  public Logits forward(TokenBatch tokens, float[] sigma, AttentionLayout layout) {
+    if (layout == null) {
+      return forward(tokens, sigma);
+    }
+    before();
+    if (tokens.batch() == canvas.length) {
+      for (int b = 0; b < canvas.length; b++) {
+        for (int l = 0; l < tokens.length(); l++) {
+          put(b, layout.position(b, l), tokens.get(b, l));
+        }
+      }
+    }
+    report();
+    return delegate.forward(tokens, sigma, layout);
+  }
+
+  @Override
+  public boolean supportsLayout() {
+    return delegate.supportsLayout();
+  }
+
+  @Override
+  public Optional<WindowKvCacheDecoder> windowKvCacheDecoder(int batch) {
+    return delegate.windowKvCacheDecoder(batch).map(WindowObserved::new);
+  }
+
+  @Override
+  public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
+    return delegate.kvCacheDecoder(batch).map(CausalObserved::new);
+  }
+
+  private void put(int b, int position, int id) {
+    if (b < canvas.length && position >= 0 && position < canvas[b].length) {
+      canvas[b][position] = id;
+    }
+  }
+
+  /** Stops the batch when nobody waits for it. */
+  private void before() {
+    for (Job.Row r : rows) {
+      if (!r.job().cancelled()) {
+        return;
+      }
+    }
+    throw new CancellationException("every request of the batch was cancelled");
+  }
+
+  private void report() {
+    calls++;
+    if (!anyStreamed) {
+      return;
+    }
+    for (int b = 0; b < rows.size(); b++) {
+      Job.Row r = rows.get(b);
+      if (r.job().streamed() && !r.job().cancelled()) {
+        int from = r.layout().prompt();
+        int[] span = Arrays.copyOfRange(canvas[b], from, from + r.layout().span());
+        r.job().events.add(new Job.Frame(r.index(), calls - 1, calls, span));
+      }
+    }
+  }
+
+  /** The causal decoder: the token fed at position p is the canvas at p. */
+  private final class CausalObserved implements KvCacheDecoder {
+    private final KvCacheDecoder d;
+
+    CausalObserved(KvCacheDecoder d) {
+      this.d = d;
+    }
+
+    @Override
+    public Logits next(int[] tokens) {
+      before();
+      int p = d.position();
+      for (int b = 0; b < tokens.length; b++) {
+        put(b, p, tokens[b]);
+      }
+      report();
+      return d.next(tokens);
+    }
+
+    @Override
+    public Logits prefill(int[] tokens, int count) {
+      before();
+      calls++;
+      return d.prefill(tokens, count);
+    }
+
+    @Override
+    public int position() {
+      return d.position();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  /** The window decoder: window tokens written at their positions. */
+  private final class WindowObserved implements WindowKvCacheDecoder {
+    private final WindowKvCacheDecoder d;
+
+    WindowObserved(WindowKvCacheDecoder d) {
+      this.d = d;
+    }
+
+    @Override
+    public Logits step(int[] tokens, int[] positions, int window, int commit) {
+      before();
+      int batch = tokens.length / window;
+      for (int b = 0; b < batch; b++) {
+        for (int w = 0; w < window; w++) {
+          put(b, positions[b * window + w], tokens[b * window + w]);
+        }
+      }
+      report();
+      return d.step(tokens, positions, window, commit);
+    }
+
+    @Override
+    public int cached() {
+      return d.cached();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+}
