@@ -9,6 +9,7 @@ import dev.dllm.eval.likelihood.EvalData;
 import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenPplUnit;
 import dev.dllm.eval.metrics.GenerativePerplexity;
 import dev.dllm.eval.metrics.ScoredIds;
 import dev.dllm.eval.metrics.Throughput;
@@ -213,9 +214,16 @@ public final class EvalRun {
         rows.add(row("reference entropy (nats)", reference));
         if (scorer != null) {
           GenerativePerplexity.Result g = scorer.score(s.ids(), tok);
-          json.put("gen_ppl", genPpl(g, scorer));
-          rows.add(row("gen PPL", g.perplexity()));
+          GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), tok);
+          json.put("gen_ppl", genPpl(g, scorer, unit));
+          rows.add(
+              new String[] {
+                "gen PPL", row("", g.perplexity())[1] + "  " + unit.note(g.droppedCharacters())
+              });
           rows.add(row("gen PPL scored tokens", g.scoredTokens()));
+        } else {
+          json.put("gen_ppl", Map.of("skipped", NO_SCORER));
+          rows.add(new String[] {"gen PPL", "- (" + NO_SCORER + ")"});
         }
       }
     }
@@ -224,6 +232,25 @@ public final class EvalRun {
       EvalFiles.writeJson(outDir.resolve("eval-report.json"), json);
     }
     return new Report(json, table);
+  }
+
+  /**
+   * Why a run with samples has no gen PPL, as the table and {@code gen_ppl.skipped} say: there is
+   * no default scorer (the bundled one is char-level Tiny Shakespeare, whose number would be in
+   * other units for most models), so gen PPL is computed only when a scorer is named.
+   */
+  public static final String NO_SCORER =
+      "no gen PPL: no scorer given; pass --scorer default|train-default|DIR to score the samples";
+
+  /**
+   * The gen-PPL section of a report, with its unit ({@link GenPplUnit}: {@code unit}, {@code
+   * comparable_to_model_tokens}).
+   */
+  public static Map<String, Object> genPpl(
+      GenerativePerplexity.Result g, Scorer scorer, GenPplUnit unit) {
+    Map<String, Object> m = genPpl(g, scorer);
+    m.putAll(unit.toMap());
+    return m;
   }
 
   /** The gen-PPL section of a report. */
