@@ -35,8 +35,9 @@ public final class EvalCommand implements Command {
             "data",
             "PATH",
             "corpus (its validation split is used) or a zero-shot file such as"
-                + " wiki.test.tokens / ptb.test.txt (used whole); default: bundled Tiny"
-                + " Shakespeare"));
+                + " wiki.test.tokens / ptb.test.txt (used whole); default: the corpus the model"
+                + " was trained on when its export or run records it, else the bundled Tiny"
+                + " Shakespeare (the console says which)"));
     o.addOption(
         CliOptions.opt(
             "scorer",

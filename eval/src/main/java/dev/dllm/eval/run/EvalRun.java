@@ -6,6 +6,7 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.eval.likelihood.EvalData;
+import dev.dllm.eval.likelihood.EvalSource;
 import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.EntropyStats;
@@ -38,7 +39,8 @@ public final class EvalRun {
    * What to evaluate.
    *
    * @param model export directory
-   * @param data corpus or zero-shot file; null = the bundled Tiny Shakespeare validation split
+   * @param data corpus or zero-shot file; null = the validation split of the corpus the model was
+   *     trained on when recorded, else of the bundled Tiny Shakespeare ({@link EvalSource})
    * @param scorer AR export for gen PPL; null = no gen PPL
    * @param numSamples samples to draw (0 = likelihood only)
    * @param steps sampling steps T
@@ -153,7 +155,12 @@ public final class EvalRun {
         }
         json.put("scorer_check", strength.toMap());
       }
-      EvalText text = EvalData.load(o.data(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
+      EvalSource source = EvalSource.choose(o.data(), model);
+      if (log != null) {
+        log.println(source.line());
+      }
+      EvalText text =
+          EvalData.load(source.path(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
       LikelihoodEval.Result lik =
           LikelihoodEval.evaluate(
               model.family(),
@@ -163,7 +170,9 @@ public final class EvalRun {
               o.batch(),
               o.seed());
       Map<String, Object> l = new LinkedHashMap<>();
-      l.put("data", text.choices());
+      Map<String, Object> choices = new LinkedHashMap<>(source.toMap());
+      choices.putAll(text.choices());
+      l.put("data", choices);
       l.put("kind", causal ? "exact NLL" : "NELBO (upper bound on NLL)");
       l.put("nats_per_token", lik.natsPerToken());
       l.put("bits_per_token", lik.natsPerToken() / Math.log(2));
@@ -173,6 +182,7 @@ public final class EvalRun {
       l.put("batches", lik.batches());
       l.put("seed", o.seed());
       json.put("likelihood", l);
+      rows.add(new String[] {"eval text", source.description()});
       rows.add(row(causal ? "val NLL (nats/token)" : "val NELBO (nats/token)", lik.natsPerToken()));
       rows.add(row(causal ? "val PPL" : "val PPL bound", lik.perplexity()));
       if (o.numSamples() > 0) {
