@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.data.BundledCorpus;
 import dev.dllm.data.DllmCache;
 import dev.dllm.data.bench.TokenizerBenchmark;
@@ -63,7 +64,9 @@ public final class TokenizeCommand implements Command {
             .hasArg()
             .argName("SPEC")
             .desc(
-                "required: char | byte | gpt2 | hf:PATH/tokenizer.json | spm:PATH/tokenizer.model")
+                "required: one of "
+                    + Tokenizers.specForms()
+                    + " (hf: a tokenizer.json, spm: a tokenizer.model)")
             .get());
     o.addOption(
         Option.builder()
@@ -76,9 +79,8 @@ public final class TokenizeCommand implements Command {
         Option.builder()
             .longOpt("mode")
             .hasArg()
-            .argName("wrap|pack")
-            .desc(
-                "block mode: pack = L tokens (default, as dllm train), wrap = [BOS] + L-2 + [EOS]")
+            .argName(BlockMode.choices())
+            .desc("block mode (default pack, as dllm train): " + BlockMode.described())
             .get());
     o.addOption(
         Option.builder()
