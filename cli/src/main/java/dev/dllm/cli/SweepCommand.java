@@ -47,6 +47,7 @@ public final class SweepCommand implements Command {
     o.addOption(
         CliOptions.opt(
             "tokenizer", "SPEC", dev.dllm.api.tokenize.Tokenizers.specForms() + " (default char)"));
+    o.addOption(CorpusOptions.newlinesOption());
     o.addOption(
         CliOptions.opt(
             "mode",
@@ -127,6 +128,7 @@ public final class SweepCommand implements Command {
             .data(data)
             .tokenizer(cmd.getOptionValue("tokenizer", "char"))
             .mode(cmd.getOptionValue("mode", "pack"))
+            .newlines(CorpusOptions.newlines(cmd, dev.dllm.data.corpus.Newlines.DEFAULT).id())
             .seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2))
             .batch(CliOptions.intOpt(cmd, "batch", 32, 1))
             .seed(CliOptions.intOpt(cmd, "seed", 1, 0))

@@ -14,6 +14,7 @@ import dev.dllm.data.corpus.CorpusFormat;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
 import dev.dllm.data.corpus.CorpusStats;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.data.corpus.TokenizedCorpus;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -82,6 +83,7 @@ public final class TokenizeCommand implements Command {
             .argName(BlockMode.choices())
             .desc("block mode (default pack, as dllm train): " + BlockMode.described())
             .get());
+    o.addOption(CorpusOptions.newlinesOption());
     o.addOption(
         Option.builder()
             .longOpt("text-field")
@@ -129,8 +131,7 @@ public final class TokenizeCommand implements Command {
       return bench(cmd, out);
     }
     if (!cmd.hasOption("tokenizer")) {
-      throw new InvalidInputException(
-          "--tokenizer is required: char, byte, gpt2, hf:PATH/tokenizer.json or spm:PATH");
+      throw new InvalidInputException("--tokenizer is required: one of " + Tokenizers.specForms());
     }
     Path cache = cmd.hasOption("cache") ? Path.of(cmd.getOptionValue("cache")) : DllmCache.root();
     Path data =
@@ -144,6 +145,7 @@ public final class TokenizeCommand implements Command {
     if (cmd.hasOption("valid-fraction")) {
       source = source.withValidFraction(CliOptions.doubleOpt(cmd, "valid-fraction", 0));
     }
+    source = source.withNewlines(CorpusOptions.newlines(cmd, Newlines.DEFAULT));
     TokenizedCorpus corpus =
         new CorpusPipeline(cache).load(source, cmd.getOptionValue("tokenizer"));
     CorpusStats s = corpus.stats();
@@ -151,6 +153,7 @@ public final class TokenizeCommand implements Command {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("data", data.toAbsolutePath().toString());
     json.put("format", s.format());
+    json.put("newlines", source.newlines().id());
     if (s.textField() != null) {
       json.put("textField", s.textField());
     }

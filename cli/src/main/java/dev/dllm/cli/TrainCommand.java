@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import static dev.dllm.cli.CliOptions.opt;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
 import dev.dllm.trainer.Trainer;
@@ -58,6 +59,7 @@ public final class TrainCommand implements Command {
             "mode",
             dev.dllm.data.corpus.BlockMode.choices(),
             "training rows: " + dev.dllm.data.corpus.BlockMode.described() + " (default pack)"));
+    o.addOption(CorpusOptions.newlinesOption());
     o.addOption(opt("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(opt("batch", "B", "sequences per optimizer step (default 32)"));
     o.addOption(opt("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
@@ -179,6 +181,7 @@ public final class TrainCommand implements Command {
     b.data(path(cmd, "data", d.data()));
     b.tokenizer(cmd.getOptionValue("tokenizer", d.tokenizer()));
     b.mode(cmd.getOptionValue("mode", d.mode()));
+    b.newlines(CorpusOptions.newlines(cmd, Newlines.parse(d.newlines())).id());
     b.objective(cmd.getOptionValue("objective", d.objective()));
     b.resume(path(cmd, "resume", null));
     b.seqLen(CliOptions.intOpt(cmd, "seq-len", d.seqLen(), 2));

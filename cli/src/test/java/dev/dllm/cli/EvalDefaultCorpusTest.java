@@ -63,6 +63,11 @@ class EvalDefaultCorpusTest {
         cli.out());
     JsonNode r = new ObjectMapper().readTree(out.resolve("eval-report.json").toFile());
     assertEquals(abs, r.at("/likelihood/data/source").asText());
+    assertEquals("lf", r.at("/likelihood/data/newlines").asText());
+    // the export records the corpus and how its line ends were read
+    JsonNode ex = new ObjectMapper().readTree(run.resolve("onnx/export-report.json").toFile());
+    assertEquals(abs, ex.at("/training/corpus").asText());
+    assertEquals("lf", ex.at("/training/newlines").asText());
     // AR's exact val NLL on the training corpus's split is the training run's own number
     JsonNode train = new ObjectMapper().readTree(run.resolve("train-report.json").toFile());
     assertEquals(

@@ -51,8 +51,11 @@ public final class CheckpointExport {
     String corpus = corpus(ck.trainingState());
     if (corpus != null) {
       provenance.put(ExportMetadata.CORPUS_KEY, corpus);
+      Object nl = ((Map<?, ?>) ck.trainingState().get(StoredRunConfig.KEY)).get("newlines");
+      provenance.put(ExportMetadata.NEWLINES_KEY, nl instanceof String s ? s : "keep");
     } else {
       provenance.remove(ExportMetadata.CORPUS_KEY);
+      provenance.remove(ExportMetadata.NEWLINES_KEY);
     }
     int length = seqLen;
     for (String k : LENGTH_KEYS) {

@@ -134,8 +134,9 @@ final class CorpusReader {
       Path f = files.get(0);
       long size = Files.size(f);
       try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
-        section(in, 0, scan.splitOffset(), f, false, chunkChars, sink);
-        section(in, scan.splitOffset(), size - scan.splitOffset(), f, true, chunkChars, sink);
+        Newlines nl = source.newlines();
+        section(in, 0, scan.splitOffset(), f, false, chunkChars, nl, sink);
+        section(in, scan.splitOffset(), size - scan.splitOffset(), f, true, chunkChars, nl, sink);
       }
       return;
     }
@@ -145,7 +146,7 @@ final class CorpusReader {
         boolean valid = CorpusSource.isValid(i, files.size(), nValid);
         Path f = files.get(i);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
-          section(in, 0, Files.size(f), f, valid, chunkChars, sink);
+          section(in, 0, Files.size(f), f, valid, chunkChars, source.newlines(), sink);
         }
       }
       return;
@@ -154,11 +155,19 @@ final class CorpusReader {
   }
 
   private static void section(
-      InputStream in, long base, long length, Path f, boolean valid, int chunkChars, Sink sink)
+      InputStream in,
+      long base,
+      long length,
+      Path f,
+      boolean valid,
+      int chunkChars,
+      Newlines newlines,
+      Sink sink)
       throws IOException {
     if (length == 0) {
       return;
     }
+    Newlines.Normalizer lines = newlines.normalizer();
     IOException[] failure = {null};
     boolean[] first = {base == 0};
     StrictUtf8.decode(
@@ -174,7 +183,8 @@ final class CorpusReader {
               s = s.substring(1); // a UTF-8 byte-order mark is not text
             }
           }
-          if (failure[0] == null) {
+          s = lines.apply(s);
+          if (failure[0] == null && !s.isEmpty()) {
             try {
               sink.text(valid, s);
             } catch (IOException e) {
@@ -184,6 +194,10 @@ final class CorpusReader {
         });
     if (failure[0] != null) {
       throw failure[0];
+    }
+    String tail = lines.flush();
+    if (!tail.isEmpty()) {
+      sink.text(valid, tail);
     }
     sink.endDocument(valid);
   }
@@ -212,7 +226,9 @@ final class CorpusReader {
           lineNo++;
           byte[] bytes = line.toByteArray();
           if (!isBlank(bytes)) {
-            String text = jsonText(mapper, bytes, lineStart, lineNo, f, source.textField());
+            Newlines.Normalizer lines = source.newlines().normalizer();
+            String raw = jsonText(mapper, bytes, lineStart, lineNo, f, source.textField());
+            String text = lines.apply(raw) + lines.flush();
             boolean valid = CorpusSource.isValid(doc, n, nValid);
             sink.text(valid, text);
             sink.endDocument(valid);

@@ -3,6 +3,7 @@ package dev.dllm.eval.likelihood;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
 import java.io.IOException;
@@ -26,8 +27,11 @@ import java.util.Map;
  * @param path the corpus or file to read, or null for the bundled Tiny Shakespeare
  * @param description what the text is, e.g. "validation split of /data/gutenberg"
  * @param reason why it was chosen, e.g. "the model's training corpus, recorded in ..."
+ * @param newlines line ends as the corpus is read: the model's recorded {@value
+ *     ExportMetadata#NEWLINES_KEY} for its training corpus ({@code keep} for a run recorded before
+ *     the option existed), else {@link Newlines#DEFAULT}
  */
-public record EvalSource(Path path, String description, String reason) {
+public record EvalSource(Path path, String description, String reason, Newlines newlines) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The description of the bundled corpus. */
@@ -42,18 +46,33 @@ public record EvalSource(Path path, String description, String reason) {
    *     where it was recorded, and asking for {@code --data})
    */
   public static EvalSource choose(Path data, OnnxModel model) {
-    if (data != null) {
-      return new EvalSource(data, data.toString(), "given by --data");
-    }
     String[] found = recordedCorpus(model);
+    if (data != null) {
+      if (found != null
+          && !found[0].equals(ExportMetadata.BUNDLED_CORPUS)
+          && Path.of(found[0])
+              .toAbsolutePath()
+              .normalize()
+              .equals(data.toAbsolutePath().normalize())) {
+        return new EvalSource(
+            data,
+            data.toString(),
+            "given by --data; the model's training corpus, read with its newlines "
+                + newlines(found).id(),
+            newlines(found));
+      }
+      return new EvalSource(data, data.toString(), "given by --data", Newlines.DEFAULT);
+    }
     if (found == null) {
       return new EvalSource(
           null,
           BUNDLED,
-          "the model records no training corpus; pass --data PATH to score another text");
+          "the model records no training corpus; pass --data PATH to score another text",
+          Newlines.DEFAULT);
     }
     if (found[0].equals(ExportMetadata.BUNDLED_CORPUS)) {
-      return new EvalSource(null, BUNDLED, "the model's training corpus, recorded in " + found[1]);
+      return new EvalSource(
+          null, BUNDLED, "the model's training corpus, recorded in " + found[1], newlines(found));
     }
     Path p = Path.of(found[0]);
     if (!Files.exists(p)) {
@@ -68,7 +87,18 @@ public record EvalSource(Path path, String description, String reason) {
               + " another text)");
     }
     return new EvalSource(
-        p, "validation split of " + p, "the model's training corpus, recorded in " + found[1]);
+        p,
+        "validation split of " + p,
+        "the model's training corpus, recorded in " + found[1],
+        newlines(found));
+  }
+
+  private static Newlines newlines(String[] found) {
+    try {
+      return Newlines.parse(found[2]);
+    } catch (InvalidInputException e) {
+      return Newlines.KEEP; // unreadable record: the bytes as they are
+    }
   }
 
   /** "eval text: DESCRIPTION (REASON)", the line {@code dllm eval} prints before it scores. */
@@ -81,14 +111,24 @@ public record EvalSource(Path path, String description, String reason) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("text", description);
     m.put("chosen_by", reason);
+    m.put("newlines", newlines.id());
     return m;
   }
 
-  /** {corpus, where it was recorded} of the model's training corpus, or null when unknown. */
+  /**
+   * {corpus, where it was recorded, its newline mode ({@code keep} when not recorded)} of the
+   * model's training corpus, or null when unknown.
+   */
   static String[] recordedCorpus(OnnxModel model) {
-    Object v = model.metadata().training().get(ExportMetadata.CORPUS_KEY);
+    Map<String, Object> training = model.metadata().training();
+    Object v = training.get(ExportMetadata.CORPUS_KEY);
     if (v instanceof String s && !s.isBlank()) {
-      return new String[] {s, "export metadata training." + ExportMetadata.CORPUS_KEY};
+      Object nl = training.get(ExportMetadata.NEWLINES_KEY);
+      return new String[] {
+        s,
+        "export metadata training." + ExportMetadata.CORPUS_KEY,
+        nl instanceof String n ? n : Newlines.KEEP.id()
+      };
     }
     Path dir = model.directory().toAbsolutePath().normalize();
     for (Path d : new Path[] {dir, dir.getParent()}) {
@@ -101,7 +141,8 @@ public record EvalSource(Path path, String description, String reason) {
         JsonNode c = r.path("corpus");
         String path = c.isTextual() ? c.asText() : c.path("path").asText("");
         if (!path.isBlank()) {
-          return new String[] {path, rep.toString()};
+          String nl = c.path("newlines").asText(r.path("newlines").asText(Newlines.KEEP.id()));
+          return new String[] {path, rep.toString(), nl};
         }
       }
     }
@@ -115,7 +156,8 @@ public record EvalSource(Path path, String description, String reason) {
           && (run.path("sft").isMissingNode() || run.path("sft").isNull())) {
         JsonNode d = run.path("data");
         String path = d.isNull() || d.isMissingNode() ? ExportMetadata.BUNDLED_CORPUS : d.asText();
-        return new String[] {path, cfg + " (training.run_config.data)"};
+        String nl = run.path("newlines").asText(Newlines.KEEP.id());
+        return new String[] {path, cfg + " (training.run_config.data)", nl};
       }
     }
     return null;

@@ -160,7 +160,14 @@ public final class EvalRun {
         log.println(source.line());
       }
       EvalText text =
-          EvalData.load(source.path(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
+          EvalData.load(
+              source.path(),
+              tok,
+              seqLen,
+              o.mode(),
+              o.detokenizer(),
+              o.maxRows(),
+              source.newlines());
       LikelihoodEval.Result lik =
           LikelihoodEval.evaluate(
               model.family(),

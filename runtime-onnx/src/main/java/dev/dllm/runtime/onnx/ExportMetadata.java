@@ -75,6 +75,13 @@ public record ExportMetadata(
    */
   public static final String CORPUS_KEY = "corpus";
 
+  /**
+   * The {@link #training} key of the line ends the training corpus was read with: {@code lf} (CRLF
+   * and CR read as LF) or {@code keep}; absent for runs recorded before the option existed (read as
+   * {@code keep}).
+   */
+  public static final String NEWLINES_KEY = "newlines";
+
   /** The {@value #CORPUS_KEY} value of the bundled Tiny Shakespeare. */
   public static final String BUNDLED_CORPUS = "bundled:tinyshakespeare";
 
