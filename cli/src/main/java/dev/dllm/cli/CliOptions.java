@@ -69,9 +69,11 @@ public final class CliOptions {
   }
 
   /**
-   * Refuses to replace existing output files unless {@code --overwrite} was given.
+   * Refuses to replace existing output files unless {@code --overwrite} was given. When the option
+   * that names them was not given (the files are at the command's default place), the message says
+   * so, names the option that chooses another place and never implies the user passed it.
    *
-   * @param option the option that named the files, for the message
+   * @param option the option that names the files, for the message
    * @throws InvalidInputException naming the first file that exists
    */
   public static void refuseExisting(CommandLine cmd, String option, Path... files) {
@@ -80,6 +82,15 @@ public final class CliOptions {
     }
     for (Path f : files) {
       if (Files.exists(f)) {
+        if (!cmd.hasOption(option)) {
+          throw new InvalidInputException(
+              f
+                  + " already exists (the default output, as --"
+                  + option
+                  + " was not given); choose another place with --"
+                  + option
+                  + " or pass --overwrite to replace it");
+        }
         throw new InvalidInputException(
             "--"
                 + option

@@ -79,7 +79,7 @@ public final class DemoCommand implements Command {
     o.addOption(opt("eval-steps", "T,T,...", "step counts of the evaluation (default 16,64,256)"));
     o.addOption(
         opt("eval-samples", "N", "samples per evaluated point, scored for gen PPL (default 16)"));
-    o.addOption(opt("scorer", "DIR|default|train-default", ScorerArg.HELP));
+    o.addOption(opt("scorer", "DIR|default|train-default", ScorerArg.HELP + " (default: default)"));
     o.addOption(opt("threads", "N", "threads for training and sampling (default: all cores)"));
     o.addOption(
         Option.builder()

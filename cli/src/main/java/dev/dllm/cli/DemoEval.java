@@ -168,6 +168,7 @@ final class DemoEval {
         settings.path("provider").asText("cpu"),
         pareto.path("reference_entropy").asDouble(Double.NaN),
         pareto.path("collapse_margin").asDouble(Double.NaN));
+    out.println(unitLine(settings));
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("options", o.values());
     report.put("rows", rows);
@@ -177,6 +178,50 @@ final class DemoEval {
     EvalFiles.writeJson(dir.resolve(REPORT), report);
     out.println(
         "   -> " + dir.resolve("pareto.png") + " (and pareto.json, pareto.csv, " + REPORT + ")");
+  }
+
+  /**
+   * The gen-PPL unit line under the table, from {@code settings.gen_ppl_unit_per_model} of {@code
+   * pareto.json} ({@link dev.dllm.eval.metrics.GenPplUnit}): one unit when every model shares it,
+   * else one per model; models whose samples were re-tokenised are named NOT comparable to their
+   * own tokens, with the characters the scorer dropped.
+   */
+  static String unitLine(JsonNode settings) {
+    Map<String, List<String>> byUnit = new LinkedHashMap<>();
+    settings
+        .path("gen_ppl_unit_per_model")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              JsonNode u = e.getValue();
+              long dropped = 0;
+              for (JsonNode d : u.path("dropped_characters_per_point")) {
+                dropped += d.asLong();
+              }
+              String text =
+                  u.path("unit").asText("?")
+                      + (u.path("comparable_to_model_tokens").asBoolean(true)
+                          ? ""
+                          : "; NOT comparable to the model's tokens (samples re-tokenised); "
+                              + dev.dllm.eval.metrics.GenPplUnit.dropped(dropped)
+                              + " over all points");
+              byUnit.computeIfAbsent(text, k -> new ArrayList<>()).add(e.getKey());
+            });
+    if (byUnit.isEmpty()) {
+      return "   gen PPL unit: not recorded";
+    }
+    if (byUnit.size() == 1) {
+      return "   gen PPL " + byUnit.keySet().iterator().next();
+    }
+    StringBuilder sb = new StringBuilder("   gen PPL units differ between models:");
+    byUnit.forEach(
+        (unit, models) ->
+            sb.append(System.lineSeparator())
+                .append("     ")
+                .append(unit)
+                .append(": ")
+                .append(String.join(", ", models)));
+    return sb.toString();
   }
 
   private static String[] runOf(Path dir, String[][] runs, String model) {

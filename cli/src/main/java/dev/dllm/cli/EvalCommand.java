@@ -35,10 +35,20 @@ public final class EvalCommand implements Command {
             "data",
             "PATH",
             "corpus (its validation split is used) or a zero-shot file such as"
-                + " wiki.test.tokens / ptb.test.txt (used whole); default: bundled Tiny"
-                + " Shakespeare"));
-    o.addOption(CliOptions.opt("scorer", "DIR|default|train-default", ScorerArg.HELP));
-    o.addOption(CliOptions.opt("num-samples", "N", "samples to draw (default 0: likelihood only)"));
+                + " wiki.test.tokens / ptb.test.txt (used whole); default: the corpus the model"
+                + " was trained on when its export or run records it, else the bundled Tiny"
+                + " Shakespeare (the console says which)"));
+    o.addOption(
+        CliOptions.opt(
+            "scorer",
+            "DIR|default|train-default",
+            ScorerArg.HELP + " (default: none, so no gen PPL is computed; say --scorer default)"));
+    o.addOption(
+        CliOptions.opt(
+            "num-samples",
+            "N",
+            "samples to draw for tokens/s, NFE and entropy, and gen PPL when --scorer is given"
+                + " (default 0: likelihood only)"));
     o.addOption(CliOptions.opt("steps", "T", "sampling steps (default 64; AR takes L-1)"));
     o.addOption(CliOptions.opt("batch", "B", "rows per forward pass (default 16)"));
     o.addOption(CliOptions.opt("seed", "S", "seed of corruption draws and samples (default 0)"));

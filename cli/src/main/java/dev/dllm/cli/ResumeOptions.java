@@ -43,6 +43,7 @@ final class ResumeOptions {
           Fixed.of("data", c -> data(c.data())),
           Fixed.of("tokenizer", TrainConfig::tokenizer),
           Fixed.of("mode", TrainConfig::mode),
+          Fixed.of("newlines", TrainConfig::newlines),
           Fixed.of("seq-len", TrainConfig::seqLen),
           Fixed.of("batch", TrainConfig::batch),
           Fixed.of("accum", TrainConfig::accumulation),

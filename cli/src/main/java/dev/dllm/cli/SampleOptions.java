@@ -58,7 +58,13 @@ public final class SampleOptions {
         CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's choice)"));
     o.addOption(
         CliOptions.opt(
-            "opt-level", "LEVEL", "ONNX Runtime graph optimisation: none|basic|extended|all"));
+            "opt-level",
+            "LEVEL",
+            "ONNX Runtime graph optimisation: "
+                + String.join("|", OrtConfig.OPT_LEVELS)
+                + " (default "
+                + OrtConfig.DEFAULT_OPT_LEVEL
+                + ")"));
     o.addOption(
         CliOptions.opt(
             "prompt", "TEXT", "prompt to continue, the same for every sample (issue 16)"));
@@ -138,7 +144,7 @@ public final class SampleOptions {
     return new OrtConfig(
         cmd.getOptionValue("provider", "cpu"),
         CliOptions.intOpt(cmd, "threads", 0, 0),
-        cmd.getOptionValue("opt-level", "basic"));
+        cmd.getOptionValue("opt-level", OrtConfig.DEFAULT_OPT_LEVEL));
   }
 
   static Map<String, String> samplerOptions(CommandLine cmd) {

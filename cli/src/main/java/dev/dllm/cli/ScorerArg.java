@@ -15,11 +15,16 @@ final class ScorerArg {
   static final String DEFAULT = "default";
   static final String TRAIN_DEFAULT = "train-default";
 
-  /** Help text of the option. */
+  /**
+   * Help text of the option: what each value is, and the gen-PPL unit rule ({@link
+   * dev.dllm.eval.metrics.GenPplUnit}). Each command appends its own default.
+   */
   static final String HELP =
-      "AR export that scores samples (gen PPL); default = the scorer bundled in dllm (an AR trained"
-          + " by dllm on the bundled corpus at a larger budget); train-default = train an AR s at"
-          + " 4e13 FLOPs once and cache it";
+      "AR export that scores samples (gen PPL, per token of the scorer's tokenizer): DIR; default"
+          + " = the scorer bundled in dllm (AR xs, char, trained by dllm on the bundled Tiny"
+          + " Shakespeare: its gen PPL is per character, and for a model with another tokenizer"
+          + " NOT comparable to the model's tokens, which the console then says); train-default ="
+          + " train an AR s at 4e13 FLOPs once and cache it";
 
   private ScorerArg() {}
 

@@ -44,8 +44,15 @@ public final class SweepCommand implements Command {
             "F:O,...",
             "objectives per family, e.g. mdlm:low_var,mdlm:elbo (default: each family's own)"));
     o.addOption(CliOptions.opt("data", "PATH", "corpus (default: bundled Tiny Shakespeare)"));
-    o.addOption(CliOptions.opt("tokenizer", "SPEC", "char, byte, gpt2, hf:PATH (default char)"));
-    o.addOption(CliOptions.opt("mode", "pack|wrap", "block mode (default pack)"));
+    o.addOption(
+        CliOptions.opt(
+            "tokenizer", "SPEC", dev.dllm.api.tokenize.Tokenizers.specForms() + " (default char)"));
+    o.addOption(CorpusOptions.newlinesOption());
+    o.addOption(
+        CliOptions.opt(
+            "mode",
+            dev.dllm.data.corpus.BlockMode.choices(),
+            "block mode (default pack): " + dev.dllm.data.corpus.BlockMode.described()));
     o.addOption(CliOptions.opt("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(CliOptions.opt("batch", "B", "sequences per step (default 32)"));
     o.addOption(CliOptions.opt("lr", "X", "peak learning rate (default 1e-3)"));
@@ -121,6 +128,7 @@ public final class SweepCommand implements Command {
             .data(data)
             .tokenizer(cmd.getOptionValue("tokenizer", "char"))
             .mode(cmd.getOptionValue("mode", "pack"))
+            .newlines(CorpusOptions.newlines(cmd, dev.dllm.data.corpus.Newlines.DEFAULT).id())
             .seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2))
             .batch(CliOptions.intOpt(cmd, "batch", 32, 1))
             .seed(CliOptions.intOpt(cmd, "seed", 1, 0))

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.tokenize.Tokenizer;
+import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.data.BundledCorpus;
 import dev.dllm.data.DllmCache;
 import dev.dllm.data.bench.TokenizerBenchmark;
@@ -13,6 +14,7 @@ import dev.dllm.data.corpus.CorpusFormat;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
 import dev.dllm.data.corpus.CorpusStats;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.data.corpus.TokenizedCorpus;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -63,7 +65,9 @@ public final class TokenizeCommand implements Command {
             .hasArg()
             .argName("SPEC")
             .desc(
-                "required: char | byte | gpt2 | hf:PATH/tokenizer.json | spm:PATH/tokenizer.model")
+                "required: one of "
+                    + Tokenizers.specForms()
+                    + " (hf: a tokenizer.json, spm: a tokenizer.model)")
             .get());
     o.addOption(
         Option.builder()
@@ -76,10 +80,10 @@ public final class TokenizeCommand implements Command {
         Option.builder()
             .longOpt("mode")
             .hasArg()
-            .argName("wrap|pack")
-            .desc(
-                "block mode: pack = L tokens (default, as dllm train), wrap = [BOS] + L-2 + [EOS]")
+            .argName(BlockMode.choices())
+            .desc("block mode (default pack, as dllm train): " + BlockMode.described())
             .get());
+    o.addOption(CorpusOptions.newlinesOption());
     o.addOption(
         Option.builder()
             .longOpt("text-field")
@@ -127,8 +131,7 @@ public final class TokenizeCommand implements Command {
       return bench(cmd, out);
     }
     if (!cmd.hasOption("tokenizer")) {
-      throw new InvalidInputException(
-          "--tokenizer is required: char, byte, gpt2, hf:PATH/tokenizer.json or spm:PATH");
+      throw new InvalidInputException("--tokenizer is required: one of " + Tokenizers.specForms());
     }
     Path cache = cmd.hasOption("cache") ? Path.of(cmd.getOptionValue("cache")) : DllmCache.root();
     Path data =
@@ -142,6 +145,7 @@ public final class TokenizeCommand implements Command {
     if (cmd.hasOption("valid-fraction")) {
       source = source.withValidFraction(CliOptions.doubleOpt(cmd, "valid-fraction", 0));
     }
+    source = source.withNewlines(CorpusOptions.newlines(cmd, Newlines.DEFAULT));
     TokenizedCorpus corpus =
         new CorpusPipeline(cache).load(source, cmd.getOptionValue("tokenizer"));
     CorpusStats s = corpus.stats();
@@ -149,6 +153,7 @@ public final class TokenizeCommand implements Command {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("data", data.toAbsolutePath().toString());
     json.put("format", s.format());
+    json.put("newlines", source.newlines().id());
     if (s.textField() != null) {
       json.put("textField", s.textField());
     }

@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import static dev.dllm.cli.CliOptions.opt;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
 import dev.dllm.trainer.Trainer;
@@ -35,7 +36,13 @@ public final class TrainCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(opt("family", "NAME", "family to train (dllm families lists them)"));
+    o.addOption(
+        opt(
+            "family",
+            "NAME",
+            "family to train: "
+                + String.join(", ", dev.dllm.api.FamilyRegistry.load().names())
+                + " (required, except with --resume of a run that stored its options)"));
     o.addOption(
         opt(
             "preset",
@@ -45,18 +52,25 @@ public final class TrainCommand implements Command {
         opt("model-config", "FILE", "YAML/JSON file with the DiT shape (instead of a preset)"));
     o.addOption(
         opt("data", "PATH", "corpus file or folder of .txt (default: bundled Tiny Shakespeare)"));
-    o.addOption(opt("tokenizer", "SPEC", "char, byte, gpt2, hf:PATH, spm:PATH (default char)"));
+    o.addOption(
+        opt("tokenizer", "SPEC", dev.dllm.api.tokenize.Tokenizers.specForms() + " (default char)"));
     o.addOption(
         opt(
             "mode",
-            "MODE",
-            "training rows: window (L tokens at random offsets), pack (consecutive blocks of L) or"
-                + " wrap (BOS..EOS); default pack"));
+            dev.dllm.data.corpus.BlockMode.choices(),
+            "training rows: " + dev.dllm.data.corpus.BlockMode.described() + " (default pack)"));
+    o.addOption(CorpusOptions.newlinesOption());
     o.addOption(opt("seq-len", "L", "tokens per sequence (default 256)"));
     o.addOption(opt("batch", "B", "sequences per optimizer step (default 32)"));
     o.addOption(opt("accum", "K", "gradient-accumulation micro-steps, B/K rows each (default 1)"));
-    o.addOption(opt("flops", "C", "compute budget; steps = floor(C / (6 N_eff B L))"));
-    o.addOption(opt("steps", "N", "optimizer steps (instead of --flops)"));
+    o.addOption(
+        opt(
+            "flops",
+            "C",
+            "compute budget; steps = floor(C / (6 N_eff B L)) (required: exactly one of --flops"
+                + " and --steps, except with --resume)"));
+    o.addOption(
+        opt("steps", "N", "optimizer steps, instead of --flops (one of the two is required)"));
     o.addOption(
         opt("objective", "NAME", "training objective, e.g. ce, elbo, low_var (family default)"));
     o.addOption(opt("lr", "X", "peak learning rate (default 1e-3)"));
@@ -108,7 +122,12 @@ public final class TrainCommand implements Command {
             "continue the run in DIR (its OUT or OUT/checkpoint) with its stored options; only"
                 + " --threads, --checkpoint-every, --val-every, --log-every, --stop-after may"
                 + " change"));
-    o.addOption(opt("out", "DIR", "output folder: DIR/checkpoint/ and DIR/train-report.json"));
+    o.addOption(
+        opt(
+            "out",
+            "DIR",
+            "output folder: DIR/checkpoint/ and DIR/train-report.json (required, except with"
+                + " --resume, whose run folder it defaults to)"));
     return o;
   }
 
@@ -163,6 +182,7 @@ public final class TrainCommand implements Command {
     b.data(path(cmd, "data", d.data()));
     b.tokenizer(cmd.getOptionValue("tokenizer", d.tokenizer()));
     b.mode(cmd.getOptionValue("mode", d.mode()));
+    b.newlines(CorpusOptions.newlines(cmd, Newlines.parse(d.newlines())).id());
     b.objective(cmd.getOptionValue("objective", d.objective()));
     b.resume(path(cmd, "resume", null));
     b.seqLen(CliOptions.intOpt(cmd, "seq-len", d.seqLen(), 2));

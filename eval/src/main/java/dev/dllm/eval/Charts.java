@@ -5,6 +5,8 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.text.FieldPosition;
 import java.text.NumberFormat;
 import java.text.ParsePosition;
@@ -15,7 +17,9 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTick;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.TickType;
+import org.jfree.chart.axis.TickUnits;
 import org.jfree.chart.axis.ValueTick;
 import org.jfree.chart.plot.ValueAxisPlot;
 import org.jfree.chart.plot.XYPlot;
@@ -191,12 +195,67 @@ public final class Charts {
     }
   }
 
-  /** A linear axis that does not force zero into its range. */
+  /**
+   * A linear axis that does not force zero into its range, with ticks at 1-2-5 × 10^k labelled with
+   * just enough decimals to tell them apart ({@link #tickUnits}); a single value, or a range
+   * narrower than {@value #MIN_RELATIVE_RANGE} of its magnitude, is widened to ± {@value
+   * #SINGLE_VALUE_MARGIN} of its middle (JFreeChart's default would make a 1e-8 wide range whose
+   * ticks all read "1.177668E2").
+   */
   public static NumberAxis linearAxis(String label) {
-    NumberAxis a = new NumberAxis(label);
+    NumberAxis a = new NiceNumberAxis(label);
     a.setAutoRangeIncludesZero(false);
+    a.setStandardTickUnits(tickUnits());
     style(a);
     return a;
+  }
+
+  /** Below this range / |middle| a linear axis is widened. */
+  static final double MIN_RELATIVE_RANGE = 0.01;
+
+  /** The half-width, relative to |middle|, of a widened linear axis. */
+  static final double SINGLE_VALUE_MARGIN = 0.05;
+
+  /**
+   * Tick units 1, 2, 5 × 10^k for k in [−12, 15], each formatted with max(0, −k) decimals (Locale
+   * ROOT, thousands separated), so that consecutive ticks of one unit never print alike and never
+   * in exponent form.
+   */
+  public static TickUnits tickUnits() {
+    TickUnits units = new TickUnits();
+    DecimalFormatSymbols sym = DecimalFormatSymbols.getInstance(Locale.ROOT);
+    for (int k = -12; k <= 15; k++) {
+      DecimalFormat f = new DecimalFormat(k >= 0 ? "#,##0" : "#,##0." + "0".repeat(-k), sym);
+      for (int m : new int[] {1, 2, 5}) {
+        units.add(new NumberTickUnit(m * Math.pow(10, k), f));
+      }
+    }
+    return units;
+  }
+
+  /** {@link NumberAxis} that widens a degenerate or very narrow auto range. */
+  static final class NiceNumberAxis extends NumberAxis {
+    private static final long serialVersionUID = 1L;
+
+    NiceNumberAxis(String label) {
+      super(label);
+    }
+
+    @Override
+    protected void autoAdjustRange() {
+      super.autoAdjustRange();
+      if (getPlot() instanceof ValueAxisPlot vap) {
+        Range r = vap.getDataRange(this);
+        if (r != null) {
+          double mid = r.getCentralValue();
+          double half = Math.abs(mid) * SINGLE_VALUE_MARGIN;
+          if (r.getLength() < MIN_RELATIVE_RANGE * Math.abs(mid) || r.getLength() == 0) {
+            half = half > 0 ? half : 1;
+            setRange(new Range(mid - half, mid + half), false, false);
+          }
+        }
+      }
+    }
   }
 
   private static void style(org.jfree.chart.axis.ValueAxis a) {

@@ -48,6 +48,15 @@ public final class CheckpointExport {
     } else {
       provenance.remove(ExportMetadata.BLOCK_MODE_KEY);
     }
+    String corpus = corpus(ck.trainingState());
+    if (corpus != null) {
+      provenance.put(ExportMetadata.CORPUS_KEY, corpus);
+      Object nl = ((Map<?, ?>) ck.trainingState().get(StoredRunConfig.KEY)).get("newlines");
+      provenance.put(ExportMetadata.NEWLINES_KEY, nl instanceof String s ? s : "keep");
+    } else {
+      provenance.remove(ExportMetadata.CORPUS_KEY);
+      provenance.remove(ExportMetadata.NEWLINES_KEY);
+    }
     int length = seqLen;
     for (String k : LENGTH_KEYS) {
       if (length == 0 && ck.trainingState().get(k) instanceof Number n) {
@@ -97,6 +106,24 @@ public final class CheckpointExport {
             provenance,
             familyMetadata);
     return OnnxExport.write(ck.weights(), md, out, files);
+  }
+
+  /**
+   * The corpus the checkpoint was pre-trained on, from the run's stored options ({@link
+   * StoredRunConfig}): the absolute path of {@code data}, {@value ExportMetadata#BUNDLED_CORPUS}
+   * when {@code data} is null (the bundled Tiny Shakespeare); null when the checkpoint stores no
+   * options or is a fine-tuning run (its data are prompt/response pairs, not a corpus).
+   */
+  static String corpus(Map<String, Object> trainingState) {
+    if (!(trainingState.get(StoredRunConfig.KEY) instanceof Map<?, ?> run)
+        || run.get("sft") != null) {
+      return null;
+    }
+    Object data = run.get("data");
+    if (data == null) {
+      return ExportMetadata.BUNDLED_CORPUS;
+    }
+    return data instanceof String s && !s.isBlank() ? s : null;
   }
 
   /**

@@ -93,6 +93,7 @@ record RunSetup(
               config.tokenizer(),
               config.seqLen(),
               BlockMode.parse(config.mode()),
+              dev.dllm.data.corpus.Newlines.parse(config.newlines()),
               config.seed());
     }
     DitConfig shape = ModelShape.resolve(config, family, data.tokenizer(), init, resumed);

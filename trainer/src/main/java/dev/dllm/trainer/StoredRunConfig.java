@@ -51,6 +51,7 @@ public final class StoredRunConfig {
     m.put("data", absolute(config.data()));
     m.put("tokenizer", config.tokenizer());
     m.put("mode", config.mode());
+    m.put("newlines", config.newlines());
     m.put("seq_len", config.seqLen());
     m.put("batch", config.batch());
     m.put("accumulation", config.accumulation());
@@ -163,6 +164,8 @@ public final class StoredRunConfig {
         .data(path(m, "data"))
         .tokenizer(text(m, "tokenizer"))
         .mode(text(m, "mode"))
+        // stored before --newlines existed: the corpus was read as it is
+        .newlines(m.get("newlines") instanceof String nl ? nl : "keep")
         .seqLen((int) count(m, "seq_len"))
         .batch((int) count(m, "batch"))
         .accumulation((int) count(m, "accumulation"))

@@ -18,6 +18,8 @@ import java.nio.file.Path;
  * @param tokenizer tokenizer spec ({@code char}, {@code byte}, {@code gpt2}, {@code hf:PATH}, ...)
  * @param mode block mode: {@code pack} (consecutive L tokens, the [SD] default) or {@code wrap}
  *     (BOS + L−2 tokens + EOS); spec §1.2
+ * @param newlines line ends of the corpus as read: {@code lf} (CRLF and CR become LF, the default)
+ *     or {@code keep} ({@link dev.dllm.data.corpus.Newlines})
  * @param seqLen L, tokens per training sequence
  * @param batch B, sequences per optimizer step (the global batch)
  * @param accumulation K, micro-steps per optimizer step (B must be divisible by K)
@@ -58,6 +60,7 @@ public record TrainConfig(
     Path data,
     String tokenizer,
     String mode,
+    String newlines,
     int seqLen,
     int batch,
     int accumulation,
@@ -137,6 +140,7 @@ public record TrainConfig(
     b.data = data;
     b.tokenizer = tokenizer;
     b.mode = mode;
+    b.newlines = newlines;
     b.seqLen = seqLen;
     b.batch = batch;
     b.accumulation = accumulation;
@@ -175,6 +179,7 @@ public record TrainConfig(
     private Path data;
     private String tokenizer = "char";
     private String mode = "pack";
+    private String newlines = dev.dllm.data.corpus.Newlines.DEFAULT.id();
     private int seqLen = 256;
     private int batch = 32;
     private int accumulation = 1;
@@ -231,6 +236,11 @@ public record TrainConfig(
 
     public Builder mode(String v) {
       mode = v;
+      return this;
+    }
+
+    public Builder newlines(String v) {
+      newlines = v;
       return this;
     }
 
@@ -359,6 +369,7 @@ public record TrainConfig(
           data,
           tokenizer,
           mode,
+          newlines,
           seqLen,
           batch,
           accumulation,

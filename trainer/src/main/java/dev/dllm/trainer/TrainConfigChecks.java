@@ -16,6 +16,7 @@ final class TrainConfigChecks {
     require(c.out() != null, "--out is required");
     require(c.seqLen() >= 2, "--seq-len must be >= 2, got " + c.seqLen());
     dev.dllm.data.corpus.BlockMode.parse(c.mode());
+    dev.dllm.data.corpus.Newlines.parse(c.newlines());
     require(c.batch() >= 1, "--batch must be >= 1, got " + c.batch());
     MemoryBudget.requireOneArray(c.batch(), c.seqLen());
     require(c.accumulation() >= 1, "--accum must be >= 1, got " + c.accumulation());

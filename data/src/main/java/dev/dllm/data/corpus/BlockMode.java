@@ -32,6 +32,35 @@ public enum BlockMode {
     }
   }
 
+  /** The accepted values as a help text's argument name: {@code wrap|pack|window}. */
+  public static String choices() {
+    StringBuilder sb = new StringBuilder();
+    for (BlockMode m : values()) {
+      sb.append(sb.length() == 0 ? "" : "|").append(m.id());
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Every mode with what it does, for help texts: "wrap = [BOS] + L-2 tokens + [EOS], pack = ...".
+   */
+  public static String described() {
+    StringBuilder sb = new StringBuilder();
+    for (BlockMode m : values()) {
+      sb.append(sb.length() == 0 ? "" : ", ").append(m.id()).append(" = ").append(m.summary());
+    }
+    return sb.toString();
+  }
+
+  /** What the mode does, in a few words. */
+  public String summary() {
+    return switch (this) {
+      case WRAP -> "[BOS] + L-2 tokens + [EOS]";
+      case PACK -> "consecutive blocks of L tokens";
+      case WINDOW -> "L tokens at random offsets (validation: pack)";
+    };
+  }
+
   /** Lower-case name as used on the command line. */
   public String id() {
     return name().toLowerCase(Locale.ROOT);

@@ -271,6 +271,9 @@ public final class CorpusPipeline {
       k.append(source.textField()).append('\n');
     }
     k.append(source.validFraction()).append('\n');
+    if (source.newlines() != Newlines.KEEP) {
+      k.append("newlines=").append(source.newlines().id()).append('\n'); // keep: the old keys
+    }
     k.append(chunkChars).append('\n');
     k.append(spec).append('\n');
     int colon = spec.indexOf(':');

@@ -158,18 +158,27 @@ final class CorpusReader {
       long size = Files.size(f);
       long cut = i < scan.splitFile() ? size : i == scan.splitFile() ? scan.splitOffset() : 0;
       try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
-        section(in, 0, cut, f, false, chunkChars, sink);
-        section(in, cut, size - cut, f, true, chunkChars, sink);
+        Newlines nl = source.newlines();
+        section(in, 0, cut, f, false, chunkChars, nl, sink);
+        section(in, cut, size - cut, f, true, chunkChars, nl, sink);
       }
     }
   }
 
   private static void section(
-      InputStream in, long base, long length, Path f, boolean valid, int chunkChars, Sink sink)
+      InputStream in,
+      long base,
+      long length,
+      Path f,
+      boolean valid,
+      int chunkChars,
+      Newlines newlines,
+      Sink sink)
       throws IOException {
     if (length == 0) {
       return;
     }
+    Newlines.Normalizer lines = newlines.normalizer();
     IOException[] failure = {null};
     boolean[] first = {base == 0};
     StrictUtf8.decode(
@@ -185,7 +194,8 @@ final class CorpusReader {
               s = s.substring(1); // a UTF-8 byte-order mark is not text
             }
           }
-          if (failure[0] == null) {
+          s = lines.apply(s);
+          if (failure[0] == null && !s.isEmpty()) {
             try {
               sink.text(valid, s);
             } catch (IOException e) {
@@ -195,6 +205,10 @@ final class CorpusReader {
         });
     if (failure[0] != null) {
       throw failure[0];
+    }
+    String tail = lines.flush();
+    if (!tail.isEmpty()) {
+      sink.text(valid, tail);
     }
     sink.endDocument(valid);
   }
@@ -223,7 +237,9 @@ final class CorpusReader {
           lineNo++;
           byte[] bytes = line.toByteArray();
           if (!isBlank(bytes)) {
-            String text = jsonText(mapper, bytes, lineStart, lineNo, f, source.textField());
+            Newlines.Normalizer lines = source.newlines().normalizer();
+            String raw = jsonText(mapper, bytes, lineStart, lineNo, f, source.textField());
+            String text = lines.apply(raw) + lines.flush();
             boolean valid = CorpusSource.isValid(doc, n, nValid);
             sink.text(valid, text);
             sink.endDocument(valid);

@@ -28,8 +28,10 @@ import java.util.stream.Stream;
  * @param format its layout
  * @param textField JSONL field holding the text
  * @param validFraction f in [0, 0.5]
+ * @param newlines line ends as read ({@link Newlines}; {@link Newlines#DEFAULT} unless set)
  */
-public record CorpusSource(Path path, CorpusFormat format, String textField, double validFraction) {
+public record CorpusSource(
+    Path path, CorpusFormat format, String textField, double validFraction, Newlines newlines) {
 
   /** Default validation fraction. */
   public static final double DEFAULT_VALID_FRACTION = 0.05;
@@ -42,11 +44,14 @@ public record CorpusSource(Path path, CorpusFormat format, String textField, dou
     if (textField == null || textField.isBlank()) {
       throw new InvalidInputException("--text-field must not be empty");
     }
+    if (newlines == null) {
+      newlines = Newlines.DEFAULT;
+    }
   }
 
   /**
    * A corpus at {@code path}, format detected from it (folder, {@code .jsonl}/{@code .json}, else
-   * text), text field {@code text}, validation fraction 0.05.
+   * text), text field {@code text}, validation fraction 0.05, CRLF read as LF.
    *
    * @throws InvalidInputException when the path does not exist
    */
@@ -62,17 +67,22 @@ public record CorpusSource(Path path, CorpusFormat format, String textField, dou
             : lower.endsWith(".jsonl") || lower.endsWith(".json")
                 ? CorpusFormat.JSONL
                 : CorpusFormat.TEXT;
-    return new CorpusSource(path, format, "text", DEFAULT_VALID_FRACTION);
+    return new CorpusSource(path, format, "text", DEFAULT_VALID_FRACTION, Newlines.DEFAULT);
   }
 
   /** The same corpus with another JSONL text field. */
   public CorpusSource withTextField(String field) {
-    return new CorpusSource(path, format, field, validFraction);
+    return new CorpusSource(path, format, field, validFraction, newlines);
   }
 
   /** The same corpus with another validation fraction. */
   public CorpusSource withValidFraction(double f) {
-    return new CorpusSource(path, format, textField, f);
+    return new CorpusSource(path, format, textField, f, newlines);
+  }
+
+  /** The same corpus read with other line ends. */
+  public CorpusSource withNewlines(Newlines n) {
+    return new CorpusSource(path, format, textField, validFraction, n);
   }
 
   /**

@@ -45,6 +45,7 @@ final class StrictUtf8 {
         if (n < 0) {
           eof = true;
         } else {
+          refuseNul(bytes.array(), bytes.position(), n, offset, file);
           bytes.position(bytes.position() + n);
           left -= n;
         }
@@ -80,6 +81,25 @@ final class StrictUtf8 {
     text.append(chars);
     if (text.length() > 0) {
       sink.accept(text.toString());
+    }
+  }
+
+  /**
+   * Refuses a NUL byte: text has none, so the file is binary (or UTF-16, which is not UTF-8).
+   *
+   * @param from index of the first new byte in {@code a}, whose index 0 is at file offset {@code
+   *     base}
+   * @throws InvalidInputException naming the file and the byte offset
+   */
+  private static void refuseNul(byte[] a, int from, int n, long base, String file) {
+    for (int i = from; i < from + n; i++) {
+      if (a[i] == 0) {
+        throw new InvalidInputException(
+            file
+                + ": NUL byte (0x00) at byte offset "
+                + (base + i)
+                + "; not a text file (binary, or UTF-16?): the corpus must be UTF-8 text");
+      }
     }
   }
 

@@ -19,6 +19,11 @@ public final class HfTokenizerProvider implements TokenizerProvider {
   }
 
   @Override
+  public String argumentHint() {
+    return "PATH";
+  }
+
+  @Override
   public Tokenizer create(String argument, Map<String, String> state, CharSequence corpusSample) {
     String spec = "hf:" + argument;
     if (argument.isEmpty()) {

@@ -18,6 +18,11 @@ public final class SpmTokenizerProvider implements TokenizerProvider {
   }
 
   @Override
+  public String argumentHint() {
+    return "PATH";
+  }
+
+  @Override
   public Tokenizer create(String argument, Map<String, String> state, CharSequence corpusSample) {
     String spec = "spm:" + argument;
     if (argument.isEmpty()) {

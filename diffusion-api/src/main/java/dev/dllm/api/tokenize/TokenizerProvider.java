@@ -12,6 +12,14 @@ public interface TokenizerProvider {
   String scheme();
 
   /**
+   * What follows {@code scheme:} in a spec, for help texts ({@code PATH} for a tokenizer file), or
+   * empty when the scheme takes no argument (the spec is the scheme alone).
+   */
+  default String argumentHint() {
+    return "";
+  }
+
+  /**
    * Creates a tokenizer.
    *
    * @param argument the part of the spec after ':' (a path), or empty

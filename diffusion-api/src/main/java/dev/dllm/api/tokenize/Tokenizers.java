@@ -30,6 +30,20 @@ public final class Tokenizers {
     return providers().keySet();
   }
 
+  /**
+   * The spec forms of the registered schemes, sorted, for help texts and messages: the scheme
+   * alone, or {@code scheme:HINT} when it takes an argument ({@link
+   * TokenizerProvider#argumentHint}), e.g. "byte, char, gpt2, hf:PATH, spm:PATH".
+   */
+  public static String specForms() {
+    java.util.List<String> forms = new java.util.ArrayList<>();
+    providers()
+        .forEach(
+            (scheme, p) ->
+                forms.add(p.argumentHint().isEmpty() ? scheme : scheme + ":" + p.argumentHint()));
+    return String.join(", ", forms);
+  }
+
   private static TokenizerProvider provider(String spec) {
     if (spec == null || spec.isBlank()) {
       throw new InvalidInputException("tokenizer spec is empty; expected one of " + schemes());

@@ -6,6 +6,7 @@ import dev.dllm.data.corpus.BlockDataset;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.data.corpus.TokenizedCorpus;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,6 +35,21 @@ public final class EvalData {
    */
   public static EvalText load(
       Path data, Tokenizer tok, int seqLen, BlockMode mode, String detokenizer, int maxRows) {
+    return load(data, tok, seqLen, mode, detokenizer, maxRows, Newlines.DEFAULT);
+  }
+
+  /**
+   * As {@link #load(Path, Tokenizer, int, BlockMode, String, int)}, reading a corpus (not a
+   * zero-shot file) with the given line ends: the ones the model was trained with.
+   */
+  public static EvalText load(
+      Path data,
+      Tokenizer tok,
+      int seqLen,
+      BlockMode mode,
+      String detokenizer,
+      int maxRows,
+      Newlines newlines) {
     Detokenizer d = Detokenizer.parse(detokenizer, data);
     if (data != null && (d != Detokenizer.NONE || !detokenizer.equals("auto"))) {
       if (java.nio.file.Files.isRegularFile(data)) {
@@ -41,7 +57,8 @@ public final class EvalData {
       }
     }
     Path p = data != null ? data : BundledCorpus.tinyShakespeare();
-    TokenizedCorpus corpus = new CorpusPipeline().load(CorpusSource.of(p), tok);
+    CorpusSource source = CorpusSource.of(p).withNewlines(newlines);
+    TokenizedCorpus corpus = new CorpusPipeline().load(source, tok);
     BlockDataset valid = corpus.validBlocks(seqLen, mode);
     int n = maxRows == 0 ? valid.size() : Math.min(maxRows, valid.size());
     List<int[]> rows = new ArrayList<>(n);
@@ -50,7 +67,8 @@ public final class EvalData {
     }
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("source", p.toString());
-    c.put("split", "validation (" + CorpusSource.of(p).splitRule() + ")");
+    c.put("split", "validation (" + source.splitRule() + ")");
+    c.put("newlines", newlines.id());
     c.put("detokenizer", "none");
     c.put("joiner", "EOS between documents, as in training");
     c.put("block_mode", mode.id());

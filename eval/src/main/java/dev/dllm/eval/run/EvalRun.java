@@ -8,9 +8,11 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.eval.likelihood.EvalData;
+import dev.dllm.eval.likelihood.EvalSource;
 import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenPplUnit;
 import dev.dllm.eval.metrics.GenerativePerplexity;
 import dev.dllm.eval.metrics.ScoredIds;
 import dev.dllm.eval.metrics.Throughput;
@@ -39,7 +41,8 @@ public final class EvalRun {
    * What to evaluate.
    *
    * @param model export directory
-   * @param data corpus or zero-shot file; null = the bundled Tiny Shakespeare validation split
+   * @param data corpus or zero-shot file; null = the validation split of the corpus the model was
+   *     trained on when recorded, else of the bundled Tiny Shakespeare ({@link EvalSource})
    * @param scorer AR export for gen PPL; null = no gen PPL
    * @param numSamples samples to draw (0 = likelihood only)
    * @param steps sampling steps T
@@ -163,7 +166,19 @@ public final class EvalRun {
         }
         json.put("scorer_check", strength.toMap());
       }
-      EvalText text = EvalData.load(o.data(), tok, seqLen, o.mode(), o.detokenizer(), o.maxRows());
+      EvalSource source = EvalSource.choose(o.data(), model);
+      if (log != null) {
+        log.println(source.line());
+      }
+      EvalText text =
+          EvalData.load(
+              source.path(),
+              tok,
+              seqLen,
+              o.mode(),
+              o.detokenizer(),
+              o.maxRows(),
+              source.newlines());
       LikelihoodEval.Result lik;
       try (Progress p =
           progress.start(
@@ -179,7 +194,9 @@ public final class EvalRun {
                 p);
       }
       Map<String, Object> l = new LinkedHashMap<>();
-      l.put("data", text.choices());
+      Map<String, Object> choices = new LinkedHashMap<>(source.toMap());
+      choices.putAll(text.choices());
+      l.put("data", choices);
       l.put("kind", causal ? "exact NLL" : "NELBO (upper bound on NLL)");
       l.put("nats_per_token", lik.natsPerToken());
       l.put("bits_per_token", lik.natsPerToken() / Math.log(2));
@@ -189,6 +206,7 @@ public final class EvalRun {
       l.put("batches", lik.batches());
       l.put("seed", o.seed());
       json.put("likelihood", l);
+      rows.add(new String[] {"eval text", source.description()});
       rows.add(row(causal ? "val NLL (nats/token)" : "val NELBO (nats/token)", lik.natsPerToken()));
       rows.add(row(causal ? "val PPL" : "val PPL bound", lik.perplexity()));
       if (o.numSamples() > 0) {
@@ -233,9 +251,16 @@ public final class EvalRun {
         rows.add(row("reference entropy (nats)", reference));
         if (scorer != null) {
           GenerativePerplexity.Result g = scorer.score(s.ids(), tok, progress);
-          json.put("gen_ppl", genPpl(g, scorer));
-          rows.add(row("gen PPL", g.perplexity()));
+          GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), tok);
+          json.put("gen_ppl", genPpl(g, scorer, unit));
+          rows.add(
+              new String[] {
+                "gen PPL", row("", g.perplexity())[1] + "  " + unit.note(g.droppedCharacters())
+              });
           rows.add(row("gen PPL scored tokens", g.scoredTokens()));
+        } else {
+          json.put("gen_ppl", Map.of("skipped", NO_SCORER));
+          rows.add(new String[] {"gen PPL", "- (" + NO_SCORER + ")"});
         }
       }
     }
@@ -244,6 +269,25 @@ public final class EvalRun {
       EvalFiles.writeJson(outDir.resolve("eval-report.json"), json);
     }
     return new Report(json, table);
+  }
+
+  /**
+   * Why a run with samples has no gen PPL, as the table and {@code gen_ppl.skipped} say: there is
+   * no default scorer (the bundled one is char-level Tiny Shakespeare, whose number would be in
+   * other units for most models), so gen PPL is computed only when a scorer is named.
+   */
+  public static final String NO_SCORER =
+      "no gen PPL: no scorer given; pass --scorer default|train-default|DIR to score the samples";
+
+  /**
+   * The gen-PPL section of a report, with its unit ({@link GenPplUnit}: {@code unit}, {@code
+   * comparable_to_model_tokens}).
+   */
+  public static Map<String, Object> genPpl(
+      GenerativePerplexity.Result g, Scorer scorer, GenPplUnit unit) {
+    Map<String, Object> m = genPpl(g, scorer);
+    m.putAll(unit.toMap());
+    return m;
   }
 
   /** The gen-PPL section of a report. */

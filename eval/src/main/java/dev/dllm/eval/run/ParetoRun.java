@@ -11,6 +11,7 @@ import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.likelihood.EvalData;
 import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenPplUnit;
 import dev.dllm.eval.metrics.GenerativePerplexity;
 import dev.dllm.eval.pareto.ParetoFiles;
 import dev.dllm.eval.pareto.ParetoFrontier;
@@ -233,6 +234,7 @@ public final class ParetoRun {
     check(o);
     List<ParetoPoint> points = new ArrayList<>();
     Map<String, Object> references = new LinkedHashMap<>();
+    Map<String, Object> units = new LinkedHashMap<>();
     double firstReference = Double.NaN;
     try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), o.batch())) {
       for (Path dir : o.models()) {
@@ -261,6 +263,14 @@ public final class ParetoRun {
             firstReference = refH;
           }
           String fam = model.family().name();
+          GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), model.tokenizer());
+          Map<String, Object> unitJson = unit.toMap();
+          List<Long> dropped = new ArrayList<>();
+          unitJson.put("dropped_characters_per_point", dropped);
+          units.put(dir.toString(), unitJson);
+          if (log != null) {
+            log.println(fam + " " + dir + ": gen PPL " + unit.label());
+          }
           boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
           List<Variant> vs = new ArrayList<>();
           List<Integer> steps = causal ? List.of(len - 1) : o.steps();
@@ -313,15 +323,19 @@ public final class ParetoRun {
                       v.series(),
                       Math.min(o.batch(), o.numSamples()));
               points.add(p);
+              dropped.add(g.droppedCharacters());
               if (log != null) {
                 log.printf(
                     Locale.ROOT,
-                    "%-6s %-14s T=%-4d %9.1f tok/s  gen PPL %8.2f  entropy %.3f%s  NFE %.1f  batch %d%n",
+                    "%-6s %-14s T=%-4d %9.1f tok/s  gen PPL %8.2f%s  entropy %.3f%s  NFE %.1f  batch %d%n",
                     fam,
                     v.label(),
                     s.steps(),
                     p.tokensPerSecond(),
                     p.genPpl(),
+                    unit.sameTokenizer()
+                        ? ""
+                        : " (" + GenPplUnit.dropped(g.droppedCharacters()) + ")",
                     h,
                     p.collapsed() ? " (collapsed)" : "",
                     p.nfe(),
@@ -344,6 +358,7 @@ public final class ParetoRun {
       settings.put("top_p", o.topP());
       settings.put("steps", o.steps());
       settings.put("reference_entropy_per_model", references);
+      settings.put("gen_ppl_unit_per_model", units);
       settings.put(
           "reference_text",
           o.reference() == null

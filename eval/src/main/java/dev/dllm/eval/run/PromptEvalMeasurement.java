@@ -8,6 +8,7 @@ import dev.dllm.eval.likelihood.EvalText;
 import dev.dllm.eval.likelihood.LikelihoodEval;
 import dev.dllm.eval.metrics.ConditionalGenPerplexity;
 import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenPplUnit;
 import dev.dllm.eval.run.PromptEvalRun.Options;
 import dev.dllm.runtime.onnx.OnnxModel;
 import java.io.PrintStream;
@@ -71,6 +72,11 @@ final class PromptEvalMeasurement {
     m.put("training", model.metadata().training());
     m.put("bos_before_prompt", ModelSampler.rowLength(model, len) > len);
     m.put("data", text.choices());
+    GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), tok);
+    m.put("gen_ppl_unit", unit.toMap());
+    if (log != null) {
+      log.println(fam + " " + model.directory() + ": gen PPL " + unit.label());
+    }
 
     ConditionalGenPerplexity.Result trueScore = scorer.scoreGiven(prompts, truths, tok);
     double trueH = EntropyStats.mean(truths, specials);
@@ -169,13 +175,21 @@ final class PromptEvalMeasurement {
       if (log != null) {
         log.printf(
             Locale.ROOT,
-            "%-6s T=%-4d gen PPL given prompt %8.2f (unconditional %8.2f, true %8.2f)  entropy"
+            "%-6s T=%-4d gen PPL given prompt %8.2f (unconditional %8.2f, true %8.2f)%s  entropy"
                 + " %.3f  %9.1f tok/s%n",
             fam,
             cond.steps(),
             condScore.perplexity(),
             uncondPrompt.perplexity(),
             trueScore.perplexity(),
+            unit.sameTokenizer()
+                ? ""
+                : " ("
+                    + GenPplUnit.dropped(
+                        condScore.droppedCharacters()
+                            + uncondPrompt.droppedCharacters()
+                            + trueScore.droppedCharacters())
+                    + ")",
             condH,
             cond.throughput().tokensPerSecond());
         if (!helps) {

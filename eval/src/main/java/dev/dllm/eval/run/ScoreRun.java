@@ -6,6 +6,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.eval.metrics.EntropyStats;
+import dev.dllm.eval.metrics.GenPplUnit;
 import dev.dllm.eval.metrics.GenerativePerplexity;
 import dev.dllm.eval.metrics.Retokenizer;
 import dev.dllm.eval.metrics.ScoredIds;
@@ -203,7 +204,11 @@ public final class ScoreRun {
           "entropy_tokens",
           "text samples: the scorer's ids of the text; ids samples: the ids as given");
       json.put("sampling", sm);
-      Map<String, Object> gp = EvalRun.genPpl(g, scorer);
+      GenPplUnit unit =
+          fromText.isEmpty() && idsModel != null
+              ? GenPplUnit.of(scorerTok, idsTok)
+              : GenPplUnit.ofScorer(scorerTok);
+      Map<String, Object> gp = EvalRun.genPpl(g, scorer, unit);
       gp.put("bos", o.prependBos() ? "prepended" : "none");
       gp.put("scored_tokens_definition", scoredTokens(o.prependBos()));
       json.put("gen_ppl", gp);
@@ -214,7 +219,12 @@ public final class ScoreRun {
           EvalRun.table(
               List.of(
                   new String[] {"samples", Integer.toString(total)},
-                  new String[] {"gen PPL", String.format(Locale.ROOT, "%.4f", g.perplexity())},
+                  new String[] {
+                    "gen PPL",
+                    String.format(Locale.ROOT, "%.4f", g.perplexity())
+                        + "  "
+                        + unit.note(g.droppedCharacters())
+                  },
                   new String[] {"gen PPL scored tokens", Long.toString(g.scoredTokens())},
                   new String[] {"BOS", o.prependBos() ? "prepended" : "none"},
                   new String[] {"entropy (nats)", String.format(Locale.ROOT, "%.4f", entropy)},

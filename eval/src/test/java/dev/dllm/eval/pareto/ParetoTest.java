@@ -160,4 +160,58 @@ class ParetoTest {
     }
     g.dispose();
   }
+
+  /**
+   * Issue 19: one model (one gen PPL) or a narrow range must not label every y tick "1.177668E2":
+   * the drawn ticks differ, read as plain numbers and each label is its tick's value.
+   */
+  @Test
+  void yTicksOfOnePointOrANarrowRangeDifferAndReadAsNumbers() {
+    for (double[] ppl : new double[][] {{117.7668}, {117.7668, 117.7671}, {117.7, 118.9}}) {
+      List<ParetoPoint> pts = new java.util.ArrayList<>();
+      for (int i = 0; i < ppl.length; i++) {
+        pts.add(p("mdlm", 8 << i, 1000 - 100 * i, ppl[i], 4.0));
+      }
+      JFreeChart chart = ParetoChart.create(ParetoFrontier.flag(pts, 3.0), 3.0);
+      BufferedImage img =
+          new BufferedImage(ParetoChart.WIDTH, ParetoChart.HEIGHT, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = img.createGraphics();
+      ChartRenderingInfo info = new ChartRenderingInfo();
+      chart.draw(
+          g, new Rectangle2D.Double(0, 0, ParetoChart.WIDTH, ParetoChart.HEIGHT), null, info);
+      XYPlot plot = chart.getXYPlot();
+      List<?> ticks =
+          plot.getRangeAxis()
+              .refreshTicks(
+                  g,
+                  new org.jfree.chart.axis.AxisState(),
+                  info.getPlotInfo().getDataArea(),
+                  plot.getRangeAxisEdge());
+      g.dispose();
+      List<String> labels = new java.util.ArrayList<>();
+      double step = Double.NaN;
+      double last = Double.NaN;
+      for (Object o : ticks) {
+        org.jfree.chart.axis.ValueTick t = (org.jfree.chart.axis.ValueTick) o;
+        if (!Double.isNaN(last)) {
+          step = t.getValue() - last;
+        }
+        last = t.getValue();
+        labels.add(t.getText());
+      }
+      String where = java.util.Arrays.toString(ppl) + " -> " + labels;
+      assertTrue(labels.size() >= 3, where);
+      assertEquals(labels.size(), new java.util.HashSet<>(labels).size(), where);
+      for (int i = 0; i < ticks.size(); i++) {
+        String text = labels.get(i);
+        assertTrue(text.matches("-?[0-9,]+(\\.[0-9]+)?"), where);
+        double value = ((org.jfree.chart.axis.ValueTick) ticks.get(i)).getValue();
+        assertEquals(value, Double.parseDouble(text.replace(",", "")), step / 2, where);
+      }
+      // every point lies inside the axis range
+      for (double v : ppl) {
+        assertTrue(plot.getRangeAxis().getRange().contains(v), where);
+      }
+    }
+  }
 }

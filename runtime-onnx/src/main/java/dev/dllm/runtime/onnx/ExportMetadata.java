@@ -67,6 +67,24 @@ public record ExportMetadata(
    */
   public static final String BLOCK_MODE_KEY = "block_mode";
 
+  /**
+   * The {@link #training} key of the corpus the model was trained on: its absolute path, or {@value
+   * #BUNDLED_CORPUS} for the bundled Tiny Shakespeare. Absent when unknown (exports written before
+   * it was recorded, checkpoints without stored options, fine-tuned models whose data are
+   * prompt/response pairs); {@code dllm eval} scores this corpus's validation split by default.
+   */
+  public static final String CORPUS_KEY = "corpus";
+
+  /**
+   * The {@link #training} key of the line ends the training corpus was read with: {@code lf} (CRLF
+   * and CR read as LF) or {@code keep}; absent for runs recorded before the option existed (read as
+   * {@code keep}).
+   */
+  public static final String NEWLINES_KEY = "newlines";
+
+  /** The {@value #CORPUS_KEY} value of the bundled Tiny Shakespeare. */
+  public static final String BUNDLED_CORPUS = "bundled:tinyshakespeare";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public ExportMetadata {

@@ -39,15 +39,49 @@ public final class OnnxModel implements AutoCloseable {
     this.provider = provider;
   }
 
+  /** The export folder inside a run folder ({@code dllm train --out RUN}): {@code RUN/onnx}. */
+  public static final String RUN_EXPORT_DIR = "onnx";
+
   /**
-   * Opens an export directory (or a single {@code .onnx} file).
+   * The export that {@code path} names: {@code path} itself, or for a training run folder (no
+   * {@code model.onnx}, a {@code checkpoint/} inside) its {@code onnx/} export.
    *
-   * @throws InvalidInputException when {@code path} is a training checkpoint directory ({@code
-   *     model.safetensors} + {@code config.json}, no {@code model.onnx}), when files or metadata
-   *     are missing or malformed, when a file is not an ONNX model, when the folder's graphs and
-   *     report do not belong together ({@link ExportFolderCheck}: family and model hash), or when
-   *     the metadata names a family that is not on the class path (the message lists the registered
-   *     ones)
+   * @throws InvalidInputException for a run folder that has not been exported yet, naming the
+   *     {@code dllm export} command that would export it
+   */
+  public static Path runExport(Path path) {
+    if (!Files.isDirectory(path) || Files.exists(path.resolve(ExportMetadata.FULL_FILE))) {
+      return path;
+    }
+    Path export = path.resolve(RUN_EXPORT_DIR);
+    if (Files.isRegularFile(export.resolve(ExportMetadata.FULL_FILE))) {
+      return export;
+    }
+    Path checkpoint = path.resolve("checkpoint");
+    if (Files.isRegularFile(checkpoint.resolve("config.json"))) {
+      throw new InvalidInputException(
+          path
+              + " is a training run folder with no export in "
+              + export
+              + "; run `dllm export --checkpoint "
+              + checkpoint
+              + " --out "
+              + export
+              + "` first");
+    }
+    return path;
+  }
+
+  /**
+   * Opens an export directory (or a single {@code .onnx} file), or the {@code onnx/} export of a
+   * run folder ({@link #runExport}).
+   *
+   * @throws InvalidInputException when {@code path} is a run folder not exported yet, a training
+   *     checkpoint directory ({@code model.safetensors} + {@code config.json}, no {@code
+   *     model.onnx}), when files or metadata are missing or malformed, when a file is not an ONNX
+   *     model, when the folder's graphs and report do not belong together ({@link
+   *     ExportFolderCheck}: family and model hash), or when the metadata names a family that is not
+   *     on the class path (the message lists the registered ones)
    */
   public static OnnxModel open(Path path, OrtConfig config) {
     return open(path, config, OrtCalls.DEFAULT);
@@ -57,6 +91,7 @@ public final class OnnxModel implements AutoCloseable {
    * As {@link #open(Path, OrtConfig)}, calling ONNX Runtime through {@code calls} (a test seam).
    */
   public static OnnxModel open(Path path, OrtConfig config, OrtCalls calls) {
+    path = runExport(path);
     if (Files.isDirectory(path)
         && !Files.exists(path.resolve(ExportMetadata.FULL_FILE))
         && Files.isRegularFile(path.resolve("model.safetensors"))

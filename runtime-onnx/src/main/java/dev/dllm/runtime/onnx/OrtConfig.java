@@ -39,6 +39,13 @@ public record OrtConfig(String provider, int threads, String optLevel) {
     return new OrtConfig(provider, n, optLevel);
   }
 
+  /** The accepted graph optimisation levels, in increasing order. */
+  public static final java.util.List<String> OPT_LEVELS =
+      java.util.List.of("none", "basic", "extended", "all");
+
+  /** The default graph optimisation level (the fastest in dllm's measurements). */
+  public static final String DEFAULT_OPT_LEVEL = "basic";
+
   /** The ONNX Runtime level for {@link #optLevel}. */
   OptLevel level() {
     return level(optLevel);

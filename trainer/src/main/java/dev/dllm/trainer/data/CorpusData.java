@@ -8,6 +8,7 @@ import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.data.corpus.CorpusPipeline;
 import dev.dllm.data.corpus.CorpusSource;
 import dev.dllm.data.corpus.CorpusStats;
+import dev.dllm.data.corpus.Newlines;
 import dev.dllm.data.corpus.TokenizedCorpus;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -59,14 +60,21 @@ public final class CorpusData implements TrainingData {
    *
    * @param path corpus file or folder; null = the bundled Tiny Shakespeare
    * @param tokenizer a tokenizer to reuse (resume), or null to create one from {@code spec}
+   * @param newlines line ends as read ({@link Newlines})
    * @throws dev.dllm.api.InvalidInputException for a missing/unreadable corpus, an unknown
    *     tokenizer or a corpus shorter than one block
    */
   public static CorpusData load(
-      Path path, Tokenizer tokenizer, String spec, int seqLen, BlockMode mode, long seed) {
+      Path path,
+      Tokenizer tokenizer,
+      String spec,
+      int seqLen,
+      BlockMode mode,
+      Newlines newlines,
+      long seed) {
     Path p = path != null ? path : BundledCorpus.tinyShakespeare();
     CorpusPipeline pipeline = new CorpusPipeline();
-    CorpusSource source = CorpusSource.of(p);
+    CorpusSource source = CorpusSource.of(p).withNewlines(newlines);
     TokenizedCorpus corpus =
         tokenizer != null ? pipeline.load(source, tokenizer) : pipeline.load(source, spec);
     return new CorpusData(
