@@ -59,7 +59,8 @@ public final class CheckpointImport {
    *
    * @param record the {@code training.import} record written into {@code config.json}
    */
-  public record Report(Path out, ImportPlan plan, Tokenizer tokenizer, Map<String, Object> record) {}
+  public record Report(
+      Path out, ImportPlan plan, Tokenizer tokenizer, Map<String, Object> record) {}
 
   /**
    * Imports {@code o.from} into {@code o.out}.
@@ -81,8 +82,11 @@ public final class CheckpointImport {
       plan.check(o.from().toString(), src.layout());
       if (plan.length() <= 0) {
         throw new InvalidInputException(
-            "--from " + o.from() + ": the training sequence length is not in "
-                + src.config().source() + "; pass --length");
+            "--from "
+                + o.from()
+                + ": the training sequence length is not in "
+                + src.config().source()
+                + "; pass --length");
       }
       Tokenizer tok = tokenizer(o, src, plan);
       Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -125,15 +129,25 @@ public final class CheckpointImport {
         spec = "gpt2";
       } else {
         throw new InvalidInputException(
-            "--from " + o.from() + " has no tokenizer.json and V = " + v
+            "--from "
+                + o.from()
+                + " has no tokenizer.json and V = "
+                + v
                 + " is not GPT-2's 50258; pass --tokenizer (e.g. hf:FILE or spm:FILE)");
       }
     }
     Tokenizer tok = Tokenizers.create(spec, "");
     if (tok.vocabSize() != v) {
       throw new InvalidInputException(
-          "--tokenizer " + spec + " has " + tok.vocabSize() + " ids, but the embedding of "
-              + o.from() + " has " + v + " rows");
+          "--tokenizer "
+              + spec
+              + " has "
+              + tok.vocabSize()
+              + " ids, but the embedding of "
+              + o.from()
+              + " has "
+              + v
+              + " rows");
     }
     return tok;
   }

@@ -74,14 +74,38 @@ public record ImportPlan(
       }
     }
     String where = c.source();
-    int v = pick(problems, where, "vocab_size", c.integer("vocab_size"),
-        emb == null ? null : emb[0], "the embedding");
-    int d = pick(problems, where, "hidden size", c.integer("hidden_dim", "hidden_size",
-        "model.hidden_size", "model.hidden_dim"), emb == null ? null : emb[1], "the embedding");
-    int n = pick(problems, where, "n_blocks", c.integer("n_blocks", "model.n_blocks"),
-        blockIds.isEmpty() ? null : blockIds.last() + 1, "the block tensors");
-    int cond = pick(problems, where, "cond_dim", c.integer("cond_dim", "model.cond_dim"),
-        sig == null ? null : sig[0], "sigma_map");
+    int v =
+        pick(
+            problems,
+            where,
+            "vocab_size",
+            c.integer("vocab_size"),
+            emb == null ? null : emb[0],
+            "the embedding");
+    int d =
+        pick(
+            problems,
+            where,
+            "hidden size",
+            c.integer("hidden_dim", "hidden_size", "model.hidden_size", "model.hidden_dim"),
+            emb == null ? null : emb[1],
+            "the embedding");
+    int n =
+        pick(
+            problems,
+            where,
+            "n_blocks",
+            c.integer("n_blocks", "model.n_blocks"),
+            blockIds.isEmpty() ? null : blockIds.last() + 1,
+            "the block tensors");
+    int cond =
+        pick(
+            problems,
+            where,
+            "cond_dim",
+            c.integer("cond_dim", "model.cond_dim"),
+            sig == null ? null : sig[0],
+            "sigma_map");
     Integer h = heads != null ? heads : c.integer("n_heads", "model.n_heads");
     if (h == null) {
       problems.add("the number of attention heads is not in " + where + "; pass --heads");
@@ -90,25 +114,48 @@ public record ImportPlan(
     Integer l = length != null ? length : c.integer("model_length", "model.length", "length");
     Boolean tc = c.bool("time_conditioning", "algo.time_conditioning", "model.time_conditioning");
     if (tc != null && tc != spec.timeConditioned()) {
-      problems.add(where + " has time_conditioning " + tc + ", but family " + family
-          + " runs the backbone " + (spec.timeConditioned() ? "with" : "without")
-          + " time conditioning; choose the family the release was trained as");
+      problems.add(
+          where
+              + " has time_conditioning "
+              + tc
+              + ", but family "
+              + family
+              + " runs the backbone "
+              + (spec.timeConditioned() ? "with" : "without")
+              + " time conditioning; choose the family the release was trained as");
     }
     Boolean causal = c.bool("algo.causal_attention", "causal_attention");
-    if (causal != null && spec.attention() != BackboneSpec.Attention.SORTED_CAUSAL
+    if (causal != null
+        && spec.attention() != BackboneSpec.Attention.SORTED_CAUSAL
         && causal != (spec.attention() == BackboneSpec.Attention.CAUSAL)) {
-      problems.add(where + " has causal_attention " + causal + ", but family " + family
-          + " uses " + spec.attention().name().toLowerCase(java.util.Locale.ROOT) + " attention");
+      problems.add(
+          where
+              + " has causal_attention "
+              + causal
+              + ", but family "
+              + family
+              + " uses "
+              + spec.attention().name().toLowerCase(java.util.Locale.ROOT)
+              + " attention");
     }
     Boolean adaLn = c.bool("algo.adaLN", "adaLN");
     if (Boolean.FALSE.equals(adaLn)) {
-      problems.add(where + " has adaLN false; only DiTs with adaLN layers (every release of the"
-          + " four families) are imported");
+      problems.add(
+          where
+              + " has adaLN false; only DiTs with adaLN layers (every release of the"
+              + " four families) are imported");
     }
     DitConfig cfg = null;
     try {
-      cfg = new DitConfig(Math.max(v, 2), Math.max(d, 1), Math.max(n, 1), h, Math.max(cond, 1),
-          spec.attention(), 0.0);
+      cfg =
+          new DitConfig(
+              Math.max(v, 2),
+              Math.max(d, 1),
+              Math.max(n, 1),
+              h,
+              Math.max(cond, 1),
+              spec.attention(),
+              0.0);
     } catch (IllegalArgumentException ex) {
       problems.add("no DiT has this shape: " + ex.getMessage());
     }
@@ -122,18 +169,24 @@ public record ImportPlan(
         if (got == null) {
           missing.add(e.getKey());
         } else if (!Arrays.equals(got, e.getValue())) {
-          wrong.add(byName.get(e.getKey()) + " " + Arrays.toString(got) + " (expected "
-              + Arrays.toString(e.getValue()) + ")");
+          wrong.add(
+              byName.get(e.getKey())
+                  + " "
+                  + Arrays.toString(got)
+                  + " (expected "
+                  + Arrays.toString(e.getValue())
+                  + ")");
         } else {
           sourceOf.put(e.getKey(), byName.get(e.getKey()));
         }
       }
       List<String> unexpected = new ArrayList<>(duplicate);
-      byName.forEach((k, s) -> {
-        if (!want.containsKey(k)) {
-          unexpected.add(s);
-        }
-      });
+      byName.forEach(
+          (k, s) -> {
+            if (!want.containsKey(k)) {
+              unexpected.add(s);
+            }
+          });
       addList(problems, "missing tensors", missing);
       addList(problems, "unexpected tensors", unexpected);
       addList(problems, "tensors of the wrong shape", wrong);
@@ -142,14 +195,19 @@ public record ImportPlan(
   }
 
   /**
-   * The declared value when there is one (recording a contradiction with the tensors), else the
-   * one the tensors imply, else a problem.
+   * The declared value when there is one (recording a contradiction with the tensors), else the one
+   * the tensors imply, else a problem.
    */
-  private static int pick(List<String> problems, String where, String field, Integer declared,
-      Integer implied, String impliedBy) {
+  private static int pick(
+      List<String> problems,
+      String where,
+      String field,
+      Integer declared,
+      Integer implied,
+      String impliedBy) {
     if (declared != null && implied != null && !declared.equals(implied)) {
-      problems.add(where + " has " + field + " " + declared + ", but " + impliedBy + " implies "
-          + implied);
+      problems.add(
+          where + " has " + field + " " + declared + ", but " + impliedBy + " implies " + implied);
     }
     if (declared != null) {
       return declared;
@@ -166,9 +224,15 @@ public record ImportPlan(
       return;
     }
     List<String> shown = names.subList(0, Math.min(MAX_NAMES, names.size()));
-    problems.add(names.size() + " " + what + ": " + String.join(", ", shown)
-        + (names.size() > shown.size() ? ", ... (" + (names.size() - shown.size()) + " more)"
-            : ""));
+    problems.add(
+        names.size()
+            + " "
+            + what
+            + ": "
+            + String.join(", ", shown)
+            + (names.size() > shown.size()
+                ? ", ... (" + (names.size() - shown.size()) + " more)"
+                : ""));
   }
 
   /**
@@ -176,8 +240,14 @@ public record ImportPlan(
    */
   public void check(String from, String layout) {
     if (!problems.isEmpty()) {
-      throw new InvalidInputException("--from " + from + " (" + layout + ") does not match the "
-          + "reference DiT: " + String.join("; ", problems));
+      throw new InvalidInputException(
+          "--from "
+              + from
+              + " ("
+              + layout
+              + ") does not match the "
+              + "reference DiT: "
+              + String.join("; ", problems));
     }
   }
 }

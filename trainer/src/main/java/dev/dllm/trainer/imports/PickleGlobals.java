@@ -49,8 +49,21 @@ public final class PickleGlobals {
 
   private static final Set<String> BUILTIN_TYPES =
       Set.of(
-          "dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool", "bytes",
-          "object", "complex", "slice", "NoneType", "type");
+          "dict",
+          "list",
+          "tuple",
+          "set",
+          "frozenset",
+          "int",
+          "float",
+          "str",
+          "bool",
+          "bytes",
+          "object",
+          "complex",
+          "slice",
+          "NoneType",
+          "type");
 
   /** Module prefixes whose classes may appear as plain data (kept inert, never called). */
   private static final String[] INERT_PREFIXES = {

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The model description that came with a published checkpoint, as a tree of plain values, in one
- * of the dialects the releases use: the Hugging Face {@code config.json} of {@code mdlm-owt} / Duo
+ * The model description that came with a published checkpoint, as a tree of plain values, in one of
+ * the dialects the releases use: the Hugging Face {@code config.json} of {@code mdlm-owt} / Duo
  * (flat {@code hidden_dim}, {@code n_blocks}, {@code n_heads}, {@code cond_dim}, {@code
  * model_length}, {@code vocab_size}, {@code time_conditioning}), a {@code PyTorchModelHubMixin}
  * {@code config.json} or Hydra {@code config.yaml} ({@code model.hidden_size}, {@code
@@ -46,7 +46,8 @@ public final class PublishedConfig {
    * @throws InvalidInputException naming the file when it is not valid JSON / YAML
    */
   public static PublishedConfig fromFolder(Path dir) throws IOException {
-    for (String name : List.of("config.json", ".hydra/config.yaml", "config.yaml", "hparams.yaml")) {
+    for (String name :
+        List.of("config.json", ".hydra/config.yaml", "config.yaml", "hparams.yaml")) {
       Path f = dir.resolve(name);
       if (Files.isRegularFile(f)) {
         return fromFile(f);

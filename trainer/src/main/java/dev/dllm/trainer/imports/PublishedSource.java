@@ -50,8 +50,8 @@ public final class PublishedSource implements Closeable {
    * Recognises and opens the release at {@code from} (a folder, or a {@code .ckpt} file).
    *
    * @param ema take {@code ema.shadow_params} instead of the {@code state_dict} (Lightning only)
-   * @throws InvalidInputException listing the files found when {@code from} matches no layout,
-   *     when {@code --ema} is asked of a layout without EMA weights, or when a file is malformed
+   * @throws InvalidInputException listing the files found when {@code from} matches no layout, when
+   *     {@code --ema} is asked of a layout without EMA weights, or when a file is malformed
    */
   public static PublishedSource open(Path from, boolean ema) throws IOException {
     if (!Files.exists(from)) {
@@ -163,7 +163,8 @@ public final class PublishedSource implements Closeable {
           file + ": the pickled object is not a state_dict or a Lightning checkpoint");
     }
     layout = top.containsKey("state_dict") ? "lightning ckpt" : "torch state_dict";
-    boolean prefixed = stateDict.keySet().stream().anyMatch(k -> ((String) k).startsWith("backbone."));
+    boolean prefixed =
+        stateDict.keySet().stream().anyMatch(k -> ((String) k).startsWith("backbone."));
     List<String> params = new ArrayList<>();
     for (Map.Entry<?, ?> e : stateDict.entrySet()) {
       String name = String.valueOf(e.getKey());
@@ -185,28 +186,42 @@ public final class PublishedSource implements Closeable {
       Object shadow = e instanceof Map<?, ?> em ? em.get("shadow_params") : null;
       if (!(shadow instanceof List<?> list)) {
         throw new InvalidInputException(
-            file + ": --ema needs an 'ema' entry with 'shadow_params'; the checkpoint has "
+            file
+                + ": --ema needs an 'ema' entry with 'shadow_params'; the checkpoint has "
                 + top.keySet());
       }
       if (list.size() < params.size()) {
         throw new InvalidInputException(
-            file + ": ema.shadow_params has " + list.size() + " tensors, the backbone has "
-                + params.size() + " parameters");
+            file
+                + ": ema.shadow_params has "
+                + list.size()
+                + " tensors, the backbone has "
+                + params.size()
+                + " parameters");
       }
       for (int i = 0; i < params.size(); i++) {
         String n = params.get(i);
         if (!(list.get(i) instanceof TensorRef t)
             || !java.util.Arrays.equals(t.shape(), refs.get(n).shape())) {
           throw new InvalidInputException(
-              file + ": ema.shadow_params[" + i + "] (" + list.get(i) + ") does not match "
-                  + "parameter '" + n + "' " + java.util.Arrays.toString(refs.get(n).shape())
+              file
+                  + ": ema.shadow_params["
+                  + i
+                  + "] ("
+                  + list.get(i)
+                  + ") does not match "
+                  + "parameter '"
+                  + n
+                  + "' "
+                  + java.util.Arrays.toString(refs.get(n).shape())
                   + " (named_parameters() order)");
         }
         refs.put(n, t);
       }
       layout += " (ema)";
     }
-    PublishedConfig hp = PublishedConfig.fromHyperParameters(top.get("hyper_parameters"), file.toString());
+    PublishedConfig hp =
+        PublishedConfig.fromHyperParameters(top.get("hyper_parameters"), file.toString());
     config = hp.source().equals("none") ? PublishedConfig.fromFolder(folder) : hp;
   }
 

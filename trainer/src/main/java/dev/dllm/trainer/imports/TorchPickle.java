@@ -241,8 +241,10 @@ public final class TorchPickle {
             Object state = pop();
             build(top(), state);
           }
-          default -> throw bad(
-              String.format("unsupported pickle opcode 0x%02x at byte %d", op, in.position() - 1));
+          default ->
+              throw bad(
+                  String.format(
+                      "unsupported pickle opcode 0x%02x at byte %d", op, in.position() - 1));
         }
       }
     }

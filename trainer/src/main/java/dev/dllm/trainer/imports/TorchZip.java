@@ -19,9 +19,9 @@ import java.util.zip.ZipFile;
 
 /**
  * A {@code torch.save} archive (PyTorch ≥ 1.6; a Lightning {@code .ckpt} is one): a zip holding
- * {@code PREFIX/data.pkl} (the pickled object, read by {@link TorchPickle}), {@code PREFIX/data/KEY}
- * (raw little-endian storages) and optionally {@code PREFIX/byteorder}. Tensors are read lazily,
- * one storage slice at a time, and converted to float32.
+ * {@code PREFIX/data.pkl} (the pickled object, read by {@link TorchPickle}), {@code
+ * PREFIX/data/KEY} (raw little-endian storages) and optionally {@code PREFIX/byteorder}. Tensors
+ * are read lazily, one storage slice at a time, and converted to float32.
  */
 public final class TorchZip implements Closeable {
   private final Path file;
@@ -79,7 +79,8 @@ public final class TorchZip implements Closeable {
       }
       if (prefix == null) {
         throw new InvalidInputException(
-            file + " is a zip archive without data.pkl; expected a checkpoint written by torch.save");
+            file
+                + " is a zip archive without data.pkl; expected a checkpoint written by torch.save");
       }
       return new TorchZip(file, zip, prefix);
     } catch (IOException | RuntimeException e) {
