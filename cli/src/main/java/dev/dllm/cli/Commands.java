@@ -23,6 +23,7 @@ public final class Commands {
         new FamiliesCommand(),
         new TokenizeCommand(),
         new ExportCommand(),
+        new ImportCommand(),
         new SampleCommand(),
         new BenchSampleCommand(),
         new TrainCommand(),
