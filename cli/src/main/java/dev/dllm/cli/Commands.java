@@ -25,6 +25,7 @@ public final class Commands {
         new FamiliesCommand(),
         new TokenizeCommand(),
         new ExportCommand(),
+        new ImportCommand(),
         new SampleCommand(),
         new BenchSampleCommand(),
         ServerCommand.serve(),

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
+import dev.dllm.api.model.DitLayout;
 import dev.dllm.api.model.DitWeights;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import java.io.IOException;
@@ -53,45 +54,38 @@ public final class OnnxExport {
    */
   public static Report write(
       DitWeights weights, ExportMetadata metadata, Path out, Map<String, Path> files) {
+    return write(
+        weights,
+        metadata,
+        out,
+        files,
+        Long.getLong(EXTERNAL_PROPERTY, ExternalData.DEFAULT_THRESHOLD));
+  }
+
+  /** System property overriding {@link ExternalData#DEFAULT_THRESHOLD} (bytes). */
+  public static final String EXTERNAL_PROPERTY = "dllm.export.external-above";
+
+  /**
+   * As {@link #write(DitWeights, ExportMetadata, Path, Map)}; a model with more than {@code
+   * externalAbove} bytes of float32 parameters is written with ONNX external data: the graphs keep
+   * their structure and small constants, the weights go to {@value ExternalData#FILE} (shared by
+   * {@code model.onnx} and {@code decode.onnx}), so models over protobuf's 2 GiB limit export.
+   */
+  public static Report write(
+      DitWeights weights,
+      ExportMetadata metadata,
+      Path out,
+      Map<String, Path> files,
+      long externalAbove) {
     if (!metadata.model().equals(weights.config())) {
       throw new IllegalArgumentException(
           "metadata model " + metadata.model() + " differs from weights " + weights.config());
     }
     checkOut(out);
-    Map<String, ModelProto> graphs = new LinkedHashMap<>();
-    long t0 = System.nanoTime();
-    String hash = ModelHash.of(weights);
-    graphs.put(
-        ExportMetadata.FULL_FILE,
-        DitOnnx.full(weights, props(metadata.withGraph(ExportMetadata.GRAPH_FULL), hash)));
-    if (weights.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
-      graphs.put(
-          ExportMetadata.DECODE_FILE,
-          DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash)));
-    }
-    Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("family", metadata.family());
-    summary.put("model_hash", hash);
-    summary.put("model", ExportMetadata.modelMap(metadata.model()));
-    summary.put("seq_len", metadata.seqLen());
-    summary.put("opset", OnnxEmitter.OPSET);
-    summary.put("format_version", ExportMetadata.FORMAT_VERSION);
-    Map<String, Object> written = new LinkedHashMap<>();
-    for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
-      OnnxGraphCheck.check(e.getValue());
-      Map<String, Object> f = new LinkedHashMap<>();
-      f.put("nodes", e.getValue().getGraph().getNodeCount());
-      f.put("initializers", e.getValue().getGraph().getInitializerCount());
-      f.put("bytes", e.getValue().getSerializedSize());
-      f.put("structural_check", "passed");
-      written.put(e.getKey(), f);
-    }
-    summary.put("files", written);
-    summary.put("build_seconds", (System.nanoTime() - t0) / 1e9);
-    summary.put("training", metadata.training());
-
     Path target = out.toAbsolutePath().normalize();
     Path parent = target.getParent();
+    long paramBytes = 4 * DitLayout.totalParams(weights.config());
+    boolean external = paramBytes > externalAbove;
     try {
       Files.createDirectories(parent);
       if (Files.exists(target) && !Files.isRegularFile(target.resolve(ExportMetadata.FULL_FILE))) {
@@ -106,11 +100,14 @@ public final class OnnxExport {
       }
       Path tmp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
       try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system: keep the default permissions
-      }
-      try {
+        try {
+          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: keep the default permissions
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        Map<String, ModelProto> graphs =
+            graphs(weights, metadata, summary, external ? tmp.resolve(ExternalData.FILE) : null);
         for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
           try (OutputStream os = Files.newOutputStream(tmp.resolve(e.getKey()))) {
             e.getValue().writeTo(os);
@@ -128,13 +125,62 @@ public final class OnnxExport {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .writeValue(tmp.resolve("export-report.json").toFile(), summary);
         replace(tmp, target);
+        return new Report(target, summary);
       } finally {
         deleteTree(tmp);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write export " + target + ": " + e.getMessage(), e);
     }
-    return new Report(target, summary);
+  }
+
+  /**
+   * Builds and checks the graphs one after the other, moving each one's weights into {@code
+   * externalFile} (when not null) before the next is built, and fills {@code summary}.
+   */
+  private static Map<String, ModelProto> graphs(
+      DitWeights weights, ExportMetadata metadata, Map<String, Object> summary, Path externalFile)
+      throws IOException {
+    long t0 = System.nanoTime();
+    String hash = ModelHash.of(weights);
+    summary.put("family", metadata.family());
+    summary.put("model_hash", hash);
+    summary.put("model", ExportMetadata.modelMap(metadata.model()));
+    summary.put("seq_len", metadata.seqLen());
+    summary.put("opset", OnnxEmitter.OPSET);
+    summary.put("format_version", ExportMetadata.FORMAT_VERSION);
+    Map<String, ModelProto> graphs = new LinkedHashMap<>();
+    Map<String, Object> written = new LinkedHashMap<>();
+    try (ExternalData ext = externalFile == null ? null : new ExternalData(externalFile)) {
+      for (String file : new String[] {ExportMetadata.FULL_FILE, ExportMetadata.DECODE_FILE}) {
+        ModelProto g;
+        if (file.equals(ExportMetadata.FULL_FILE)) {
+          g = DitOnnx.full(weights, props(metadata.withGraph(ExportMetadata.GRAPH_FULL), hash));
+        } else if (weights.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
+          g = DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash));
+        } else {
+          continue;
+        }
+        OnnxGraphCheck.check(g);
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("nodes", g.getGraph().getNodeCount());
+        f.put("initializers", g.getGraph().getInitializerCount());
+        if (ext != null) {
+          g = ext.externalize(g);
+        }
+        f.put("bytes", g.getSerializedSize());
+        f.put("structural_check", "passed");
+        written.put(file, f);
+        graphs.put(file, g);
+      }
+      if (ext != null) {
+        summary.put("external_data", Map.of("file", ExternalData.FILE, "bytes", ext.bytes()));
+      }
+    }
+    summary.put("files", written);
+    summary.put("build_seconds", (System.nanoTime() - t0) / 1e9);
+    summary.put("training", metadata.training());
+    return graphs;
   }
 
   /** The graph's {@code metadata_props}: the metadata plus the model hash. */

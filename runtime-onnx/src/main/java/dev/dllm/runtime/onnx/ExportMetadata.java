@@ -52,6 +52,12 @@ public record ExportMetadata(
 
   public static final String DECODE_FILE = "decode.onnx";
 
+  /**
+   * The weights file of an export with ONNX external data (models over 2 GB), shared by {@link
+   * #FULL_FILE} and {@link #DECODE_FILE}.
+   */
+  public static final String EXTERNAL_DATA_FILE = "model.onnx.data";
+
   static final String PREFIX = "dllm.";
 
   /**

@@ -9,6 +9,8 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -105,6 +107,17 @@ public final class OnnxModel implements AutoCloseable {
     boolean folder = Files.isDirectory(path);
     Path dir = folder ? path : path.toAbsolutePath().getParent();
     Path fullFile = folder ? path.resolve(ExportMetadata.FULL_FILE) : path;
+    if (folder && Files.isRegularFile(fullFile)) {
+      List<Path> graphs = new ArrayList<>(List.of(fullFile));
+      if (Files.isRegularFile(dir.resolve(ExportMetadata.DECODE_FILE))) {
+        graphs.add(dir.resolve(ExportMetadata.DECODE_FILE));
+      }
+      try {
+        MemoryCheck.check(dir, graphs, MemoryCheck.availableBytes());
+      } catch (java.io.IOException e) {
+        throw new InvalidInputException("cannot read export " + dir + ": " + e.getMessage(), e);
+      }
+    }
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OnnxSessions.Opened full = OnnxSessions.open(env, fullFile, config, calls);
     OnnxSessions.Opened decode = null;

@@ -1,0 +1,92 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.model.DitConfig;
+import dev.dllm.api.model.DitLayout;
+import dev.dllm.trainer.imports.CheckpointImport;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code dllm import}: a downloaded MDLM / Duo / Eso-LM / SDLLM release (a local folder; nothing is
+ * downloaded) becomes a dllm checkpoint for {@code dllm export} ({@link CheckpointImport}).
+ */
+public final class ImportCommand implements Command {
+  @Override
+  public String name() {
+    return "import";
+  }
+
+  @Override
+  public String summary() {
+    return "import a published MDLM / Duo / Eso-LM / SDLLM checkpoint folder as a dllm checkpoint";
+  }
+
+  @Override
+  public Options options() {
+    Options o = new Options();
+    o.addOption(
+        CliOptions.req(
+            "from",
+            "DIR",
+            "release folder or file: " + String.join("; ", CheckpointImport.layouts())));
+    o.addOption(CliOptions.req("family", "F", "family the release was trained as (dllm families)"));
+    o.addOption(CliOptions.req("out", "DIR", "checkpoint folder to create (never overwritten)"));
+    o.addOption(
+        CliOptions.opt(
+            "tokenizer",
+            "SPEC",
+            "tokenizer (default: tokenizer.json of the folder, else gpt2 when V = 50258)"));
+    o.addOption(
+        Option.builder()
+            .longOpt("ema")
+            .desc("take the EMA weights (ema.shadow_params) of a Lightning .ckpt")
+            .get());
+    o.addOption(CliOptions.opt("heads", "H", "attention heads, when the release does not say"));
+    o.addOption(
+        CliOptions.opt("length", "L", "training sequence length, when the release does not say"));
+    return o;
+  }
+
+  @Override
+  public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Integer heads = cmd.hasOption("heads") ? CliOptions.intOpt(cmd, "heads", 1, 1) : null;
+    Integer length = cmd.hasOption("length") ? CliOptions.intOpt(cmd, "length", 1, 1) : null;
+    CheckpointImport.Report r =
+        CheckpointImport.run(
+            new CheckpointImport.Options(
+                Path.of(CliOptions.required(cmd, "from")),
+                CliOptions.required(cmd, "family"),
+                cmd.getOptionValue("tokenizer"),
+                cmd.hasOption("ema"),
+                heads,
+                length,
+                Path.of(CliOptions.required(cmd, "out"))));
+    DitConfig c = r.plan().config();
+    Map<String, Object> rec = r.record();
+    out.printf(
+        Locale.ROOT,
+        "imported %s (%s) as %s: V=%d, L=%d, d=%d, %d blocks, %d heads, %.1fM parameters%n",
+        rec.get("source"),
+        rec.get("layout"),
+        cmd.getOptionValue("family"),
+        c.vocabSize(),
+        r.plan().length(),
+        c.hidden(),
+        c.blocks(),
+        c.heads(),
+        DitLayout.totalParams(c) / 1e6);
+    out.printf(
+        "  tokenizer %s, license %s, config from %s%n",
+        r.tokenizer().spec(), rec.get("license"), rec.get("config_from"));
+    if (rec.get("sha256") instanceof Map<?, ?> sums) {
+      sums.forEach((f, h) -> out.printf("  sha256 %s  %s%n", h, f));
+    }
+    out.printf("  -> %s; next: dllm export --checkpoint %s --out EXPORT_DIR%n", r.out(), r.out());
+    return 0;
+  }
+}
