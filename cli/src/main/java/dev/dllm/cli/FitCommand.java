@@ -9,8 +9,8 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code dllm fit --runs DIR}: IsoFLOP parabolas per family/objective and budget, N_opt ∝ C^a and
- * L_opt = E + A·C^-b with 95% intervals, the low_var vs ELBO FLOPs ratio; writes {@code
+ * {@code dllm fit --runs DIR|runs.csv}: IsoFLOP parabolas per family/objective and budget, N_opt ∝
+ * C^a and L_opt = E + A·C^-b with 95% intervals, the low_var vs ELBO FLOPs ratio; writes {@code
  * fit-report.json}, {@code isoflop.png} and {@code scaling.png} into DIR ({@link FitRun}).
  */
 public final class FitCommand implements Command {
@@ -28,18 +28,29 @@ public final class FitCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(CliOptions.req("runs", "DIR", "folder of runs, each with a train-report.json"));
-    o.addOption(CliOptions.opt("out", "DIR", "where to write the report and plots (default DIR)"));
+    o.addOption(
+        CliOptions.req(
+            "runs",
+            "DIR|CSV",
+            "folder of runs (each with a train-report.json; else its runs.csv), or a runs.csv"));
+    o.addOption(
+        CliOptions.opt(
+            "out",
+            "DIR",
+            "where to write the report and plots (default DIR, or the CSV's folder)"));
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     Path runs = Path.of(CliOptions.required(cmd, "runs"));
-    Path dir = Path.of(cmd.getOptionValue("out", runs.toString()));
-    if (Files.exists(runs) && !Files.isDirectory(runs)) {
-      throw new InvalidInputException("--runs " + runs + " is a file; expected a folder of runs");
+    boolean table = Files.isRegularFile(runs);
+    if (table && !runs.getFileName().toString().endsWith(".csv")) {
+      throw new InvalidInputException(
+          "--runs " + runs + " is a file; expected a folder of runs or a runs.csv table");
     }
+    Path home = table ? runs.toAbsolutePath().getParent() : runs;
+    Path dir = Path.of(cmd.getOptionValue("out", home.toString()));
     CliOptions.checkParentDirs(dir.resolve("fit-report.json"), "out");
     FitRun.Result r = FitRun.run(runs, dir);
     out.print(r.text());

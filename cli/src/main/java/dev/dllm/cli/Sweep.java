@@ -288,12 +288,13 @@ public final class Sweep {
       nums =
           String.format(
               Locale.ROOT,
-              "%d,%d,%d,%.6g,%.6f,%.6f,%.3f",
+              "%d,%d,%d,%.6g,%s,%.6f,%.3f",
               report.path("n_eff").asLong(),
               report.path("steps").asLong(),
               report.path("tokens").asLong(),
               report.path("flops").asDouble(),
-              report.path("val_nll").asDouble(),
+              // every digit: dllm fit reads runs.csv and must find the same optima as the reports
+              Double.toString(report.path("val_nll").asDouble()),
               report.path("val_ppl").asDouble(),
               report.path("seconds").asDouble());
     }

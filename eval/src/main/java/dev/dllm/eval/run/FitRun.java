@@ -3,9 +3,11 @@ package dev.dllm.eval.run;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.eval.scaling.RunRecord;
+import dev.dllm.eval.scaling.RunsCsv;
 import dev.dllm.eval.scaling.ScalingCharts;
 import dev.dllm.eval.scaling.ScalingStudy;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,13 +15,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code dllm fit} as a Java API: reads every finished run under a folder, fits the IsoFLOP
- * parabolas and the scaling laws ({@link ScalingStudy}), compares the {@code low_var} and {@code
- * elbo} objectives of a family where both were run (FLOPs ratio at the loss the ELBO series reaches
- * at its largest budget), and writes {@code fit-report.json}, {@code isoflop.png} and {@code
- * scaling.png} into the same folder. A series with fewer than two budgets with an interior optimum
- * (for example two model sizes per budget: no parabola) gets no law: the console and {@code
- * scaling_notes} in the report say so, and {@code scaling.png} shows its best run per budget.
+ * {@code dllm fit} as a Java API: reads every finished run under a folder (or the rows of a sweep's
+ * {@code runs.csv}), fits the IsoFLOP parabolas and the scaling laws ({@link ScalingStudy}),
+ * compares the {@code low_var} and {@code elbo} objectives of a family where both were run (FLOPs
+ * ratio at the loss the ELBO series reaches at its largest budget), and writes {@code
+ * fit-report.json}, {@code isoflop.png} and {@code scaling.png} into the same folder. A series with
+ * fewer than two budgets with an interior optimum (for example two model sizes per budget: no
+ * parabola) gets no law: the console and {@code scaling_notes} in the report say so, and {@code
+ * scaling.png} shows its best run per budget.
  */
 public final class FitRun {
   private FitRun() {}
@@ -28,16 +31,13 @@ public final class FitRun {
   public record Result(List<ScalingStudy.Series> series, Map<String, Object> json, String text) {}
 
   /**
-   * Runs the analysis on {@code runs} and writes into {@code out}.
+   * Runs the analysis on {@code runs} (a folder of runs, or a {@code runs.csv} file) and writes
+   * into {@code out}.
    *
    * @throws InvalidInputException when no finished run is found
    */
   public static Result run(Path runs, Path out) throws IOException {
-    List<RunRecord> records = RunRecord.scan(runs);
-    if (records.isEmpty()) {
-      throw new InvalidInputException(
-          "--runs " + runs + " holds no finished run (no " + RunRecord.REPORT + " found)");
-    }
+    List<RunRecord> records = records(runs);
     List<ScalingStudy.Series> series = ScalingStudy.analyze(records);
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("runs", records.size());
@@ -155,6 +155,39 @@ public final class FitRun {
     json.put("scaling_png", sc.toString());
     EvalFiles.writeJson(out.resolve("fit-report.json"), json);
     return new Result(series, json, text.toString());
+  }
+
+  /**
+   * The finished runs of {@code runs}: a {@code runs.csv} file is read as a table ({@link
+   * RunsCsv}); a folder by its runs' {@code train-report.json} ({@link RunRecord#scan}), or by its
+   * {@code runs.csv} when it holds no report (a committed study without its run folders).
+   *
+   * @throws InvalidInputException when neither holds a finished run
+   */
+  public static List<RunRecord> records(Path runs) {
+    if (Files.isRegularFile(runs)) {
+      List<RunRecord> rows = RunsCsv.read(runs);
+      if (rows.isEmpty()) {
+        throw new InvalidInputException("--runs " + runs + " has no row with status 'finished'");
+      }
+      return rows;
+    }
+    List<RunRecord> records = RunRecord.scan(runs);
+    Path csv = runs.resolve(RunsCsv.FILE);
+    if (records.isEmpty() && Files.isRegularFile(csv)) {
+      records = RunsCsv.read(csv);
+    }
+    if (records.isEmpty()) {
+      throw new InvalidInputException(
+          "--runs "
+              + runs
+              + " holds no finished run (no "
+              + RunRecord.REPORT
+              + " found, and no finished row in a "
+              + RunsCsv.FILE
+              + ")");
+    }
+    return records;
   }
 
   /**
