@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.trainer.data.TrainingData;
 import java.io.PrintStream;
@@ -40,6 +41,7 @@ public final class Trainer {
   private final PrintStream log;
   private LongPredicate nanAtStep = s -> false;
   private UnaryOperator<TrainingObjective<NDArray>> objectiveWrap = o -> o;
+  private String command = "dllm train";
 
   public Trainer(TrainConfig config, PrintStream log) {
     this.config = config.validate();
@@ -73,14 +75,27 @@ public final class Trainer {
   public TrainReport run() {
     Path resumeDir =
         config.resume() != null ? RunCheckpoints.resumeCheckpoint(config.resume()) : null;
-    RunFolders.checkOut(config, resumeDir);
-    Engine engine = startEngine();
-    RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
-    RunFolders.createOut(config.out());
-    TrainingLoop.Outcome outcome = new TrainingLoop(config, setup, log, nanAtStep).run(engine);
-    TrainReport report = RunReport.of(config, setup, outcome);
-    RunReport.write(config, report);
-    return report;
+    RunFolders.checkPath(config.out());
+    // one process per run folder: a second train, distill or --resume of a running run is refused
+    try (OutputLock lock = OutputLock.acquire(config.out(), "out", command)) {
+      RunFolders.checkOut(config, resumeDir);
+      Engine engine = startEngine();
+      RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
+      RunFolders.createOut(config.out());
+      TrainingLoop.Outcome outcome = new TrainingLoop(config, setup, log, nanAtStep).run(engine);
+      TrainReport report = RunReport.of(config, setup, outcome);
+      RunReport.write(config, report);
+      return report;
+    }
+  }
+
+  /**
+   * Names the command that holds the run folder's lock ({@link OutputLock}) for a second process to
+   * print; default {@code dllm train}.
+   */
+  public Trainer command(String name) {
+    this.command = name;
+    return this;
   }
 
   /** The PyTorch engine (loads the native library), with {@code --threads} applied. */
