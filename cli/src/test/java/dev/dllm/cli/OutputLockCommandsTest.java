@@ -245,6 +245,33 @@ class OutputLockCommandsTest {
   }
 
   @Test
+  void resumingARunThatAnotherProcessTrainsIsRefusedThenContinuesOnceItIsFree() throws Exception {
+    Path run = tmp.resolve("run");
+    CliRun cli = new CliRun();
+    assertEquals(0, cli.run(CliRun.tinyTrain("mdlm", run, "--stop-after", "1")), cli.err());
+    Path config = run.resolve("checkpoint").resolve("config.json");
+    String before = Files.readString(config);
+    try (LockHolderMain.Holder holder =
+        new LockHolderMain.Holder(tmp.resolve("holder"), List.of(run))) {
+      for (String resume : new String[] {run.toString(), run.resolve("checkpoint").toString()}) {
+        assertEquals(Main.EXIT_BAD_INPUT, cli.run("train", "--resume", resume), cli.err());
+        assertTrue(
+            cli.err()
+                .startsWith(
+                    "dllm train: --resume "
+                        + run
+                        + " is in use by another dllm"
+                        + " process (pid "
+                        + holder.pid),
+            cli.err());
+      }
+      assertEquals(before, Files.readString(config), "the held run is untouched");
+    }
+    assertEquals(0, cli.run("train", "--resume", run.toString()), cli.err());
+    assertTrue(Files.isRegularFile(run.resolve("train-report.json")));
+  }
+
+  @Test
   void aKilledHolderLeavesNoLockBehind() throws Exception {
     Path out = tmp.resolve("task");
     CliRun cli = new CliRun();

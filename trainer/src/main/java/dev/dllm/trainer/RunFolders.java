@@ -64,8 +64,8 @@ final class RunFolders {
   }
 
   /**
-   * Checks that {@code --out} is, or can be created as, a folder: it is not a file and its nearest
-   * existing ancestor is a folder.
+   * Checks that {@code --out} is, or can be created as, a folder: it is not a file, its nearest
+   * existing ancestor is a folder, and it is neither a checkpoint folder nor inside another run.
    *
    * @throws InvalidInputException naming {@code --out} and what is in the way
    */
@@ -83,6 +83,7 @@ final class RunFolders {
         break;
       }
     }
+    refuseInsideRun(out);
   }
 
   /**
@@ -95,7 +96,6 @@ final class RunFolders {
   static void checkOut(TrainConfig config, Path resumeDir) {
     Path out = config.out();
     checkPath(out);
-    refuseInsideRun(out);
     boolean holdsRun =
         Files.exists(config.checkpointDir(), LinkOption.NOFOLLOW_LINKS)
             || Files.exists(out.resolve(".checkpoint.prev"), LinkOption.NOFOLLOW_LINKS)
