@@ -26,13 +26,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/models}: the served exports, OpenAI's list shape plus family and length;
  *   <li>{@code POST /v1/completions}: {@link CompletionsHandler};
  *   <li>{@code GET /metrics}: {@link ServerMetrics} in Prometheus text format;
- *   <li>static files under {@code /} from the class path folder {@code playground/} (the browser
- *       playground's place).
+ *   <li>{@code GET /}: the browser playground, static files from the class path folder {@code
+ *       playground/} (index.html, playground.js, playground.css).
  * </ul>
  *
- * With an API key, every endpoint but {@code /health} needs {@code Authorization: Bearer KEY} (401
- * otherwise); the key is compared in constant time and never logged. {@link #stop} stops cleanly:
- * new completions get 503, queued and running ones finish, then the port closes.
+ * With an API key, every endpoint but {@code /health} and the playground's files needs {@code
+ * Authorization: Bearer KEY} (401 otherwise); the key is compared in constant time and never
+ * logged. {@link #stop} stops cleanly: new completions get 503, queued and running ones finish,
+ * then the port closes.
  */
 public final class DllmServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DllmServer.class);
@@ -135,8 +136,14 @@ public final class DllmServer implements AutoCloseable {
     return java.util.List.copyOf(models.keySet());
   }
 
+  /** The playground's own files: public (they hold no data); its API calls carry the key. */
+  private static final java.util.Set<String> PLAYGROUND =
+      java.util.Set.of("/", "/index.html", "/playground.js", "/playground.css");
+
   private void authorize(Context ctx, byte[] key) {
-    if (key == null || ctx.path().equals("/health")) {
+    if (key == null
+        || ctx.path().equals("/health")
+        || (ctx.method() == io.javalin.http.HandlerType.GET && PLAYGROUND.contains(ctx.path()))) {
       return;
     }
     String given = ctx.header("Authorization");
