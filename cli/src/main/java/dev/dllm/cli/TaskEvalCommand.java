@@ -1,7 +1,6 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.task.TaskEvalRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -65,8 +64,8 @@ public final class TaskEvalCommand implements Command {
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
-    Path[] outputs = {outDir.resolve(TaskEvalRun.REPORT), outDir.resolve(TaskEvalRun.ITEMS)};
-    CliOptions.refuseExisting(cmd, "out", outputs);
+    CliOptions.refuseExisting(
+        cmd, "out", outDir.resolve(TaskEvalRun.REPORT), outDir.resolve(TaskEvalRun.ITEMS));
     TaskEvalRun.resolve(task, shots); // before opening the model
     TaskEvalRun.Options o =
         new TaskEvalRun.Options(
@@ -81,11 +80,7 @@ public final class TaskEvalCommand implements Command {
             topP,
             SampleOptions.samplerOptions(cmd),
             SampleOptions.ortConfig(cmd));
-    TaskEvalRun.Report r;
-    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm task-eval")) {
-      CliOptions.refuseExisting(cmd, "out", outputs); // again, under the lock
-      r = TaskEvalRun.run(o, outDir, out);
-    }
+    TaskEvalRun.Report r = TaskEvalRun.run(o, outDir, out);
     out.print(r.table());
     out.println("-> report " + outDir.resolve(TaskEvalRun.REPORT));
     return 0;
