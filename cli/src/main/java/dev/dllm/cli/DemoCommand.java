@@ -2,6 +2,7 @@ package dev.dllm.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +81,7 @@ public final class DemoCommand implements Command {
     o.addOption(
         opt("eval-samples", "N", "samples per evaluated point, scored for gen PPL (default 16)"));
     o.addOption(opt("scorer", "DIR|default|train-default", ScorerArg.HELP + " (default: default)"));
-    o.addOption(opt("threads", "N", "threads for training and sampling (default: all cores)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.DEMO, "all cores", 1));
     o.addOption(
         Option.builder()
             .longOpt("quick")
@@ -104,10 +105,25 @@ public final class DemoCommand implements Command {
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     boolean resume = cmd.hasOption("resume");
-    Path dir;
+    Path dir =
+        Path.of(
+            resume
+                ? cmd.getOptionValue("resume")
+                : cmd.getOptionValue(
+                    "out",
+                    "runs/demo-"
+                        + java.time.LocalDateTime.now()
+                            .format(
+                                java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+    // one demo per folder: a second one (or a resume of a running one) is refused, naming it
+    try (OutputLock lock = OutputLock.acquire(dir, resume ? "resume" : "out", "dllm demo")) {
+      return run(cmd, out, resume, dir);
+    }
+  }
+
+  private int run(CommandLine cmd, PrintStream out, boolean resume, Path dir) throws Exception {
     DemoOptions opts;
     if (resume) {
-      dir = Path.of(cmd.getOptionValue("resume"));
       if (cmd.hasOption("out")
           && !dir.toAbsolutePath()
               .normalize()
@@ -124,14 +140,6 @@ public final class DemoCommand implements Command {
         BundledScorer.require();
       }
     } else {
-      dir =
-          Path.of(
-              cmd.getOptionValue(
-                  "out",
-                  "runs/demo-"
-                      + java.time.LocalDateTime.now()
-                          .format(
-                              java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
       if (Files.isDirectory(dir)) {
         try (var entries = Files.list(dir)) {
           if (entries.findAny().isPresent()) {

@@ -180,6 +180,9 @@ record DemoOptions(boolean quick, Map<String, String> values) {
         CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE);
       }
     }
+    if (name.equals("threads")) {
+      ThreadsOption.check(value, 1); // above the cores the train and pareto stages warn
+    }
     // checked here, before the demo folder is made, not by the train stage after tokenizing
     if (name.equals("seq-len") && CliOptions.parseInteger(name, value, 1, Integer.MAX_VALUE) < 2) {
       throw new InvalidInputException("--seq-len must be >= 2, got " + value);

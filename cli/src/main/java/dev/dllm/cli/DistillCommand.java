@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.api.train.Distillation;
@@ -90,8 +91,16 @@ public final class DistillCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) {
+    // the lock on a resumed run is taken before its checkpoint is read
+    try (OutputLock lock = ResumeOptions.lockResumed(cmd, "dllm distill")) {
+      return distill(cmd, out);
+    }
+  }
+
+  private int distill(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
+    TrainReport r =
+        new Trainer(config, out).progress(ConsoleProgress.of(out)).command("dllm distill").run();
     long k = config.familyTraining().teacherRefresh();
     long planned = config.steps(); // rounds x k
     if (r.endStep() < planned) { // --stop-after

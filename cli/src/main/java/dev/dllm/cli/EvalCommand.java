@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.run.EvalRun;
 import java.io.PrintStream;
@@ -83,6 +84,23 @@ public final class EvalCommand implements Command {
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
     CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
     CliOptions.refuseExisting(cmd, "out", outDir.resolve("eval-report.json"));
+    Path report = outDir.resolve("eval-report.json");
+    try (OutputLock lock = OutputLock.acquire(report, "out", "dllm eval")) {
+      CliOptions.refuseExisting(cmd, "out", report); // again, under the lock
+      return evaluate(cmd, out, model, data, scorerArg, n, topP, outDir);
+    }
+  }
+
+  private static int evaluate(
+      CommandLine cmd,
+      PrintStream out,
+      Path model,
+      Path data,
+      String scorerArg,
+      int n,
+      double topP,
+      Path outDir)
+      throws Exception {
     // every option is parsed before the scorer is resolved: train-default trains one first
     EvalRun.Options o =
         new EvalRun.Options(

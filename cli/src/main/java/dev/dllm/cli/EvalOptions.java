@@ -30,7 +30,7 @@ final class EvalOptions {
   static void addRuntimeOptions(Options o, String overwriteDesc, String optionDesc) {
     o.addOption(Option.builder().longOpt("overwrite").desc(overwriteDesc).get());
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.ORT, "0"));
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
     o.addOption(
         Option.builder().longOpt("option").hasArgs().argName("KEY=VALUE").desc(optionDesc).get());

@@ -1,5 +1,6 @@
 package dev.dllm.cli;
 
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.exporter.CheckpointExport;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
@@ -51,6 +52,12 @@ public final class ExportCommand implements Command {
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     Path outDir = Path.of(CliOptions.required(cmd, "out"));
     OnnxExport.checkOut(outDir);
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm export")) {
+      return export(cmd, outDir, out);
+    }
+  }
+
+  private static int export(CommandLine cmd, Path outDir, PrintStream out) throws Exception {
     if (!cmd.hasOption("overwrite")
         && java.nio.file.Files.exists(outDir.resolve(ExportMetadata.FULL_FILE))) {
       // an earlier export (and an eval-report.json beside it) is never replaced by accident

@@ -5,6 +5,7 @@ import static dev.dllm.cli.CliOptions.opt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.trainer.FamilyTraining;
 import dev.dllm.trainer.SftOptions;
 import dev.dllm.trainer.TrainConfig;
@@ -122,8 +123,16 @@ public final class FinetuneCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) {
+    // the lock on a resumed run is taken before its checkpoint is read
+    try (OutputLock lock = ResumeOptions.lockResumed(cmd, "dllm finetune")) {
+      return finetune(cmd, out);
+    }
+  }
+
+  private int finetune(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
+    TrainReport r =
+        new Trainer(config, out).progress(ConsoleProgress.of(out)).command("dllm finetune").run();
     Map<String, Object> sft = r.sft();
     out.printf(
         "fine-tuned %s (objective %s): %d steps, %d tokens, %.3g FLOPs%n",

@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.run.FitRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -52,7 +53,10 @@ public final class FitCommand implements Command {
     Path home = table ? runs.toAbsolutePath().getParent() : runs;
     Path dir = Path.of(cmd.getOptionValue("out", home.toString()));
     CliOptions.checkParentDirs(dir.resolve("fit-report.json"), "out");
-    FitRun.Result r = FitRun.run(runs, dir);
+    FitRun.Result r;
+    try (OutputLock lock = OutputLock.acquire(dir.resolve("fit-report.json"), "out", "dllm fit")) {
+      r = FitRun.run(runs, dir);
+    }
     out.print(r.text());
     out.println("-> " + dir.resolve("fit-report.json"));
     out.println("-> " + dir.resolve("isoflop.png"));

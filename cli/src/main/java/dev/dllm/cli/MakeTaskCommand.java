@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.task.TaskGenerator;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -63,7 +64,11 @@ public final class MakeTaskCommand implements Command {
     int test = CliOptions.intOpt(cmd, "test", 200, 1);
     Path[] files = TaskGenerator.FILES.stream().map(dir::resolve).toArray(Path[]::new);
     CliOptions.refuseExisting(cmd, "out", files);
-    Map<String, Object> m = new TaskGenerator(s).write(dir, train, test);
+    Map<String, Object> m;
+    try (OutputLock lock = OutputLock.acquire(dir, "out", "dllm make-task")) {
+      CliOptions.refuseExisting(cmd, "out", files); // again, under the lock
+      m = new TaskGenerator(s).write(dir, train, test);
+    }
     out.printf(
         "task: %d train, %d test items (steps %d, max number %d, seed %d); majority baseline %s%n",
         train, test, s.steps(), s.maxNumber(), s.seed(), m.get("test_majority_baseline"));

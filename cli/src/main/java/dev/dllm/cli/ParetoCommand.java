@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.run.ParetoRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ public final class ParetoCommand implements Command {
             "PATH",
             "text whose entropy flags collapse (default: bundled Tiny Shakespeare validation)"));
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.ORT, "0"));
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
     o.addOption(
         Option.builder()
@@ -92,12 +93,10 @@ public final class ParetoCommand implements Command {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
     CliOptions.checkParentDirs(outDir.resolve("pareto.json"), "out");
-    CliOptions.refuseExisting(
-        cmd,
-        "out",
-        outDir.resolve("pareto.json"),
-        outDir.resolve("pareto.csv"),
-        outDir.resolve("pareto.png"));
+    Path[] outputs = {
+      outDir.resolve("pareto.json"), outDir.resolve("pareto.csv"), outDir.resolve("pareto.png")
+    };
+    CliOptions.refuseExisting(cmd, "out", outputs);
     Path reference = cmd.hasOption("reference") ? Path.of(cmd.getOptionValue("reference")) : null;
     if (reference != null && !Files.exists(reference)) {
       throw new InvalidInputException("--reference " + reference + " does not exist");
@@ -121,8 +120,13 @@ public final class ParetoCommand implements Command {
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       ParetoRun.check(o); // hours of scorer training must not end in a refusal
     }
-    o = o.withScorer(ScorerArg.resolve(scorerArg, out));
-    ParetoRun.Result r = ParetoRun.run(o, outDir, out, ConsoleProgress.of(out));
+    ParetoRun.Result r;
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm pareto")) {
+      CliOptions.refuseExisting(cmd, "out", outputs); // again, under the lock
+      r =
+          ParetoRun.run(
+              o.withScorer(ScorerArg.resolve(scorerArg, out)), outDir, out, ConsoleProgress.of(out));
+    }
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
     return 0;

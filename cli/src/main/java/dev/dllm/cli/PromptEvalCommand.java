@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.run.PromptEvalRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -120,8 +121,11 @@ public final class PromptEvalCommand implements Command {
             SampleOptions.ortConfig(cmd),
             SampleOptions.samplerOptions(cmd));
     PromptEvalRun.check(o); // before a scorer is trained or extracted
-    o = o.withScorer(ScorerArg.resolve(scorerArg, out));
-    PromptEvalRun.Report r = PromptEvalRun.run(o, outDir, out);
+    PromptEvalRun.Report r;
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm prompt-eval")) {
+      CliOptions.refuseExisting(cmd, "out", outDir.resolve(PromptEvalRun.FILE)); // under the lock
+      r = PromptEvalRun.run(o.withScorer(ScorerArg.resolve(scorerArg, out)), outDir, out);
+    }
     out.print(r.table());
     out.println("-> report " + outDir.resolve(PromptEvalRun.FILE));
     return 0;

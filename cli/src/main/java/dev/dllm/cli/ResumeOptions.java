@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.trainer.StoredRunConfig;
 import dev.dllm.trainer.TrainConfig;
 import java.nio.file.Path;
@@ -78,6 +79,30 @@ final class ResumeOptions {
           Fixed.of("val-batches", c -> c.valBatches() == 0 ? "all" : c.valBatches()));
 
   private ResumeOptions() {}
+
+  /**
+   * The {@link OutputLock} on the run folder that {@code --resume DIR} names ({@code DIR}, or its
+   * parent when {@code DIR} is the run's {@code checkpoint/}), or null without {@code --resume}.
+   * The trainer takes the same lock again (re-entrant) on {@code --out}, which defaults to that
+   * folder.
+   *
+   * @param command the command that holds it, e.g. {@code dllm train}
+   * @throws InvalidInputException naming {@code --resume} and the holder when another process
+   *     trains that run
+   */
+  static OutputLock lockResumed(CommandLine cmd, String command) {
+    if (!cmd.hasOption("resume")) {
+      return null;
+    }
+    Path abs = Path.of(cmd.getOptionValue("resume")).toAbsolutePath().normalize();
+    Path name = abs.getFileName();
+    boolean isCheckpoint =
+        name != null
+            && name.toString().equals("checkpoint")
+            && abs.getParent() != null
+            && !java.nio.file.Files.isDirectory(abs.resolve("checkpoint"));
+    return OutputLock.acquire(isCheckpoint ? abs.getParent() : abs, "resume", command);
+  }
 
   /**
    * The stored options of the run that {@code --resume} names, or null for a fresh run or a

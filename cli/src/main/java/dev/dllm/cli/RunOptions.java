@@ -12,21 +12,17 @@ import org.apache.commons.cli.Options;
  * help and parsing.
  */
 final class RunOptions {
-  /** Upper bound of {@code --threads} (PyTorch intra-op threads). */
-  static final int MAX_THREADS = 1024;
-
   private RunOptions() {}
 
   /** Adds {@code --seed --threads --val-batches --stop-after --log-every}, in this order. */
   static void add(Options o) {
     o.addOption(opt("seed", "S", "seed; every draw of step s derives from (seed, s) (default 1)"));
     o.addOption(
-        opt(
-            "threads",
-            "N",
-            "PyTorch intra-op threads (default: all "
-                + Runtime.getRuntime().availableProcessors()
-                + " cores, the fastest; same seed and threads give the same losses)"));
+        ThreadsOption.option(
+            ThreadsOption.Engine.PYTORCH,
+            "all "
+                + ThreadsOption.cores()
+                + " cores, the fastest; same seed and threads give the same losses"));
     o.addOption(opt("val-batches", "N", "cap on validation batches (default: whole split)"));
     o.addOption(opt("stop-after", "N", "stop after N steps of the planned run (resume later)"));
     o.addOption(
@@ -45,10 +41,8 @@ final class RunOptions {
    */
   static void apply(CommandLine cmd, TrainConfig.Builder b, long seed, TrainConfig stored) {
     b.seed(CliOptions.longOpt(cmd, "seed", stored != null ? stored.seed() : seed, Long.MIN_VALUE));
-    int cores = Runtime.getRuntime().availableProcessors();
     b.threads(
-        CliOptions.intOpt(
-            cmd, "threads", stored != null ? stored.threads() : cores, 0, MAX_THREADS));
+        ThreadsOption.parse(cmd, stored != null ? stored.threads() : ThreadsOption.cores(), 0));
     b.valBatches(
         CliOptions.intOpt(cmd, "val-batches", stored != null ? stored.valBatches() : 0, 0));
     b.stopAfter(CliOptions.longOpt(cmd, "stop-after", 0, 1)); // given: at least one step

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.runtime.onnx.DllmGenerator;
@@ -123,7 +124,9 @@ public final class SampleCommand implements Command {
     CliOptions.refuseExisting(cmd, "out", outFile, reportFile);
     Map<String, String> options = SampleOptions.samplerOptions(cmd);
     OrtConfig ort = SampleOptions.ortConfig(cmd);
-    try (DllmGenerator gen = DllmGenerator.open(Path.of(cmd.getOptionValue("model")), ort, calls)) {
+    try (OutputLock lock = OutputLock.acquire(outFile, "out", "dllm sample");
+        DllmGenerator gen = DllmGenerator.open(Path.of(cmd.getOptionValue("model")), ort, calls)) {
+      CliOptions.refuseExisting(cmd, "out", outFile, reportFile); // again, under the lock
       OnnxModel model = gen.model();
       int length = CliOptions.intOpt(cmd, "length", model.metadata().seqLen(), 2);
       if (length < 2) {

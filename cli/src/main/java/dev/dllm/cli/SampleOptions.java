@@ -54,8 +54,7 @@ public final class SampleOptions {
                 + (MAX_FORWARD_BYTES >> 30)
                 + " GiB"));
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(
-        CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's choice)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.ORT, "0"));
     o.addOption(
         CliOptions.opt(
             "opt-level",
@@ -143,7 +142,7 @@ public final class SampleOptions {
   static OrtConfig ortConfig(CommandLine cmd) {
     return new OrtConfig(
         cmd.getOptionValue("provider", "cpu"),
-        CliOptions.intOpt(cmd, "threads", 0, 0),
+        ThreadsOption.parse(cmd, 0, 0),
         cmd.getOptionValue("opt-level", OrtConfig.DEFAULT_OPT_LEVEL));
   }
 

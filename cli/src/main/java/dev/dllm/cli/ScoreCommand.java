@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.run.ScoreRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ public final class ScoreCommand implements Command {
         CliOptions.opt("out", "FILE", "report file (default <stem>.score-report.json next to it)"));
     o.addOption(Option.builder().longOpt("overwrite").desc("replace an existing report").get());
     o.addOption(CliOptions.opt("provider", "cpu|cuda", "ONNX Runtime provider (default cpu)"));
-    o.addOption(CliOptions.opt("threads", "N", "intra-op threads (default: ONNX Runtime's)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.ORT, "0"));
     o.addOption(CliOptions.opt("opt-level", "LEVEL", "none|basic|extended|all (default basic)"));
     return o;
   }
@@ -75,6 +76,22 @@ public final class ScoreCommand implements Command {
                 (dot > 0 ? name.substring(0, dot) : name) + ".score-report.json");
     CliOptions.checkOutFile(report, "out");
     CliOptions.refuseExisting(cmd, "out", report);
+    try (OutputLock lock = OutputLock.acquire(report, "out", "dllm score")) {
+      CliOptions.refuseExisting(cmd, "out", report); // again, under the lock
+      return score(cmd, out, samples, scorerArg, idsModel, field, bos, report);
+    }
+  }
+
+  private static int score(
+      CommandLine cmd,
+      PrintStream out,
+      Path samples,
+      String scorerArg,
+      Path idsModel,
+      ScoreRun.Field field,
+      String bos,
+      Path report)
+      throws Exception {
     ScoreRun.Options o =
         new ScoreRun.Options(
             samples,

@@ -2,6 +2,7 @@ package dev.dllm.cli;
 
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.trainer.TrainConfig;
 import java.io.PrintStream;
@@ -57,7 +58,7 @@ public final class SweepCommand implements Command {
     o.addOption(CliOptions.opt("batch", "B", "sequences per step (default 32)"));
     o.addOption(CliOptions.opt("lr", "X", "peak learning rate (default 1e-3)"));
     o.addOption(CliOptions.opt("seed", "S", "seed (default 1)"));
-    o.addOption(CliOptions.opt("threads", "N", "PyTorch threads (default 1)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.PYTORCH, "1"));
     o.addOption(CliOptions.opt("val-batches", "N", "cap on validation batches (default all)"));
     o.addOption(
         CliOptions.opt("checkpoint-every", "N", "checkpoint every N steps (default: at the end)"));
@@ -132,7 +133,7 @@ public final class SweepCommand implements Command {
             .seqLen(CliOptions.intOpt(cmd, "seq-len", 256, 2))
             .batch(CliOptions.intOpt(cmd, "batch", 32, 1))
             .seed(CliOptions.intOpt(cmd, "seed", 1, 0))
-            .threads(CliOptions.intOpt(cmd, "threads", 1, 0))
+            .threads(ThreadsOption.parse(cmd, 1, 0))
             .valBatches(CliOptions.intOpt(cmd, "val-batches", 0, 0))
             .checkpointEvery(CliOptions.intOpt(cmd, "checkpoint-every", 0, 0));
     double lr = CliOptions.doubleOpt(cmd, "lr", 1e-3);
@@ -153,7 +154,10 @@ public final class SweepCommand implements Command {
         }
       }
     }
-    int done = Sweep.run(new Sweep.Plan(runs, base, outDir), out);
+    int done;
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm sweep")) {
+      done = Sweep.run(new Sweep.Plan(runs, base, outDir), out);
+    }
     out.printf(
         "%d of %d runs finished -> %s%nfit them: dllm fit --runs %s%n",
         done, runs.size(), outDir.resolve("runs.csv"), outDir);

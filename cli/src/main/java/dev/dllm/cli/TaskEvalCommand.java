@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.task.TaskEvalRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -64,8 +65,8 @@ public final class TaskEvalCommand implements Command {
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
       throw new InvalidInputException("--out " + outDir + " is not a directory");
     }
-    CliOptions.refuseExisting(
-        cmd, "out", outDir.resolve(TaskEvalRun.REPORT), outDir.resolve(TaskEvalRun.ITEMS));
+    Path[] outputs = {outDir.resolve(TaskEvalRun.REPORT), outDir.resolve(TaskEvalRun.ITEMS)};
+    CliOptions.refuseExisting(cmd, "out", outputs);
     TaskEvalRun.resolve(task, shots); // before opening the model
     TaskEvalRun.Options o =
         new TaskEvalRun.Options(
@@ -80,7 +81,11 @@ public final class TaskEvalCommand implements Command {
             topP,
             SampleOptions.samplerOptions(cmd),
             SampleOptions.ortConfig(cmd));
-    TaskEvalRun.Report r = TaskEvalRun.run(o, outDir, out);
+    TaskEvalRun.Report r;
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm task-eval")) {
+      CliOptions.refuseExisting(cmd, "out", outputs); // again, under the lock
+      r = TaskEvalRun.run(o, outDir, out);
+    }
     out.print(r.table());
     out.println("-> report " + outDir.resolve(TaskEvalRun.REPORT));
     return 0;

@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import static dev.dllm.cli.CliOptions.opt;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.data.corpus.Newlines;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
@@ -133,8 +134,16 @@ public final class TrainCommand implements Command {
 
   @Override
   public int run(CommandLine cmd, PrintStream out) {
+    // the lock on a resumed run is taken before its checkpoint is read
+    try (OutputLock lock = ResumeOptions.lockResumed(cmd, "dllm train")) {
+      return train(cmd, out);
+    }
+  }
+
+  private int train(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r = new Trainer(config, out).progress(ConsoleProgress.of(out)).run();
+    TrainReport r =
+        new Trainer(config, out).progress(ConsoleProgress.of(out)).command("dllm train").run();
     out.printf(
         "trained %s (%s, objective %s): %d steps, %d tokens, %.3g FLOPs%n",
         r.family(), r.preset(), r.objective(), r.steps(), r.tokens(), r.flops());

@@ -69,7 +69,7 @@ class BadInputTest {
       {"--steps", "1e3", "--steps expects an integer written in digits"},
       {"--steps", "99999999999999999999", "--steps must be <= 9223372036854775807"},
       {"--accum", "x", "--accum expects an integer, got 'x'"},
-      {"--threads", "100000", "--threads must be in [0, 1024], got 100000"},
+      {"--threads", "100000", "--threads 100000 is more than 4 x the"},
       {"--lr", "NaN", "--lr must be a finite number"},
       {"--seed", "0x10", "--seed expects an integer, got '0x10'"},
       {"--beta2", "2", "--beta2 must be in [0, 1), got 2.0"},

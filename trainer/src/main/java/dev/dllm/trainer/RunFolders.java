@@ -64,14 +64,12 @@ final class RunFolders {
   }
 
   /**
-   * Checks {@code --out} before anything is trained: it must be (or be creatable as) a folder and
-   * must not hold another run, unless that run is the one being resumed.
+   * Checks that {@code --out} is, or can be created as, a folder: it is not a file, its nearest
+   * existing ancestor is a folder, and it is neither a checkpoint folder nor inside another run.
    *
-   * @param resumeDir the checkpoint folder of {@code --resume}, or null
    * @throws InvalidInputException naming {@code --out} and what is in the way
    */
-  static void checkOut(TrainConfig config, Path resumeDir) {
-    Path out = config.out();
+  static void checkPath(Path out) {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new InvalidInputException(
           "--out " + out + " is a file; expected a folder for checkpoint/ and train-report.json");
@@ -86,6 +84,18 @@ final class RunFolders {
       }
     }
     refuseInsideRun(out);
+  }
+
+  /**
+   * Checks {@code --out} before anything is trained: it must be (or be creatable as) a folder and
+   * must not hold another run, unless that run is the one being resumed.
+   *
+   * @param resumeDir the checkpoint folder of {@code --resume}, or null
+   * @throws InvalidInputException naming {@code --out} and what is in the way
+   */
+  static void checkOut(TrainConfig config, Path resumeDir) {
+    Path out = config.out();
+    checkPath(out);
     boolean holdsRun =
         Files.exists(config.checkpointDir(), LinkOption.NOFOLLOW_LINKS)
             || Files.exists(out.resolve(".checkpoint.prev"), LinkOption.NOFOLLOW_LINKS)

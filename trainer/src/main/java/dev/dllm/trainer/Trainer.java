@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.progress.ProgressReporter;
 import dev.dllm.api.train.TrainingObjective;
 import dev.dllm.trainer.data.TrainingData;
@@ -42,6 +43,7 @@ public final class Trainer {
   private LongPredicate nanAtStep = s -> false;
   private UnaryOperator<TrainingObjective<NDArray>> objectiveWrap = o -> o;
   private ProgressReporter phases;
+  private String command = "dllm train";
 
   /** A trainer logging to {@code log}; validations show plain progress lines there. */
   public Trainer(TrainConfig config, PrintStream log) {
@@ -83,19 +85,32 @@ public final class Trainer {
   public TrainReport run() {
     Path resumeDir =
         config.resume() != null ? RunCheckpoints.resumeCheckpoint(config.resume()) : null;
-    RunFolders.checkOut(config, resumeDir);
-    Engine engine = startEngine();
-    RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
-    String split = setup.data().splitLine();
-    if (split != null) {
-      log.println(split);
+    RunFolders.checkPath(config.out());
+    // one process per run folder: a second train, distill or --resume of a running run is refused
+    try (OutputLock lock = OutputLock.acquire(config.out(), "out", command)) {
+      RunFolders.checkOut(config, resumeDir);
+      Engine engine = startEngine();
+      RunSetup setup = RunSetup.prepare(config, resumeDir).withObjective(objectiveWrap);
+      String split = setup.data().splitLine();
+      if (split != null) {
+        log.println(split);
+      }
+      RunFolders.createOut(config.out());
+      TrainingLoop.Outcome outcome =
+          new TrainingLoop(config, setup, log, nanAtStep, phases).run(engine);
+      TrainReport report = RunReport.of(config, setup, outcome);
+      RunReport.write(config, report);
+      return report;
     }
-    RunFolders.createOut(config.out());
-    TrainingLoop.Outcome outcome =
-        new TrainingLoop(config, setup, log, nanAtStep, phases).run(engine);
-    TrainReport report = RunReport.of(config, setup, outcome);
-    RunReport.write(config, report);
-    return report;
+  }
+
+  /**
+   * Names the command that holds the run folder's lock ({@link OutputLock}) for a second process to
+   * print; default {@code dllm train}.
+   */
+  public Trainer command(String name) {
+    this.command = name;
+    return this;
   }
 
   /** The PyTorch engine (loads the native library), with {@code --threads} applied. */

@@ -87,7 +87,7 @@ public final class BenchSampleCommand implements Command {
     o.addOption(CliOptions.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
     o.addOption(CliOptions.opt("ar-length", "L", "length of the AR KV-cache test (256)"));
     o.addOption(CliOptions.opt("repeats", "R", "timed denoiser calls (default 5)"));
-    o.addOption(CliOptions.opt("threads", "N", "ONNX Runtime intra-op threads (default 0)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.ORT, "0"));
     o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-sample.json)"));
     o.addOption(
         CliOptions.opt(
@@ -112,7 +112,7 @@ public final class BenchSampleCommand implements Command {
     int steps = CliOptions.intOpt(cmd, "steps", 32, 1);
     int arLength = CliOptions.intOpt(cmd, "ar-length", 256, 2);
     int repeats = CliOptions.intOpt(cmd, "repeats", 5, 1);
-    OrtConfig ort = OrtConfig.defaults().withThreads(CliOptions.intOpt(cmd, "threads", 0, 0));
+    OrtConfig ort = OrtConfig.defaults().withThreads(ThreadsOption.parse(cmd, 0, 0));
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
     java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));

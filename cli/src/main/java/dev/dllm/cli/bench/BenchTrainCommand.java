@@ -53,7 +53,7 @@ public final class BenchTrainCommand implements Command {
     o.addOption(CliOptions.opt("vocab", "V", "vocabulary size incl. 4 specials (default 69)"));
     o.addOption(CliOptions.opt("warmup-steps", "N", "untimed steps per preset (default 2)"));
     o.addOption(CliOptions.opt("steps", "N", "timed steps per preset (default 5)"));
-    o.addOption(CliOptions.opt("threads", "N", "PyTorch intra-op threads (default 2)"));
+    o.addOption(ThreadsOption.option(ThreadsOption.Engine.PYTORCH, "2", 1));
     o.addOption(CliOptions.opt("gemm-n", "N", "GEMM peak matrix size (default 2048)"));
     o.addOption(CliOptions.opt("out", "FILE", "JSON report (default bench-train.json)"));
     o.addOption(
@@ -88,7 +88,7 @@ public final class BenchTrainCommand implements Command {
     }
     int warmup = CliOptions.intOpt(cmd, "warmup-steps", 2, 0);
     int steps = CliOptions.intOpt(cmd, "steps", 5, 1);
-    int threads = CliOptions.intOpt(cmd, "threads", 2, 1);
+    int threads = ThreadsOption.parse(cmd, 2, 1);
     int gemmN = CliOptions.intOpt(cmd, "gemm-n", 2048, 64);
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-train.json")).toAbsolutePath();
     var family = FamilyRegistry.load().get(familyName);

@@ -1,0 +1,129 @@
+package dev.dllm.cli;
+
+import dev.dllm.api.InvalidInputException;
+import java.io.PrintStream;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+
+/**
+ * {@code --threads N}, one definition for every command that has it: its help, its range and its
+ * warning (issue 19: {@code --threads 1000} ran 14–55× slower without a word).
+ *
+ * <p>{@code 0} leaves the choice to the engine: PyTorch's default for training (every core) and
+ * ONNX Runtime's own choice for sampling and evaluation. Above the machine's cores ({@link
+ * Runtime#availableProcessors}) threads compete for them, so a count above the cores prints a
+ * warning on standard error (once per process and count), and one above {@link #OVERSUBSCRIPTION} ×
+ * the cores is refused (exit 2).
+ */
+final class ThreadsOption {
+  /** Refused above this many threads per core. */
+  static final int OVERSUBSCRIPTION = 4;
+
+  /** Which engine the threads are for: it decides what {@code 0} means. */
+  enum Engine {
+    /** PyTorch intra-op threads (DJL training). */
+    PYTORCH("PyTorch intra-op threads", "PyTorch's default, every core"),
+    /** ONNX Runtime intra-op threads (sampling, scoring). */
+    ORT("ONNX Runtime intra-op threads", "ONNX Runtime's choice"),
+    /** {@code dllm demo}: the same count for its trainings and its sampling. */
+    DEMO("threads for training (PyTorch) and sampling (ONNX Runtime)", null);
+
+    final String what;
+    final String zero;
+
+    Engine(String what, String zero) {
+      this.what = what;
+      this.zero = zero;
+    }
+  }
+
+  private static final Set<Integer> WARNED = ConcurrentHashMap.newKeySet();
+
+  /** Testing aid: forgets which counts were warned about. */
+  static void resetWarnings() {
+    WARNED.clear();
+  }
+
+  private ThreadsOption() {}
+
+  /** The cores the JVM may use. */
+  static int cores() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /** The largest accepted {@code --threads}: {@link #OVERSUBSCRIPTION} × {@link #cores}. */
+  static int max() {
+    return OVERSUBSCRIPTION * cores();
+  }
+
+  /**
+   * The {@code --threads} option, {@code 0} accepted.
+   *
+   * @param defaultText the default, as the help states it (e.g. {@code 0} or {@code all cores})
+   */
+  static Option option(Engine engine, String defaultText) {
+    return option(engine, defaultText, 0);
+  }
+
+  /**
+   * The {@code --threads} option; its help states what {@code 0} means (or that it is refused when
+   * {@code min} is 1), the warning above the cores, the limit and the default.
+   */
+  static Option option(Engine engine, String defaultText, int min) {
+    String zero = min <= 0 ? "0 = " + engine.zero : "0 is not accepted here";
+    return CliOptions.opt(
+        "threads",
+        "N",
+        String.format(
+            "%s: %s; above the %d cores warns, above %d (%d x cores) is refused (default %s)",
+            engine.what, zero, cores(), max(), OVERSUBSCRIPTION, defaultText));
+  }
+
+  /**
+   * {@code --threads} in {@code [min, max()]}, or {@code fallback} when it is not given (a fallback
+   * is not range-checked: a resumed run keeps its stored count); warns on {@code warn} when the
+   * result is above the cores.
+   *
+   * @throws InvalidInputException naming {@code --threads}, the value and the accepted range
+   */
+  static int parse(CommandLine cmd, int fallback, int min, PrintStream warn) {
+    String v = cmd.getOptionValue("threads");
+    int n = v == null ? fallback : check(v, min);
+    warnIfOversubscribed(n, warn);
+    return n;
+  }
+
+  /** {@link #parse(CommandLine, int, int, PrintStream)} warning on standard error. */
+  static int parse(CommandLine cmd, int fallback, int min) {
+    return parse(cmd, fallback, min, System.err);
+  }
+
+  /**
+   * Parses a {@code --threads} value in {@code [min, max()]}.
+   *
+   * @throws InvalidInputException naming {@code --threads}, the value and the accepted range
+   */
+  static int check(String value, int min) {
+    long n = CliOptions.parseInteger("threads", value, min, Long.MAX_VALUE);
+    if (n > max()) {
+      throw new InvalidInputException(
+          String.format(
+              "--threads %d is more than %d x the %d cores of this machine (at most %d); threads"
+                  + " beyond the cores compete for them and run slower%s",
+              n, OVERSUBSCRIPTION, cores(), max(), min <= 0 ? " (0 lets the engine choose)" : ""));
+    }
+    return (int) n;
+  }
+
+  /** Warns (once per process and count) when {@code threads} is above the cores. */
+  static void warnIfOversubscribed(int threads, PrintStream warn) {
+    if (threads > cores() && WARNED.add(threads)) {
+      warn.printf(
+          "dllm: warning: --threads %d is more than the %d cores of this machine; threads beyond"
+              + " the cores compete for them and usually run slower%n",
+          threads, cores());
+    }
+  }
+}
