@@ -125,7 +125,10 @@ public final class ParetoCommand implements Command {
       CliOptions.refuseExisting(cmd, "out", outputs); // again, under the lock
       r =
           ParetoRun.run(
-              o.withScorer(ScorerArg.resolve(scorerArg, out)), outDir, out, ConsoleProgress.of(out));
+              o.withScorer(ScorerArg.resolve(scorerArg, out)),
+              outDir,
+              out,
+              ConsoleProgress.of(out));
     }
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
