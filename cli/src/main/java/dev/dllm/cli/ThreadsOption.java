@@ -17,12 +17,12 @@ import org.apache.commons.cli.Option;
  * warning on standard error (once per process and count), and one above {@link #OVERSUBSCRIPTION} ×
  * the cores is refused (exit 2).
  */
-final class ThreadsOption {
+public final class ThreadsOption {
   /** Refused above this many threads per core. */
   static final int OVERSUBSCRIPTION = 4;
 
   /** Which engine the threads are for: it decides what {@code 0} means. */
-  enum Engine {
+  public enum Engine {
     /** PyTorch intra-op threads (DJL training). */
     PYTORCH("PyTorch intra-op threads", "PyTorch's default, every core"),
     /** ONNX Runtime intra-op threads (sampling, scoring). */
@@ -63,7 +63,7 @@ final class ThreadsOption {
    *
    * @param defaultText the default, as the help states it (e.g. {@code 0} or {@code all cores})
    */
-  static Option option(Engine engine, String defaultText) {
+  public static Option option(Engine engine, String defaultText) {
     return option(engine, defaultText, 0);
   }
 
@@ -71,7 +71,7 @@ final class ThreadsOption {
    * The {@code --threads} option; its help states what {@code 0} means (or that it is refused when
    * {@code min} is 1), the warning above the cores, the limit and the default.
    */
-  static Option option(Engine engine, String defaultText, int min) {
+  public static Option option(Engine engine, String defaultText, int min) {
     String zero = min <= 0 ? "0 = " + engine.zero : "0 is not accepted here";
     return CliOptions.opt(
         "threads",
@@ -88,7 +88,7 @@ final class ThreadsOption {
    *
    * @throws InvalidInputException naming {@code --threads}, the value and the accepted range
    */
-  static int parse(CommandLine cmd, int fallback, int min, PrintStream warn) {
+  public static int parse(CommandLine cmd, int fallback, int min, PrintStream warn) {
     String v = cmd.getOptionValue("threads");
     int n = v == null ? fallback : check(v, min);
     warnIfOversubscribed(n, warn);
@@ -96,7 +96,7 @@ final class ThreadsOption {
   }
 
   /** {@link #parse(CommandLine, int, int, PrintStream)} warning on standard error. */
-  static int parse(CommandLine cmd, int fallback, int min) {
+  public static int parse(CommandLine cmd, int fallback, int min) {
     return parse(cmd, fallback, min, System.err);
   }
 

@@ -17,6 +17,7 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.cli.CliOptions;
 import dev.dllm.cli.Command;
+import dev.dllm.cli.ThreadsOption;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;

@@ -8,6 +8,7 @@ import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.cli.CliOptions;
 import dev.dllm.cli.Command;
+import dev.dllm.cli.ThreadsOption;
 import dev.dllm.trainer.RefDitBench;
 import dev.dllm.trainer.TrainBench;
 import dev.dllm.trainer.TrainSoak;
