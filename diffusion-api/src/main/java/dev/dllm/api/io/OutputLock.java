@@ -222,7 +222,7 @@ public final class OutputLock implements AutoCloseable {
    */
   static String describe(String command) {
     ProcessHandle self = ProcessHandle.current();
-    String line = self.info().arguments().map(a -> dllmArguments(List.of(a))).orElse("");
+    String line = dllmArguments(jvmArguments(self));
     String what =
         line.isEmpty()
             ? command
@@ -251,6 +251,23 @@ public final class OutputLock implements AutoCloseable {
     }
     String s = String.join(" ", jvmArgs.subList(main + 1, jvmArgs.size()));
     return s.length() > 200 ? s.substring(0, 197) + "..." : s;
+  }
+
+  /**
+   * This JVM's arguments: {@link ProcessHandle.Info#arguments}, else (it is empty on Linux when the
+   * command line exceeds 4 KiB, as the launcher's class path does) {@code /proc/self/cmdline}.
+   */
+  private static List<String> jvmArguments(ProcessHandle self) {
+    java.util.Optional<String[]> args = self.info().arguments();
+    if (args.isPresent()) {
+      return List.of(args.get());
+    }
+    try {
+      String all = Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8);
+      return List.of(all.split("\0"));
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
   }
 
   private static String host() {
