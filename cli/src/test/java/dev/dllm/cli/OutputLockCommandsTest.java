@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dllm.api.io.OutputLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -239,7 +240,7 @@ class OutputLockCommandsTest {
     }
     // released: the lock files stay (emptied) and block nobody
     Path madeTask = tmp.resolve("made-task");
-    assertTrue(Files.exists(tmp.resolve(".made-task.lock")));
+    assertTrue(Files.exists(OutputLock.lockFile(madeTask, "out")));
     assertEquals(0, cli.run("make-task", "--out", madeTask.toString()), cli.err());
     assertTrue(Files.isRegularFile(madeTask.resolve("task.json")));
   }
@@ -278,7 +279,7 @@ class OutputLockCommandsTest {
     LockHolderMain.Holder holder = new LockHolderMain.Holder(tmp.resolve("holder"), List.of(out));
     assertEquals(Main.EXIT_BAD_INPUT, cli.run("make-task", "--out", out.toString()));
     holder.kill(); // kill -9: its line stays in the lock file, the OS lock does not
-    assertTrue(Files.readString(tmp.resolve(".task.lock")).contains("pid " + holder.pid));
+    assertTrue(Files.readString(OutputLock.lockFile(out, "out")).contains("pid " + holder.pid));
     assertEquals(0, cli.run("make-task", "--out", out.toString()), cli.err());
   }
 

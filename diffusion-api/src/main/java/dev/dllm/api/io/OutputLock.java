@@ -22,12 +22,15 @@ import java.util.Map;
  * so that "nothing is overwritten" holds when two dllm processes are given the same {@code --out}:
  * the second one is refused with one line naming the holder.
  *
- * <p>The lock is an OS file lock ({@link FileChannel#tryLock}) on the sibling file {@code
- * <parent>/.<name>.lock} of the output, which is created when missing and never deleted (deleting
- * it would let two processes lock two different files of the same name). While held, the file holds
- * the holder's pid, host, command and start time; on release it is emptied. The OS drops the lock
- * when the process dies, so a lock file left by a killed process does not block: only a live holder
- * does, whatever the file holds.
+ * <p>The lock is an OS file lock ({@link FileChannel#tryLock}) on a file of the lock folder ({@link
+ * #folder}: {@code locks/} in the dllm cache, {@code ~/.cache/dllm/locks} by default), named after
+ * the output and a hash of its real path ({@code mdlm-<16 hex>.lock}), so that nothing is written
+ * next to the outputs (a refused or failed command leaves its output folder as it was). The file is
+ * created when missing and never deleted (deleting it would let two processes lock two different
+ * files of the same name). While held, it holds the holder's pid, host, command and start time; on
+ * release it is emptied. The OS drops the lock when the process dies, so a lock file left by a
+ * killed process does not block: only a live holder does, whatever the file holds. Processes that
+ * use different lock folders (another {@code DLLM_CACHE}) do not see each other's locks.
  *
  * <p>Within one JVM the lock is re-entrant for the thread that holds it (a command that runs
  * another command in-process, such as {@code dllm demo} running {@code pareto} into its own folder)
@@ -53,8 +56,8 @@ public final class OutputLock implements AutoCloseable {
   }
 
   /**
-   * Takes the lock on {@code target} (created with its parent folders when missing; the target
-   * itself is not created) or refuses at once; never waits.
+   * Takes the lock on {@code target} or refuses at once; never waits. Neither the target nor its
+   * parent folders are created (only the lock folder and file are).
    *
    * @param target the output file or folder
    * @param option the option that named it (e.g. {@code out}), for the message
@@ -82,18 +85,44 @@ public final class OutputLock implements AutoCloseable {
   }
 
   /**
-   * The lock file of {@code target}: {@code <parent>/.<name>.lock}, the parent resolved to its real
-   * path where it exists (so that two spellings of one folder share one lock).
+   * The lock file of {@code target}: {@code <folder>/<name>-<hash>.lock}, the hash (SHA-256, 16 hex
+   * digits) over the target's absolute path with its existing part resolved to the real path (so
+   * that two spellings of one folder share one lock).
    *
-   * @throws InvalidInputException when {@code target} has no parent (a file system root)
+   * @throws InvalidInputException when {@code target} has no name (a file system root)
    */
   public static Path lockFile(Path target, String option) {
     Path abs = target.toAbsolutePath().normalize();
-    Path parent = abs.getParent();
-    if (parent == null || abs.getFileName() == null) {
+    if (abs.getFileName() == null) {
       throw new InvalidInputException("--" + option + " " + target + ": not a file or folder");
     }
-    return realPrefix(parent).resolve("." + abs.getFileName() + ".lock");
+    Path real = realPrefix(abs);
+    String name = real.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    if (name.length() > 40) {
+      name = name.substring(0, 40);
+    }
+    return folder().resolve(name + "-" + hash(real.toString()) + ".lock");
+  }
+
+  /**
+   * The folder of the lock files: system property {@code dllm.locks}, else {@code locks/} in the
+   * dllm cache (property {@code dllm.cache}, else {@code $DLLM_CACHE}, else {@code ~/.cache/dllm};
+   * the folder of {@code dev.dllm.data.DllmCache}, a module this one does not see).
+   */
+  public static Path folder() {
+    String locks = System.getProperty("dllm.locks");
+    if (locks != null && !locks.isBlank()) {
+      return Path.of(locks).toAbsolutePath();
+    }
+    String cache = System.getProperty("dllm.cache");
+    if (cache == null || cache.isBlank()) {
+      cache = System.getenv("DLLM_CACHE");
+    }
+    Path root =
+        cache != null && !cache.isBlank()
+            ? Path.of(cache)
+            : Path.of(System.getProperty("user.home"), ".cache", "dllm");
+    return root.resolve("locks").toAbsolutePath();
   }
 
   /** The lock file held. */
@@ -139,7 +168,7 @@ public final class OutputLock implements AutoCloseable {
               + file
               + " ("
               + reason(e)
-              + ")",
+              + "; the lock folder is -Ddllm.locks, else locks/ in $DLLM_CACHE or ~/.cache/dllm)",
           e);
     }
     try {
@@ -193,7 +222,7 @@ public final class OutputLock implements AutoCloseable {
    */
   static String describe(String command) {
     ProcessHandle self = ProcessHandle.current();
-    String line = self.info().arguments().map(a -> dllmArguments(List.of(a))).orElse("");
+    String line = dllmArguments(jvmArguments(self));
     String what =
         line.isEmpty()
             ? command
@@ -222,6 +251,23 @@ public final class OutputLock implements AutoCloseable {
     }
     String s = String.join(" ", jvmArgs.subList(main + 1, jvmArgs.size()));
     return s.length() > 200 ? s.substring(0, 197) + "..." : s;
+  }
+
+  /**
+   * This JVM's arguments: {@link ProcessHandle.Info#arguments}, else (it is empty on Linux when the
+   * command line exceeds 4 KiB, as the launcher's class path does) {@code /proc/self/cmdline}.
+   */
+  private static List<String> jvmArguments(ProcessHandle self) {
+    java.util.Optional<String[]> args = self.info().arguments();
+    if (args.isPresent()) {
+      return List.of(args.get());
+    }
+    try {
+      String all = Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8);
+      return List.of(all.split("\0"));
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
   }
 
   private static String host() {
@@ -262,6 +308,17 @@ public final class OutputLock implements AutoCloseable {
       rest = rest == null ? name : name.resolve(rest);
     }
     return p;
+  }
+
+  private static String hash(String s) {
+    try {
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(s.getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
   }
 
   private static String reason(IOException e) {

@@ -36,6 +36,11 @@ public final class LockHolder {
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String prop : new String[] {"dllm.locks", "dllm.cache"}) {
+      if (System.getProperty(prop) != null) { // the same lock folder as this JVM
+        cmd.add("-D" + prop + "=" + System.getProperty(prop));
+      }
+    }
     cmd.add("-cp");
     cmd.add(String.join(File.pathSeparator, cp.split(File.pathSeparator)));
     cmd.add(LockHolder.class.getName());

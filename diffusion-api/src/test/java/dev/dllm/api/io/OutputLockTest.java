@@ -35,14 +35,17 @@ class OutputLockTest {
       assertTrue(m.contains("dllm lock-holder"), m);
       assertTrue(m.contains(", since 20"), m);
       assertFalse(m.contains("\n"), m);
-      assertFalse(Files.exists(target), "the lock does not create the output itself");
+      assertFalse(Files.exists(tmp.resolve("runs")), "nothing is created beside the output");
       Files.createFile(release);
       assertTrue(holder.waitFor(60, TimeUnit.SECONDS));
       assertEquals(0, holder.exitValue());
       Path file;
       try (OutputLock lock = OutputLock.acquire(target, "out", "dllm test")) {
         file = lock.file();
-        assertEquals(tmp.resolve("runs").toRealPath().resolve(".mdlm.lock"), file);
+        assertEquals(
+            OutputLock.folder()
+                .resolve("mdlm-" + sha256(tmp.toRealPath() + "/runs/mdlm") + ".lock"),
+            file);
         assertTrue(Files.readString(file).contains("pid " + ProcessHandle.current().pid()));
       }
       assertEquals("", Files.readString(file), "released: the lock file is emptied, not deleted");
@@ -92,21 +95,32 @@ class OutputLockTest {
         OutputLock.lockFile(tmp.resolve("a/run"), "out"),
         OutputLock.lockFile(link.resolve("run"), "out"));
     assertEquals(
-        tmp.toRealPath().resolve("a/new/.run.lock"),
+        OutputLock.folder().resolve("run-" + sha256(tmp.toRealPath() + "/a/new/run") + ".lock"),
         OutputLock.lockFile(tmp.resolve("a/new/run"), "out"),
         "a missing parent resolves from its nearest existing ancestor");
   }
 
   @Test
-  void aLockFileThatCannotBeCreatedIsBadInputNamingTheOption() throws Exception {
+  void aLockFolderThatCannotBeCreatedIsBadInputNamingTheOption() throws Exception {
     Path file = Files.writeString(tmp.resolve("file"), "x");
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> OutputLock.acquire(file.resolve("run"), "out", "dllm train"));
-    assertTrue(
-        e.getMessage().startsWith("--out " + file.resolve("run") + ": cannot create"),
-        e.getMessage());
+    String was = System.getProperty("dllm.locks");
+    System.setProperty("dllm.locks", file.resolve("locks").toString());
+    try {
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class,
+              () -> OutputLock.acquire(tmp.resolve("run"), "out", "dllm train"));
+      assertTrue(
+          e.getMessage()
+              .startsWith("--out " + tmp.resolve("run") + ": cannot create the lock file"),
+          e.getMessage());
+    } finally {
+      if (was == null) {
+        System.clearProperty("dllm.locks");
+      } else {
+        System.setProperty("dllm.locks", was);
+      }
+    }
   }
 
   @Test
@@ -126,6 +140,18 @@ class OutputLockTest {
                 "runs/a")));
     assertEquals("", OutputLock.dllmArguments(List.of("-cp", "x.jar", "org.junit.Runner")));
     assertEquals("", OutputLock.dllmArguments(List.of("dev.dllm.cli.Main")));
+  }
+
+  /** The first 16 hex digits of SHA-256 over {@code s} (UTF-8). */
+  private static String sha256(String s) throws Exception {
+    byte[] d =
+        java.security.MessageDigest.getInstance("SHA-256")
+            .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      b.append(String.format("%02x", d[i] & 0xff));
+    }
+    return b.toString();
   }
 
   /** Tries the lock from another thread: "free" when it got it, else the refusal. */
