@@ -1,6 +1,8 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.run.CommandRunner;
+import dev.dllm.api.run.UsageException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -18,7 +20,7 @@ import org.apache.commons.cli.ParseException;
  */
 public final class Main {
   /** Exit code for bad user input. */
-  public static final int EXIT_BAD_INPUT = 2;
+  public static final int EXIT_BAD_INPUT = CommandRunner.BAD_INPUT;
 
   private Main() {}
 
@@ -59,39 +61,29 @@ public final class Main {
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     boolean verbose = Arrays.asList(rest).contains("--verbose");
     Options options = withCommon(command.options());
-    try {
-      CommandLine cmd = new DefaultParser().parse(options, rest);
-      refuseRepeated(cmd, options);
-      if (cmd.hasOption("help")) {
-        out.print(help(command, options));
-        return 0;
-      }
-      if (!cmd.getArgList().isEmpty()) {
-        throw new InvalidInputException("unexpected argument '" + cmd.getArgList().get(0) + "'");
-      }
-      return command.run(cmd, out);
-    } catch (ParseException e) {
-      err.println("dllm " + command.name() + ": " + e.getMessage());
-      err.println("run 'dllm " + command.name() + " --help' for the options");
-      return EXIT_BAD_INPUT;
-    } catch (InvalidInputException e) {
-      err.println("dllm " + command.name() + ": " + e.getMessage());
-      if (verbose) {
-        e.printStackTrace(err);
-      }
-      return EXIT_BAD_INPUT;
-    } catch (StageFailedException | PackagingException e) {
-      err.println("dllm " + command.name() + ": " + e.getMessage());
-      return 1;
-    } catch (Exception | Error e) {
-      err.println("dllm " + command.name() + ": error: " + e);
-      if (verbose) {
-        e.printStackTrace(err);
-      } else {
-        err.println("(run with --verbose for the stack trace)");
-      }
-      return 1;
-    }
+    return CommandRunner.run(
+        "dllm " + command.name(),
+        verbose,
+        err,
+        () -> {
+          CommandLine cmd;
+          try {
+            cmd = new DefaultParser().parse(options, rest);
+          } catch (ParseException e) {
+            throw new UsageException(
+                e.getMessage(), "run 'dllm " + command.name() + " --help' for the options");
+          }
+          refuseRepeated(cmd, options);
+          if (cmd.hasOption("help")) {
+            out.print(help(command, options));
+            return 0;
+          }
+          if (!cmd.getArgList().isEmpty()) {
+            throw new InvalidInputException(
+                "unexpected argument '" + cmd.getArgList().get(0) + "'");
+          }
+          return command.run(cmd, out);
+        });
   }
 
   private static Options withCommon(Options options) {

@@ -2,6 +2,8 @@ package dev.dllm.server;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.OptionValues;
+import dev.dllm.api.run.CommandRunner;
+import dev.dllm.api.run.UsageException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,7 +26,7 @@ import org.apache.commons.cli.ParseException;
  */
 public final class ServerMain {
   /** Exit code for bad user input. */
-  static final int EXIT_BAD_INPUT = 2;
+  static final int EXIT_BAD_INPUT = CommandRunner.BAD_INPUT;
 
   private ServerMain() {}
 
@@ -49,37 +51,47 @@ public final class ServerMain {
     boolean bench = command.equals("bench-serve");
     Options options = bench ? BenchServe.options() : serveOptions();
     options.addOption(Option.builder("h").longOpt("help").desc("show this help").get());
-    try {
-      CommandLine cmd =
-          new DefaultParser().parse(options, Arrays.copyOfRange(args, 1, args.length));
-      if (cmd.hasOption("help")) {
-        StringWriter sw = new StringWriter();
-        new HelpFormatter()
-            .printHelp(
-                new PrintWriter(sw),
-                100,
-                "dllm " + command + " [options]",
-                bench
-                    ? "Load test of dllm serve: batched vs one request at a time, in one run."
-                    : "Serve exports over HTTP: OpenAI-style /v1/completions with SSE streaming.",
-                options,
-                2,
-                2,
-                "");
-        out.print(sw);
-        return 0;
-      }
-      if (!cmd.getArgList().isEmpty()) {
-        throw new InvalidInputException("unexpected argument '" + cmd.getArgList().get(0) + "'");
-      }
-      return bench ? BenchServe.run(cmd, out, env) : serve(serveSettings(cmd, env), out);
-    } catch (ParseException | InvalidInputException e) {
-      err.println("dllm " + command + ": " + e.getMessage());
-      return EXIT_BAD_INPUT;
-    } catch (Exception e) {
-      err.println("dllm " + command + ": error: " + e);
-      return 1;
-    }
+    options.addOption(Option.builder().longOpt("verbose").desc("print stack traces").get());
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    return CommandRunner.run(
+        "dllm " + command,
+        Arrays.asList(rest).contains("--verbose"),
+        err,
+        () -> {
+          CommandLine cmd;
+          try {
+            cmd = new DefaultParser().parse(options, rest);
+          } catch (ParseException e) {
+            throw new UsageException(
+                e.getMessage(), "run 'dllm " + command + " --help' for the options");
+          }
+          if (cmd.hasOption("help")) {
+            out.print(help(command, bench, options));
+            return 0;
+          }
+          if (!cmd.getArgList().isEmpty()) {
+            throw new InvalidInputException(
+                "unexpected argument '" + cmd.getArgList().get(0) + "'");
+          }
+          return bench ? BenchServe.run(cmd, out, env) : serve(serveSettings(cmd, env), out);
+        });
+  }
+
+  private static String help(String command, boolean bench, Options options) {
+    StringWriter sw = new StringWriter();
+    new HelpFormatter()
+        .printHelp(
+            new PrintWriter(sw),
+            100,
+            "dllm " + command + " [options]",
+            bench
+                ? "Load test of dllm serve: batched vs one request at a time, in one run."
+                : "Serve exports over HTTP: OpenAI-style /v1/completions with SSE streaming.",
+            options,
+            2,
+            2,
+            "");
+    return sw.toString();
   }
 
   /** The options of {@code dllm serve} (shared by {@code bench-serve}). */
