@@ -61,7 +61,7 @@ import org.apache.commons.cli.Options;
 public final class BenchSampleCommand implements Command {
   /** The sections that share one set of weights (the others run alone). */
   private static final List<String> SECTIONS =
-      List.of("calls", "sampling", "ar", "skip", "concurrency", "openclose");
+      List.of("calls", "ceiling", "sampling", "ar", "skip", "concurrency", "openclose");
 
   private final SpeedComparisons comparisons = new SpeedComparisons(SECTIONS);
 
@@ -123,7 +123,7 @@ public final class BenchSampleCommand implements Command {
     }
     if (!SECTIONS.containsAll(sections)) {
       throw new InvalidInputException(
-          "--sections takes a comma list of calls, sampling, ar, skip, concurrency, openclose, or "
+          "--sections takes a comma list of calls, ceiling, sampling, ar, skip, concurrency, openclose, or "
               + String.join(" or ", alone)
               + " alone; got '"
               + sectionList
@@ -195,6 +195,20 @@ public final class BenchSampleCommand implements Command {
               djlCall * 1e3,
               batch * length / djlCall,
               djlCall / ortCall);
+        }
+
+        if (sections.contains("ceiling")) {
+          report.put(
+              "gemm_ceiling",
+              CeilingSection.run(
+                  weights.config(),
+                  batch,
+                  length,
+                  repeats,
+                  tmp.resolve("ceiling"),
+                  ort,
+                  out,
+                  () -> onnx.denoiser().forward(tb, sigma)));
         }
 
         // 2. sampling throughput, same sampler, same seed
