@@ -102,6 +102,15 @@ public final class BenchSampleCommand implements Command {
             "concurrency", "LIST", "concurrent samplers on one model (default 1,2,4,8)"));
     o.addOption(CliOptions.opt("tasks", "W", "sampling tasks per concurrency run (default 8)"));
     o.addOption(CliOptions.opt("cycles", "N", "open+forward+close cycles (default 200)"));
+    o.addOption(
+        CliOptions.opt(
+            "opt-level",
+            "LEVEL",
+            "ONNX Runtime graph optimisation: "
+                + String.join("|", OrtConfig.OPT_LEVELS)
+                + " (default "
+                + OrtConfig.DEFAULT_OPT_LEVEL
+                + ")"));
     comparisons.addOptions(o);
     return o;
   }
@@ -113,7 +122,11 @@ public final class BenchSampleCommand implements Command {
     int steps = CliOptions.intOpt(cmd, "steps", 32, 1);
     int arLength = CliOptions.intOpt(cmd, "ar-length", 256, 2);
     int repeats = CliOptions.intOpt(cmd, "repeats", 5, 1);
-    OrtConfig ort = OrtConfig.defaults().withThreads(ThreadsOption.parse(cmd, 0, 0));
+    OrtConfig ort =
+        new OrtConfig(
+            "cpu",
+            ThreadsOption.parse(cmd, 0, 0),
+            cmd.getOptionValue("opt-level", OrtConfig.DEFAULT_OPT_LEVEL));
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
     java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));
@@ -159,6 +172,7 @@ public final class BenchSampleCommand implements Command {
     report.put("length", length);
     report.put("steps", steps);
     report.put("threads", ort.threads());
+    report.put("opt_level", ort.optLevel());
     report.put("cpus", Runtime.getRuntime().availableProcessors());
 
     Path tmp = Files.createTempDirectory("dllm-bench");
