@@ -53,6 +53,45 @@ public final class OnnxExport {
    */
   public static Report write(
       DitWeights weights, ExportMetadata metadata, Path out, Map<String, Path> files) {
+    return write(weights, metadata, out, files, Quantize.NONE);
+  }
+
+  /** Weight precision of the exported graphs. */
+  public enum Quantize {
+    /** fp32 graphs (the default). */
+    NONE,
+    /** every weight MatMul as dynamic int8 ({@link Int8MatMulRewrite}). */
+    INT8;
+
+    /**
+     * Parses {@code none}/{@code fp32} or {@code int8}.
+     *
+     * @throws InvalidInputException naming {@code option} and the accepted values otherwise
+     */
+    public static Quantize parse(String value, String option) {
+      return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "none", "fp32" -> NONE;
+        case "int8" -> INT8;
+        default ->
+            throw new InvalidInputException(
+                option + " '" + value + "': expected int8 (or none/fp32 for the default)");
+      };
+    }
+  }
+
+  /**
+   * As {@link #write(DitWeights, ExportMetadata, Path, Map)}, with every graph rewritten by {@link
+   * Int8MatMulRewrite} when {@code quantize} is {@link Quantize#INT8}: the graphs then carry
+   * {@value Int8MatMulRewrite#QUANTIZE_KEY} = int8, the report {@code quantize: int8}, and the model
+   * hash gets the suffix {@code -int8} (so int8 and fp32 graphs of one checkpoint never mix in a
+   * folder).
+   */
+  public static Report write(
+      DitWeights weights,
+      ExportMetadata metadata,
+      Path out,
+      Map<String, Path> files,
+      Quantize quantize) {
     if (!metadata.model().equals(weights.config())) {
       throw new IllegalArgumentException(
           "metadata model " + metadata.model() + " differs from weights " + weights.config());
@@ -60,7 +99,7 @@ public final class OnnxExport {
     checkOut(out);
     Map<String, ModelProto> graphs = new LinkedHashMap<>();
     long t0 = System.nanoTime();
-    String hash = ModelHash.of(weights);
+    String hash = ModelHash.of(weights) + (quantize == Quantize.INT8 ? "-int8" : "");
     graphs.put(
         ExportMetadata.FULL_FILE,
         DitOnnx.full(weights, props(metadata.withGraph(ExportMetadata.GRAPH_FULL), hash)));
@@ -69,12 +108,16 @@ public final class OnnxExport {
           ExportMetadata.DECODE_FILE,
           DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash)));
     }
+    if (quantize == Quantize.INT8) {
+      graphs.replaceAll((name, g) -> Int8MatMulRewrite.rewrite(g));
+    }
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("family", metadata.family());
     summary.put("model_hash", hash);
     summary.put("model", ExportMetadata.modelMap(metadata.model()));
     summary.put("seq_len", metadata.seqLen());
     summary.put("opset", OnnxEmitter.OPSET);
+    summary.put("quantize", quantize == Quantize.INT8 ? Int8MatMulRewrite.INT8 : "none");
     summary.put("format_version", ExportMetadata.FORMAT_VERSION);
     Map<String, Object> written = new LinkedHashMap<>();
     for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
