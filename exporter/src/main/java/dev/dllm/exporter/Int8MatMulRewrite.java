@@ -89,7 +89,8 @@ public final class Int8MatMulRewrite {
       String xq = p + "_x";
       String aScale = p + "_a_scale";
       String aZero = p + "_a_zero";
-      out.addNode(node("DynamicQuantizeLinear", p, new String[] {n.getInput(0)}, xq, aScale, aZero));
+      out.addNode(
+          node("DynamicQuantizeLinear", p, new String[] {n.getInput(0)}, xq, aScale, aZero));
       String acc = p + "_acc";
       out.addNode(node("MatMulInteger", p + "_mm", new String[] {xq, q[0], aZero}, acc));
       String accF = p + "_accf";
