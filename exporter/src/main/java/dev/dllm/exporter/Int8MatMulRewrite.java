@@ -6,6 +6,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import dev.dllm.runtime.onnx.ExportMetadata;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -45,10 +46,10 @@ public final class Int8MatMulRewrite {
   private Int8MatMulRewrite() {}
 
   /** The {@code metadata_props} key recording the quantization ({@code int8}); absent = fp32. */
-  public static final String QUANTIZE_KEY = "dllm.quantize";
+  public static final String QUANTIZE_KEY = ExportMetadata.QUANTIZE_KEY;
 
   /** The value of {@link #QUANTIZE_KEY} written by this rewrite. */
-  public static final String INT8 = "int8";
+  public static final String INT8 = ExportMetadata.INT8;
 
   /**
    * First-order relative error bound of one quantized MatMul: half an int8 weight step (1/254 of
