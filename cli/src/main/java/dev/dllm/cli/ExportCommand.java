@@ -45,6 +45,12 @@ public final class ExportCommand implements Command {
     o.addOption(
         CliOptions.opt(
             "length", "L", "training sequence length to record (default: from the checkpoint)"));
+    o.addOption(
+        CliOptions.opt(
+            "quantize",
+            "int8",
+            "int8: every weight MatMul as int8 per output channel, activations quantized"
+                + " dynamically (DynamicQuantizeLinear + MatMulInteger); default fp32"));
     return o;
   }
 
@@ -70,7 +76,8 @@ public final class ExportCommand implements Command {
         CheckpointExport.export(
             Path.of(CliOptions.required(cmd, "checkpoint")),
             outDir,
-            CliOptions.intOpt(cmd, "length", 0, 1));
+            CliOptions.intOpt(cmd, "length", 0, 1),
+            OnnxExport.Quantize.parse(cmd.getOptionValue("quantize", "none"), "--quantize"));
     out.print(summary(r));
     return 0;
   }
@@ -121,6 +128,9 @@ public final class ExportCommand implements Command {
       }
     }
     b.append(String.format("  %-20s report (opset %s)%n", "export-report.json", s.get("opset")));
+    if ("int8".equals(s.get("quantize"))) {
+      b.append("  weights int8 per output channel, activations quantized dynamically\n");
+    }
     b.append(String.format("%d graph%s written%n", graphs, graphs == 1 ? "" : "s"));
     return b.toString();
   }

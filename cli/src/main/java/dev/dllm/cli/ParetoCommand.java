@@ -42,7 +42,13 @@ public final class ParetoCommand implements Command {
     o.addOption(CliOptions.req("scorer", "DIR|default|train-default", ScorerArg.HELP));
     o.addOption(CliOptions.req("out", "DIR", "output folder"));
     o.addOption(CliOptions.opt("num-samples", "N", "samples per point (default 16)"));
-    o.addOption(CliOptions.opt("batch", "B", "rows per sampler call (default 16)"));
+    o.addOption(
+        CliOptions.opt(
+            "batch",
+            "B|max",
+            "rows per sampler call (default 16); max = per model the largest power of two <="
+                + " --num-samples whose sampler buffers fit the memory bound, as the paper measures"
+                + " throughput (the batch column says which)"));
     o.addOption(CliOptions.opt("seed", "S", "sampling seed (default 0)"));
     o.addOption(EvalOptions.topPOption());
     o.addOption(
@@ -112,7 +118,7 @@ public final class ParetoCommand implements Command {
             variants,
             null,
             CliOptions.intOpt(cmd, "num-samples", 16, 1),
-            CliOptions.intOpt(cmd, "batch", 16, 1),
+            batch(cmd),
             CliOptions.intOpt(cmd, "seed", 0, 0),
             topP,
             reference,
@@ -133,6 +139,27 @@ public final class ParetoCommand implements Command {
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());
     return 0;
+  }
+
+  /**
+   * {@code --batch}: an integer >= 1 or {@code max} ({@link ParetoRun#BATCH_MAX}).
+   *
+   * @throws InvalidInputException for anything else
+   */
+  static int batch(CommandLine cmd) {
+    String v = cmd.getOptionValue("batch", "16").trim();
+    if (v.equalsIgnoreCase("max")) {
+      return ParetoRun.BATCH_MAX;
+    }
+    try {
+      int b = Integer.parseInt(v);
+      if (b >= 1) {
+        return b;
+      }
+    } catch (NumberFormatException e) {
+      // the message below
+    }
+    throw new InvalidInputException("--batch must be an integer >= 1 or max, got '" + v + "'");
   }
 
   /** Parses {@code 8,16,32}. */

@@ -2,6 +2,7 @@ package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.DitConfig;
+import dev.dllm.runtime.onnx.MemoryCheck;
 import dev.dllm.runtime.onnx.OrtConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -108,18 +109,11 @@ public final class SampleOptions {
   }
 
   /** Upper bound on the estimated memory of one forward pass ({@link #forwardBytes}): 8 GiB. */
-  static final long MAX_FORWARD_BYTES = 8L << 30;
+  static final long MAX_FORWARD_BYTES = MemoryCheck.MAX_FORWARD_BYTES;
 
-  /**
-   * A rough estimate of one forward pass's memory in bytes (float32): logits in ONNX Runtime and
-   * their Java copy (2·B·L·V), attention scores and probabilities (2·B·H·L²) and activations
-   * (16·B·L·D).
-   */
+  /** {@link MemoryCheck#forwardBytes}. */
   static long forwardBytes(DitConfig c, int batch, int length) {
-    double b = batch;
-    double l = length;
-    double elems = 2 * b * l * c.vocabSize() + 2 * b * c.heads() * l * l + 16 * b * l * c.hidden();
-    return (long) Math.min(Long.MAX_VALUE, 4 * elems);
+    return MemoryCheck.forwardBytes(c, batch, length);
   }
 
   /**

@@ -32,6 +32,18 @@ public final class CheckpointExport {
    * @throws InvalidInputException for a missing or malformed checkpoint
    */
   public static OnnxExport.Report export(Path checkpoint, Path out, int seqLen) throws IOException {
+    return export(checkpoint, out, seqLen, OnnxExport.Quantize.NONE);
+  }
+
+  /**
+   * As {@link #export(Path, Path, int)}, with the graphs quantized as {@code quantize} says ({@link
+   * OnnxExport#write(dev.dllm.api.model.DitWeights, ExportMetadata, Path, Map,
+   * OnnxExport.Quantize)}).
+   *
+   * @throws InvalidInputException for a missing or malformed checkpoint
+   */
+  public static OnnxExport.Report export(
+      Path checkpoint, Path out, int seqLen, OnnxExport.Quantize quantize) throws IOException {
     OnnxExport.checkOut(out);
     Checkpoint.Loaded ck = Checkpoint.load(checkpoint);
     Map<String, Object> provenance = new LinkedHashMap<>();
@@ -105,7 +117,7 @@ public final class CheckpointExport {
             ck.specials(),
             provenance,
             familyMetadata);
-    return OnnxExport.write(ck.weights(), md, out, files);
+    return OnnxExport.write(ck.weights(), md, out, files, quantize);
   }
 
   /**

@@ -54,28 +54,80 @@ public final class OnnxExport {
    */
   public static Report write(
       DitWeights weights, ExportMetadata metadata, Path out, Map<String, Path> files) {
-    return write(
-        weights,
-        metadata,
-        out,
-        files,
-        Long.getLong(EXTERNAL_PROPERTY, ExternalData.DEFAULT_THRESHOLD));
+    return write(weights, metadata, out, files, Quantize.NONE);
   }
 
   /** System property overriding {@link ExternalData#DEFAULT_THRESHOLD} (bytes). */
   public static final String EXTERNAL_PROPERTY = "dllm.export.external-above";
 
+  /** Weight precision of the exported graphs. */
+  public enum Quantize {
+    /** fp32 graphs (the default). */
+    NONE,
+    /** every weight MatMul as dynamic int8 ({@link Int8MatMulRewrite}). */
+    INT8;
+
+    /**
+     * Parses {@code none}/{@code fp32} or {@code int8}.
+     *
+     * @throws InvalidInputException naming {@code option} and the accepted values otherwise
+     */
+    public static Quantize parse(String value, String option) {
+      return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "none", "fp32" -> NONE;
+        case "int8" -> INT8;
+        default ->
+            throw new InvalidInputException(
+                option + " '" + value + "': expected int8 (or none/fp32 for the default)");
+      };
+    }
+  }
+
   /**
-   * As {@link #write(DitWeights, ExportMetadata, Path, Map)}; a model with more than {@code
-   * externalAbove} bytes of float32 parameters is written with ONNX external data: the graphs keep
-   * their structure and small constants, the weights go to {@value ExternalData#FILE} (shared by
-   * {@code model.onnx} and {@code decode.onnx}), so models over protobuf's 2 GiB limit export.
+   * As {@link #write(DitWeights, ExportMetadata, Path, Map)}, with every graph rewritten by {@link
+   * Int8MatMulRewrite} when {@code quantize} is {@link Quantize#INT8}: the graphs then carry
+   * {@value Int8MatMulRewrite#QUANTIZE_KEY} = int8, the report {@code quantize: int8}, and the
+   * model hash gets the suffix {@code -int8} (so int8 and fp32 graphs of one checkpoint never mix
+   * in a folder).
    */
   public static Report write(
       DitWeights weights,
       ExportMetadata metadata,
       Path out,
       Map<String, Path> files,
+      Quantize quantize) {
+    return write(
+        weights,
+        metadata,
+        out,
+        files,
+        quantize,
+        Long.getLong(EXTERNAL_PROPERTY, ExternalData.DEFAULT_THRESHOLD));
+  }
+
+  /** As {@link #write(DitWeights, ExportMetadata, Path, Map, Quantize, long)} in fp32. */
+  public static Report write(
+      DitWeights weights,
+      ExportMetadata metadata,
+      Path out,
+      Map<String, Path> files,
+      long externalAbove) {
+    return write(weights, metadata, out, files, Quantize.NONE, externalAbove);
+  }
+
+  /**
+   * As {@link #write(DitWeights, ExportMetadata, Path, Map, Quantize)}; a model with more than
+   * {@code externalAbove} bytes of float32 parameters is written with ONNX external data: the
+   * graphs keep their structure and small constants, the weights go to {@value ExternalData#FILE}
+   * (shared by {@code model.onnx} and {@code decode.onnx}), so models over protobuf's 2 GiB limit
+   * export.
+   */
+  public static Report write(
+      DitWeights weights,
+      ExportMetadata metadata,
+      Path out,
+      Map<String, Path> files,
+      Quantize quantize,
       long externalAbove) {
     if (!metadata.model().equals(weights.config())) {
       throw new IllegalArgumentException(
@@ -107,7 +159,12 @@ public final class OnnxExport {
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         Map<String, ModelProto> graphs =
-            graphs(weights, metadata, summary, external ? tmp.resolve(ExternalData.FILE) : null);
+            graphs(
+                weights,
+                metadata,
+                quantize,
+                summary,
+                external ? tmp.resolve(ExternalData.FILE) : null);
         for (Map.Entry<String, ModelProto> e : graphs.entrySet()) {
           try (OutputStream os = Files.newOutputStream(tmp.resolve(e.getKey()))) {
             e.getValue().writeTo(os);
@@ -139,15 +196,20 @@ public final class OnnxExport {
    * externalFile} (when not null) before the next is built, and fills {@code summary}.
    */
   private static Map<String, ModelProto> graphs(
-      DitWeights weights, ExportMetadata metadata, Map<String, Object> summary, Path externalFile)
+      DitWeights weights,
+      ExportMetadata metadata,
+      Quantize quantize,
+      Map<String, Object> summary,
+      Path externalFile)
       throws IOException {
     long t0 = System.nanoTime();
-    String hash = ModelHash.of(weights);
+    String hash = ModelHash.of(weights) + (quantize == Quantize.INT8 ? "-int8" : "");
     summary.put("family", metadata.family());
     summary.put("model_hash", hash);
     summary.put("model", ExportMetadata.modelMap(metadata.model()));
     summary.put("seq_len", metadata.seqLen());
     summary.put("opset", OnnxEmitter.OPSET);
+    summary.put("quantize", quantize == Quantize.INT8 ? Int8MatMulRewrite.INT8 : "none");
     summary.put("format_version", ExportMetadata.FORMAT_VERSION);
     Map<String, ModelProto> graphs = new LinkedHashMap<>();
     Map<String, Object> written = new LinkedHashMap<>();
@@ -160,6 +222,9 @@ public final class OnnxExport {
           g = DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash));
         } else {
           continue;
+        }
+        if (quantize == Quantize.INT8) {
+          g = Int8MatMulRewrite.rewrite(g);
         }
         OnnxGraphCheck.check(g);
         Map<String, Object> f = new LinkedHashMap<>();

@@ -97,7 +97,8 @@ public final class ParetoRun {
    * @param variants sampler settings (empty = one {@code default} setting)
    * @param scorer the AR scorer's export
    * @param numSamples samples per point
-   * @param batch rows per sampler call
+   * @param batch rows per sampler call, or {@link #BATCH_MAX}: per model, the largest power of two
+   *     &le; {@code numSamples} whose sampler buffers fit the memory bound ({@link ParetoBatch})
    * @param seed sampling seed (the same for every point)
    * @param topP nucleus mass
    * @param reference text for the collapse reference (null = bundled validation split)
@@ -120,6 +121,9 @@ public final class ParetoRun {
           models, steps, variants, scorerDir, numSamples, batch, seed, topP, reference, ort);
     }
   }
+
+  /** {@link Options#batch} for {@code --batch max} ({@link ParetoBatch}). */
+  public static final int BATCH_MAX = ParetoBatch.MAX;
 
   /** The flagged points and the PNG path. */
   public record Result(List<ParetoPoint> points, Path png) {}
@@ -236,7 +240,8 @@ public final class ParetoRun {
     Map<String, Object> references = new LinkedHashMap<>();
     Map<String, Object> units = new LinkedHashMap<>();
     double firstReference = Double.NaN;
-    try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), o.batch())) {
+    int scorerBatch = o.batch() == BATCH_MAX ? ParetoBatch.SCORER_BATCH : o.batch();
+    try (Scorer scorer = Scorer.open(o.scorer(), o.ort(), scorerBatch)) {
       for (Path dir : o.models()) {
         scorer.checkNotJudged(dir);
       }
@@ -263,6 +268,7 @@ public final class ParetoRun {
             firstReference = refH;
           }
           String fam = model.family().name();
+          int batch = ParetoBatch.of(o.batch(), o.numSamples(), model, len);
           GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), model.tokenizer());
           Map<String, Object> unitJson = unit.toMap();
           List<Long> dropped = new ArrayList<>();
@@ -296,14 +302,7 @@ public final class ParetoRun {
               try (Progress p = progress.start(phase, o.numSamples(), "samples")) {
                 s =
                     ModelSampler.draw(
-                        model,
-                        spec,
-                        o.numSamples(),
-                        o.batch(),
-                        len,
-                        o.seed(),
-                        o.ort().threads(),
-                        p);
+                        model, spec, o.numSamples(), batch, len, o.seed(), o.ort().threads(), p);
               }
               GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer(), progress);
               double h = EntropyStats.mean(s.ids(), model.tokenizer().specials());
@@ -321,7 +320,7 @@ public final class ParetoRun {
                       false,
                       s.throughput().peakRssBytes(),
                       v.series(),
-                      Math.min(o.batch(), o.numSamples()));
+                      batch);
               points.add(p);
               dropped.add(g.droppedCharacters());
               if (log != null) {
@@ -351,7 +350,7 @@ public final class ParetoRun {
       settings.put("scorer_weaker_than_model", weaker);
       settings.put("scorer_check_per_model", strengths);
       settings.put("num_samples", o.numSamples());
-      settings.put("batch", o.batch());
+      settings.put("batch", o.batch() == BATCH_MAX ? "max" : o.batch());
       settings.put("threads", o.ort().threads());
       settings.put("provider", o.ort().provider());
       settings.put("seed", o.seed());

@@ -68,6 +68,16 @@ public record ExportMetadata(
   public static final String MODEL_HASH_KEY = PREFIX + "model_hash";
 
   /**
+   * The {@code metadata_props} key of a graph's weight precision: {@value #INT8} for a graph whose
+   * weight MatMuls run as dynamic int8 ({@code DynamicQuantizeLinear} + {@code MatMulInteger},
+   * written by {@code dllm export --quantize int8}); absent for fp32.
+   */
+  public static final String QUANTIZE_KEY = PREFIX + "quantize";
+
+  /** The {@link #QUANTIZE_KEY} value of an int8 graph. */
+  public static final String INT8 = "int8";
+
+  /**
    * The {@link #training} key of the block mode the model was trained in: {@code pack}, {@code
    * window} or {@code wrap} (exports written before it was recorded have none: unknown).
    */

@@ -1,6 +1,7 @@
 package dev.dllm.runtime.onnx;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.model.DitConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -57,6 +58,63 @@ public final class MemoryCheck {
               String.join(", ", names),
               available / 1e9));
     }
+  }
+
+  /** Upper bound on the estimated memory of one sampler call ({@link #samplerBytes}): 8 GiB. */
+  public static final long MAX_FORWARD_BYTES = 8L << 30;
+
+  /**
+   * A rough estimate of one forward pass's memory in bytes (float32): logits in ONNX Runtime and
+   * their Java copy (2·B·L·V), attention scores and probabilities (2·B·H·L²) and activations
+   * (16·B·L·D).
+   */
+  public static long forwardBytes(DitConfig c, int batch, int length) {
+    double b = batch;
+    double l = length;
+    double elems = 2 * b * l * c.vocabSize() + 2 * b * c.heads() * l * l + 16 * b * l * c.hidden();
+    return (long) Math.min(Long.MAX_VALUE, 4 * elems);
+  }
+
+  /**
+   * The buffers of one sampler call of {@code batch} rows of {@code length} tokens: {@link
+   * #forwardBytes} plus, for a sampler with a KV cache, the cached keys and values of every block
+   * (2·blocks·B·L·D floats).
+   */
+  public static long samplerBytes(DitConfig c, int batch, int length, boolean kvCache) {
+    double kv = kvCache ? 4.0 * 2 * c.blocks() * batch * (double) length * c.hidden() : 0;
+    return (long) Math.min(Long.MAX_VALUE, forwardBytes(c, batch, length) + kv);
+  }
+
+  /**
+   * The largest power of two B &le; {@code n} whose sampler buffers ({@link #samplerBytes}) fit in
+   * {@code boundBytes} and whose logits B·L·V fit in one Java array: the batch at which the paper
+   * measures throughput ("the largest power-of-two batch that fits"). 1 when even one row does not
+   * fit (the sampler then refuses the request itself).
+   *
+   * @throws IllegalArgumentException when {@code n} or {@code length} is below 1
+   */
+  public static int maxBatch(DitConfig c, int n, int length, boolean kvCache, long boundBytes) {
+    if (n < 1 || length < 1) {
+      throw new IllegalArgumentException("n and length must be >= 1, got " + n + ", " + length);
+    }
+    int b = Integer.highestOneBit(n);
+    while (b > 1
+        && (samplerBytes(c, b, length, kvCache) > boundBytes
+            || (double) b * length * c.vocabSize() >= Integer.MAX_VALUE)) {
+      b >>= 1;
+    }
+    return b;
+  }
+
+  /**
+   * The memory bound of {@link #maxBatch} for an export: {@link #MAX_FORWARD_BYTES}, or less when
+   * the memory {@code available} (bytes, 0 = unknown) minus the export's weights ({@link
+   * #neededBytes}) is smaller.
+   */
+  public static long samplerBound(long available, long weightBytes) {
+    return available > 0
+        ? Math.max(0, Math.min(MAX_FORWARD_BYTES, available - weightBytes))
+        : MAX_FORWARD_BYTES;
   }
 
   /** Memory available for new allocations now, in bytes (0 when unknown). */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,8 @@ public final class OnnxSessions {
 
   /**
    * Opens {@code file}. With {@code cuda}, both {@code addCUDA} and the session creation are
-   * guarded: either failing logs one warning line and retries on the CPU.
+   * guarded: either failing logs one warning line and retries on the CPU. An int8 graph on the CPU
+   * runs at optimisation level {@code extended} at least ({@link #int8Level}).
    *
    * @throws InvalidInputException when the file is missing or is not a loadable ONNX model
    */
@@ -69,10 +71,55 @@ public final class OnnxSessions {
             file.getFileName());
       }
     }
+    Opened cpu = openCpu(env, file, config, calls);
+    OrtConfig fused = int8Level(cpu.session(), config);
+    if (fused == config) {
+      return cpu;
+    }
+    LOG.debug("{} is an int8 graph: reopening at optimisation level extended", file.getFileName());
+    closeQuietly(cpu.session());
+    return openCpu(env, file, fused, calls);
+  }
+
+  private static Opened openCpu(OrtEnvironment env, Path file, OrtConfig config, OrtCalls calls) {
     try (OrtSession.SessionOptions so = options(config)) {
       return new Opened(calls.createSession(env, file, so), "cpu");
     } catch (OrtException e) {
       throw loadFailure(file, e);
+    }
+  }
+
+  /**
+   * The config an int8 graph ({@link ExportMetadata#QUANTIZE_KEY} = {@value ExportMetadata#INT8})
+   * is run with on the CPU: at least optimisation level {@code extended}, the lowest level at which
+   * ONNX Runtime fuses {@code DynamicQuantizeLinear + MatMulInteger + Cast + Mul} into its {@code
+   * DynamicQuantizeMatMul} kernel (unfused, the int32 product makes two more passes over memory and
+   * most of the int8 speed-up is lost); {@code config} itself for any other graph, or when it asks
+   * for {@code extended} or {@code all} already.
+   */
+  static OrtConfig int8Level(OrtSession session, OrtConfig config) {
+    if (session == null
+        || config.optLevel().equals("extended")
+        || config.optLevel().equals("all")) {
+      return config;
+    }
+    try {
+      ai.onnxruntime.OnnxModelMetadata md = session.getMetadata();
+      Map<String, String> props = md == null ? null : md.getCustomMetadata();
+      if (props == null || !ExportMetadata.INT8.equals(props.get(ExportMetadata.QUANTIZE_KEY))) {
+        return config;
+      }
+    } catch (OrtException e) {
+      return config; // no readable metadata: OnnxModel reports that itself
+    }
+    return new OrtConfig(config.provider(), config.threads(), "extended");
+  }
+
+  private static void closeQuietly(OrtSession s) {
+    try {
+      s.close();
+    } catch (OrtException e) {
+      LOG.debug("closing a session: {}", e.getMessage());
     }
   }
 

@@ -1,0 +1,198 @@
+package dev.dllm.exporter;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.ByteString;
+import dev.dllm.runtime.onnx.ExportMetadata;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Dynamic int8 quantization of an fp32 graph, as a rewrite applied after the graph is built: every
+ * {@code MatMul(x, W)} whose {@code W} is a 2-D float initializer {@code [K, N]} becomes
+ *
+ * <pre>
+ *   x_q, a_scale, a_zero = DynamicQuantizeLinear(x)          x_q uint8, same shape as x
+ *   acc   = MatMulInteger(x_q, W_q, a_zero)                  int32 [..., N]
+ *   y     = Cast(acc, float) * (a_scale * b_scale[N])        float [..., N]
+ * </pre>
+ *
+ * with {@code W_q} int8 {@code [K, N]} quantized symmetrically per output channel (column n):
+ * {@code b_scale[n] = max_k |W[k, n]| / 127}, {@code W_q = clamp(round(W / b_scale), -127, 127)},
+ * zero point 0 (the {@code b_zero_point} input is left out; 0 is its default). Activations are
+ * quantized per tensor, asymmetrically to uint8, at run time (ONNX {@code DynamicQuantizeLinear},
+ * opset 11). uint8 × int8 is the pair ONNX Runtime's CPU kernels run with AVX-512 VNNI / AVX2, and
+ * ORT fuses this exact pattern into its {@code DynamicQuantizeMatMul} kernel (the pattern of ORT's
+ * own {@code quantize_dynamic}).
+ *
+ * <p>Error per quantized MatMul (first order): a weight moves by at most half a step, {@code
+ * b_scale[n] / 2 = max|W[:, n]| / 254}; an activation by at most {@code a_scale / 2 = range(x) /
+ * 510}. So the output error is at most {@code (1/254 + 1/510)} of the product of the input range
+ * and the column's largest weight, per summed term: {@link #RELATIVE_STEP}.
+ *
+ * <p>MatMuls between two activations (attention scores, attention · V) stay fp32. Everything else
+ * (names of graph inputs and outputs, metadata) is unchanged, so the same runtime runs the result.
+ */
+public final class Int8MatMulRewrite {
+  private Int8MatMulRewrite() {}
+
+  /** The {@code metadata_props} key recording the quantization ({@code int8}); absent = fp32. */
+  public static final String QUANTIZE_KEY = ExportMetadata.QUANTIZE_KEY;
+
+  /** The value of {@link #QUANTIZE_KEY} written by this rewrite. */
+  public static final String INT8 = ExportMetadata.INT8;
+
+  /**
+   * First-order relative error bound of one quantized MatMul: half an int8 weight step (1/254 of
+   * the column's largest |w|) plus half a uint8 activation step (1/510 of the input's range).
+   */
+  public static final double RELATIVE_STEP = 1.0 / 254 + 1.0 / 510;
+
+  /**
+   * The quantized model: {@code model} with every weight MatMul rewritten (see the class comment)
+   * and {@value #QUANTIZE_KEY} = {@value #INT8} added to its metadata.
+   *
+   * @throws IllegalArgumentException when {@code model} is already quantized
+   */
+  public static ModelProto rewrite(ModelProto model) {
+    if (model.getMetadataPropsList().stream().anyMatch(p -> p.getKey().equals(QUANTIZE_KEY))) {
+      throw new IllegalArgumentException("graph '" + model.getGraph().getName() + "' is quantized");
+    }
+    GraphProto g = model.getGraph();
+    Map<String, TensorProto> weights = new HashMap<>();
+    for (TensorProto t : g.getInitializerList()) {
+      if (t.getDataType() == TensorProto.DataType.FLOAT_VALUE && t.getDimsCount() == 2) {
+        weights.put(t.getName(), t);
+      }
+    }
+    Set<String> graphInputs = new HashSet<>();
+    g.getInputList().forEach(v -> graphInputs.add(v.getName()));
+    Map<String, String[]> quantized = new LinkedHashMap<>(); // W -> {W_q, b_scale}
+    GraphProto.Builder out = g.toBuilder().clearNode();
+    int counter = 0;
+    for (NodeProto n : g.getNodeList()) {
+      String w = n.getOpType().equals("MatMul") ? n.getInput(1) : "";
+      if (!weights.containsKey(w) || graphInputs.contains(w)) {
+        out.addNode(n);
+        continue;
+      }
+      String[] q = quantized.computeIfAbsent(w, k -> new String[] {k + "_q", k + "_scale"});
+      String p = "q8_" + (counter++);
+      String xq = p + "_x";
+      String aScale = p + "_a_scale";
+      String aZero = p + "_a_zero";
+      out.addNode(
+          node("DynamicQuantizeLinear", p, new String[] {n.getInput(0)}, xq, aScale, aZero));
+      String acc = p + "_acc";
+      out.addNode(node("MatMulInteger", p + "_mm", new String[] {xq, q[0], aZero}, acc));
+      String accF = p + "_accf";
+      NodeProto cast = node("Cast", p + "_cast", new String[] {acc}, accF);
+      out.addNode(
+          cast.toBuilder()
+              .addAttribute(
+                  AttributeProto.newBuilder()
+                      .setName("to")
+                      .setType(AttributeProto.AttributeType.INT)
+                      .setI(TensorProto.DataType.FLOAT_VALUE))
+              .build());
+      String scale = p + "_ab_scale";
+      out.addNode(node("Mul", p + "_scale", new String[] {aScale, q[1]}, scale));
+      out.addNode(node("Mul", p + "_out", new String[] {accF, scale}, n.getOutput(0)));
+    }
+    Set<String> stillRead = new HashSet<>();
+    out.getNodeList().forEach(n -> stillRead.addAll(n.getInputList()));
+    out.clearInitializer();
+    for (TensorProto t : g.getInitializerList()) {
+      String[] q = quantized.get(t.getName());
+      if (q == null || stillRead.contains(t.getName())) {
+        out.addInitializer(t);
+      }
+      if (q != null) {
+        Quantized w = quantize(t);
+        out.addInitializer(
+            TensorProto.newBuilder()
+                .setName(q[0])
+                .setDataType(TensorProto.DataType.INT8_VALUE)
+                .addAllDims(t.getDimsList())
+                .setRawData(ByteString.copyFrom(w.values())));
+        ByteBuffer bb = ByteBuffer.allocate(w.scale().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        bb.asFloatBuffer().put(w.scale());
+        out.addInitializer(
+            TensorProto.newBuilder()
+                .setName(q[1])
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addDims(w.scale().length)
+                .setRawData(ByteString.copyFrom(bb.array())));
+      }
+    }
+    return model.toBuilder()
+        .setGraph(out)
+        .addMetadataProps(
+            ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder()
+                .setKey(QUANTIZE_KEY)
+                .setValue(INT8))
+        .build();
+  }
+
+  /**
+   * A weight quantized per column.
+   *
+   * @param values int8 {@code [K, N]} row-major
+   * @param scale {@code [N]}, the dequantized weight is {@code values[k, n] * scale[n]}
+   */
+  public record Quantized(byte[] values, float[] scale) {}
+
+  /**
+   * Symmetric per-column int8 quantization of a float {@code [K, N]} tensor: {@code scale[n] =
+   * max_k |W[k, n]| / 127} (1 for an all-zero column), values rounded half away from zero and
+   * clamped to [-127, 127].
+   *
+   * @throws IllegalArgumentException when {@code t} is not a 2-D float tensor with raw data
+   */
+  public static Quantized quantize(TensorProto t) {
+    if (t.getDimsCount() != 2 || t.getRawData().isEmpty()) {
+      throw new IllegalArgumentException("'" + t.getName() + "' is not a 2-D raw float tensor");
+    }
+    int k = (int) t.getDims(0);
+    int nCols = (int) t.getDims(1);
+    FloatBuffer f =
+        t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[] scale = new float[nCols];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < nCols; j++) {
+        scale[j] = Math.max(scale[j], Math.abs(f.get(i * nCols + j)));
+      }
+    }
+    for (int j = 0; j < nCols; j++) {
+      scale[j] = scale[j] == 0 ? 1f : scale[j] / 127f;
+    }
+    byte[] q = new byte[k * nCols];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < nCols; j++) {
+        long r = Math.round(Math.abs(f.get(i * nCols + j) / scale[j]));
+        q[i * nCols + j] = (byte) (Math.signum(f.get(i * nCols + j)) * Math.min(127, r));
+      }
+    }
+    return new Quantized(q, scale);
+  }
+
+  private static NodeProto node(String op, String name, String[] inputs, String... outputs) {
+    NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(name + "_node");
+    for (String i : inputs) {
+      n.addInput(i);
+    }
+    for (String o : outputs) {
+      n.addOutput(o);
+    }
+    return n.build();
+  }
+}
