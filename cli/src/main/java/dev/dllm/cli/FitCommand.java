@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /**
@@ -34,11 +35,15 @@ public final class FitCommand implements Command {
   public Options options() {
     Options o = new Options();
     o.addOption(
-        CliOptions.req(
-            "runs",
-            "DIR|CSV",
-            "folder of runs (each with a train-report.json; else its runs.csv), or a runs.csv;"
-                + " repeat to pool several (e.g. a second seed's sweep)"));
+        Option.builder()
+            .longOpt("runs")
+            .hasArgs()
+            .argName("DIR|CSV")
+            .desc(
+                "folder of runs (each with a train-report.json; else its runs.csv), or a runs.csv;"
+                    + " repeatable, to pool several (e.g. one sweep per budget, a second seed's"
+                    + " sweep) (required)")
+            .get());
     o.addOption(
         CliOptions.opt(
             "reference",

@@ -53,7 +53,7 @@ public final class ScalingCharts {
         data.addSeries(pts);
         r.setSeriesPaint(idx, colour);
         r.setSeriesLinesVisible(idx, false);
-        r.setSeriesShape(idx, SeriesStyle.shape(objective, 6 + 2.5 * bi));
+        r.setSeriesShape(idx, SeriesStyle.shape(objective, 7 + 2.5 * bi));
         r.setSeriesVisibleInLegend(idx, bi == 0);
         idx++;
         if (b.parabola() != null) {
