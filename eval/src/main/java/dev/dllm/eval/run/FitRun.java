@@ -184,7 +184,21 @@ public final class FitRun {
       }
     }
     json.put("comparisons", comparisons);
-    json.put("seed_noise", SizeStats.seedNoise(series));
+    Map<String, Object> noise = SizeStats.seedNoise(series);
+    json.put("seed_noise", noise);
+    for (Map.Entry<String, Object> e : noise.entrySet()) {
+      for (Object o : (List<?>) e.getValue()) {
+        Map<?, ?> b = (Map<?, ?>) o;
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "%s seed noise at C=%.2e: pooled std %.4f nats/token (%s degrees of freedom)%n",
+                e.getKey(),
+                (Double) b.get("flops"),
+                (Double) b.get("pooled_std"),
+                b.get("dof")));
+      }
+    }
     json.put("rq4_table", table.toJson());
     text.append('\n').append(table.markdown());
     Path iso = out.resolve("isoflop.png");

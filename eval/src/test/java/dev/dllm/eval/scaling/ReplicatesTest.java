@@ -129,6 +129,14 @@ class ReplicatesTest {
     assertEquals(3, report.at("/series/mdlm~1low_var/budgets/0/seeds").size());
     assertEquals(1, report.get("seed_noise").size());
     assertTrue(res.text().contains("2 seeds, mean"), res.text());
+    assertTrue(
+        res.text()
+            .contains(
+                String.format(
+                    Locale.ROOT,
+                    "mdlm/low_var seed noise at C=1.00e+11: pooled std %.4f nats/token (3 degrees",
+                    Math.sqrt(ss / 3))),
+        res.text());
     String md = Files.readString(dir.resolve(FitRun.RQ4_TABLE));
     assertTrue(md.contains("| mdlm | low_var |"), md);
     assertTrue(Files.size(dir.resolve("isoflop.png")) > 0);
