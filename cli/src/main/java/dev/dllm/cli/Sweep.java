@@ -223,7 +223,7 @@ public final class Sweep {
   }
 
   static final String CSV_HEADER =
-      "family,objective,preset,flops_budget,status,n_eff,steps,tokens,flops,val_nll,val_ppl,seconds,dir";
+      "family,objective,preset,flops_budget,status,n_eff,steps,tokens,flops,val_nll,val_ppl,seconds,dir,seed";
 
   /**
    * Rewrites {@code runs.csv}: a row per run of the plan with its status, then a row per other
@@ -245,13 +245,15 @@ public final class Sweep {
           st.equals("finished") && Files.isRegularFile(report)
               ? JSON.readTree(report.toFile())
               : null;
-      sb.append(row(r.family(), r.objective(), r.preset(), r.flops(), st, n, dir));
+      sb.append(
+          row(r.family(), r.objective(), r.preset(), r.flops(), st, n, dir, seed(plan, r, dir)));
     }
     for (Path dir : earlierRuns(plan.out(), planned)) {
       JsonNode n = JSON.readTree(dir.resolve("train-report.json").toFile());
       String preset = n.path("preset").asText(dir.getParent().getFileName().toString());
       double budget = n.path("flops_budget").asDouble(n.path("flops").asDouble());
-      sb.append(row(n.path("family").asText(), null, preset, budget, "finished", n, dir));
+      sb.append(
+          row(n.path("family").asText(), null, preset, budget, "finished", n, dir, seed(dir)));
     }
     EvalFiles.writeString(plan.out().resolve("runs.csv"), sb.toString());
   }
@@ -272,7 +274,36 @@ public final class Sweep {
     }
   }
 
-  /** One CSV row; {@code report} (a finished run's train-report.json) fills the numbers. */
+  /**
+   * The seed a run was trained with: the one stored with its checkpoint, else the plan's {@code
+   * --seed} (a run not trained yet).
+   */
+  private static String seed(Plan plan, Run r, Path dir) {
+    String stored = seed(dir);
+    if (!stored.isEmpty()) {
+      return stored;
+    }
+    try {
+      return Long.toString(configure(plan, r, dir).build().seed());
+    } catch (RuntimeException e) {
+      return ""; // options the trainer refuses: the row's status says why
+    }
+  }
+
+  /** The seed stored with the checkpoint in {@code dir}, or "" when it has none. */
+  private static String seed(Path dir) {
+    try {
+      TrainConfig stored = dev.dllm.trainer.StoredRunConfig.read(dir);
+      return stored == null ? "" : Long.toString(stored.seed());
+    } catch (RuntimeException e) {
+      return "";
+    }
+  }
+
+  /**
+   * One CSV row; {@code report} (a finished run's train-report.json) fills the numbers; {@code
+   * seed} is the last column (runs that differ only by seed are replicates for {@code dllm fit}).
+   */
   private static String row(
       String family,
       String objective,
@@ -280,7 +311,8 @@ public final class Sweep {
       double budget,
       String status,
       JsonNode report,
-      Path dir) {
+      Path dir,
+      String seed) {
     String nums = ",,,,,,";
     String obj = objective == null ? "" : objective;
     if (report != null) {
@@ -300,14 +332,15 @@ public final class Sweep {
     }
     return String.format(
         Locale.ROOT,
-        "%s,%s,%s,%.6g,%s,%s,%s%n",
+        "%s,%s,%s,%.6g,%s,%s,%s,%s%n",
         family,
         obj,
         preset,
         budget,
         csvCell(status),
         nums,
-        csvCell(dir.toString()));
+        csvCell(dir.toString()),
+        seed);
   }
 
   private static String csvCell(String s) {

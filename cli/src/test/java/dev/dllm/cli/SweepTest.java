@@ -46,18 +46,25 @@ class SweepTest {
     Sweep.Run c = new Sweep.Run("ar", null, "xxs", 3e8);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
-    assertEquals(2, Sweep.run(new Sweep.Plan(List.of(a, b), base(data), out), ps));
+    assertEquals(2, Sweep.run(new Sweep.Plan(List.of(a, b), base(data).seed(3), out), ps));
     byte[] reportA = Files.readAllBytes(a.dir(out).resolve("train-report.json"));
     byte[] reportB = Files.readAllBytes(b.dir(out).resolve("train-report.json"));
     // an interrupted third run: stopped after 2 of its steps
     new Trainer(
-            base(data).family("ar").preset("xxs").flops(3e8).out(c.dir(out)).stopAfter(2).build(),
+            base(data)
+                .seed(3)
+                .family("ar")
+                .preset("xxs")
+                .flops(3e8)
+                .out(c.dir(out))
+                .stopAfter(2)
+                .build(),
             ps)
         .run();
     assertEquals(Sweep.State.INTERRUPTED, Sweep.state(c.dir(out)));
 
     log.reset();
-    assertEquals(3, Sweep.run(new Sweep.Plan(List.of(a, b, c), base(data), out), ps));
+    assertEquals(3, Sweep.run(new Sweep.Plan(List.of(a, b, c), base(data).seed(3), out), ps));
     String text = log.toString(StandardCharsets.UTF_8);
     assertEquals(2, text.split("finished earlier, skipped", -1).length - 1, text);
     assertTrue(text.contains("[3/3] ar xxs C=3.00e+08: resuming"), text);
@@ -73,10 +80,14 @@ class SweepTest {
     for (String row : csv.subList(1, 4)) {
       assertTrue(row.contains(",finished,"), row);
     }
+    // the seed is the last column, read back by dllm fit
+    List<dev.dllm.eval.scaling.RunRecord> rows =
+        dev.dllm.eval.scaling.RunsCsv.read(out.resolve("runs.csv"));
+    assertEquals(List.of(3L, 3L, 3L), rows.stream().map(r -> r.seed()).toList());
     assertEquals(Sweep.State.FINISHED, Sweep.state(c.dir(out)));
 
     // a smaller grid into the same folder: its run first, then the other finished runs, none lost
-    assertEquals(1, Sweep.run(new Sweep.Plan(List.of(b), base(data), out), ps));
+    assertEquals(1, Sweep.run(new Sweep.Plan(List.of(b), base(data).seed(3), out), ps));
     List<String> again = Files.readAllLines(out.resolve("runs.csv"));
     assertEquals(4, again.size(), again.toString());
     assertEquals(csv.get(2), again.get(1));

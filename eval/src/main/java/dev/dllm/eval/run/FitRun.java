@@ -2,13 +2,16 @@ package dev.dllm.eval.run;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.eval.EvalFiles;
+import dev.dllm.eval.scaling.Rq4Table;
 import dev.dllm.eval.scaling.RunRecord;
 import dev.dllm.eval.scaling.RunsCsv;
 import dev.dllm.eval.scaling.ScalingCharts;
 import dev.dllm.eval.scaling.ScalingStudy;
+import dev.dllm.eval.scaling.SizeStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,26 +22,50 @@ import java.util.Map;
  * {@code runs.csv}), fits the IsoFLOP parabolas and the scaling laws ({@link ScalingStudy}),
  * compares the {@code low_var} and {@code elbo} objectives of a family where both were run (FLOPs
  * ratio at the loss the ELBO series reaches at its largest budget), and writes {@code
- * fit-report.json}, {@code isoflop.png} and {@code scaling.png} into the same folder. A series with
- * fewer than two budgets with an interior optimum (for example two model sizes per budget: no
- * parabola) gets no law: the console and {@code scaling_notes} in the report say so, and {@code
- * scaling.png} shows its best run per budget.
+ * fit-report.json}, {@code isoflop.png}, {@code scaling.png} and the RQ4 table {@code rq4-table.md}
+ * ({@link Rq4Table}; also {@code rq4_table} in the report) into the same folder. Runs that differ
+ * only by seed are replicates: each size enters its budget's parabola at its mean loss, and {@code
+ * seed_noise} in the report gives, per series and budget with ≥ 2 seeds of a size, the sample std
+ * ({@link SizeStats#seedNoise}). A series with fewer than two budgets with an interior optimum (for
+ * example two model sizes per budget: no parabola) gets no law: the console and {@code
+ * scaling_notes} in the report say so, and {@code scaling.png} shows its best run per budget.
  */
 public final class FitRun {
   private FitRun() {}
 
-  /** The analysis, the JSON written and a readable summary. */
-  public record Result(List<ScalingStudy.Series> series, Map<String, Object> json, String text) {}
+  /** The analysis, the RQ4 table, the JSON written and a readable summary. */
+  public record Result(
+      List<ScalingStudy.Series> series, Rq4Table table, Map<String, Object> json, String text) {}
+
+  /** Name of the RQ4 table written next to the plots. */
+  public static final String RQ4_TABLE = "rq4-table.md";
 
   /**
-   * Runs the analysis on {@code runs} (a folder of runs, or a {@code runs.csv} file) and writes
-   * into {@code out}.
+   * {@link #run(List, Path, String)} on one input with the default reference series.
    *
    * @throws InvalidInputException when no finished run is found
    */
   public static Result run(Path runs, Path out) throws IOException {
-    List<RunRecord> records = records(runs);
+    return run(List.of(runs), out, null);
+  }
+
+  /**
+   * Runs the analysis on the runs of every input (a folder of runs, or a {@code runs.csv} file;
+   * several are pooled, e.g. a second seed's sweep next to the first) and writes into {@code out}.
+   *
+   * @param reference {@code family/objective} of the RQ4 table's reference series, or null for
+   *     {@link Rq4Table#DEFAULT_REFERENCE}
+   * @throws InvalidInputException when no finished run is found, when two inputs hold the same run
+   *     (size, budget, seed) with different losses, or when {@code reference} names no series with
+   *     an L_opt law
+   */
+  public static Result run(List<Path> runs, Path out, String reference) throws IOException {
+    List<RunRecord> records = new ArrayList<>();
+    for (Path p : runs) {
+      records.addAll(records(p));
+    }
     List<ScalingStudy.Series> series = ScalingStudy.analyze(records);
+    Rq4Table table = Rq4Table.of(series, reference);
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("runs", records.size());
     json.put("series", ScalingStudy.toJson(series));
@@ -56,6 +83,18 @@ public final class FitRun {
                 fmt(b.nOpt(), "%.3g"),
                 fmt(b.lOpt(), "%.4f"),
                 b.note() == null ? "" : "  (" + b.note() + ")"));
+        for (SizeStats z : b.sizes()) {
+          if (z.n() >= 2) {
+            text.append(
+                String.format(
+                    Locale.ROOT,
+                    "    %s: %d seeds, mean %.4f, std %.4f nats/token%n",
+                    z.preset(),
+                    z.n(),
+                    z.mean(),
+                    z.std()));
+          }
+        }
       }
       if (s.nOptLaw() != null) {
         text.append(
@@ -145,6 +184,23 @@ public final class FitRun {
       }
     }
     json.put("comparisons", comparisons);
+    Map<String, Object> noise = SizeStats.seedNoise(series);
+    json.put("seed_noise", noise);
+    for (Map.Entry<String, Object> e : noise.entrySet()) {
+      for (Object o : (List<?>) e.getValue()) {
+        Map<?, ?> b = (Map<?, ?>) o;
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "%s seed noise at C=%.2e: pooled std %.4f nats/token (%s degrees of freedom)%n",
+                e.getKey(),
+                (Double) b.get("flops"),
+                (Double) b.get("pooled_std"),
+                b.get("dof")));
+      }
+    }
+    json.put("rq4_table", table.toJson());
+    text.append('\n').append(table.markdown());
     Path iso = out.resolve("isoflop.png");
     Path sc = out.resolve("scaling.png");
     EvalFiles.writePng(
@@ -153,8 +209,10 @@ public final class FitRun {
         sc, ScalingCharts.scaling(series), ScalingCharts.WIDTH, ScalingCharts.HEIGHT);
     json.put("isoflop_png", iso.toString());
     json.put("scaling_png", sc.toString());
+    json.put("rq4_table_md", out.resolve(RQ4_TABLE).toString());
+    EvalFiles.writeString(out.resolve(RQ4_TABLE), table.markdown());
     EvalFiles.writeJson(out.resolve("fit-report.json"), json);
-    return new Result(series, json, text.toString());
+    return new Result(series, table, json, text.toString());
   }
 
   /**

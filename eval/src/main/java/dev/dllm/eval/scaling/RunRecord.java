@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  * @param nEff N_eff, the parameter count FLOPs are counted with (spec §7.7)
  * @param valLoss validation NLL / NELBO in nats/token
  * @param dir the run folder
+ * @param seed the training seed ({@code --seed}); runs that differ only by seed are replicates,
+ *     averaged per size by {@link ScalingStudy}
  */
 public record RunRecord(
     String family,
@@ -30,7 +32,23 @@ public record RunRecord(
     double budget,
     long nEff,
     double valLoss,
-    Path dir) {
+    Path dir,
+    long seed) {
+
+  /** A run with the default seed 1 (a study without a second seed). */
+  public RunRecord(
+      String family,
+      String objective,
+      String preset,
+      double budget,
+      long nEff,
+      double valLoss,
+      Path dir) {
+    this(family, objective, preset, budget, nEff, valLoss, dir, DEFAULT_SEED);
+  }
+
+  /** The trainer's default {@code --seed}, assumed where a run does not record its seed. */
+  public static final long DEFAULT_SEED = 1;
 
   /** The series a run belongs to: {@code family/objective}. */
   public String group() {
@@ -63,7 +81,8 @@ public record RunRecord(
     out.sort(
         Comparator.comparing(RunRecord::group)
             .thenComparingDouble(RunRecord::budget)
-            .thenComparingLong(RunRecord::nEff));
+            .thenComparingLong(RunRecord::nEff)
+            .thenComparingLong(RunRecord::seed));
     return out;
   }
 
@@ -106,7 +125,26 @@ public record RunRecord(
             : round3(number(n, "flops", report));
     long nEff = (long) number(n, "n_eff", report);
     double loss = number(n, "val_nll", report);
-    return new RunRecord(family, objective, preset, budget, nEff, loss, report.getParent());
+    long seed =
+        n.path("seed").isIntegralNumber() ? n.get("seed").asLong() : storedSeed(report.getParent());
+    return new RunRecord(family, objective, preset, budget, nEff, loss, report.getParent(), seed);
+  }
+
+  /**
+   * The seed stored with the run's checkpoint ({@code checkpoint/config.json}, {@code
+   * training.run_config.seed}), or {@link #DEFAULT_SEED} when it has none.
+   */
+  static long storedSeed(Path dir) {
+    Path ck = dir.resolve("checkpoint").resolve("config.json");
+    if (!Files.isRegularFile(ck)) {
+      return DEFAULT_SEED;
+    }
+    try {
+      JsonNode s = EvalFiles.JSON.readTree(ck.toFile()).path("training").path("run_config");
+      return s.path("seed").isIntegralNumber() ? s.get("seed").asLong() : DEFAULT_SEED;
+    } catch (IOException e) {
+      return DEFAULT_SEED;
+    }
   }
 
   private static String text(JsonNode n, String field, Path file) {

@@ -15,8 +15,10 @@ import java.util.Map;
 /**
  * The finished runs of a sweep read from its {@code runs.csv} (written by {@code dllm sweep}; one
  * row per run with {@code family, objective, preset, flops_budget, status, n_eff, val_nll, dir}
- * among its columns, found by header name so extra columns such as {@code threads} are ignored).
- * Lets {@code dllm fit} reproduce a study from the committed table alone, without the run folders.
+ * among its columns, found by header name so extra columns such as {@code threads} are ignored; an
+ * optional {@code seed} column gives the training seed; when it is absent or empty, the seed stored
+ * with the run's checkpoint under {@code dir}, else {@link RunRecord#DEFAULT_SEED}). Lets {@code
+ * dllm fit} reproduce a study from the committed table alone, without the run folders.
  */
 public final class RunsCsv {
   /** Name of a sweep's runs table. */
@@ -60,6 +62,7 @@ public final class RunsCsv {
           continue;
         }
         String dir = row.getOrDefault("dir", "");
+        Path runDir = dir.isEmpty() ? base : base.resolve(dir);
         out.add(
             new RunRecord(
                 text(row, "family", csv, line),
@@ -68,7 +71,8 @@ public final class RunsCsv {
                 number(row, "flops_budget", csv, line),
                 (long) number(row, "n_eff", csv, line),
                 number(row, "val_nll", csv, line),
-                dir.isEmpty() ? base : base.resolve(dir)));
+                runDir,
+                seed(row, runDir, csv, line)));
       }
     } catch (IOException | RuntimeException e) {
       if (e instanceof InvalidInputException iie) {
@@ -79,7 +83,8 @@ public final class RunsCsv {
     out.sort(
         Comparator.comparing(RunRecord::group)
             .thenComparingDouble(RunRecord::budget)
-            .thenComparingLong(RunRecord::nEff));
+            .thenComparingLong(RunRecord::nEff)
+            .thenComparingLong(RunRecord::seed));
     return out;
   }
 
@@ -89,6 +94,19 @@ public final class RunsCsv {
       throw new InvalidInputException(csv + " line " + line + ": column '" + col + "' is empty");
     }
     return v;
+  }
+
+  private static long seed(Map<String, String> row, Path runDir, Path csv, int line) {
+    String v = row.get("seed");
+    if (v == null || v.isBlank()) {
+      return RunRecord.storedSeed(runDir);
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          csv + " line " + line + ": column 'seed' is '" + v + "' (expected an integer)");
+    }
   }
 
   private static double number(Map<String, String> row, String col, Path csv, int line) {

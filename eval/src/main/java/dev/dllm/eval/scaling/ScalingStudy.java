@@ -11,8 +11,10 @@ import java.util.TreeMap;
  * family/objective}) and budget C, a {@link Parabola} of val loss against ln N gives N_opt(C) and
  * L_opt(C); across budgets, N_opt = k · C^a ({@link PowerLaw}) and L_opt = E + A · C^(−b) ({@link
  * SaturatingPowerLaw}, or the pure power law L_opt = k · C^(−b) when only two budgets have an
- * optimum). {@link #flopsRatio} compares two series at equal loss (the paper's low_var vs ELBO MDLM
- * comparison).
+ * optimum). Runs that differ only by seed are replicates: the parabola is fitted to the mean loss
+ * per size ({@link SizeStats}), each size counting once whatever its number of seeds, so a second
+ * seed moves the optimum only through the mean. {@link #flopsRatio} compares two series at equal
+ * loss (the paper's low_var vs ELBO MDLM comparison).
  */
 public final class ScalingStudy {
   private ScalingStudy() {}
@@ -33,16 +35,27 @@ public final class ScalingStudy {
    * One budget of one series.
    *
    * @param budget C (FLOPs)
-   * @param runs every run at this budget, sorted by N
+   * @param sizes every size tried at this budget with its seeds, sorted by N
    * @param parabola the fit over {@link #fitted()} (null with fewer than 3 sizes)
    * @param note why the budget has no usable optimum, or null
    */
-  public record Budget(double budget, List<RunRecord> runs, Parabola parabola, String note) {
+  public record Budget(double budget, List<SizeStats> sizes, Parabola parabola, String note) {
+    /** Every run at this budget (all seeds), sorted by N then seed. */
+    public List<RunRecord> runs() {
+      return sizes.stream().flatMap(z -> z.runs().stream()).toList();
+    }
+
+    /** Whether some size has ≥ 2 seeds. */
+    public boolean replicated() {
+      return sizes.stream().anyMatch(z -> z.n() >= 2);
+    }
+
     /**
-     * The runs the parabola is fitted to: the best run and up to {@link #WINDOW} sizes each side.
+     * The sizes the parabola is fitted to (at their mean loss): the best and up to {@link #WINDOW}
+     * sizes each side.
      */
-    public List<RunRecord> fitted() {
-      return window(runs);
+    public List<SizeStats> fitted() {
+      return window(sizes);
     }
 
     /** N_opt or NaN (also NaN when the optimum lies outside the sizes tried). */
@@ -130,11 +143,10 @@ public final class ScalingStudy {
       List<Budget> budgets = new ArrayList<>();
       List<double[]> optima = new ArrayList<>();
       for (Map.Entry<Double, List<RunRecord>> b : g.getValue().entrySet()) {
-        List<RunRecord> rs = new ArrayList<>(b.getValue());
-        rs.sort(java.util.Comparator.comparingLong(RunRecord::nEff));
-        List<RunRecord> fitted = window(rs);
-        double[] n = fitted.stream().mapToDouble(RunRecord::nEff).toArray();
-        double[] l = fitted.stream().mapToDouble(RunRecord::valLoss).toArray();
+        List<SizeStats> rs = SizeStats.of(b.getValue());
+        List<SizeStats> fitted = window(rs);
+        double[] n = fitted.stream().mapToDouble(SizeStats::nEff).toArray();
+        double[] l = fitted.stream().mapToDouble(SizeStats::mean).toArray();
         Parabola p = null;
         String note = null;
         boolean usable = false;
@@ -189,8 +201,8 @@ public final class ScalingStudy {
     return out;
   }
 
-  /** The runs (sorted by N) within {@link #WINDOW} sizes of the lowest loss. */
-  static List<RunRecord> window(List<RunRecord> byN) {
+  /** The sizes (sorted by N) within {@link #WINDOW} sizes of the lowest mean loss. */
+  static List<SizeStats> window(List<SizeStats> byN) {
     int i = best(byN);
     if (i < 0) {
       return byN;
@@ -198,11 +210,11 @@ public final class ScalingStudy {
     return byN.subList(Math.max(0, i - WINDOW), Math.min(byN.size(), i + WINDOW + 1));
   }
 
-  /** Index of the lowest loss, or -1 when empty. */
-  private static int best(List<RunRecord> byN) {
+  /** Index of the lowest mean loss, or -1 when empty. */
+  private static int best(List<SizeStats> byN) {
     int i = -1;
     for (int j = 0; j < byN.size(); j++) {
-      if (i < 0 || byN.get(j).valLoss() < byN.get(i).valLoss()) {
+      if (i < 0 || byN.get(j).mean() < byN.get(i).mean()) {
         i = j;
       }
     }
@@ -210,7 +222,7 @@ public final class ScalingStudy {
   }
 
   /** Whether the lowest loss is at the smallest or the largest size tried. */
-  private static boolean edge(List<RunRecord> byN) {
+  private static boolean edge(List<SizeStats> byN) {
     int i = best(byN);
     return i == 0 || i == byN.size() - 1;
   }
@@ -233,9 +245,14 @@ public final class ScalingStudy {
         Map<String, Object> bm = new LinkedHashMap<>();
         bm.put("flops", b.budget());
         bm.put("runs", b.runs().size());
-        bm.put("sizes", b.runs().stream().map(r -> r.preset() + ":" + r.nEff()).toList());
-        bm.put("val_losses", b.runs().stream().map(RunRecord::valLoss).toList());
-        bm.put("fit_sizes", b.fitted().stream().map(RunRecord::preset).toList());
+        bm.put("sizes", b.sizes().stream().map(z -> z.preset() + ":" + z.nEff()).toList());
+        // per size: the loss, or its mean over seeds (the value the parabola is fitted to)
+        bm.put("val_losses", b.sizes().stream().map(SizeStats::mean).toList());
+        if (b.replicated()) {
+          bm.put(
+              "seeds", b.sizes().stream().filter(z -> z.n() >= 2).map(SizeStats::toJson).toList());
+        }
+        bm.put("fit_sizes", b.fitted().stream().map(SizeStats::preset).toList());
         bm.put("n_opt", nullIfNaN(b.nOpt()));
         bm.put("l_opt", nullIfNaN(b.lOpt()));
         bm.put("parabola_r2", b.parabola() == null ? null : nullIfNaN(b.parabola().r2()));

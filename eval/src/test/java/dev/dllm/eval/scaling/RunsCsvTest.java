@@ -87,6 +87,29 @@ class RunsCsvTest {
     assertTrue(e.getMessage().contains("header lacks column 'preset'"), e.getMessage());
   }
 
+  @Test
+  void theSeedColumnOrTheCheckpointGivesTheSeed(@TempDir Path dir) throws Exception {
+    // a row without a seed cell takes the seed stored with its checkpoint, else the default 1
+    EvalFiles.writeJson(
+        dir.resolve("ar/s/C1e12/checkpoint/config.json"),
+        Map.of("training", Map.of("run_config", Map.of("seed", 7))));
+    Path csv =
+        Files.writeString(
+            dir.resolve(RunsCsv.FILE),
+            "family,objective,preset,flops_budget,status,n_eff,val_nll,dir,seed\n"
+                + "ar,ce,xs,1e12,finished,1000,3.0,ar/xs/C1e12,2\n"
+                + "ar,ce,s,1e12,finished,4000,2.9,ar/s/C1e12,\n"
+                + "ar,ce,m,1e12,finished,9000,2.8,ar/m/C1e12,\n");
+    assertEquals(List.of(2L, 7L, 1L), RunsCsv.read(csv).stream().map(RunRecord::seed).toList());
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad.csv"),
+            "family,objective,preset,flops_budget,status,n_eff,val_nll,seed\n"
+                + "ar,ce,xs,1e12,finished,1000,3.0,two\n");
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> RunsCsv.read(bad));
+    assertEquals(bad + " line 2: column 'seed' is 'two' (expected an integer)", e.getMessage());
+  }
+
   /** Records where two JSON trees differ: text and structure exactly, numbers within REL. */
   private static void compare(String at, JsonNode e, JsonNode a, List<String> diffs) {
     if (e == null || a == null || e.isNull() || a.isNull()) {
