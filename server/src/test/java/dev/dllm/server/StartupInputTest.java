@@ -91,10 +91,17 @@ class StartupInputTest {
   }
 
   @Test
-  void threadsFollowTheCliRule() {
+  void threadsFollowTheCliRule() throws Exception {
     String over = Integer.toString(ThreadCount.max() + 1);
-    assertRefused(
-        main("serve", "--model", mdlm(), "--threads", over), "--threads " + over, "cores");
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      // a port in use, so that a count wrongly accepted ends in a bind failure, not a running
+      // server
+      String port = Integer.toString(taken.getLocalPort());
+      assertRefused(
+          main("serve", "--model", mdlm(), "--threads", over, "--port", port),
+          "--threads " + over,
+          "cores");
+    }
     assertRefused(main("serve", "--model", mdlm(), "--threads", "-1"), "--threads", ">= 0");
     assertEquals(0, main("serve", "--help"));
     String help = out.toString(StandardCharsets.UTF_8).replaceAll("\\s+", " ");
