@@ -139,10 +139,12 @@ public final class CliOptions {
   }
 
   /**
-   * Checks that every existing ancestor of {@code path} is a directory (so that the missing ones
-   * can be created).
+   * Checks that the nearest existing ancestor of {@code path} is a directory this process can write
+   * in (so that the missing folders, the temporary file and the output can be created there),
+   * before any work is done.
    *
-   * @throws InvalidInputException naming the first ancestor that is not a directory
+   * @throws InvalidInputException naming the option and the first existing ancestor when it is not
+   *     a directory, or is on a read-only file system or not writable
    */
   public static void checkParentDirs(Path path, String option) {
     Path f = path.toAbsolutePath().normalize();
@@ -152,8 +154,21 @@ public final class CliOptions {
           throw new InvalidInputException(
               "--" + option + " " + f + ": " + p + " is not a directory");
         }
+        if (!Files.isWritable(p)) {
+          throw new InvalidInputException(
+              "--" + option + " " + f + ": cannot write in " + p + " (" + unwritable(p) + ")");
+        }
         return;
       }
+    }
+  }
+
+  /** Why {@code dir} cannot be written: read-only file system or permission denied. */
+  static String unwritable(Path dir) {
+    try {
+      return Files.getFileStore(dir).isReadOnly() ? "read-only file system" : "permission denied";
+    } catch (java.io.IOException e) {
+      return "not writable";
     }
   }
 

@@ -5,6 +5,7 @@ import dev.dllm.api.io.OutputLock;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.run.EvalRun;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -82,9 +83,18 @@ public final class EvalCommand implements Command {
     }
     double topP = EvalOptions.topP(cmd);
     Path outDir = Path.of(cmd.getOptionValue("out", model.toString()));
-    CliOptions.checkParentDirs(outDir.resolve("eval-report.json"), "out");
-    CliOptions.refuseExisting(cmd, "out", outDir.resolve("eval-report.json"));
     Path report = outDir.resolve("eval-report.json");
+    if (!cmd.hasOption("out") && Files.isDirectory(outDir) && !Files.isWritable(outDir)) {
+      throw new InvalidInputException(
+          "--model "
+              + model
+              + ": cannot write its eval-report.json there (the default output, as --out was not"
+              + " given: "
+              + CliOptions.unwritable(outDir)
+              + "); choose a folder with --out");
+    }
+    CliOptions.checkParentDirs(report, "out");
+    CliOptions.refuseExisting(cmd, "out", report);
     try (OutputLock lock = OutputLock.acquire(report, "out", "dllm eval")) {
       CliOptions.refuseExisting(cmd, "out", report); // again, under the lock
       return evaluate(cmd, out, model, data, scorerArg, n, topP, outDir);

@@ -1,5 +1,6 @@
 package dev.dllm.cli;
 
+import dev.dllm.api.io.OutputLock;
 import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitLayout;
 import dev.dllm.trainer.imports.CheckpointImport;
@@ -56,16 +57,23 @@ public final class ImportCommand implements Command {
   public int run(CommandLine cmd, PrintStream out) throws Exception {
     Integer heads = cmd.hasOption("heads") ? CliOptions.intOpt(cmd, "heads", 1, 1) : null;
     Integer length = cmd.hasOption("length") ? CliOptions.intOpt(cmd, "length", 1, 1) : null;
-    CheckpointImport.Report r =
-        CheckpointImport.run(
-            new CheckpointImport.Options(
-                Path.of(CliOptions.required(cmd, "from")),
-                CliOptions.required(cmd, "family"),
-                cmd.getOptionValue("tokenizer"),
-                cmd.hasOption("ema"),
-                heads,
-                length,
-                Path.of(CliOptions.required(cmd, "out"))));
+    Path outDir = Path.of(CliOptions.required(cmd, "out"));
+    CliOptions.checkParentDirs(outDir, "out"); // the checkpoint is written beside it, then moved
+    CheckpointImport.Options options =
+        new CheckpointImport.Options(
+            Path.of(CliOptions.required(cmd, "from")),
+            CliOptions.required(cmd, "family"),
+            cmd.getOptionValue("tokenizer"),
+            cmd.hasOption("ema"),
+            heads,
+            length,
+            outDir);
+    CheckpointImport.Report r;
+    // one process per output: a second import into the same --out is refused while the first
+    // runs (its existence check alone let both write, the last one replacing the first)
+    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm import")) {
+      r = CheckpointImport.run(options);
+    }
     DitConfig c = r.plan().config();
     Map<String, Object> rec = r.record();
     out.printf(

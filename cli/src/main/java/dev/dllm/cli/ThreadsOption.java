@@ -1,9 +1,8 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.ThreadCount;
 import java.io.PrintStream;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 
@@ -15,11 +14,12 @@ import org.apache.commons.cli.Option;
  * ONNX Runtime's own choice for sampling and evaluation. Above the machine's cores ({@link
  * Runtime#availableProcessors}) threads compete for them, so a count above the cores prints a
  * warning on standard error (once per process and count), and one above {@link #OVERSUBSCRIPTION} ×
- * the cores is refused (exit 2).
+ * the cores is refused (exit 2). The rule itself is {@link ThreadCount}, shared with {@code dllm
+ * serve}.
  */
 public final class ThreadsOption {
   /** Refused above this many threads per core. */
-  static final int OVERSUBSCRIPTION = 4;
+  static final int OVERSUBSCRIPTION = ThreadCount.OVERSUBSCRIPTION;
 
   /** Which engine the threads are for: it decides what {@code 0} means. */
   public enum Engine {
@@ -39,23 +39,21 @@ public final class ThreadsOption {
     }
   }
 
-  private static final Set<Integer> WARNED = ConcurrentHashMap.newKeySet();
-
   /** Testing aid: forgets which counts were warned about. */
   static void resetWarnings() {
-    WARNED.clear();
+    ThreadCount.resetWarnings();
   }
 
   private ThreadsOption() {}
 
   /** The cores the JVM may use. */
   static int cores() {
-    return Runtime.getRuntime().availableProcessors();
+    return ThreadCount.cores();
   }
 
   /** The largest accepted {@code --threads}: {@link #OVERSUBSCRIPTION} × {@link #cores}. */
   static int max() {
-    return OVERSUBSCRIPTION * cores();
+    return ThreadCount.max();
   }
 
   /**
@@ -72,13 +70,8 @@ public final class ThreadsOption {
    * {@code min} is 1), the warning above the cores, the limit and the default.
    */
   public static Option option(Engine engine, String defaultText, int min) {
-    String zero = min <= 0 ? "0 = " + engine.zero : "0 is not accepted here";
     return CliOptions.opt(
-        "threads",
-        "N",
-        String.format(
-            "%s: %s; above the %d cores warns, above %d (%d x cores) is refused (default %s)",
-            engine.what, zero, cores(), max(), OVERSUBSCRIPTION, defaultText));
+        "threads", "N", ThreadCount.help(engine.what, min <= 0 ? engine.zero : null, defaultText));
   }
 
   /**
@@ -106,24 +99,11 @@ public final class ThreadsOption {
    * @throws InvalidInputException naming {@code --threads}, the value and the accepted range
    */
   static int check(String value, int min) {
-    long n = CliOptions.parseInteger("threads", value, min, Long.MAX_VALUE);
-    if (n > max()) {
-      throw new InvalidInputException(
-          String.format(
-              "--threads %d is more than %d x the %d cores of this machine (at most %d); threads"
-                  + " beyond the cores compete for them and run slower%s",
-              n, OVERSUBSCRIPTION, cores(), max(), min <= 0 ? " (0 lets the engine choose)" : ""));
-    }
-    return (int) n;
+    return ThreadCount.check(value, min);
   }
 
   /** Warns (once per process and count) when {@code threads} is above the cores. */
   static void warnIfOversubscribed(int threads, PrintStream warn) {
-    if (threads > cores() && WARNED.add(threads)) {
-      warn.printf(
-          "dllm: warning: --threads %d is more than the %d cores of this machine; threads beyond"
-              + " the cores compete for them and usually run slower%n",
-          threads, cores());
-    }
+    ThreadCount.warnIfOversubscribed(threads, warn);
   }
 }

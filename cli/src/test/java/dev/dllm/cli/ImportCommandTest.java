@@ -108,6 +108,32 @@ class ImportCommandTest {
     assertTrue(Files.isRegularFile(ck.resolve("model.safetensors")));
   }
 
+  /** Issue 19 §2 for import: two processes, one --out; the second is refused and writes nothing. */
+  @Test
+  void anImportIntoAnOutputAnotherProcessHoldsIsRefused() throws Exception {
+    Path rel = release(false);
+    Path ck = tmp.resolve("held");
+    try (LockHolderMain.Holder holder =
+        new LockHolderMain.Holder(tmp.resolve("holder"), List.of(ck))) {
+      int rc =
+          run(
+              "import",
+              "--from",
+              rel.toString(),
+              "--family",
+              "mdlm",
+              "--tokenizer",
+              "byte",
+              "--out",
+              ck.toString());
+      String e = err.toString(StandardCharsets.UTF_8);
+      assertEquals(Main.EXIT_BAD_INPUT, rc, e);
+      assertTrue(e.contains("is in use by another dllm process (pid " + holder.pid + " "), e);
+      assertEquals(1, e.strip().lines().count(), e);
+      assertFalse(Files.exists(ck), "nothing written while another process holds --out");
+    }
+  }
+
   @Test
   void aMissingTensorIsNamedWithExitTwoAndNothingWritten() throws Exception {
     Path rel = release(true);

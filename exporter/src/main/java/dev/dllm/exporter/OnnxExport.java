@@ -257,7 +257,7 @@ public final class OnnxExport {
 
   /**
    * Checks, before any work, that {@code out} can become an export directory: it is not a regular
-   * file and every existing ancestor is a directory.
+   * file, every existing ancestor is a directory and the nearest one is writable.
    *
    * @throws InvalidInputException naming {@code out} otherwise
    */
@@ -272,8 +272,20 @@ public final class OnnxExport {
         if (!Files.isDirectory(p)) {
           throw new InvalidInputException("--out " + target + ": " + p + " is not a directory");
         }
+        if (!Files.isWritable(p)) { // the export is written beside it first, then moved
+          throw new InvalidInputException(
+              "--out " + target + ": cannot write in " + p + " (" + unwritable(p) + ")");
+        }
         return;
       }
+    }
+  }
+
+  private static String unwritable(Path dir) {
+    try {
+      return Files.getFileStore(dir).isReadOnly() ? "read-only file system" : "permission denied";
+    } catch (IOException e) {
+      return "not writable";
     }
   }
 

@@ -76,11 +76,7 @@ final class BenchServe {
     URI base;
     String key = cmd.getOptionValue("api-key", env.get("DLLM_API_KEY"));
     if (cmd.hasOption("url")) {
-      base = URI.create(cmd.getOptionValue("url").replaceAll("/+$", "") + "/");
-      if (!loopback(base.getHost())) {
-        throw new InvalidInputException(
-            "--url " + cmd.getOptionValue("url") + ": bench-serve only targets loopback servers");
-      }
+      base = serverUrl(cmd.getOptionValue("url"));
     } else {
       ServeOptions o = ServerMain.serveSettings(cmd, env).withPort(0);
       if (!loopback(o.host())) {
@@ -148,8 +144,33 @@ final class BenchServe {
     }
   }
 
+  /**
+   * The base URI of {@code --url}: an {@code http} URL of a loopback host.
+   *
+   * @throws InvalidInputException naming {@code --url} for a malformed URL, another scheme or a
+   *     host that is not loopback
+   */
+  static URI serverUrl(String url) {
+    URI u;
+    try {
+      u = new URI(url.replaceAll("/+$", "") + "/");
+    } catch (java.net.URISyntaxException e) {
+      throw new InvalidInputException(
+          "--url " + url + ": not a URL (" + e.getReason() + "); expected http://127.0.0.1:PORT");
+    }
+    if (!"http".equalsIgnoreCase(u.getScheme())) {
+      throw new InvalidInputException(
+          "--url " + url + ": expected http://127.0.0.1:PORT (an http URL of dllm serve)");
+    }
+    if (!loopback(u.getHost())) {
+      throw new InvalidInputException(
+          "--url " + url + ": bench-serve only targets loopback servers");
+    }
+    return u;
+  }
+
   /** Whether {@code host} is {@code localhost} or a loopback address literal (no name lookup). */
-  static boolean loopback(String host) throws java.net.UnknownHostException {
+  static boolean loopback(String host) {
     if (host == null) {
       return false;
     }
@@ -158,7 +179,11 @@ final class BenchServe {
       return true;
     }
     boolean literal = h.matches("[0-9.]+") || h.contains(":");
-    return literal && InetAddress.getByName(h).isLoopbackAddress();
+    try {
+      return literal && InetAddress.getByName(h).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false; // not a valid literal (e.g. 999.0.0.1)
+    }
   }
 
   private static Phase phase(
@@ -227,9 +252,32 @@ final class BenchServe {
       if (key != null) {
         b.header("Authorization", "Bearer " + key);
       }
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r;
+      try {
+        r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
+        throw new InvalidInputException(
+            "--url "
+                + base
+                + ": no server answers there ("
+                + (e instanceof java.net.http.HttpConnectTimeoutException
+                    ? "connection timed out"
+                    : "connection refused")
+                + "); start dllm serve first, or leave --url out to start one");
+      }
+      if (r.statusCode() == 401) {
+        throw new InvalidInputException(
+            "--url "
+                + base
+                + ": the server wants an API key; give its --api-key (or DLLM_API_KEY)");
+      }
       if (r.statusCode() != 200) {
-        throw new IllegalStateException("GET /v1/models answered " + r.statusCode());
+        throw new InvalidInputException(
+            "--url "
+                + base
+                + ": GET /v1/models answered "
+                + r.statusCode()
+                + "; is it dllm serve?");
       }
       return Responses.JSON.readTree(r.body()).path("data").path(0).path("id").asText();
     }

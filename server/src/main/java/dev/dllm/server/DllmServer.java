@@ -2,10 +2,12 @@ package dev.dllm.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.runtime.onnx.OrtConfig;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.util.JavalinBindException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
@@ -121,9 +123,34 @@ public final class DllmServer implements AutoCloseable {
       s.app.start();
     } catch (RuntimeException e) {
       models.values().forEach(m -> m.generator().close());
-      throw e;
+      throw e instanceof JavalinBindException ? cannotBind(o, e) : e;
     }
     return s;
+  }
+
+  /**
+   * The user's message for an address the server cannot bind: Javalin reports every bind failure
+   * (an unknown host, an address not of this machine) as "Port already in use", so the reason is
+   * taken from the innermost cause.
+   */
+  static InvalidInputException cannotBind(ServeOptions o, Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why =
+        root instanceof java.nio.channels.UnresolvedAddressException
+            ? "the host name does not resolve"
+            : root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    return new InvalidInputException(
+        "--host "
+            + o.host()
+            + " --port "
+            + o.port()
+            + ": cannot listen there ("
+            + why
+            + "); choose another --port (0 = any free one) or a --host of this machine",
+        e);
   }
 
   /** The bound port. */

@@ -2,6 +2,7 @@ package dev.dllm.server;
 
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.OptionValues;
+import dev.dllm.api.ThreadCount;
 import dev.dllm.api.run.CommandRunner;
 import dev.dllm.api.run.UsageException;
 import java.io.PrintStream;
@@ -109,7 +110,11 @@ public final class ServerMain {
     o.addOption(opt("queue", "N", "most requests waiting; more get 429 (default 64)"));
     o.addOption(
         opt("api-key", "KEY", "require Authorization: Bearer KEY (default: env DLLM_API_KEY)"));
-    o.addOption(opt("threads", "N", "ONNX Runtime intra-op threads (default: its own choice)"));
+    o.addOption(
+        opt(
+            "threads",
+            "N",
+            ThreadCount.help("ONNX Runtime intra-op threads", "ONNX Runtime's choice", "0")));
     o.addOption(opt("max-body", "BYTES", "largest request body; larger get 413 (default 1048576)"));
     return o;
   }
@@ -143,9 +148,20 @@ public final class ServerMain {
         intOpt(cmd, "batch-window-ms", (int) d.batchWindowMillis(), 0, 10_000),
         intOpt(cmd, "queue", d.queue(), 1, 1 << 20),
         key,
-        intOpt(cmd, "threads", 0, 0, 1024),
+        threads(cmd),
         1,
         intOpt(cmd, "max-body", (int) d.maxBodyBytes(), 1024, Integer.MAX_VALUE));
+  }
+
+  /**
+   * {@code --threads}: 0 (ONNX Runtime's choice) when not given; refused above {@link
+   * ThreadCount#max}, a warning on standard error above the cores.
+   */
+  static int threads(CommandLine cmd) {
+    String v = cmd.getOptionValue("threads");
+    int n = v == null ? 0 : ThreadCount.check(v, 0);
+    ThreadCount.warnIfOversubscribed(n, System.err);
+    return n;
   }
 
   static int intOpt(CommandLine cmd, String name, int fallback, int min, int max) {
