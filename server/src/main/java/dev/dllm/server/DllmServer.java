@@ -136,6 +136,11 @@ public final class DllmServer implements AutoCloseable {
     return java.util.List.copyOf(models.keySet());
   }
 
+  /** The served models, in {@code --model} order (bench-serve times their network calls). */
+  java.util.Collection<ServedModel> models() {
+    return models.values();
+  }
+
   /** The playground's own files: public (they hold no data); its API calls carry the key. */
   private static final java.util.Set<String> PLAYGROUND =
       java.util.Set.of("/", "/index.html", "/playground.js", "/playground.css");
