@@ -263,7 +263,7 @@ final class BenchServe {
   }
 
   /** Sends the workload's requests and checks each response's shape. */
-  private record Client(
+  record Client(
       HttpClient http,
       URI base,
       String key,
