@@ -56,6 +56,11 @@ final class BenchServe {
                 + " no request is lost"));
     o.addOption(
         ServerMain.opt("warmup", "S", "soak: seconds before the first RSS sample (default 60)"));
+    o.addOption(
+        ServerMain.opt(
+            "warmup-requests",
+            "N",
+            "soak: and requests answered before the first RSS sample (default 8 per client)"));
     o.addOption(ServerMain.opt("rss-every", "N", "soak: seconds between RSS samples (default 10)"));
     return o;
   }
@@ -90,6 +95,7 @@ final class BenchServe {
     String prompt = cmd.getOptionValue("prompt", "ROMEO:");
     int soak = ServerMain.intOpt(cmd, "soak", 0, 1, 86_400);
     int warmup = ServerMain.intOpt(cmd, "warmup", Math.min(60, Math.max(0, soak - 1)), 0, 86_400);
+    int warmupRequests = ServerMain.intOpt(cmd, "warmup-requests", 8 * clients, 0, 1 << 30);
     int rssEvery = ServerMain.intOpt(cmd, "rss-every", 10, 1, 86_400);
     if (cmd.hasOption("soak") && cmd.hasOption("url")) {
       throw new InvalidInputException(
@@ -132,11 +138,18 @@ final class BenchServe {
       c.send(model, -1); // warm-up, not counted
       if (soak > 0) {
         out.printf(
-            "soak: %d clients for %d s, RSS every %d s after a %d s warm-up%n",
-            clients, soak, rssEvery, warmup);
+            "soak: %d clients for %d s, RSS every %d s after a warm-up of %d s and %d requests%n",
+            clients, soak, rssEvery, warmup, warmupRequests);
         BenchSoak.Result r =
             BenchSoak.run(
-                k -> c.send(model, k), clients, soak, warmup, rssEvery, BenchSoak::rssKb, out);
+                k -> c.send(model, k),
+                clients,
+                soak,
+                warmup,
+                warmupRequests,
+                rssEvery,
+                BenchSoak::rssKb,
+                out);
         return r.ok() ? 0 : 1;
       }
       if (server != null && forwardBatches.length > 0) {

@@ -19,7 +19,8 @@ import java.util.function.Supplier;
 /**
  * {@code dllm bench-serve --soak SECONDS}: C clients send the bench workload (request k with seed
  * k) back to back for SECONDS; every {@code --rss-every} seconds the resident set of the process
- * ({@code VmRSS} of {@code /proc/self/status}: the in-process server with its clients) is sampled.
+ * ({@code VmRSS} of {@code /proc/self/status}: the in-process server with its clients) is sampled,
+ * from the end of the warm-up (a time and a number of answered requests, whichever comes later).
  * Prints the samples, the RSS after the warm-up against the RSS at the end (the bar: within ±10%),
  * and the requests sent, answered (200, well formed) and failed: a soak that loses no request has
  * sent = answered and failed = 0. No request is sent after the deadline; the ones in flight are
@@ -83,7 +84,9 @@ final class BenchSoak {
    * @param send sends request k (seed k) and returns its answer, or null for a failure
    * @param clients concurrent clients, &gt;= 1
    * @param seconds length of the soak, &gt;= 1
-   * @param warmupSeconds when the first RSS sample is taken, below {@code seconds}
+   * @param warmupSeconds the first RSS sample is taken no earlier, below {@code seconds}
+   * @param warmupRequests nor before this many requests were answered (the JIT and the heap size
+   *     follow the work done, not the time: on a loaded machine a fixed time is too short)
    * @param everySeconds RSS sampling interval, &gt;= 1
    * @param rss reads the RSS in kB (empty: not available)
    */
@@ -92,6 +95,7 @@ final class BenchSoak {
       int clients,
       int seconds,
       int warmupSeconds,
+      int warmupRequests,
       int everySeconds,
       Supplier<OptionalLong> rss,
       PrintStream out)
@@ -123,6 +127,17 @@ final class BenchSoak {
     out.printf("%10s %10s %10s %10s%n", "seconds", "RSS MB", "answered", "failed");
     List<Sample> samples = new ArrayList<>();
     long at = t0 + TimeUnit.SECONDS.toNanos(warmupSeconds);
+    while (System.nanoTime() < at) {
+      TimeUnit.NANOSECONDS.sleep(Math.max(1, at - System.nanoTime()));
+    }
+    while (answered.get() + failed.get() < warmupRequests && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    at = Math.max(at, System.nanoTime());
+    if (answered.get() + failed.get() < warmupRequests) {
+      out.printf("the warm-up (%d requests) did not end within the soak%n", warmupRequests);
+      at = deadline + 1;
+    }
     while (at <= deadline) {
       long wait = at - System.nanoTime();
       if (wait > 0) {

@@ -32,7 +32,7 @@ class BenchSoakTest {
               3,
               Long.MAX_VALUE);
       BenchSoak.Result r =
-          BenchSoak.run(k -> c.send("mdlm-tiny", k), 4, 5, 2, 1, BenchSoak::rssKb, out);
+          BenchSoak.run(k -> c.send("mdlm-tiny", k), 4, 5, 2, 1, 1, BenchSoak::rssKb, out);
       String o = buf.toString(StandardCharsets.UTF_8);
       assertEquals(0, r.failed(), o);
       assertTrue(r.answered() > 4, o);
@@ -58,7 +58,8 @@ class BenchSoakTest {
   }
 
   @Test
-  void failuresAreCountedAndNoRequestIsSentAfterTheDeadline() throws Exception {
+  void failuresAreCountedTheWarmUpWaitsForItsRequestsAndNothingIsSentAfterTheDeadline()
+      throws Exception {
     AtomicLong rss = new AtomicLong(1000);
     PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     BenchSoak.Result r =
@@ -73,7 +74,8 @@ class BenchSoakTest {
             },
             3,
             2,
-            1,
+            0,
+            30,
             1,
             () -> OptionalLong.of(rss.addAndGet(10)),
             out);
@@ -82,6 +84,10 @@ class BenchSoakTest {
     assertEquals(r.sent(), r.answered() + r.failed());
     assertFalse(r.ok());
     assertTrue(r.seconds() >= 2 && r.seconds() < 2.5, "the clients stop at the deadline");
+    // 30 requests of >= 20 ms on 3 clients take >= 200 ms: the warm-up waits for them
+    assertTrue(r.samples().get(0).seconds() >= 0.2, r.samples().toString());
+    assertEquals(
+        r.samples().get(0).seconds() + 1, r.samples().get(1).seconds(), 0.1, "every second after");
   }
 
   @Test
