@@ -38,7 +38,8 @@ final class BenchSoak {
   /**
    * The soak's numbers.
    *
-   * @param samples RSS samples in time order (the first at the end of the warm-up)
+   * @param samples RSS samples in time order: the first at the end of the warm-up, the last after
+   *     the last answer
    * @param sent requests whose sending began
    * @param answered requests answered 200 with a well-formed completion
    * @param failed requests answered otherwise, malformed, or not answered
@@ -157,6 +158,10 @@ final class BenchSoak {
     }
     for (Future<?> f : fs) {
       f.get();
+    }
+    if (!samples.isEmpty()) { // the end: every request answered
+      OptionalLong kb = rss.get();
+      samples.add(new Sample((System.nanoTime() - t0) / 1e9, kb.orElse(-1), answered.get()));
     }
     double wall = (System.nanoTime() - t0) / 1e9;
     Result r = new Result(samples, sent.get(), answered.get(), failed.get(), wall);
