@@ -280,11 +280,6 @@ public final class DllmServer implements AutoCloseable {
   /** How long the server must be seen idle (twice) before {@link #stop} closes the port. */
   static final long QUIET_MILLIS = 50;
 
-  /** Requests Jetty holds now (dispatched, response not complete). */
-  int requestsActive() {
-    return jettyRequests.getRequestsActive();
-  }
-
   /** {@link #stop} with 30 s of grace. */
   @Override
   public void close() {
