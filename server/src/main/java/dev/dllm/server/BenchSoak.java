@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * {@code dllm bench-serve --soak SECONDS}: C clients send the bench workload (request k with seed
  * k) back to back for SECONDS; every {@code --rss-every} seconds the resident set of the process
  * ({@code VmRSS} of {@code /proc/self/status}: the in-process server with its clients) is sampled,
- * from the end of the warm-up (a time and a number of answered requests, whichever comes later).
+ * from the end of the warm-up (a time and a number of answered requests, whichever comes later),
+ * next to the JVM's committed heap (so that growth of the heap can be told from native growth).
  * Prints the samples, the RSS after the warm-up against the RSS at the end (the bar: within ±10%),
  * and the requests sent, answered (200, well formed) and failed: a soak that loses no request has
  * sent = answered and failed = 0. No request is sent after the deadline; the ones in flight are
@@ -125,7 +126,8 @@ final class BenchSoak {
               }));
     }
     pool.shutdown();
-    out.printf("%10s %10s %10s %10s%n", "seconds", "RSS MB", "answered", "failed");
+    out.printf(
+        "%10s %10s %14s %10s %10s%n", "seconds", "RSS MB", "heap MB (JVM)", "answered", "failed");
     List<Sample> samples = new ArrayList<>();
     long at = t0 + TimeUnit.SECONDS.toNanos(warmupSeconds);
     while (System.nanoTime() < at) {
@@ -148,9 +150,10 @@ final class BenchSoak {
       Sample s = new Sample((System.nanoTime() - t0) / 1e9, kb.orElse(-1), answered.get());
       samples.add(s);
       out.printf(
-          "%10.0f %10s %10d %10d%n",
+          "%10.0f %10s %14.1f %10d %10d%n",
           s.seconds(),
           kb.isPresent() ? String.format("%.1f", kb.getAsLong() / 1024.0) : "n/a",
+          Runtime.getRuntime().totalMemory() / 1048576.0,
           s.answered(),
           failed.get());
       out.flush();
