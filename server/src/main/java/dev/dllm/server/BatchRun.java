@@ -77,7 +77,12 @@ final class BatchRun {
     ObservedDenoiser denoiser =
         new ObservedDenoiser(model.generator().model().denoiser(), batch, cond);
     SpecialTokens specials = model.generator().model().metadata().specials();
-    SampleBatch s = sampler.sample(denoiser, cond, specials, streams, null);
+    SampleBatch s;
+    try {
+      s = sampler.sample(denoiser, cond, specials, streams, null);
+    } finally {
+      metrics.networkRows(denoiser.rowCache().rowsFed(), denoiser.rowCache().rowsReused());
+    }
     int rowLength = cond.length();
     if (s.tokens().batch() != batch.size() || s.tokens().length() != rowLength) {
       throw new IllegalStateException(

@@ -41,6 +41,27 @@ final class BenchServe {
     o.addOption(ServerMain.opt("max-tokens", "M", "max_tokens per request (default 64)"));
     o.addOption(ServerMain.opt("prompt", "TEXT", "prompt of every request (default \"ROMEO:\")"));
     o.addOption(ServerMain.opt("max-seconds", "S", "time limit of the whole run (default 600)"));
+    o.addOption(
+        ServerMain.opt(
+            "forward-batches",
+            "LIST",
+            "batch sizes B of the raw network call [B, L] to time first, in-process server only"
+                + " (default 1,2,4,8; none to skip)"));
+    o.addOption(
+        ServerMain.opt(
+            "soak",
+            "SECONDS",
+            "instead of the two phases: C clients back to back for SECONDS, sampling the RSS of"
+                + " the in-process server; checks it stays within ±10% after the warm-up and that"
+                + " no request is lost"));
+    o.addOption(
+        ServerMain.opt("warmup", "S", "soak: seconds before the first RSS sample (default 60)"));
+    o.addOption(
+        ServerMain.opt(
+            "warmup-requests",
+            "N",
+            "soak: and requests answered before the first RSS sample (default 8 per client)"));
+    o.addOption(ServerMain.opt("rss-every", "N", "soak: seconds between RSS samples (default 10)"));
     return o;
   }
 
@@ -72,6 +93,19 @@ final class BenchServe {
     int maxTokens = ServerMain.intOpt(cmd, "max-tokens", 64, 1, Integer.MAX_VALUE);
     int maxSeconds = ServerMain.intOpt(cmd, "max-seconds", 600, 1, 86_400);
     String prompt = cmd.getOptionValue("prompt", "ROMEO:");
+    int soak = ServerMain.intOpt(cmd, "soak", 0, 1, 86_400);
+    int warmup = ServerMain.intOpt(cmd, "warmup", Math.min(60, Math.max(0, soak - 1)), 0, 86_400);
+    int warmupRequests = ServerMain.intOpt(cmd, "warmup-requests", 8 * clients, 0, 1 << 30);
+    int rssEvery = ServerMain.intOpt(cmd, "rss-every", 10, 1, 86_400);
+    if (cmd.hasOption("soak") && cmd.hasOption("url")) {
+      throw new InvalidInputException(
+          "--soak samples the RSS of the in-process server: leave out --url");
+    }
+    if (cmd.hasOption("soak") && warmup >= soak) {
+      throw new InvalidInputException(
+          "--warmup " + warmup + " must be below --soak " + soak + " seconds");
+    }
+    int[] forwardBatches = ForwardScaling.parse(cmd.getOptionValue("forward-batches", "1,2,4,8"));
     DllmServer server = null;
     URI base;
     String key = cmd.getOptionValue("api-key", env.get("DLLM_API_KEY"));
@@ -98,6 +132,35 @@ final class BenchServe {
           "dllm bench-serve: model %s, prompt %s, T %d, max_tokens %d, %d requests per phase%n",
           model, Responses.JSON.writeValueAsString(prompt), steps, maxTokens, requests);
       c.send(model, -1); // warm-up, not counted
+      if (soak > 0) {
+        out.printf(
+            "soak: %d clients for %d s, RSS every %d s after a warm-up of %d s and %d requests%n",
+            clients, soak, rssEvery, warmup, warmupRequests);
+        BenchSoak.Result r =
+            BenchSoak.run(
+                k -> c.send(model, k),
+                clients,
+                soak,
+                warmup,
+                warmupRequests,
+                rssEvery,
+                BenchSoak::rssKb,
+                out);
+        return r.ok() ? 0 : 1;
+      }
+      if (server != null && forwardBatches.length > 0) {
+        ServedModel m = server.models().iterator().next();
+        int length = m.length();
+        ForwardScaling.print(
+            out,
+            length,
+            ForwardScaling.time(
+                m.generator().model().denoiser(),
+                length,
+                Math.max(0, m.generator().model().metadata().specials().mask()),
+                forwardBatches,
+                10));
+      }
       String[] one = new String[requests];
       String[] many = new String[requests];
       Phase sequential = phase("one at a time", c, model, requests, 1, one);
@@ -238,7 +301,7 @@ final class BenchServe {
   }
 
   /** Sends the workload's requests and checks each response's shape. */
-  private record Client(
+  record Client(
       HttpClient http,
       URI base,
       String key,

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.eclipse.jetty.server.handler.StatisticsHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,14 @@ public final class DllmServer implements AutoCloseable {
   private final Batcher batcher;
   private final Javalin app;
   private final AtomicInteger inFlight = new AtomicInteger();
+
+  /**
+   * Counts every request from the moment Jetty dispatches it until its response is complete: {@link
+   * #stop} waits for this count, not only for the completions in our handler, since a request still
+   * in Jetty's or Javalin's hands (parsed, not yet routed) is in flight too.
+   */
+  private final StatisticsHandler jettyRequests = new StatisticsHandler();
+
   private volatile boolean stopping;
   private boolean closed;
 
@@ -71,6 +80,8 @@ public final class DllmServer implements AutoCloseable {
               c.http.maxRequestSize = o.maxBodyBytes();
               c.jetty.host = o.host();
               c.jetty.port = o.port();
+              // Javalin nests its own handler inside this one
+              c.jetty.modifyServer(server -> server.setHandler(jettyRequests));
               if (DllmServer.class.getResource("/playground") != null) {
                 c.staticFiles.add("/playground", Location.CLASSPATH);
               }
@@ -161,6 +172,11 @@ public final class DllmServer implements AutoCloseable {
   /** The served model ids, in {@code --model} order. */
   public java.util.List<String> modelIds() {
     return java.util.List.copyOf(models.keySet());
+  }
+
+  /** The served models, in {@code --model} order (bench-serve times their network calls). */
+  java.util.Collection<ServedModel> models() {
+    return models.values();
   }
 
   /** The playground's own files: public (they hold no data); its API calls carry the key. */
@@ -257,6 +273,11 @@ public final class DllmServer implements AutoCloseable {
   /**
    * Stops cleanly: new completions get 503, queued and running ones finish (up to {@code
    * graceMillis}), then the server closes its port and the exports.
+   *
+   * <p>The port stays open, answering 503, until no request is in flight anywhere in Jetty (not
+   * only in our handler) twice {@link #QUIET_MILLIS} apart; only then is Jetty stopped. Jetty's own
+   * graceful stop is not used: it closes the connectors first, so new clients would be refused
+   * instead of answered 503.
    */
   public synchronized void stop(long graceMillis) {
     if (closed) {
@@ -268,8 +289,11 @@ public final class DllmServer implements AutoCloseable {
       if (!batcher.drain(graceMillis)) {
         LOG.warn("stopping with requests still running after {} ms", graceMillis);
       }
-      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
+      int quiet = 0;
+      while (quiet < 2 && System.nanoTime() < deadline) {
+        boolean idle = jettyRequests.getRequestsActive() == 0 && inFlight.get() == 0;
+        quiet = idle ? quiet + 1 : 0;
+        Thread.sleep(idle ? QUIET_MILLIS : 10);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -279,6 +303,9 @@ public final class DllmServer implements AutoCloseable {
     models.values().forEach(m -> m.generator().close());
     closed = true;
   }
+
+  /** How long the server must be seen idle (twice) before {@link #stop} closes the port. */
+  static final long QUIET_MILLIS = 50;
 
   /** {@link #stop} with 30 s of grace. */
   @Override

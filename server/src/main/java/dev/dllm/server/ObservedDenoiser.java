@@ -24,12 +24,16 @@ import java.util.concurrent.CancellationException;
  * writes each fed token at the decoder's position, so an AR frame shows the tokens drawn up to the
  * previous step. A forward pass of another length (semi-autoregressive MDLM strides) leaves the
  * canvas as it was.
+ *
+ * <p>A full forward pass feeds the network only the rows whose input changed since the previous
+ * pass ({@link RowCache}); the sampler still sees one call of the whole batch.
  */
 final class ObservedDenoiser implements Denoiser {
   private final Denoiser delegate;
   private final List<Job.Row> rows;
   private final int[][] canvas;
   private final boolean anyStreamed;
+  private final RowCache rowCache;
   private int calls;
 
   /**
@@ -45,6 +49,12 @@ final class ObservedDenoiser implements Denoiser {
       canvas[b] = given.row(b).ids();
     }
     this.anyStreamed = rows.stream().anyMatch(r -> r.job().streamed());
+    this.rowCache = new RowCache(delegate);
+  }
+
+  /** The full calls' row cache (its counts of rows fed and reused). */
+  RowCache rowCache() {
+    return rowCache;
   }
 
   /** Network calls seen so far. */
@@ -66,7 +76,7 @@ final class ObservedDenoiser implements Denoiser {
       }
     }
     report();
-    return delegate.forward(tokens, sigma);
+    return rowCache.forward(tokens, sigma);
   }
 
   @Override

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -32,10 +34,7 @@ public final class ServerMain {
   private ServerMain() {}
 
   public static void main(String[] args) {
-    int rc = run(args, System.out, System.err, System.getenv());
-    if (rc != 0) {
-      System.exit(rc);
-    }
+    System.exit(run(args, System.out, System.err, System.getenv()));
   }
 
   /**
@@ -183,22 +182,26 @@ public final class ServerMain {
             + (o.apiKey() != null ? " (API key required)" : "")
             + "; Ctrl-C stops");
     out.flush();
-    Thread main = Thread.currentThread();
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  out.println("dllm serve: stopping (finishing requests in flight)");
-                  server.stop(60_000);
-                  out.println("dllm serve: stopped");
-                  main.interrupt();
-                },
-                "dllm-serve-stop"));
-    try {
-      Thread.currentThread().join();
-    } catch (InterruptedException e) {
-      // the shutdown hook stopped the server
-    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean announced = new AtomicBoolean();
+    AtomicBoolean done = new AtomicBoolean();
+    Runnable stop =
+        () -> {
+          if (announced.compareAndSet(false, true)) {
+            out.println("dllm serve: stopping (finishing requests in flight)");
+            out.flush();
+          }
+          server.stop(60_000); // synchronized: a second caller waits for the first
+          if (done.compareAndSet(false, true)) {
+            out.println("dllm serve: stopped");
+            out.flush();
+          }
+          stopped.countDown();
+        };
+    Termination.onSignal(stop);
+    // other ways out (SIGHUP, System.exit elsewhere) still drain, racing other shutdown hooks
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "dllm-serve-exit"));
+    stopped.await();
     return 0;
   }
 }

@@ -17,6 +17,9 @@ import java.util.function.IntSupplier;
  *   <li>{@code dllm_queue_depth}: requests with rows waiting for a batch;
  *   <li>{@code dllm_batch_rows}: rows per sampler call (a summary with a histogram);
  *   <li>{@code dllm_generated_tokens_total}: completion tokens (before EOS) of finished rows;
+ *   <li>{@code dllm_network_rows_total{source}}: rows of full network calls, {@code fed} to the
+ *       network or {@code reused} from the previous call because they did not change ({@link
+ *       RowCache});
  *   <li>{@code dllm_cancelled_batches_total}: sampler calls stopped because every client left;
  *   <li>{@code dllm_request_seconds}: latency of completions, arrival to last byte (histogram).
  * </ul>
@@ -80,6 +83,11 @@ final class ServerMetrics {
 
   void generated(int n) {
     tokens.increment(n);
+  }
+
+  void networkRows(long fed, long reused) {
+    registry.counter("dllm.network.rows", "source", "fed").increment(fed);
+    registry.counter("dllm.network.rows", "source", "reused").increment(reused);
   }
 
   void cancelledBatch() {

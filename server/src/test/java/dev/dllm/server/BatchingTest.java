@@ -68,4 +68,40 @@ class BatchingTest {
       assertTrue(TestServers.metric(s, "dllm_batch_rows_max") > 1);
     }
   }
+
+  /**
+   * MDLM's cache-skip calls the network for the whole batch once any row changed; the row cache
+   * feeds it only the rows that changed, so a batch feeds each row exactly as often as the row
+   * alone would be fed: the rows fed in the batched server sum to the NFEs of the requests alone.
+   */
+  @Test
+  void aBatchFeedsTheNetworkEachRowAsOftenAsTheRowAlone() throws Exception {
+    List<String> bodies = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      bodies.add(
+          String.format(
+              "{\"model\":\"mdlm-tiny\",\"prompt\":\"to\",\"max_tokens\":6,\"seed\":%d,"
+                  + "\"steps\":32}",
+              200 + i));
+    }
+    long nfeAlone = 0;
+    try (DllmServer s = TestServers.start(1, 0, 64, null)) {
+      for (String b : bodies) {
+        HttpResponse<String> r = TestServers.post(s, b);
+        assertEquals(200, r.statusCode(), r.body());
+        nfeAlone += TestServers.json(r.body()).path("nfe").asLong();
+      }
+      assertEquals(
+          (double) nfeAlone, TestServers.metric(s, "dllm_network_rows_total{source=\"fed\"}"));
+    }
+    try (DllmServer s = TestServers.start(8, 500, 64, null)) {
+      concurrently(s, bodies);
+      assertTrue(TestServers.metric(s, "dllm_batch_rows_max") > 1);
+      assertEquals(
+          (double) nfeAlone,
+          TestServers.metric(s, "dllm_network_rows_total{source=\"fed\"}"),
+          "rows fed to the network, batched");
+      assertTrue(TestServers.metric(s, "dllm_network_rows_total{source=\"reused\"}") > 0);
+    }
+  }
 }

@@ -84,6 +84,16 @@ class ServerWithoutDjlTest {
     err.reset();
     assertEquals(2, main(out, err, "bench-serve", "--url", "http://example.com:80"));
     assertTrue(err.toString().contains("loopback"), err.toString());
+    err.reset();
+    String tiny = TestServers.fixture("mdlm-tiny").toString();
+    assertEquals(2, main(out, err, "bench-serve", "--model", tiny, "--forward-batches", "1,0"));
+    assertTrue(err.toString().contains("--forward-batches"), err.toString());
+    err.reset();
+    assertEquals(2, main(out, err, "bench-serve", "--soak", "5", "--url", "http://127.0.0.1:1/"));
+    assertTrue(err.toString().contains("--soak"), err.toString());
+    err.reset();
+    assertEquals(2, main(out, err, "bench-serve", "--model", tiny, "--soak", "5", "--warmup", "5"));
+    assertTrue(err.toString().contains("--warmup 5"), err.toString());
     assertEquals(0, main(out, err, "serve", "--help"));
     assertTrue(out.toString().contains("--max-batch"), out.toString());
   }
@@ -115,5 +125,6 @@ class ServerWithoutDjlTest {
     assertEquals(0, rc, o + err);
     assertTrue(o.contains("one at a time") && o.contains("3 clients"), o);
     assertTrue(o.contains("texts that differ between the two phases: 0 of 6"), o);
+    assertTrue(o.contains("network call [B, 12]"), o);
   }
 }
