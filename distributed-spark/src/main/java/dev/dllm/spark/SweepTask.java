@@ -1,22 +1,19 @@
 package dev.dllm.spark;
 
-import dev.dllm.cli.Sweep;
-import dev.dllm.cli.SweepCommand;
 import java.util.List;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function;
 
 /**
- * One Spark task of a sweep: rebuilds the plan from the {@code dllm sweep} arguments ({@link
- * SweepCommand#plan}) and trains run i ({@link Sweep#trainOne}, which resumes an unfinished
- * checkpoint). An error is thrown again (Spark retries the task) until the last attempt, which
- * returns {@code failed: ERROR} instead.
+ * One Spark task of a sweep: trains run i in a child JVM ({@link RunProcess}, which rebuilds the
+ * plan from the {@code dllm sweep} arguments and resumes an unfinished checkpoint). An error is
+ * thrown again (Spark retries the task) until the last attempt, which returns {@code failed: ERROR}
+ * instead.
  *
  * <p>Test hook: the Spark setting {@value #FAULT_HOOK} = {@code I:K} (for example the system
- * property {@code -Dspark.dllm.test.failFirstAttempt=0:2}) makes the first attempt of run I (its
- * index in the plan) stop after step K with its checkpoint written and then die, as an executor
- * lost mid-run would.
+ * property {@code -Dspark.dllm.test.failFirstAttempt=0:2}) makes the training process of the first
+ * attempt of run I (its index in the plan) stop after step K with its checkpoint written and exit
+ * with an error, as a process killed mid-run would.
  */
 final class SweepTask implements Function<Integer, String> {
   private static final long serialVersionUID = 1L;
@@ -38,22 +35,8 @@ final class SweepTask implements Function<Integer, String> {
   public String call(Integer run) throws Exception {
     int attempt = TaskContext.get() == null ? 0 : TaskContext.get().attemptNumber();
     try {
-      Sweep.Plan plan =
-          SweepCommand.plan(
-              new DefaultParser().parse(new SweepCommand().options(), args.toArray(new String[0])));
       long stopAfter = faultSteps(run);
-      if (attempt == 0 && stopAfter > 0) {
-        Sweep.trainOne(plan, run, System.out, stopAfter);
-        throw new IllegalStateException(
-            "injected failure of run "
-                + run
-                + " after step "
-                + stopAfter
-                + " ("
-                + FAULT_HOOK
-                + ")");
-      }
-      return Sweep.trainOne(plan, run, System.out);
+      return RunProcess.train(args, run, attempt == 0 ? stopAfter : 0);
     } catch (Exception e) {
       if (attempt + 1 >= attempts) {
         return "failed: " + describe(e);

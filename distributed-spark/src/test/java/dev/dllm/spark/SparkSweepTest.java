@@ -88,16 +88,25 @@ class SparkSweepTest {
   @Test
   void taskDyingOnItsFirstAttemptIsRetriedAndResumesItsCheckpoint() throws Exception {
     Path serial = tmp.resolve("whole");
-    assertEquals(0, CliRuns.run(sweep(serial, "ar", "3e8")).rc());
+    assertEquals(0, CliRuns.run(sweep(serial, "ar", "2e8")).rc());
     Path spark = tmp.resolve("retried");
-    System.setProperty(SweepTask.FAULT_HOOK, "0:3"); // run 0 dies after step 3 of 7
-    CliRuns.Outcome d = CliRuns.run(sweep(spark, "ar", "3e8", "--spark", "local[2]"));
+    System.setProperty(SweepTask.FAULT_HOOK, "0:2"); // run 0 dies after step 2 of 5
+    java.io.ByteArrayOutputStream tasks = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(tasks, true, java.nio.charset.StandardCharsets.UTF_8));
+    CliRuns.Outcome d;
+    try { // local[2] runs its tasks in this JVM: their log is on System.out
+      d = CliRuns.run(sweep(spark, "ar", "2e8", "--spark", "local[2]"));
+    } finally {
+      System.setOut(stdout);
+    }
     assertEquals(0, d.rc(), d.err());
-    assertTrue(d.out().contains("resuming"), d.out());
-    Path run = spark.resolve("ar/xxs/C3e8");
+    String log = tasks.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(log.contains("C=2.00e+08: resuming " + spark.resolve("ar/xxs/C2e8")), log);
+    Path run = spark.resolve("ar/xxs/C2e8");
     JsonNode report = JSON.readTree(run.resolve("train-report.json").toFile());
-    assertEquals(7, report.path("steps").asLong());
-    assertEquals(valNll(serial.resolve("ar/xxs/C3e8")), valNll(run));
+    assertEquals(5, report.path("steps").asLong());
+    assertEquals(valNll(serial.resolve("ar/xxs/C2e8")), valNll(run));
     assertEquals(CliRuns.runsCsv(serial), CliRuns.runsCsv(spark));
   }
 
@@ -106,7 +115,7 @@ class SparkSweepTest {
     Path spark = tmp.resolve("failing");
     System.setProperty(SweepTask.FAULT_HOOK, "0:1");
     System.setProperty("spark.task.maxFailures", "1"); // no retry: the first failure is final
-    CliRuns.Outcome d = CliRuns.run(sweep(spark, "ar", "1e8,2e8", "--spark", "local[2]"));
+    CliRuns.Outcome d = CliRuns.run(sweep(spark, "ar,mdlm", "1e8", "--spark", "local[2]"));
     assertEquals(0, d.rc(), d.err());
     assertTrue(d.out().contains("1 of 2 runs finished"), d.out());
     List<String> rows = Files.readAllLines(spark.resolve("runs.csv"));
