@@ -186,17 +186,34 @@ public final class SampleChunks {
   /** {@code r} with its samples scored by {@code scorer} (ids of {@code sampleTokenizer}). */
   public static Result score(
       Result r, Scorer scorer, Tokenizer sampleTokenizer, ProgressReporter progress) {
-    GenerativePerplexity.Result g = scorer.score(r.ids(), sampleTokenizer, progress);
-    Gen gen =
-        new Gen(
-            g.samples(),
-            g.scoredTokens(),
-            g.nll(),
-            g.retokenized(),
-            g.droppedCharacters(),
-            g.chunks(),
-            g.context());
-    return new Result(r.point(), r.index(), r.ids(), r.nanos(), r.nfeSum(), r.peakRssBytes(), gen);
+    return scoreEach(List.of(r), scorer, sampleTokenizer, progress).get(0);
+  }
+
+  /** Each unit scored on its own, under one {@code gen PPL} progress phase. */
+  static List<Result> scoreEach(
+      List<Result> rs, Scorer scorer, Tokenizer sampleTokenizer, ProgressReporter progress) {
+    List<List<int[]>> groups = new ArrayList<>();
+    for (Result r : rs) {
+      groups.add(r.ids());
+    }
+    List<GenerativePerplexity.Result> gs = scorer.scoreEach(groups, sampleTokenizer, progress);
+    List<Result> out = new ArrayList<>();
+    for (int i = 0; i < rs.size(); i++) {
+      Result r = rs.get(i);
+      GenerativePerplexity.Result g = gs.get(i);
+      Gen gen =
+          new Gen(
+              g.samples(),
+              g.scoredTokens(),
+              g.nll(),
+              g.retokenized(),
+              g.droppedCharacters(),
+              g.chunks(),
+              g.context());
+      out.add(
+          new Result(r.point(), r.index(), r.ids(), r.nanos(), r.nfeSum(), r.peakRssBytes(), gen));
+    }
+    return out;
   }
 
   /**
@@ -214,10 +231,7 @@ public final class SampleChunks {
       out.add(sample(t, model, out.isEmpty()));
       sampling.advance(t.count());
     }
-    if (scorer != null) {
-      out.replaceAll(r -> score(r, scorer, model.tokenizer(), scoring));
-    }
-    return out;
+    return scorer == null ? out : scoreEach(out, scorer, model.tokenizer(), scoring);
   }
 
   /**
