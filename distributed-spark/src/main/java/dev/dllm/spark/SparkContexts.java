@@ -62,7 +62,7 @@ final class SparkContexts {
     }
     try {
       return new JavaSparkContext(conf);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // SparkException (a bad master URL) is thrown unchecked from Scala
       throw new InvalidInputException(
           "--spark " + master + ": Spark did not start: " + e.getMessage(), e);
     }
