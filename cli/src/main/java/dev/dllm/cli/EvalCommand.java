@@ -4,6 +4,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.io.OutputLock;
 import dev.dllm.data.corpus.BlockMode;
 import dev.dllm.eval.run.EvalRun;
+import dev.dllm.eval.run.SampleChunks;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,9 @@ public final class EvalCommand implements Command {
         o,
         "replace an eval-report.json already in --out",
         "sampler option, repeatable (e.g. predictor=ancestral_cache)");
+    o.addOption(
+        DistributedRunner.sparkOption(
+            "samples drawn and scored as one Spark task per batch, --threads cores each"));
     return o;
   }
 
@@ -95,9 +99,12 @@ public final class EvalCommand implements Command {
     }
     CliOptions.checkParentDirs(report, "out");
     CliOptions.refuseExisting(cmd, "out", report);
+    // found before any work: without the module, --spark is refused at once
+    DistributedRunner spark =
+        cmd.hasOption(DistributedRunner.OPTION) ? DistributedRunner.find() : null;
     try (OutputLock lock = OutputLock.acquire(report, "out", "dllm eval")) {
       CliOptions.refuseExisting(cmd, "out", report); // again, under the lock
-      return evaluate(cmd, out, model, data, scorerArg, n, topP, outDir);
+      return evaluate(cmd, out, model, data, scorerArg, n, topP, outDir, spark);
     }
   }
 
@@ -109,7 +116,8 @@ public final class EvalCommand implements Command {
       String scorerArg,
       int n,
       double topP,
-      Path outDir)
+      Path outDir,
+      DistributedRunner spark)
       throws Exception {
     // every option is parsed before the scorer is resolved: train-default trains one first
     EvalRun.Options o =
@@ -133,7 +141,9 @@ public final class EvalCommand implements Command {
     if (scorerArg != null) {
       o = o.withScorer(ScorerArg.resolve(scorerArg, out));
     }
-    EvalRun.Report r = EvalRun.run(o, outDir, out, ConsoleProgress.of(out));
+    SampleChunks.Runner runner =
+        spark == null ? null : spark.sampler(DistributedRunner.master(cmd), o.ort().threads());
+    EvalRun.Report r = EvalRun.run(o, outDir, out, ConsoleProgress.of(out), runner);
     out.print(r.table());
     out.println("-> report " + outDir.resolve("eval-report.json"));
     return 0;

@@ -3,6 +3,7 @@ package dev.dllm.cli;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.io.OutputLock;
 import dev.dllm.eval.run.ParetoRun;
+import dev.dllm.eval.run.SampleChunks;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +74,9 @@ public final class ParetoCommand implements Command {
                 "sampler setting, repeatable, e.g. duo:greedy_tail:greedy_tail=true (FAMILY *"
                     + " = every non-AR family); default: one default setting")
             .get());
+    o.addOption(
+        DistributedRunner.sparkOption(
+            "one Spark task per (model, steps, batch of samples), --threads cores each"));
     return o;
   }
 
@@ -126,6 +130,11 @@ public final class ParetoCommand implements Command {
     if (ScorerArg.TRAIN_DEFAULT.equals(scorerArg)) {
       ParetoRun.check(o); // hours of scorer training must not end in a refusal
     }
+    // found before any work: without the module, --spark is refused at once
+    SampleChunks.Runner runner =
+        cmd.hasOption(DistributedRunner.OPTION)
+            ? DistributedRunner.find().sampler(DistributedRunner.master(cmd), o.ort().threads())
+            : null;
     ParetoRun.Result r;
     try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm pareto")) {
       CliOptions.refuseExisting(cmd, "out", outputs); // again, under the lock
@@ -134,7 +143,8 @@ public final class ParetoCommand implements Command {
               o.withScorer(ScorerArg.resolve(scorerArg, out)),
               outDir,
               out,
-              ConsoleProgress.of(out));
+              ConsoleProgress.of(out),
+              runner);
     }
     long front = r.points().stream().filter(p -> p.frontier()).count();
     out.printf("%d points, %d on the frontier%n-> %s%n", r.points().size(), front, r.png());

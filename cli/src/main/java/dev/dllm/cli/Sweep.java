@@ -164,62 +164,120 @@ public final class Sweep {
   }
 
   /**
-   * Runs the plan; returns the number of runs finished (now or before).
+   * Trains runs of a plan somewhere else than this thread (the Spark runner of {@code
+   * distributed-spark}): every run it is given must end with the status {@link #trainOne} would
+   * give it ({@code finished}, {@code refused: ...}, {@code diverged: ...}) or {@code failed:
+   * ERROR} when it failed for good.
+   */
+  public interface RunExecutor {
+    /**
+     * Trains {@code pending} (indices into {@code plan.runs()}, none finished yet).
+     *
+     * @return the status of each pending run, in the order of {@code pending}
+     */
+    List<String> train(Plan plan, List<Integer> pending, PrintStream log) throws IOException;
+  }
+
+  /**
+   * Runs the plan one run after the other; returns the number of runs finished (now or before).
    *
    * @throws InvalidInputException before any training when runs already in the folder were trained
    *     with other options ({@link #requireSameSettings})
    */
   public static int run(Plan plan, PrintStream log) throws IOException {
+    return run(plan, log, null);
+  }
+
+  /**
+   * Runs the plan: finished runs are skipped, the others trained by {@code executor} (all at once;
+   * {@code runs.csv} is written before and after) or, when it is null, here one after the other
+   * ({@code runs.csv} rewritten after every run). Returns the number of runs finished (now or
+   * before).
+   *
+   * @throws InvalidInputException before any training when runs already in the folder were trained
+   *     with other options ({@link #requireSameSettings})
+   */
+  public static int run(Plan plan, PrintStream log, RunExecutor executor) throws IOException {
     requireSameSettings(plan);
     List<String> status = new ArrayList<>();
-    for (Run r : plan.runs()) {
-      status.add(null);
-    }
-    int finished = 0;
+    List<Integer> pending = new ArrayList<>();
     for (int i = 0; i < plan.runs().size(); i++) {
-      Run r = plan.runs().get(i);
-      Path dir = r.dir(plan.out());
-      State s = state(dir);
-      String head =
-          String.format(
-              Locale.ROOT,
-              "[%d/%d] %s%s %s C=%.3g",
-              i + 1,
-              plan.runs().size(),
-              r.family(),
-              r.objective() == null ? "" : "/" + r.objective(),
-              r.preset(),
-              r.flops());
-      if (s == State.FINISHED) {
-        log.println(head + ": finished earlier, skipped");
-        status.set(i, "finished");
-        finished++;
-        writeCsv(plan, status);
-        continue;
+      if (state(plan.runs().get(i).dir(plan.out())) == State.FINISHED) {
+        log.println(head(plan, i) + ": finished earlier, skipped");
+        status.add("finished");
+      } else {
+        status.add(null);
+        pending.add(i);
       }
-      log.println(head + (s == State.INTERRUPTED ? ": resuming " + dir : ": training " + dir));
-      {
-        State now = state(dir);
-        TrainConfig.Builder b =
-            configure(plan, r, dir).resume(now == State.INTERRUPTED ? dir : null);
-        try {
-          TrainReport rep = new Trainer(b.build(), log).run();
-          log.printf(
-              Locale.ROOT, "%s: %d steps, val %.4f nats/token%n", head, rep.steps(), rep.valNll());
-          status.set(i, "finished");
-          finished++;
-        } catch (InvalidInputException e) {
-          log.println(head + ": not trained: " + e.getMessage());
-          status.set(i, "refused: " + e.getMessage());
-        } catch (TrainingDivergedException e) {
-          // deterministic for these options; the last good checkpoint is kept for inspection
-          log.println(head + ": diverged: " + e.getMessage());
-          status.set(i, "diverged: " + e.getMessage());
-        }
+    }
+    writeCsv(plan, status);
+    if (executor == null) {
+      for (int i : pending) {
+        status.set(i, trainOne(plan, i, log));
+        writeCsv(plan, status);
+      }
+    } else if (!pending.isEmpty()) {
+      List<String> done = executor.train(plan, pending, log);
+      for (int k = 0; k < pending.size(); k++) {
+        status.set(pending.get(k), done.get(k));
       }
       writeCsv(plan, status);
     }
-    return finished;
+    return (int) status.stream().filter("finished"::equals).count();
+  }
+
+  /** {@code [2/4] mdlm/low_var xs C=1e+12}. */
+  private static String head(Plan plan, int i) {
+    Run r = plan.runs().get(i);
+    return String.format(
+        Locale.ROOT,
+        "[%d/%d] %s%s %s C=%.3g",
+        i + 1,
+        plan.runs().size(),
+        r.family(),
+        r.objective() == null ? "" : "/" + r.objective(),
+        r.preset(),
+        r.flops());
+  }
+
+  /**
+   * Trains run {@code i} of the plan (resuming its checkpoint when it has an unfinished one) and
+   * returns its status for {@code runs.csv}: {@code finished}, {@code refused: MESSAGE} (bad input
+   * for this run) or {@code diverged: MESSAGE}. Any other failure is thrown.
+   *
+   * @param stopAfter 0, or stop (with a checkpoint) after this many steps: the run then stays
+   *     unfinished (a test of resuming uses it)
+   */
+  public static String trainOne(Plan plan, int i, PrintStream log, long stopAfter)
+      throws IOException {
+    Run r = plan.runs().get(i);
+    Path dir = r.dir(plan.out());
+    String head = head(plan, i);
+    State now = state(dir);
+    if (now == State.FINISHED) {
+      return "finished"; // a retried task whose first attempt finished the run
+    }
+    log.println(head + (now == State.INTERRUPTED ? ": resuming " + dir : ": training " + dir));
+    TrainConfig.Builder b =
+        configure(plan, r, dir).resume(now == State.INTERRUPTED ? dir : null).stopAfter(stopAfter);
+    try {
+      TrainReport rep = new Trainer(b.build(), log).run();
+      log.printf(
+          Locale.ROOT, "%s: %d steps, val %.4f nats/token%n", head, rep.steps(), rep.valNll());
+      return stopAfter > 0 ? "stopped" : "finished";
+    } catch (InvalidInputException e) {
+      log.println(head + ": not trained: " + e.getMessage());
+      return "refused: " + e.getMessage();
+    } catch (TrainingDivergedException e) {
+      // deterministic for these options; the last good checkpoint is kept for inspection
+      log.println(head + ": diverged: " + e.getMessage());
+      return "diverged: " + e.getMessage();
+    }
+  }
+
+  /** {@link #trainOne(Plan, int, PrintStream, long)} to the end of the run. */
+  public static String trainOne(Plan plan, int i, PrintStream log) throws IOException {
+    return trainOne(plan, i, log, 0);
   }
 
   static final String CSV_HEADER =

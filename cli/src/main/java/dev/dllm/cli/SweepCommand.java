@@ -62,11 +62,39 @@ public final class SweepCommand implements Command {
     o.addOption(CliOptions.opt("val-batches", "N", "cap on validation batches (default all)"));
     o.addOption(
         CliOptions.opt("checkpoint-every", "N", "checkpoint every N steps (default: at the end)"));
+    o.addOption(DistributedRunner.sparkOption("one Spark task per run, --threads cores each"));
     return o;
   }
 
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
+    Sweep.Plan plan = plan(cmd);
+    Sweep.RunExecutor executor = null;
+    if (cmd.hasOption(DistributedRunner.OPTION)) {
+      executor =
+          DistributedRunner.find()
+              .sweep(
+                  DistributedRunner.master(cmd),
+                  DistributedRunner.argsWithout(cmd, DistributedRunner.OPTION),
+                  plan.base().build().threads());
+    }
+    int done;
+    try (OutputLock lock = OutputLock.acquire(plan.out(), "out", "dllm sweep")) {
+      done = Sweep.run(plan, out, executor);
+    }
+    out.printf(
+        "%d of %d runs finished -> %s%nfit them: dllm fit --runs %s%n",
+        done, plan.runs().size(), plan.out().resolve("runs.csv"), plan.out());
+    return 0;
+  }
+
+  /**
+   * The sweep's plan from its parsed options (the Spark runner rebuilds it from the same arguments
+   * in every executor).
+   *
+   * @throws InvalidInputException naming the option that is wrong
+   */
+  public static Sweep.Plan plan(CommandLine cmd) {
     FamilyRegistry reg = FamilyRegistry.load();
     List<String> families = list(CliOptions.required(cmd, "families"), "families");
     for (String f : families) {
@@ -154,14 +182,7 @@ public final class SweepCommand implements Command {
         }
       }
     }
-    int done;
-    try (OutputLock lock = OutputLock.acquire(outDir, "out", "dllm sweep")) {
-      done = Sweep.run(new Sweep.Plan(runs, base, outDir), out);
-    }
-    out.printf(
-        "%d of %d runs finished -> %s%nfit them: dllm fit --runs %s%n",
-        done, runs.size(), outDir.resolve("runs.csv"), outDir);
-    return 0;
+    return new Sweep.Plan(runs, base, outDir);
   }
 
   private static List<String> list(String s, String option) {

@@ -113,9 +113,16 @@ public final class Trainer {
     return this;
   }
 
-  /** The PyTorch engine (loads the native library), with {@code --threads} applied. */
+  /**
+   * The PyTorch engine (loads the native library), with {@code --threads} applied and gradient
+   * recording off on this thread: PyTorch's grad mode is per thread and DJL turns it off only on
+   * the thread that loads the engine, so a run on any other thread (a Spark task) would otherwise
+   * record the optimizer's in-place updates and fail ("a leaf Variable that requires grad is being
+   * used in an in-place operation").
+   */
   private Engine startEngine() {
     Engine engine = Engine.getEngine("PyTorch");
+    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     if (config.threads() > 0) {
       ai.djl.pytorch.jni.JniUtils.setNumThreads(config.threads());
     }

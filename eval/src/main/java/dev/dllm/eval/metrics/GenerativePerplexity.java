@@ -103,7 +103,55 @@ public final class GenerativePerplexity {
    */
   public Result score(
       List<int[]> samples, Tokenizer sampleTokenizer, boolean prependBos, ProgressReporter shown) {
+    return scoreEach(List.of(samples), sampleTokenizer, prependBos, shown).get(0);
+  }
+
+  /**
+   * Scores each group of samples on its own (a result per group, as {@link #score(List, Tokenizer,
+   * boolean)} gives it), showing one phase {@code "gen PPL"} of as many units as the groups'
+   * chunks.
+   */
+  public List<Result> scoreEach(
+      List<List<int[]>> groups,
+      Tokenizer sampleTokenizer,
+      boolean prependBos,
+      ProgressReporter shown) {
     Retokenizer re = new Retokenizer(sampleTokenizer, ar.tokenizer());
+    List<Prepared> prepared = new ArrayList<>();
+    int all = 0;
+    for (List<int[]> samples : groups) {
+      Prepared p = prepare(samples, re, prependBos);
+      prepared.add(p);
+      all += p.chunks();
+    }
+    List<Result> out = new ArrayList<>();
+    try (Progress progress = shown.start("gen PPL", Math.max(1, all), "chunks")) {
+      for (Prepared p : prepared) {
+        PerplexityMeter meter = new PerplexityMeter();
+        for (Map.Entry<Integer, List<int[]>> e : p.byLength().entrySet()) {
+          scoreGroup(e.getKey(), e.getValue(), meter, progress);
+        }
+        NllSum total = meter.total();
+        out.add(
+            new Result(
+                p.samples(),
+                total.tokens(),
+                total.nll(),
+                meter.perplexity(),
+                re.retokenizes(),
+                p.dropped(),
+                p.chunks(),
+                ar.context()));
+      }
+    }
+    return out;
+  }
+
+  /** Samples cut into scorer chunks, grouped by exact length. */
+  private record Prepared(
+      int samples, Map<Integer, List<int[]>> byLength, long dropped, int chunks) {}
+
+  private Prepared prepare(List<int[]> samples, Retokenizer re, boolean prependBos) {
     SpecialTokens sp = ar.tokenizer().specials();
     Map<Integer, List<int[]>> byLength = new TreeMap<>();
     long dropped = 0;
@@ -121,22 +169,7 @@ public final class GenerativePerplexity {
         }
       }
     }
-    PerplexityMeter meter = new PerplexityMeter();
-    try (Progress progress = shown.start("gen PPL", Math.max(1, chunks), "chunks")) {
-      for (Map.Entry<Integer, List<int[]>> e : byLength.entrySet()) {
-        scoreGroup(e.getKey(), e.getValue(), meter, progress);
-      }
-    }
-    NllSum total = meter.total();
-    return new Result(
-        samples.size(),
-        total.tokens(),
-        total.nll(),
-        meter.perplexity(),
-        re.retokenizes(),
-        dropped,
-        chunks,
-        ar.context());
+    return new Prepared(samples.size(), byLength, dropped, chunks);
   }
 
   private void scoreGroup(int length, List<int[]> rows, PerplexityMeter meter, Progress progress) {

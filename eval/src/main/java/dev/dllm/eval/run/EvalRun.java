@@ -141,6 +141,21 @@ public final class EvalRun {
    */
   public static Report run(Options o, Path outDir, PrintStream log, ProgressReporter progress)
       throws IOException {
+    return run(o, outDir, log, progress, null);
+  }
+
+  /**
+   * {@link #run(Options, Path, PrintStream, ProgressReporter)} with the samples drawn and scored by
+   * {@code runner} in units of {@code batch} samples ({@link SampleChunks}; null = here): the
+   * report is the same bit for bit either way, timings aside.
+   */
+  public static Report run(
+      Options o,
+      Path outDir,
+      PrintStream log,
+      ProgressReporter progress,
+      SampleChunks.Runner runner)
+      throws IOException {
     Map<String, Object> json = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
     try (Scorer scorer =
@@ -211,12 +226,28 @@ public final class EvalRun {
       rows.add(row(causal ? "val PPL" : "val PPL bound", lik.perplexity()));
       if (o.numSamples() > 0) {
         SamplerSpec spec = new SamplerSpec(o.steps(), o.topP(), o.samplerOptions());
-        ModelSampler.Samples s;
-        try (Progress p = progress.start("sampling", o.numSamples(), "samples")) {
-          s =
-              ModelSampler.draw(
-                  model, spec, o.numSamples(), o.batch(), seqLen, o.seed(), o.ort().threads(), p);
+        List<SampleChunks.Task> tasks =
+            SampleChunks.tasks(
+                0,
+                o.model().toString(),
+                o.ort(),
+                spec,
+                o.numSamples(),
+                o.batch(),
+                seqLen,
+                o.seed(),
+                scorer == null ? null : o.scorer().toString());
+        List<SampleChunks.Result> units;
+        if (runner != null) {
+          units = runner.run(tasks);
+        } else {
+          try (Progress p = progress.start("sampling", o.numSamples(), "samples")) {
+            units = SampleChunks.runHere(tasks, model, scorer, p, progress);
+          }
         }
+        SampleChunks.Point point =
+            SampleChunks.combine(units, tasks.get(0), causal, o.ort().threads());
+        ModelSampler.Samples s = point.samples();
         double entropy = EntropyStats.mean(s.ids(), tok.specials());
         double reference = referenceEntropy(text, seqLen);
         Map<String, Object> sm = new LinkedHashMap<>();
@@ -250,7 +281,7 @@ public final class EvalRun {
         rows.add(row("entropy (nats)", entropy));
         rows.add(row("reference entropy (nats)", reference));
         if (scorer != null) {
-          GenerativePerplexity.Result g = scorer.score(s.ids(), tok, progress);
+          GenerativePerplexity.Result g = point.gen();
           GenPplUnit unit = GenPplUnit.of(scorer.tokenizer(), tok);
           json.put("gen_ppl", genPpl(g, scorer, unit));
           rows.add(

@@ -235,7 +235,24 @@ public final class ParetoRun {
    */
   public static Result run(Options o, Path outDir, PrintStream log, ProgressReporter progress)
       throws IOException {
+    return run(o, outDir, log, progress, null);
+  }
+
+  /**
+   * {@link #run(Options, Path, PrintStream, ProgressReporter)} with every point's samples drawn and
+   * scored by {@code runner} ({@link SampleChunks}: all points' units in one call; null = here, one
+   * point after the other). The points are the same bit for bit either way, tokens/s aside.
+   */
+  public static Result run(
+      Options o,
+      Path outDir,
+      PrintStream log,
+      ProgressReporter progress,
+      SampleChunks.Runner runner)
+      throws IOException {
     check(o);
+    Map<Integer, List<SampleChunks.Result>> done =
+        runner == null ? Map.of() : ParetoPoints.runAll(o, runner);
     List<ParetoPoint> points = new ArrayList<>();
     Map<String, Object> references = new LinkedHashMap<>();
     Map<String, Object> units = new LinkedHashMap<>();
@@ -278,33 +295,23 @@ public final class ParetoRun {
             log.println(fam + " " + dir + ": gen PPL " + unit.label());
           }
           boolean causal = model.family().backbone().attention() == BackboneSpec.Attention.CAUSAL;
-          List<Variant> vs = new ArrayList<>();
           List<Integer> steps = causal ? List.of(len - 1) : o.steps();
-          if (causal) {
-            vs.add(
-                new Variant(
-                    fam, model.denoiser().hasDecodeGraph() ? "kv_cache" : "default", Map.of()));
-          } else {
-            for (Variant v : o.variants()) {
-              if (v.family() == null || v.family().equals(fam)) {
-                vs.add(v);
-              }
-            }
-            if (vs.isEmpty()) {
-              vs.add(new Variant(fam, "default", Map.of()));
-            }
-          }
-          for (Variant v : vs) {
+          for (Variant v : ParetoPoints.variants(o, model)) {
             for (int t : steps) {
               SamplerSpec spec = new SamplerSpec(t, o.topP(), v.options());
-              ModelSampler.Samples s;
-              String phase = "sampling " + fam + " " + v.label() + " T=" + t;
-              try (Progress p = progress.start(phase, o.numSamples(), "samples")) {
-                s =
-                    ModelSampler.draw(
-                        model, spec, o.numSamples(), batch, len, o.seed(), o.ort().threads(), p);
+              List<SampleChunks.Task> tasks =
+                  ParetoPoints.tasks(o, points.size(), dir, spec, len, batch);
+              List<SampleChunks.Result> chunks = done.get(points.size());
+              if (chunks == null) {
+                String phase = "sampling " + fam + " " + v.label() + " T=" + t;
+                try (Progress p = progress.start(phase, o.numSamples(), "samples")) {
+                  chunks = SampleChunks.runHere(tasks, model, scorer, p, progress);
+                }
               }
-              GenerativePerplexity.Result g = scorer.score(s.ids(), model.tokenizer(), progress);
+              SampleChunks.Point point =
+                  SampleChunks.combine(chunks, tasks.get(0), causal, o.ort().threads());
+              ModelSampler.Samples s = point.samples();
+              GenerativePerplexity.Result g = point.gen();
               double h = EntropyStats.mean(s.ids(), model.tokenizer().specials());
               ParetoPoint p =
                   new ParetoPoint(

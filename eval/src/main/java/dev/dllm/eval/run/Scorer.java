@@ -98,6 +98,15 @@ public final class Scorer implements AutoCloseable {
     return gp.score(samples, sampleTokenizer, prependBos);
   }
 
+  /**
+   * Each group of samples scored on its own with BOS ({@link GenerativePerplexity#scoreEach}),
+   * under one {@code gen PPL} progress phase.
+   */
+  public List<GenerativePerplexity.Result> scoreEach(
+      List<List<int[]>> groups, Tokenizer sampleTokenizer, ProgressReporter progress) {
+    return gp.scoreEach(groups, sampleTokenizer, true, progress);
+  }
+
   /** The scorer's tokenizer. */
   public Tokenizer tokenizer() {
     return tokenizer;
