@@ -31,19 +31,21 @@ final class CliRuns {
 
   /**
    * The rows of {@code runs.csv} without the two columns that differ between two equal sweeps: the
-   * wall-clock seconds and the run folder (made relative to the sweep folder instead).
+   * wall-clock seconds and the run folder (made relative to the sweep folder instead), found by
+   * their header names.
    */
   static List<String> runsCsv(Path sweep) throws IOException {
+    List<String> lines = Files.readAllLines(sweep.resolve("runs.csv"));
+    List<String> header = List.of(lines.get(0).split(",", -1));
+    int seconds = header.indexOf("seconds");
+    int dirColumn = header.indexOf("dir");
     List<String> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(sweep.resolve("runs.csv"))) {
+    rows.add(lines.get(0));
+    for (String line : lines.subList(1, lines.size())) {
       String[] c = line.split(",", -1);
-      String dir = c[c.length - 1];
-      String rel =
-          dir.equals("dir")
-              ? dir
-              : sweep.toAbsolutePath().relativize(Path.of(dir).toAbsolutePath()).toString();
-      c[c.length - 2] = "";
-      c[c.length - 1] = rel;
+      c[seconds] = "";
+      c[dirColumn] =
+          sweep.toAbsolutePath().relativize(Path.of(c[dirColumn]).toAbsolutePath()).toString();
       rows.add(String.join(",", c));
     }
     return rows;
