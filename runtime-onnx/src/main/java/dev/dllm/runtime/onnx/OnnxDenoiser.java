@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.KvCacheDecoder;
@@ -230,7 +231,9 @@ public final class OnnxDenoiser implements Denoiser {
   /** A KV-cache decoder when the export has a decode graph (causal models). */
   @Override
   public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
-    if (decode == null || OnnxWindowKvCacheDecoder.takesPositions(decode)) {
+    if (decode == null
+        || OnnxWindowKvCacheDecoder.takesPositions(decode)
+        || OnnxBlockKvCacheDecoder.isBlockGraph(decode)) {
       return Optional.empty();
     }
     return Optional.of(
@@ -238,9 +241,23 @@ public final class OnnxDenoiser implements Denoiser {
             this, env, calls, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
   }
 
-  /** Whether a KV-cache decode graph is loaded. */
+  /**
+   * The block KV cache of a bidirectional export's block graph ({@link OnnxBlockKvCacheDecoder}),
+   * empty for other exports and for bidirectional exports written before it existed.
+   */
+  @Override
+  public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    if (!OnnxBlockKvCacheDecoder.isBlockGraph(decode)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new OnnxBlockKvCacheDecoder(
+            this, env, calls, decode, vocab, blocks, heads, headDim, decodeInt64Ids));
+  }
+
+  /** Whether an AR or Eso-LM KV-cache decode graph is loaded (not a block graph). */
   public boolean hasDecodeGraph() {
-    return decode != null;
+    return decode != null && !OnnxBlockKvCacheDecoder.isBlockGraph(decode);
   }
 
   /**
