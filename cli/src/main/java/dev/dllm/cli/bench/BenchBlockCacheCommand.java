@@ -22,11 +22,12 @@ import org.apache.commons.cli.Options;
 /**
  * {@code dllm bench-block-cache}: Fast-dLLM's block KV cache (issue 20) on one bidirectional export
  * with {@code predictor=confidence}, in one run: {@code cache=none}, {@code prefix} and {@code
- * dual} timed on the same seeds (NFE, generated tokens/s and its ratio to none, mean sample
- * entropy), then the cache's approximation error inside a block on a further run of each cached
- * variant ({@link BlockCacheProbe}: max |Δlogit|, KL of the full forward's distribution to the
- * cached one, top-1 agreement at the masked positions of every slice step). Prints the table and
- * writes it as JSON.
+ * dual} timed on the same seeds, round robin (run r of every variant, then run r + 1), so that a
+ * change in the machine's load falls on all three alike (NFE, generated tokens/s and its ratio to
+ * none, mean sample entropy), then the cache's approximation error inside a block on a further run
+ * of each cached variant ({@link BlockCacheProbe}: max |Δlogit|, KL of the full forward's
+ * distribution to the cached one, top-1 agreement at the masked positions of every slice step).
+ * Prints the table and writes it as JSON.
  */
 public final class BenchBlockCacheCommand implements Command {
   @Override
@@ -86,7 +87,18 @@ public final class BenchBlockCacheCommand implements Command {
       report.put("batch", batch);
       report.put("length", length);
       report.put("runs", runs);
-      double base = 0;
+      List<BlockCache> caches = List.of(BlockCache.NONE, BlockCache.PREFIX, BlockCache.DUAL);
+      // round robin over the runs, so that a change of the machine's load hits every variant
+      Map<BlockCache, SamplerTiming.Measured> timed = new LinkedHashMap<>();
+      for (int r = 0; r < runs; r++) {
+        for (BlockCache c : caches) {
+          SamplerTiming.Measured t =
+              SamplerTiming.measure(
+                  m, steps, options(block, tau, c), batch, length, 1, seed + r, "update");
+          timed.merge(c, t, BenchBlockCacheCommand::plus);
+        }
+      }
+      double base = timed.get(BlockCache.NONE).tokensPerSecond();
       out.printf(
           "%-7s %6s %11s %8s %8s %11s %9s %9s %7s%n",
           "cache",
@@ -98,14 +110,10 @@ public final class BenchBlockCacheCommand implements Command {
           "KL mean",
           "KL max",
           "top-1");
-      for (BlockCache c : List.of(BlockCache.NONE, BlockCache.PREFIX, BlockCache.DUAL)) {
+      for (BlockCache c : caches) {
         Map<String, String> opts = options(block, tau, c);
-        SamplerTiming.Measured t =
-            SamplerTiming.measure(m, steps, opts, batch, length, runs, seed, "update");
+        SamplerTiming.Measured t = timed.get(c);
         Map<String, Object> row = new LinkedHashMap<>(t.toMap());
-        if (c == BlockCache.NONE) {
-          base = t.tokensPerSecond();
-        }
         double ratio = t.tokensPerSecond() / base;
         row.put("speed_vs_none", ratio);
         Map<String, Object> err = Map.of();
@@ -152,6 +160,22 @@ public final class BenchBlockCacheCommand implements Command {
     o.put("threshold", Double.toString(tau));
     o.put(BlockCache.KEY, cache.label());
     return o;
+  }
+
+  /** The totals of two measurements of one variant (entropy: the mean over both). */
+  private static SamplerTiming.Measured plus(SamplerTiming.Measured a, SamplerTiming.Measured b) {
+    int runs = a.runs() + b.runs();
+    return new SamplerTiming.Measured(
+        runs,
+        a.split(),
+        a.part(),
+        a.wallNanos() + b.wallNanos(),
+        a.nfe() + b.nfe(),
+        a.tokens() + b.tokens(),
+        (a.entropy() * a.runs() + b.entropy() * b.runs()) / runs,
+        a.networkNanos() + b.networkNanos(),
+        a.updateNanos() + b.updateNanos(),
+        a.stepNanos() + b.stepNanos());
   }
 
   private static String num(Map<String, Object> m, String key, String format) {
