@@ -1,6 +1,7 @@
 package dev.dllm.cli;
 
 import dev.dllm.api.FamilyCommand;
+import dev.dllm.cli.bench.BenchBlockCacheCommand;
 import dev.dllm.cli.bench.BenchSampleCommand;
 import dev.dllm.cli.bench.BenchTrainCommand;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ public final class Commands {
         new ImportCommand(),
         new SampleCommand(),
         new BenchSampleCommand(),
+        new BenchBlockCacheCommand(),
         ServerCommand.serve(),
         ServerCommand.benchServe(),
         new TrainCommand(),

@@ -13,9 +13,9 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code dllm export}: writes a checkpoint's DiT as ONNX (opset 17) into an export directory:
- * {@code model.onnx}, {@code decode.onnx} for AR (KV cache) and {@code export-report.json}. The
- * export is self-describing ({@code metadata_props}, with the same model hash in every graph and
- * the report); {@code dllm sample} needs nothing else.
+ * {@code model.onnx}, {@code decode.onnx} (the KV-cache graph: AR decode, Eso-LM window, MDLM/Duo
+ * block KV) and {@code export-report.json}. The export is self-describing ({@code metadata_props},
+ * with the same model hash in every graph and the report); {@code dllm sample} needs nothing else.
  */
 public final class ExportCommand implements Command {
   @Override

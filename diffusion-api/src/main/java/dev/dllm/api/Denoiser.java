@@ -69,6 +69,14 @@ public interface Denoiser extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * A block KV cache over bidirectional attention (MDLM's {@code predictor=confidence cache=dual}),
+   * when the backbone supports it.
+   */
+  default Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    return Optional.empty();
+  }
+
   @Override
   default void close() {}
 }

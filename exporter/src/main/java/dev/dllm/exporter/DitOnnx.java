@@ -34,6 +34,17 @@ import java.util.Map;
  * int64 {@code [1]} and returns present K/V of only {@code past + commit} rows (the clean tokens at
  * the head of the window), which are fed back unchanged as the next past.
  *
+ * <p><b>Block graph</b> (bidirectional models only; Fast-dLLM's prefix and dual cache, issue 20):
+ * inputs {@code tokens} and {@value #POSITIONS} int64 {@code [batch, new]} (a slice of positions of
+ * the row and their rotary positions), {@code sigma} {@code [batch]}, {@value #KEY_BIAS} float32
+ * {@code [batch, past + new]} (added to every attention score of the row: 0 for a visible key,
+ * {@value #MASK_BIAS} for a hidden one; keys are the {@code past} cached positions then the slice)
+ * and per block {@code past_key_i}, {@code past_value_i} {@code [batch, H, past, d_h]}
+ * (post-rotary, as the decode graph); outputs {@code logits} {@code [batch, new, V]} and {@code
+ * present_key_i}, {@code present_value_i} {@code [batch, H, past + new, d_h]}. With an empty past,
+ * positions 0 .. L - 1 and a zero bias it is the full forward, and its present K/V are the cache of
+ * every position.
+ *
  * <p>Linear weights are stored transposed ({@code [in, out]}) so that {@code MatMul(x, W^T) + b} is
  * PyTorch's {@code Linear} (ecosystem.md §2).
  */
@@ -63,6 +74,25 @@ public final class DitOnnx {
     }
     return build(w, true, metadata);
   }
+
+  /**
+   * The block KV graph of a bidirectional model (see the class comment).
+   *
+   * @throws IllegalArgumentException when the model is not bidirectional
+   */
+  public static ModelProto block(DitWeights w, Map<String, String> metadata) {
+    if (w.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
+      throw new IllegalArgumentException(
+          "a block KV graph needs bidirectional attention, model is " + w.config().attention());
+    }
+    return build(w, true, metadata);
+  }
+
+  /**
+   * Block graph: additive attention bias per key, float32 {@code [batch, past + new]} (0 or {@link
+   * #MASK_BIAS}).
+   */
+  public static final String KEY_BIAS = "key_bias";
 
   /** Sorted-causal graphs: rotary position of every fed token, int64 {@code [batch, seq]}. */
   public static final String POSITIONS = "positions";
@@ -99,10 +129,12 @@ public final class DitOnnx {
     boolean sorted = cfg.attention() == BackboneSpec.Attention.SORTED_CAUSAL;
     boolean causal = cfg.attention() != BackboneSpec.Attention.BIDIRECTIONAL;
     String seq = cached ? "new" : "seq";
-    OnnxEmitter g = new OnnxEmitter(cached ? "dit_decode" : "dit");
+    OnnxEmitter g = new OnnxEmitter(!cached ? "dit" : causal ? "dit_decode" : "dit_block");
     String tokens = g.input("tokens", DataType.INT64, "batch", seq);
     String sigma = g.input("sigma", DataType.FLOAT, "batch");
-    String positions = sorted ? g.input(POSITIONS, DataType.INT64, "batch", seq) : null;
+    boolean block = cached && !causal;
+    String positions = sorted || block ? g.input(POSITIONS, DataType.INT64, "batch", seq) : null;
+    String keyBias = block ? g.input(KEY_BIAS, DataType.FLOAT, "batch", "total") : null;
     String commit = cached && sorted ? g.input(COMMIT, DataType.INT64, 1) : null;
     List<String> pastK = new ArrayList<>();
     List<String> pastV = new ArrayList<>();
@@ -143,7 +175,7 @@ public final class DitOnnx {
     String inv = g.floats("rotary_inv_freq", invFreq, dh);
     // [S, d_h] from the sequence index, or [B, 1, S, d_h] from the given per-row positions
     String angles =
-        sorted
+        positions != null
             ? g.mul(g.unsqueeze(g.cast(positions, DataType.FLOAT), 1, 3), inv)
             : g.mul(g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), inv);
     String cos = g.unary("Cos", angles);
@@ -155,6 +187,8 @@ public final class DitOnnx {
       String kpos = g.op("Range", new String[] {g.scalarLong(0), end, g.scalarLong(1)});
       String future = g.op("Less", new String[] {g.unsqueeze(qpos, 1), g.unsqueeze(kpos, 0)});
       bias = g.op("Where", new String[] {future, g.scalar(MASK_BIAS), g.scalar(0f)});
+    } else if (block) {
+      bias = g.unsqueeze(keyBias, 1, 2); // [B, 1, 1, past + new]
     }
 
     // sorted decode: present K/V keep rows [0, past + commit)

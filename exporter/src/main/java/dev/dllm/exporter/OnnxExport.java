@@ -23,13 +23,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Writes an export directory: {@code model.onnx} (full graph), {@code decode.onnx} (KV-cache graph,
- * causal and sorted-causal models) and {@code export-report.json} (family, model hash, node counts,
- * sizes, check results). Every graph carries the metadata and the same {@link ModelHash} under
- * {@link ExportMetadata#MODEL_HASH_KEY}, so the runtime can refuse a folder mixing files of two
- * exports. Every graph passes {@link OnnxGraphCheck} before anything is written; the directory is
- * built under a temporary name next to {@code out} and renamed into place, so a failed export
- * leaves any previous export untouched.
+ * Writes an export directory: {@code model.onnx} (full graph), {@code decode.onnx} (KV-cache graph:
+ * AR decode for causal, window decode for sorted-causal, block KV graph for bidirectional models,
+ * {@link DitOnnx}) and {@code export-report.json} (family, model hash, node counts, sizes, check
+ * results). Every graph carries the metadata and the same {@link ModelHash} under {@link
+ * ExportMetadata#MODEL_HASH_KEY}, so the runtime can refuse a folder mixing files of two exports.
+ * Every graph passes {@link OnnxGraphCheck} before anything is written; the directory is built
+ * under a temporary name next to {@code out} and renamed into place, so a failed export leaves any
+ * previous export untouched.
  */
 public final class OnnxExport {
   private OnnxExport() {}
@@ -221,7 +222,7 @@ public final class OnnxExport {
         } else if (weights.config().attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
           g = DitOnnx.decode(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash));
         } else {
-          continue;
+          g = DitOnnx.block(weights, props(metadata.withGraph(ExportMetadata.GRAPH_DECODE), hash));
         }
         if (quantize == Quantize.INT8) {
           g = Int8MatMulRewrite.rewrite(g);

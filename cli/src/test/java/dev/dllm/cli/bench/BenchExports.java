@@ -28,8 +28,13 @@ final class BenchExports {
 
   /** {@code dllm export} of a random bidirectional DiT of {@code family} at L = {@code length}. */
   static Path export(Path dir, String family, long seed, int length) throws Exception {
+    return export(dir, family, seed, length, 1);
+  }
+
+  /** As {@link #export(Path, String, long, int)} with {@code blocks} transformer blocks. */
+  static Path export(Path dir, String family, long seed, int length, int blocks) throws Exception {
     Tokenizer tok = Tokenizers.create("char", "abcdefgh ijklmnop.");
-    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, Attention.BIDIRECTIONAL, 0.0);
+    DitConfig cfg = new DitConfig(tok.vocabSize(), 16, blocks, 2, 8, Attention.BIDIRECTIONAL, 0.0);
     Path ck = dir.resolve("ck-" + family);
     Checkpoint.save(
         ck, DitInit.random(cfg, seed, 0.3), Map.of(), Map.of("seq_len", length), tok, family);

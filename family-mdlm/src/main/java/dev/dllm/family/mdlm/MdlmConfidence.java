@@ -1,8 +1,11 @@
 package dev.dllm.family.mdlm;
 
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.ConfidenceBlocks;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
@@ -30,15 +33,22 @@ import dev.dllm.api.sample.Rng;
  *
  * <p>With {@code stopAtEos} and an EOS id: when a block completes and the row has generated an EOS
  * at a free position, every free position after the first such EOS becomes EOS and the row stops.
+ *
+ * <p>With {@code cache=prefix|dual} ({@link BlockCache}) the forwards go through the denoiser's
+ * {@link BlockKvCacheDecoder} and rows move through their blocks in lockstep ({@link
+ * MdlmBlockCacheLoop}); the commit rule and the draws are the same.
  */
 final class MdlmConfidence {
   private final ConfidenceDecoding rule;
+  private final BlockCache cache;
   private final int steps;
   private final double topP;
   private final boolean stopAtEos;
 
-  MdlmConfidence(ConfidenceDecoding rule, int steps, double topP, boolean stopAtEos) {
+  MdlmConfidence(
+      ConfidenceDecoding rule, BlockCache cache, int steps, double topP, boolean stopAtEos) {
     this.rule = rule;
+    this.cache = cache;
     this.steps = steps;
     this.topP = topP;
     this.stopAtEos = stopAtEos;
@@ -48,7 +58,8 @@ final class MdlmConfidence {
    * Commits every masked position of {@code x [B, L]} in place; clean positions are kept.
    *
    * @param eos the EOS id, or negative for none
-   * @return the number of denoiser calls
+   * @return the number of denoiser calls (with a block cache: full forwards plus slice forwards)
+   * @throws InvalidInputException when a block cache is asked for and the denoiser has none
    */
   int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, int eos, Rng[] rows) {
     ConfidenceBlocks[] cursors = new ConfidenceBlocks[batch];
@@ -58,6 +69,22 @@ final class MdlmConfidence {
         free[b][l] = x[b * length + l] == mask;
       }
       cursors[b] = ConfidenceBlocks.of(free[b], rule.blockLength(), steps);
+    }
+    if (cache != BlockCache.NONE) {
+      try (BlockKvCacheDecoder decoder =
+          denoiser
+              .blockKvCacheDecoder()
+              .orElseThrow(
+                  () ->
+                      new InvalidInputException(
+                          "sampler option cache="
+                              + cache.label()
+                              + " needs a block KV graph, which this model does not have;"
+                              + " re-export it with dllm export (bidirectional exports carry"
+                              + " one in decode.onnx) or use cache=none"))) {
+        return new MdlmBlockCacheLoop(this, decoder, cache == BlockCache.DUAL)
+            .run(x, batch, length, mask, eos, rows, cursors, free);
+      }
     }
     int nfe = 0;
     while (true) {
@@ -78,7 +105,7 @@ final class MdlmConfidence {
           active.length,
           i -> {
             int b = active[i];
-            boolean complete = step(logits, i, x, b * length, mask, cursors[b], rows[b]);
+            boolean complete = step(logits, i, 0, x, b * length, mask, cursors[b], rows[b]);
             if (complete && stopAtEos && eos >= 0) {
               cursors[b].stopAtEos(x, b * length, free[b], eos);
             }
@@ -86,9 +113,19 @@ final class MdlmConfidence {
     }
   }
 
-  /** One step of one row; returns whether its block completed. */
-  private boolean step(
-      Logits logits, int i, int[] x, int row, int mask, ConfidenceBlocks c, Rng rng) {
+  /** Whether a row stops at EOS once a block completes. */
+  boolean stopsAtEos() {
+    return stopAtEos;
+  }
+
+  /**
+   * One step of one row on its current block; returns whether the block completed.
+   *
+   * @param logits row {@code i} holds position l at index l − {@code base}
+   * @param row offset of the row in {@code x}
+   */
+  boolean step(
+      Logits logits, int i, int base, int[] x, int row, int mask, ConfidenceBlocks c, Rng rng) {
     int start = c.start();
     int end = c.end();
     int[] open = new int[end - start];
@@ -104,7 +141,7 @@ final class MdlmConfidence {
     double[] buffer = new double[logits.vocab()];
     double[] p = new double[1];
     for (int j = 0; j < n; j++) {
-      proposal[j] = rule.propose(logits, i, open[j], mask, topP, rng, buffer, p);
+      proposal[j] = rule.propose(logits, i, open[j] - base, mask, topP, rng, buffer, p);
       confidence[j] = p[0];
       order[j] = j;
     }
@@ -117,7 +154,7 @@ final class MdlmConfidence {
     return complete;
   }
 
-  private static void forEach(int n, java.util.function.IntConsumer work) {
+  static void forEach(int n, java.util.function.IntConsumer work) {
     if (n == 1) {
       work.accept(0);
     } else {

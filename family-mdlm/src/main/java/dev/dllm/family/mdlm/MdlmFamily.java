@@ -252,7 +252,8 @@ public final class MdlmFamily implements DiffusionFamily {
    * A sampler (spec §2.3). Options: {@code
    * predictor=ancestral|ancestral_cache|fixed_count|confidence} (default {@code ancestral_cache};
    * {@code confidence} takes {@code threshold}, {@code block_length} and {@code proposal}: {@link
-   * dev.dllm.api.sample.ConfidenceDecoding}), {@code noise_removal=ancestral|none} (default {@code
+   * dev.dllm.api.sample.ConfidenceDecoding}, and {@code cache=none|prefix|dual}: {@link
+   * dev.dllm.api.sample.BlockCache}), {@code noise_removal=ancestral|none} (default {@code
    * ancestral}), {@code strides=N} and {@code stride_length=S} (semi-autoregressive generation of L
    * + N·S tokens). {@link SamplerSpec#steps()} is T &gt;= 1; {@link SamplerSpec#topP()} applies
    * nucleus filtering to p(x0) in float64.

@@ -3,6 +3,7 @@ package dev.dllm.family.mdlm;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.ConfidenceDecoding;
@@ -33,7 +34,8 @@ import dev.dllm.api.tokenize.SpecialTokens;
  *       MdlmConfidence}, options {@code threshold}, {@code block_length}, {@code proposal}): block
  *       by block, left to right, each step commits the most confident proposal of the block and
  *       every one ≥ τ; NFE adapts to the text (at most max(T, blocks)). The only MDLM predictor
- *       that honours {@link SamplerSpec#stopAtEos()}.
+ *       that honours {@link SamplerSpec#stopAtEos()}. Option {@code cache=none|prefix|dual} ({@link
+ *       BlockCache}, {@link MdlmBlockCacheLoop}): Fast-dLLM's block KV cache.
  * </ul>
  *
  * <p>Reverse kernel at a masked position (ancestral): q(z_s = v) ∝ p_x0(v)(alpha_s - alpha_t) for v
@@ -82,6 +84,7 @@ public final class MdlmSampler implements Sampler {
   private final int strides;
   private final int strideLength;
   private final ConfidenceDecoding confidence;
+  private final BlockCache cache;
   private final boolean stopAtEos;
 
   private MdlmSampler(
@@ -93,6 +96,7 @@ public final class MdlmSampler implements Sampler {
       int strides,
       int strideLength,
       ConfidenceDecoding confidence,
+      BlockCache cache,
       boolean stopAtEos) {
     this.schedule = schedule;
     this.steps = steps;
@@ -102,6 +106,7 @@ public final class MdlmSampler implements Sampler {
     this.strides = strides;
     this.strideLength = strideLength;
     this.confidence = confidence;
+    this.cache = cache;
     this.stopAtEos = stopAtEos;
   }
 
@@ -116,6 +121,7 @@ public final class MdlmSampler implements Sampler {
         o.strides(),
         o.strideLength(),
         o.confidence(),
+        o.cache(),
         spec.stopAtEos());
   }
 
@@ -249,7 +255,7 @@ public final class MdlmSampler implements Sampler {
    */
   int denoise(Denoiser denoiser, int[] x, int batch, int length, int mask, int eos, Rng[] rows) {
     if (predictor == Predictor.CONFIDENCE) {
-      return new MdlmConfidence(confidence, steps, topP, stopAtEos)
+      return new MdlmConfidence(confidence, cache, steps, topP, stopAtEos)
           .denoise(denoiser, x, batch, length, mask, eos, rows);
     }
     return new MdlmPredictors(schedule, steps, topP, predictor, noiseRemoval)

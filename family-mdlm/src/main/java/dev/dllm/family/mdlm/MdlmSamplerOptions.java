@@ -1,6 +1,7 @@
 package dev.dllm.family.mdlm;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.family.mdlm.MdlmSampler.Predictor;
@@ -12,21 +13,23 @@ import java.util.Set;
  * ancestral_cache (default), fixed_count or confidence), {@code noise_removal} (ancestral (default)
  * or none; greedy would overwrite clean tokens), semi-AR {@code strides} / {@code stride_length}
  * ([MDLM] {@code sample_subs_guidance}), and for {@code predictor=confidence} only {@code
- * threshold}, {@code block_length} and {@code proposal} ({@link ConfidenceDecoding}), plus T =
- * {@link SamplerSpec#steps()} &gt;= 1.
+ * threshold}, {@code block_length}, {@code proposal} ({@link ConfidenceDecoding}) and {@code cache}
+ * ({@link BlockCache}: none, prefix or dual), plus T = {@link SamplerSpec#steps()} &gt;= 1.
  *
  * @param predictor the prediction rule per step
  * @param noiseRemoval whether the final update at t = 1e-5 (alpha_s = 1) runs
  * @param strides N, the semi-AR strides (0 = one block)
  * @param strideLength S, the tokens emitted per stride
  * @param confidence the confidence rule of {@code predictor=confidence}, else null
+ * @param cache the block KV cache of {@code predictor=confidence} ({@link BlockCache#NONE} else)
  */
 record MdlmSamplerOptions(
     Predictor predictor,
     boolean noiseRemoval,
     int strides,
     int strideLength,
-    ConfidenceDecoding confidence) {
+    ConfidenceDecoding confidence,
+    BlockCache cache) {
 
   private static final Set<String> OPTIONS =
       Set.of(
@@ -36,7 +39,8 @@ record MdlmSamplerOptions(
           "stride_length",
           "threshold",
           "block_length",
-          "proposal");
+          "proposal",
+          BlockCache.KEY);
 
   /**
    * Parses and checks the options of {@code spec}.
@@ -76,9 +80,10 @@ record MdlmSamplerOptions(
                 + " position itself)");
       }
       confidence = ConfidenceDecoding.parse(spec);
-    } else if (ConfidenceDecoding.mentioned(spec)) {
+    } else if (ConfidenceDecoding.mentioned(spec) || spec.options().containsKey(BlockCache.KEY)) {
       throw new InvalidInputException(
-          "sampler options threshold, block_length and proposal need predictor=confidence, got"
+          "sampler options threshold, block_length, proposal and cache need"
+              + " predictor=confidence, got"
               + " predictor="
               + p);
     }
@@ -95,7 +100,12 @@ record MdlmSamplerOptions(
       throw new InvalidInputException("sampler option strides needs stride_length");
     }
     return new MdlmSamplerOptions(
-        predictor, nr.equals("ancestral"), strides, strideLength, confidence);
+        predictor,
+        nr.equals("ancestral"),
+        strides,
+        strideLength,
+        confidence,
+        confidence == null ? BlockCache.NONE : BlockCache.parse(spec));
   }
 
   private static int intOption(SamplerSpec spec, String key, int fallback, int min) {

@@ -1,13 +1,11 @@
 package dev.dllm.runtime.onnx;
 
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.KvCacheDecoder;
@@ -92,8 +90,8 @@ public final class OnnxDenoiser implements Denoiser {
     this.blocks = metadata.model().blocks();
     this.heads = metadata.model().heads();
     this.headDim = metadata.model().headDim();
-    this.int64Ids = idsAreInt64(full);
-    this.decodeInt64Ids = decode == null || idsAreInt64(decode);
+    this.int64Ids = OnnxSessions.idsAreInt64(full);
+    this.decodeInt64Ids = decode == null || OnnxSessions.idsAreInt64(decode);
   }
 
   @Override
@@ -230,7 +228,7 @@ public final class OnnxDenoiser implements Denoiser {
   /** A KV-cache decoder when the export has a decode graph (causal models). */
   @Override
   public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
-    if (decode == null || OnnxWindowKvCacheDecoder.takesPositions(decode)) {
+    if (!hasDecodeGraph() || OnnxWindowKvCacheDecoder.takesPositions(decode)) {
       return Optional.empty();
     }
     return Optional.of(
@@ -238,9 +236,21 @@ public final class OnnxDenoiser implements Denoiser {
             this, env, calls, decode, batch, vocab, blocks, heads, headDim, decodeInt64Ids));
   }
 
-  /** Whether a KV-cache decode graph is loaded. */
+  /**
+   * The block KV cache of a bidirectional export's block graph ({@link OnnxBlockKvCacheDecoder}).
+   */
+  @Override
+  public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    return OnnxBlockKvCacheDecoder.isBlockGraph(decode)
+        ? Optional.of(
+            new OnnxBlockKvCacheDecoder(
+                this, env, calls, decode, vocab, blocks, heads, headDim, decodeInt64Ids))
+        : Optional.empty();
+  }
+
+  /** Whether an AR or Eso-LM KV-cache decode graph is loaded (not a block graph). */
   public boolean hasDecodeGraph() {
-    return decode != null;
+    return decode != null && !OnnxBlockKvCacheDecoder.isBlockGraph(decode);
   }
 
   /**
@@ -283,28 +293,6 @@ public final class OnnxDenoiser implements Denoiser {
         throw new InvalidInputException(
             "token id " + ids[i] + " at flat index " + i + " is outside [0, " + vocab + ")");
       }
-    }
-  }
-
-  /** Whether the graph's {@code tokens} input is int64 (else int32); anything else is rejected. */
-  static boolean idsAreInt64(OrtSession session) {
-    try {
-      NodeInfo info = session.getInputInfo().get("tokens");
-      if (info == null || !(info.getInfo() instanceof TensorInfo ti)) {
-        throw new InvalidInputException(
-            "ONNX graph has no tensor input 'tokens' (int64 [batch, seq]); inputs are "
-                + session.getInputNames());
-      }
-      if (ti.type == OnnxJavaType.INT64) {
-        return true;
-      }
-      if (ti.type == OnnxJavaType.INT32) {
-        return false;
-      }
-      throw new InvalidInputException(
-          "ONNX graph input 'tokens' is " + ti.type + "; expected int64 token ids");
-    } catch (OrtException e) {
-      throw new IllegalStateException(e);
     }
   }
 

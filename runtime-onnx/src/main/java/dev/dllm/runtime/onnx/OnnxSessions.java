@@ -1,8 +1,11 @@
 package dev.dllm.runtime.onnx;
 
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.dllm.api.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -172,6 +175,28 @@ public final class OnnxSessions {
     } catch (OrtException | RuntimeException e) {
       so.close();
       throw e;
+    }
+  }
+
+  /** Whether the graph's {@code tokens} input is int64 (else int32); anything else is rejected. */
+  static boolean idsAreInt64(OrtSession session) {
+    try {
+      NodeInfo info = session.getInputInfo().get("tokens");
+      if (info == null || !(info.getInfo() instanceof TensorInfo ti)) {
+        throw new InvalidInputException(
+            "ONNX graph has no tensor input 'tokens' (int64 [batch, seq]); inputs are "
+                + session.getInputNames());
+      }
+      if (ti.type == OnnxJavaType.INT64) {
+        return true;
+      }
+      if (ti.type == OnnxJavaType.INT32) {
+        return false;
+      }
+      throw new InvalidInputException(
+          "ONNX graph input 'tokens' is " + ti.type + "; expected int64 token ids");
+    } catch (OrtException e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -1,0 +1,168 @@
+package dev.dllm.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dllm.api.BlockKvCacheDecoder;
+import dev.dllm.api.Denoiser;
+import dev.dllm.api.Logits;
+import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
+import dev.dllm.api.sample.Rng;
+import dev.dllm.api.sample.SamplerSpec;
+import dev.dllm.runtime.onnx.OnnxModel;
+import dev.dllm.runtime.onnx.OrtConfig;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dllm bench-block-cache} and its error probe on a tiny MDLM export (issue 20): the probe
+ * reads zero error over an exact cache (a second implementation that answers every slice with the
+ * full forward) and a positive, finite error over the export's block graph; the command prints and
+ * writes the three variants.
+ */
+class BlockCacheBenchTest {
+  @TempDir Path tmp;
+
+  @Test
+  void probeIsZeroOnAnExactCacheAndPositiveOnTheBlockGraph() throws Exception {
+    // two blocks: with one, the K/V of every position depend on its own token only and the cache
+    // is exact
+    Path ex = BenchExports.export(tmp, "mdlm", 3, 16, 2);
+    try (OnnxModel m = OnnxModel.open(ex, OrtConfig.defaults().withThreads(1))) {
+      Denoiser den = m.denoiser();
+      int mask = m.metadata().specials().mask();
+      Map<String, String> opts = BenchBlockCacheCommand.options(4, 0.7, BlockCache.DUAL);
+      var sampler = m.family().newSampler(new SamplerSpec(8, 1.0, opts));
+      BlockCacheProbe exact = new BlockCacheProbe(new Exact(den), den, mask);
+      sampler.sample(exact.wrap(den), 2, 16, m.metadata().specials(), new Rng(5));
+      Map<String, Object> e = exact.toMap();
+      assertTrue(((Number) e.get("compared_positions")).longValue() > 0, e.toString());
+      assertEquals(0.0, ((Number) e.get("max_abs_logit_diff")).doubleValue(), 1e-6);
+      assertEquals(1.0, ((Number) e.get("top1_agreement")).doubleValue());
+      BlockCacheProbe real =
+          new BlockCacheProbe(den.blockKvCacheDecoder().orElseThrow(), den, mask);
+      sampler.sample(real.wrap(den), 2, 16, m.metadata().specials(), new Rng(5));
+      double d = ((Number) real.toMap().get("max_abs_logit_diff")).doubleValue();
+      double kl = ((Number) real.toMap().get("kl_max_nats")).doubleValue();
+      assertTrue(d > 1e-4 && Double.isFinite(d), "stale K/V must show: " + real.toMap());
+      assertTrue(kl > 0 && Double.isFinite(kl), real.toMap().toString());
+    }
+  }
+
+  @Test
+  void commandPrintsAndWritesTheThreeVariants() throws Exception {
+    Path ex = BenchExports.export(tmp, "mdlm", 4, 16);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Path json = tmp.resolve("r.json");
+    int rc =
+        BenchExports.run(
+            out,
+            err,
+            "bench-block-cache",
+            "--model",
+            ex.toString(),
+            "--steps",
+            "8",
+            "--block-length",
+            "4",
+            "--threshold",
+            "0.7",
+            "--batch",
+            "2",
+            "--threads",
+            "1",
+            "--out",
+            json.toString());
+    assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertTrue(printed.contains("dual") && printed.contains("prefix"), printed);
+    JsonNode r = new ObjectMapper().readTree(json.toFile());
+    assertEquals(1.0, r.get("none").get("speed_vs_none").asDouble(), 1e-12);
+    for (String c : new String[] {"prefix", "dual"}) {
+      JsonNode e = r.get(c).get("error_inside_block");
+      assertTrue(e.get("slice_forwards").asLong() > 0, c + ": " + e);
+      double t = e.get("top1_agreement").asDouble();
+      assertTrue(t >= 0 && t <= 1, c + ": " + e);
+    }
+    // an export without the block graph (as written before it existed): refused, exit 2
+    Path old = tmp.resolve("old");
+    java.nio.file.Files.createDirectories(old);
+    try (var files = java.nio.file.Files.list(ex)) {
+      for (Path f : files.toList()) {
+        if (!f.getFileName().toString().equals("decode.onnx")) {
+          java.nio.file.Files.copy(f, old.resolve(f.getFileName()));
+        }
+      }
+    }
+    ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    int rc2 =
+        BenchExports.run(
+            new ByteArrayOutputStream(),
+            err2,
+            "bench-block-cache",
+            "--model",
+            old.toString(),
+            "--out",
+            tmp.resolve("r2.json").toString());
+    assertEquals(2, rc2, err2.toString(StandardCharsets.UTF_8));
+    assertTrue(err2.toString(StandardCharsets.UTF_8).contains("has no block KV graph"));
+  }
+
+  /** Exact: every slice is the full forward of the refreshed rows with the slice written in. */
+  private static final class Exact implements BlockKvCacheDecoder {
+    private final Denoiser den;
+    private int[] rows;
+    private int batch;
+    private int length;
+
+    Exact(Denoiser den) {
+      this.den = den;
+    }
+
+    @Override
+    public Logits refresh(TokenBatch tokens, float[] sigma) {
+      rows = tokens.ids().clone();
+      batch = tokens.batch();
+      length = tokens.length();
+      return den.forward(tokens, sigma);
+    }
+
+    @Override
+    public Logits slice(int[] tokens, int[] pos, int width, boolean[] visible, float[] sigma) {
+      int[] x = rows.clone();
+      for (int i = 0; i < tokens.length; i++) {
+        if (visible[(i / width) * (length + width) + length + i % width]) {
+          x[(i / width) * length + pos[i]] = tokens[i];
+        }
+      }
+      Logits f = den.forward(new TokenBatch(x, batch, length), sigma);
+      int v = f.vocab();
+      float[] out = new float[batch * width * v];
+      for (int i = 0; i < tokens.length; i++) {
+        System.arraycopy(f.values(), f.offset(i / width, pos[i]), out, i * v, v);
+      }
+      return new Logits(out, batch, width, v);
+    }
+
+    @Override
+    public int batch() {
+      return batch;
+    }
+
+    @Override
+    public int length() {
+      return length;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
