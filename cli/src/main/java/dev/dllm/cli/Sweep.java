@@ -3,7 +3,6 @@ package dev.dllm.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.eval.EvalFiles;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
 import dev.dllm.trainer.Trainer;
@@ -13,11 +12,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * An IsoFLOP sweep as a Java API ({@code dllm sweep}; the demo may call it): trains every (family,
@@ -152,7 +148,7 @@ public final class Sweep {
   }
 
   /** The options of run {@code r} of the plan, trained into {@code dir}. */
-  private static TrainConfig.Builder configure(Plan plan, Run r, Path dir) {
+  static TrainConfig.Builder configure(Plan plan, Run r, Path dir) {
     return plan.base()
         .family(r.family())
         .objective(r.objective())
@@ -210,18 +206,18 @@ public final class Sweep {
         pending.add(i);
       }
     }
-    writeCsv(plan, status);
+    SweepCsv.write(plan, status);
     if (executor == null) {
       for (int i : pending) {
         status.set(i, trainOne(plan, i, log));
-        writeCsv(plan, status);
+        SweepCsv.write(plan, status);
       }
     } else if (!pending.isEmpty()) {
       List<String> done = executor.train(plan, pending, log);
       for (int k = 0; k < pending.size(); k++) {
         status.set(pending.get(k), done.get(k));
       }
-      writeCsv(plan, status);
+      SweepCsv.write(plan, status);
     }
     return (int) status.stream().filter("finished"::equals).count();
   }
@@ -278,132 +274,5 @@ public final class Sweep {
   /** {@link #trainOne(Plan, int, PrintStream, long)} to the end of the run. */
   public static String trainOne(Plan plan, int i, PrintStream log) throws IOException {
     return trainOne(plan, i, log, 0);
-  }
-
-  static final String CSV_HEADER =
-      "family,objective,preset,flops_budget,status,n_eff,steps,tokens,flops,val_nll,val_ppl,seconds,dir,seed";
-
-  /**
-   * Rewrites {@code runs.csv}: a row per run of the plan with its status, then a row per other
-   * finished run folder under the sweep folder (an earlier, larger grid's), found by its {@code
-   * train-report.json} as {@code dllm fit} finds them, so that a smaller grid rerun into the same
-   * folder never drops rows.
-   */
-  private static void writeCsv(Plan plan, List<String> status) throws IOException {
-    StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
-    Set<Path> planned = new HashSet<>();
-    for (int i = 0; i < plan.runs().size(); i++) {
-      Run r = plan.runs().get(i);
-      Path dir = r.dir(plan.out());
-      planned.add(dir.toAbsolutePath().normalize());
-      String st =
-          status.get(i) != null ? status.get(i) : state(dir).name().toLowerCase(Locale.ROOT);
-      Path report = dir.resolve("train-report.json");
-      JsonNode n =
-          st.equals("finished") && Files.isRegularFile(report)
-              ? JSON.readTree(report.toFile())
-              : null;
-      sb.append(
-          row(r.family(), r.objective(), r.preset(), r.flops(), st, n, dir, seed(plan, r, dir)));
-    }
-    for (Path dir : earlierRuns(plan.out(), planned)) {
-      JsonNode n = JSON.readTree(dir.resolve("train-report.json").toFile());
-      String preset = n.path("preset").asText(dir.getParent().getFileName().toString());
-      double budget = n.path("flops_budget").asDouble(n.path("flops").asDouble());
-      sb.append(
-          row(n.path("family").asText(), null, preset, budget, "finished", n, dir, seed(dir)));
-    }
-    EvalFiles.writeString(plan.out().resolve("runs.csv"), sb.toString());
-  }
-
-  /** Finished run folders under {@code out} not in {@code planned}, in path order. */
-  private static List<Path> earlierRuns(Path out, Set<Path> planned) throws IOException {
-    if (!Files.isDirectory(out)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.walk(out, 4)) {
-      return files
-          .filter(f -> f.getFileName().toString().equals("train-report.json"))
-          .map(Path::getParent)
-          .filter(d -> !planned.contains(d.toAbsolutePath().normalize()))
-          .filter(d -> state(d) == State.FINISHED)
-          .sorted()
-          .toList();
-    }
-  }
-
-  /**
-   * The seed a run was trained with: the one stored with its checkpoint, else the plan's {@code
-   * --seed} (a run not trained yet).
-   */
-  private static String seed(Plan plan, Run r, Path dir) {
-    String stored = seed(dir);
-    if (!stored.isEmpty()) {
-      return stored;
-    }
-    try {
-      return Long.toString(configure(plan, r, dir).build().seed());
-    } catch (RuntimeException e) {
-      return ""; // options the trainer refuses: the row's status says why
-    }
-  }
-
-  /** The seed stored with the checkpoint in {@code dir}, or "" when it has none. */
-  private static String seed(Path dir) {
-    try {
-      TrainConfig stored = dev.dllm.trainer.StoredRunConfig.read(dir);
-      return stored == null ? "" : Long.toString(stored.seed());
-    } catch (RuntimeException e) {
-      return "";
-    }
-  }
-
-  /**
-   * One CSV row; {@code report} (a finished run's train-report.json) fills the numbers; {@code
-   * seed} is the last column (runs that differ only by seed are replicates for {@code dllm fit}).
-   */
-  private static String row(
-      String family,
-      String objective,
-      String preset,
-      double budget,
-      String status,
-      JsonNode report,
-      Path dir,
-      String seed) {
-    String nums = ",,,,,,";
-    String obj = objective == null ? "" : objective;
-    if (report != null) {
-      obj = report.path("objective").asText(obj);
-      nums =
-          String.format(
-              Locale.ROOT,
-              "%d,%d,%d,%.6g,%s,%.6f,%.3f",
-              report.path("n_eff").asLong(),
-              report.path("steps").asLong(),
-              report.path("tokens").asLong(),
-              report.path("flops").asDouble(),
-              // every digit: dllm fit reads runs.csv and must find the same optima as the reports
-              Double.toString(report.path("val_nll").asDouble()),
-              report.path("val_ppl").asDouble(),
-              report.path("seconds").asDouble());
-    }
-    return String.format(
-        Locale.ROOT,
-        "%s,%s,%s,%.6g,%s,%s,%s,%s%n",
-        family,
-        obj,
-        preset,
-        budget,
-        csvCell(status),
-        nums,
-        csvCell(dir.toString()),
-        seed);
-  }
-
-  private static String csvCell(String s) {
-    return s.contains(",") || s.contains("\"") || s.contains("\n")
-        ? "\"" + s.replace("\"", "\"\"").replace("\n", " ") + "\""
-        : s;
   }
 }

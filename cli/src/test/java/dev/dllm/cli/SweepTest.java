@@ -75,7 +75,7 @@ class SweepTest {
     assertEquals(rc.get("steps").asLong(), rc.get("end_step").asLong());
     assertTrue(rc.get("steps").asLong() > 2);
     List<String> csv = Files.readAllLines(out.resolve("runs.csv"));
-    assertEquals(Sweep.CSV_HEADER, csv.get(0));
+    assertEquals(SweepCsv.CSV_HEADER, csv.get(0));
     assertEquals(4, csv.size());
     for (String row : csv.subList(1, 4)) {
       assertTrue(row.contains(",finished,"), row);
