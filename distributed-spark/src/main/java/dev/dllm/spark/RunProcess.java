@@ -1,5 +1,6 @@
 package dev.dllm.spark;
 
+import dev.dllm.api.run.CommandRunner;
 import dev.dllm.cli.Sweep;
 import dev.dllm.cli.SweepCommand;
 import java.io.BufferedReader;
@@ -82,28 +83,33 @@ final class RunProcess {
     }
   }
 
-  /** The child: {@code STATUS_FILE RUN STOP_AFTER SWEEP_ARGS...}. */
-  public static void main(String[] a) throws Exception {
-    int code = 1;
-    try {
-      Path status = Path.of(a[0]);
-      int run = Integer.parseInt(a[1]);
-      long stopAfter = Long.parseLong(a[2]);
-      String[] sweepArgs = java.util.Arrays.copyOfRange(a, 3, a.length);
-      Sweep.Plan plan =
-          SweepCommand.plan(new DefaultParser().parse(new SweepCommand().options(), sweepArgs));
-      String s = Sweep.trainOne(plan, run, System.out, stopAfter);
-      if (stopAfter > 0 && s.equals("stopped")) {
-        code = STOPPED;
-      } else {
-        Files.writeString(status, s, StandardCharsets.UTF_8);
-        code = 0;
-      }
-    } catch (Exception e) {
-      e.printStackTrace(System.out);
-    } finally {
-      System.out.flush();
-    }
+  /**
+   * The child: {@code STATUS_FILE RUN STOP_AFTER SWEEP_ARGS...}. Exit codes as every dllm process
+   * ({@link CommandRunner}: 2 bad input, 1 our fault, with the stack trace on standard output for
+   * the parent's log), or {@link #STOPPED}.
+   */
+  public static void main(String[] a) {
+    int code =
+        CommandRunner.run(
+            "dllm sweep (run " + (a.length > 1 ? a[1] : "?") + ")",
+            true,
+            System.out,
+            () -> {
+              Path status = Path.of(a[0]);
+              int run = Integer.parseInt(a[1]);
+              long stopAfter = Long.parseLong(a[2]);
+              String[] sweepArgs = java.util.Arrays.copyOfRange(a, 3, a.length);
+              Sweep.Plan plan =
+                  SweepCommand.plan(
+                      new DefaultParser().parse(new SweepCommand().options(), sweepArgs));
+              String s = Sweep.trainOne(plan, run, System.out, stopAfter);
+              if (stopAfter > 0 && s.equals("stopped")) {
+                return STOPPED;
+              }
+              Files.writeString(status, s, StandardCharsets.UTF_8);
+              return CommandRunner.OK;
+            });
+    System.out.flush();
     System.exit(code);
   }
 }
