@@ -37,9 +37,46 @@ class WriteRuntimeFixtures {
     Tokenizer tok = Tokenizers.create("char", SAMPLE);
     write(root.resolve("mdlm-tiny"), "mdlm", tok, Attention.BIDIRECTIONAL, 21);
     write(root.resolve("ar-tiny"), "ar", tok, Attention.CAUSAL, 22);
+    // Eso-LM with alpha_0 = 0.5, so that sampling has a diffusion and a sequential phase; its
+    // decode.onnx is the window KV-cache graph (the server's Eso-LM streaming tests)
+    write(
+        root.resolve("esolm-tiny"),
+        "esolm",
+        tok,
+        Attention.SORTED_CAUSAL,
+        23,
+        "log-linear",
+        Map.of(
+            "alpha_0",
+            "0.5",
+            "batch_split",
+            "0.5",
+            "schedule",
+            "log-linear",
+            "time_conditioning",
+            "false"));
   }
 
   static void write(Path dir, String family, Tokenizer tok, Attention a, long seed)
+      throws Exception {
+    write(
+        dir,
+        family,
+        tok,
+        a,
+        seed,
+        family.equals("ar") ? "" : "{\"name\":\"log-linear\"}",
+        Map.of());
+  }
+
+  static void write(
+      Path dir,
+      String family,
+      Tokenizer tok,
+      Attention a,
+      long seed,
+      String schedule,
+      Map<String, String> familyMetadata)
       throws Exception {
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, a, 0.0);
     DitWeights w = RandomDit.weights(cfg, seed);
@@ -49,12 +86,12 @@ class WriteRuntimeFixtures {
             ExportMetadata.GRAPH_FULL,
             cfg,
             12,
-            family.equals("ar") ? "" : "{\"name\":\"log-linear\"}",
+            schedule,
             tok.spec(),
             tok.state(),
             tok.specials(),
             Map.of("steps", 0),
-            Map.of());
+            familyMetadata);
     OnnxExport.write(w, md, dir);
     int[] ids = tok.encode("not to be, q");
     float[] sigma = {0.7f};
