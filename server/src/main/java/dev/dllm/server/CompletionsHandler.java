@@ -166,7 +166,7 @@ final class CompletionsHandler {
       return;
     } catch (InvalidInputException e) {
       if (!e.getMessage().contains("is not supported by family")) {
-        throw ApiException.invalid(param(e.getMessage()), e.getMessage());
+        throw ApiException.invalid(refusedOption(req, g, e.getMessage()), e.getMessage());
       }
     }
     List<String> unknown = new ArrayList<>();
@@ -195,6 +195,25 @@ final class CompletionsHandler {
             + ") nor a sampler option of family "
             + model.family()
             + known);
+  }
+
+  /**
+   * The family option the sampler refuses on its own (a bad value such as {@code kv_cache: "yes"}),
+   * the first in request order; else the field {@link #param} finds in {@code message}.
+   */
+  private static String refusedOption(CompletionRequest req, DllmGenerator g, String message) {
+    for (Map.Entry<String, String> f : req.familyOptions().entrySet()) {
+      try {
+        g.newSampler(
+            GenerateOptions.defaults()
+                .withSteps(req.steps())
+                .withMaxNewTokens(1)
+                .withOption(f.getKey(), f.getValue()));
+      } catch (InvalidInputException e) {
+        return f.getKey();
+      }
+    }
+    return param(message);
   }
 
   /** The request field an error message of the generator is about, or null. */
