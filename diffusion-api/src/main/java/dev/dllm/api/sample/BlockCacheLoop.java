@@ -4,6 +4,7 @@ import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 import java.util.stream.IntStream;
 
 /**
@@ -53,14 +54,30 @@ public final class BlockCacheLoop {
 
   private final BlockKvCacheDecoder cache;
   private final boolean dual;
+  private final StepListener listener;
+  private final LongSupplier clock;
 
   /**
    * @param cache the decoder, refreshed at every phase
    * @param dual true for the dual cache, false for the prefix cache
    */
   public BlockCacheLoop(BlockKvCacheDecoder cache, boolean dual) {
+    this(cache, dual, null, null);
+  }
+
+  /**
+   * As {@link #BlockCacheLoop(BlockKvCacheDecoder, boolean)}, reporting every forward (full or
+   * slice) to {@code listener} as one step: its network time, the rows' step time, and both.
+   *
+   * @param listener the step listener, or null for none (then {@code clock} is never read)
+   * @param clock the step clock in ns
+   */
+  public BlockCacheLoop(
+      BlockKvCacheDecoder cache, boolean dual, StepListener listener, LongSupplier clock) {
     this.cache = cache;
     this.dual = dual;
+    this.listener = listener;
+    this.clock = clock;
   }
 
   /**
@@ -88,12 +105,12 @@ public final class BlockCacheLoop {
         end[i] = dual ? cursors[active[i]].end() : length;
         pending[i] = true;
       }
-      Logits full =
-          cache
-              .refresh(new TokenBatch(in, n, length), sigmas(rows, active, pending, sigma))
-              .requireShape(n, length);
-      nfe++;
+      float[] fullSigma = sigmas(rows, active, pending, sigma);
+      long t0 = now();
+      Logits full = cache.refresh(new TokenBatch(in, n, length), fullSigma).requireShape(n, length);
+      long t1 = now();
       stepAll(rows, full, new int[n], active, pending);
+      report(nfe++, t0, t1);
       int width = 0;
       for (int i = 0; i < n; i++) {
         width = Math.max(width, end[i] - start[i]);
@@ -116,12 +133,26 @@ public final class BlockCacheLoop {
             visible[o + length + s] = real;
           }
         }
-        Logits slice =
-            cache.slice(tokens, positions, width, visible, sigmas(rows, active, pending, sigma));
+        float[] sliceSigma = sigmas(rows, active, pending, sigma);
+        long s0 = now();
+        Logits slice = cache.slice(tokens, positions, width, visible, sliceSigma);
         slice.requireShape(n, width);
-        nfe++;
+        long s1 = now();
         stepAll(rows, slice, start, active, pending);
+        report(nfe++, s0, s1);
       }
+    }
+  }
+
+  private long now() {
+    return listener == null ? 0 : clock.getAsLong();
+  }
+
+  /** Reports step {@code k}: forward from t0 to t1, the rows' steps from t1 to now. */
+  private void report(int k, long t0, long t1) {
+    if (listener != null) {
+      long t2 = clock.getAsLong();
+      listener.step(k, t1 - t0, t2 - t1, t2 - t0);
     }
   }
 

@@ -71,8 +71,8 @@ import java.util.function.LongSupplier;
  * fed the step's own sigma, so the positions being decoded are conditioned on the row's present
  * noise level, as without the cache; only the cached context keeps the sigma of the block's start
  * (a block moves ᾱ by at most its share of the row, 32 / 256 of the way for the defaults at L 256).
- * With an exact cache the samples equal {@code cache=none}'s draw for draw. A step listener is not
- * called with a cache.
+ * With an exact cache the samples equal {@code cache=none}'s draw for draw. A step listener sees
+ * every forward, full or slice, as one step.
  *
  * @param clock the step clock in ns, read only with a listener
  */
@@ -129,7 +129,7 @@ record DuoConfidence(
                     logits, i, base, x, committed, length, mask, eos, b, cursors, free, rows);
               }
             };
-        return new BlockCacheLoop(decoder, cache == BlockCache.DUAL)
+        return new BlockCacheLoop(decoder, cache == BlockCache.DUAL, listener, clock)
             .run(x, length, cursors, rowStep);
       }
     }
