@@ -1,6 +1,7 @@
 package dev.dllm.server;
 
 import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.KvCacheDecoder;
 import dev.dllm.api.Logits;
@@ -22,8 +23,9 @@ import java.util.concurrent.CancellationException;
  * Eso-LM without cache); a forward pass with an {@link AttentionLayout} and the window KV-cache
  * decoder (Eso-LM) write the fed tokens at their rotary positions; the causal KV-cache decoder (AR)
  * writes each fed token at the decoder's position, so an AR frame shows the tokens drawn up to the
- * previous step. A forward pass of another length (semi-autoregressive MDLM strides) leaves the
- * canvas as it was.
+ * previous step; the block KV cache (MDLM {@code cache=prefix|dual}) writes a refresh's rows whole
+ * and a slice's tokens at their positions. A forward pass of another length or of fewer rows
+ * (semi-autoregressive MDLM strides, rows that are done) leaves the canvas as it was.
  *
  * <p>A full forward pass feeds the network only the rows whose input changed since the previous
  * pass ({@link RowCache}); the sampler still sees one call of the whole batch.
@@ -109,6 +111,11 @@ final class ObservedDenoiser implements Denoiser {
   @Override
   public Optional<KvCacheDecoder> kvCacheDecoder(int batch) {
     return delegate.kvCacheDecoder(batch).map(CausalObserved::new);
+  }
+
+  @Override
+  public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    return delegate.blockKvCacheDecoder().map(BlockObserved::new);
   }
 
   private void put(int b, int position, int id) {
@@ -203,6 +210,57 @@ final class ObservedDenoiser implements Denoiser {
     @Override
     public int cached() {
       return d.cached();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  /** The block KV cache: a refresh is the whole canvas, a slice's tokens go to their positions. */
+  private final class BlockObserved implements BlockKvCacheDecoder {
+    private final BlockKvCacheDecoder d;
+    private boolean wholeBatch;
+
+    BlockObserved(BlockKvCacheDecoder d) {
+      this.d = d;
+    }
+
+    @Override
+    public Logits refresh(TokenBatch tokens, float[] sigma) {
+      before();
+      wholeBatch = tokens.batch() == canvas.length && tokens.length() == canvas[0].length;
+      if (wholeBatch) {
+        for (int b = 0; b < canvas.length; b++) {
+          System.arraycopy(tokens.ids(), b * tokens.length(), canvas[b], 0, tokens.length());
+        }
+      }
+      report();
+      return d.refresh(tokens, sigma);
+    }
+
+    @Override
+    public Logits slice(
+        int[] tokens, int[] positions, int width, boolean[] visible, float[] sigma) {
+      before();
+      if (wholeBatch) {
+        for (int i = 0; i < tokens.length; i++) {
+          put(i / width, positions[i], tokens[i]);
+        }
+      }
+      report();
+      return d.slice(tokens, positions, width, visible, sigma);
+    }
+
+    @Override
+    public int batch() {
+      return d.batch();
+    }
+
+    @Override
+    public int length() {
+      return d.length();
     }
 
     @Override
