@@ -1,6 +1,7 @@
 package dev.dllm.server;
 
 import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.KvCacheDecoder;
 import dev.dllm.api.Logits;
@@ -21,10 +22,12 @@ import java.util.concurrent.CancellationException;
  * <p>How the canvas is read: a sampler that reports its own canvas ({@link
  * dev.dllm.api.sample.Sampler#canvasListener}: Eso-LM, whose window KV cache, groups of rows and
  * finished rows mean that no call shows every row at every position) hands it to {@link #frame}
- * before each call; otherwise a full forward pass {@code [B, R]} is the canvas itself (MDLM, Duo)
- * and the causal KV-cache decoder (AR) writes each fed token at the decoder's position, so an AR
- * frame shows the tokens drawn up to the previous step. A forward pass of another length
- * (semi-autoregressive MDLM strides) leaves the canvas as it was.
+ * before each call; otherwise a full forward pass {@code [B, R]} is the canvas itself (MDLM, Duo),
+ * the causal KV-cache decoder (AR) writes each fed token at the decoder's position, so an AR frame
+ * shows the tokens drawn up to the previous step, and the block KV cache (MDLM/Duo {@code
+ * cache=prefix|dual}) writes a refresh's rows whole and a slice's tokens at their positions. A
+ * forward pass of another length or of fewer rows (semi-autoregressive MDLM strides, rows that are
+ * done) leaves the canvas as it was.
  *
  * <p>A full forward pass feeds the network only the rows whose input changed since the previous
  * pass ({@link RowCache}); the sampler still sees one call of the whole batch.
@@ -127,6 +130,11 @@ final class ObservedDenoiser implements Denoiser {
     return delegate.kvCacheDecoder(batch).map(CausalObserved::new);
   }
 
+  @Override
+  public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    return delegate.blockKvCacheDecoder().map(BlockObserved::new);
+  }
+
   private void put(int b, int position, int id) {
     if (b < canvas.length && position >= 0 && position < canvas[b].length) {
       canvas[b][position] = id;
@@ -224,6 +232,57 @@ final class ObservedDenoiser implements Denoiser {
     @Override
     public int cached() {
       return d.cached();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  /** The block KV cache: a refresh is the whole canvas, a slice's tokens go to their positions. */
+  private final class BlockObserved implements BlockKvCacheDecoder {
+    private final BlockKvCacheDecoder d;
+    private boolean wholeBatch;
+
+    BlockObserved(BlockKvCacheDecoder d) {
+      this.d = d;
+    }
+
+    @Override
+    public Logits refresh(TokenBatch tokens, float[] sigma) {
+      before();
+      wholeBatch = tokens.batch() == canvas.length && tokens.length() == canvas[0].length;
+      if (wholeBatch) {
+        for (int b = 0; b < canvas.length; b++) {
+          System.arraycopy(tokens.ids(), b * tokens.length(), canvas[b], 0, tokens.length());
+        }
+      }
+      report();
+      return d.refresh(tokens, sigma);
+    }
+
+    @Override
+    public Logits slice(
+        int[] tokens, int[] positions, int width, boolean[] visible, float[] sigma) {
+      before();
+      if (wholeBatch) {
+        for (int i = 0; i < tokens.length; i++) {
+          put(i / width, positions[i], tokens[i]);
+        }
+      }
+      report();
+      return d.slice(tokens, positions, width, visible, sigma);
+    }
+
+    @Override
+    public int batch() {
+      return d.batch();
+    }
+
+    @Override
+    public int length() {
+      return d.length();
     }
 
     @Override

@@ -94,7 +94,9 @@ public final class BenchSampleCommand implements Command {
         CliOptions.opt(
             "sections",
             "LIST",
-            "comma list of calls,sampling,ar,skip,concurrency,openclose, or "
+            "comma list of "
+                + String.join(",", SECTIONS)
+                + ", or "
                 + String.join(" or ", comparisons.names())
                 + " alone (default: calls,sampling,ar,skip)"));
     o.addOption(
