@@ -17,7 +17,11 @@ import java.util.Map;
  * {@code sigma} float32 {@code [batch]}; output {@code logits} float32 {@code [batch, seq, V]}.
  * Attention follows {@link DitConfig#attention()}: bidirectional, or causal with the mask built
  * from Range/Less/Where (no Trilu) and a large finite negative bias {@value #MASK_BIAS} (never
- * -inf, so a fully masked row cannot produce NaN).
+ * -inf, so a fully masked row cannot produce NaN). Bidirectional and causal full graphs run
+ * attention as ONNX Runtime's fused contrib ops ({@link FusedAttention}: RotaryEmbedding +
+ * MultiHeadAttention, opset {@value OnnxEmitter#MS_DOMAIN} 1); every graph's MLP GELU is one {@code
+ * com.microsoft.FastGelu} node (issue 20). The cached graphs and sorted-causal graphs keep the
+ * standard-ONNX attention below.
  *
  * <p><b>Decode graph</b> (causal models only): inputs {@code tokens} int64 {@code [batch, new]},
  * {@code sigma} {@code [batch]} and per block {@code past_key_i}, {@code past_value_i} float32
