@@ -67,6 +67,18 @@ final class SampleRuns {
    */
   static OnnxModel export(
       DitWeights w, String family, Tokenizer tok, int length, Path dir, OrtConfig ort) {
+    return export(w, family, tok, length, dir, ort, Map.of());
+  }
+
+  /** As above, with the family's own export metadata (e.g. Eso-LM's alpha_0). */
+  static OnnxModel export(
+      DitWeights w,
+      String family,
+      Tokenizer tok,
+      int length,
+      Path dir,
+      OrtConfig ort,
+      Map<String, String> familyMetadata) {
     ExportMetadata md =
         new ExportMetadata(
             family,
@@ -78,7 +90,7 @@ final class SampleRuns {
             tok.state(),
             tok.specials(),
             Map.of(),
-            Map.of());
+            familyMetadata);
     OnnxExport.write(w, md, dir);
     return OnnxModel.open(dir, ort);
   }
