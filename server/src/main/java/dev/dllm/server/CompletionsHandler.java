@@ -173,11 +173,7 @@ final class CompletionsHandler {
     String known = "";
     for (Map.Entry<String, String> f : req.familyOptions().entrySet()) {
       try {
-        g.newSampler(
-            GenerateOptions.defaults()
-                .withSteps(req.steps())
-                .withMaxNewTokens(1)
-                .withOption(f.getKey(), f.getValue()));
+        probeOption(req, g, f);
       } catch (InvalidInputException e) {
         if (e.getMessage().contains("is not supported by family")) {
           unknown.add(f.getKey());
@@ -204,16 +200,26 @@ final class CompletionsHandler {
   private static String refusedOption(CompletionRequest req, DllmGenerator g, String message) {
     for (Map.Entry<String, String> f : req.familyOptions().entrySet()) {
       try {
-        g.newSampler(
-            GenerateOptions.defaults()
-                .withSteps(req.steps())
-                .withMaxNewTokens(1)
-                .withOption(f.getKey(), f.getValue()));
+        probeOption(req, g, f);
       } catch (InvalidInputException e) {
         return f.getKey();
       }
     }
     return param(message);
+  }
+
+  /**
+   * Opens a one-token sampler with only {@code option} set, so that the family checks it alone.
+   *
+   * @throws InvalidInputException when the family refuses the option or its value
+   */
+  private static void probeOption(
+      CompletionRequest req, DllmGenerator g, Map.Entry<String, String> option) {
+    g.newSampler(
+        GenerateOptions.defaults()
+            .withSteps(req.steps())
+            .withMaxNewTokens(1)
+            .withOption(option.getKey(), option.getValue()));
   }
 
   /** The request field an error message of the generator is about, or null. */
