@@ -101,17 +101,19 @@ final class BlockCacheProbe implements BlockKvCacheDecoder {
 
   /**
    * full_forwards, slice_forwards, compared_positions, max_abs_logit_diff, kl_mean_nats,
-   * kl_max_nats, top1_agreement.
+   * kl_max_nats, top1_agreement; the four error numbers are null (JSON null, printed "-") when no
+   * position was compared: no slice, so no error measured, not an error of zero.
    */
   Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("full_forwards", refreshes);
     m.put("slice_forwards", slices);
     m.put("compared_positions", positions);
-    m.put("max_abs_logit_diff", maxAbs);
-    m.put("kl_mean_nats", positions == 0 ? 0.0 : sumKl / positions);
-    m.put("kl_max_nats", maxKl);
-    m.put("top1_agreement", positions == 0 ? 1.0 : (double) agree / positions);
+    boolean none = positions == 0;
+    m.put("max_abs_logit_diff", none ? null : maxAbs);
+    m.put("kl_mean_nats", none ? null : sumKl / positions);
+    m.put("kl_max_nats", none ? null : maxKl);
+    m.put("top1_agreement", none ? null : (double) agree / positions);
     return m;
   }
 

@@ -118,4 +118,24 @@ class BlockCacheBenchTest {
     assertEquals(2, rc2, err2.toString(StandardCharsets.UTF_8));
     assertTrue(err2.toString(StandardCharsets.UTF_8).contains("has no block KV graph"));
   }
+
+  @org.junit.jupiter.api.Test
+  void noComparedSliceGivesNullErrorsNotZero() throws Exception {
+    // a probe that compared no position has no error to report: null (printed "-"), not 0.0000
+    Path ex = BenchExports.export(tmp, "mdlm", 3, 16, 2);
+    try (OnnxModel m = OnnxModel.open(ex, OrtConfig.defaults().withThreads(1))) {
+      Denoiser den = m.denoiser();
+      BlockCacheProbe idle =
+          new BlockCacheProbe(
+              den.blockKvCacheDecoder().orElseThrow(), den, m.metadata().specials().mask());
+      Map<String, Object> e = idle.toMap();
+      assertEquals(0L, ((Number) e.get("compared_positions")).longValue(), e.toString());
+      for (String k :
+          new String[] {"max_abs_logit_diff", "kl_mean_nats", "kl_max_nats", "top1_agreement"}) {
+        assertTrue(e.containsKey(k) && e.get(k) == null, k + ": " + e);
+      }
+      JsonNode j = new ObjectMapper().valueToTree(e);
+      assertTrue(j.get("kl_mean_nats").isNull(), j.toString());
+    }
+  }
 }
