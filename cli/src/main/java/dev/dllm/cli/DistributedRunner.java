@@ -52,8 +52,8 @@ public interface DistributedRunner {
         .optionalArg(true)
         .argName("MASTER")
         .desc(
-            "run on Apache Spark (needs the distributed-spark module; default local[N], N = cores):"
-                + " "
+            "run on Apache Spark (needs the distributed-spark module); MASTER is optional: --spark"
+                + " alone runs on local[N], N = cores, or give local[K] or spark://host:port: "
                 + what)
         .get();
   }

@@ -83,4 +83,12 @@ class SparkOptionTest {
         "local[" + Runtime.getRuntime().availableProcessors() + "]",
         DistributedRunner.master(bare));
   }
+
+  @Test
+  void helpSaysMasterIsOptional() {
+    // commons-cli prints "--spark <MASTER>" even for an optional value: the text must say so
+    String d = DistributedRunner.sparkOption("one run per task").getDescription();
+    assertTrue(d.contains("MASTER is optional"), d);
+    assertTrue(d.contains("local[N]"), d);
+  }
 }
