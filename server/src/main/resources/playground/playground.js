@@ -42,8 +42,12 @@
     state("ready");
   }
 
-  // Drawing: the newest canvas wins; at most one DOM update per animation frame.
-  let pending = null;
+  // Drawing: every canvas in order, one per animation frame, so that the steps of a fast sampler
+  // (Eso-LM with its KV cache: a few ms each) are all seen; when more than LAG canvases wait, the
+  // oldest are skipped, so the drawing never trails the stream by more than LAG frames.
+  const LAG = 30;
+  let queue = [];
+  let drawing = false;
   function drawCanvas(c) {
     const frag = document.createDocumentFragment();
     for (const t of c.tokens) {
@@ -61,11 +65,31 @@
       frag.appendChild(span);
     }
     $("canvas").replaceChildren(frag);
-    $("frame").textContent = "step " + (c.step + 1) + ", NFE " + c.nfe;
+    document.body.dataset.frames = String(Number(document.body.dataset.frames || 0) + 1);
+    $("frame").textContent = c.final ? "final, NFE " + c.nfe : "step " + (c.step + 1) + ", NFE " + c.nfe;
+  }
+  function pump() {
+    if (queue.length === 0) {
+      drawing = false;
+      return;
+    }
+    if (queue.length > LAG) queue.splice(0, queue.length - LAG);
+    drawCanvas(queue.shift());
+    requestAnimationFrame(pump);
   }
   function schedule(c) {
-    if (pending === null) requestAnimationFrame(() => { drawCanvas(pending); pending = null; });
-    pending = c;
+    queue.push(c);
+    if (!drawing) {
+      drawing = true;
+      requestAnimationFrame(pump);
+    }
+  }
+  // resolves once every queued canvas is drawn
+  function drained() {
+    return new Promise((resolve) => {
+      const check = () => (queue.length === 0 && !drawing ? resolve() : requestAnimationFrame(check));
+      check();
+    });
   }
 
   function onEvent(data, run) {
@@ -105,6 +129,8 @@
     $("stats").textContent = "";
     $("error").textContent = "";
     $("canvas").replaceChildren();
+    queue = [];
+    document.body.dataset.frames = "0";
     $("generate").disabled = true;
     state("streaming");
     try {
@@ -136,6 +162,7 @@
           buf = buf.slice(cut + 2);
         }
       }
+      await drained();
       state("done");
     } catch (e) {
       $("error").textContent = String(e.message || e);

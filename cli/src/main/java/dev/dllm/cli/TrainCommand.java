@@ -48,7 +48,7 @@ public final class TrainCommand implements Command {
         opt(
             "preset",
             "NAME",
-            "model preset: CPU ladder d12, d16, d24, d32, d48, xxs, d96, xs, d192, s, d320, m, or a paper size (default xs)"));
+            "model preset: CPU ladder d8, d12, d16, d24, d32, d48, xxs, d96, xs, d192, s, d320, m, or a paper size (default xs)"));
     o.addOption(
         opt("model-config", "FILE", "YAML/JSON file with the DiT shape (instead of a preset)"));
     o.addOption(

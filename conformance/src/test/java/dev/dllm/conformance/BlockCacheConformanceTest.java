@@ -2,26 +2,26 @@ package dev.dllm.conformance;
 
 import dev.dllm.api.FamilyRegistry;
 import dev.dllm.api.sample.SamplerSpec;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The kit's sampling and conditioning checks (checks 4, 7–10 of {@link FamilyConformanceTestCase})
- * for MDLM's {@code predictor=confidence} with the block KV cache on ({@code cache=prefix|dual},
- * issue 20), over the exported tiny model's block graph: L = 8, block length 3, τ 0.5, T = 4.
+ * for MDLM's and Duo's {@code predictor=confidence} with the block KV cache on ({@code
+ * cache=prefix|dual}, issue 20), over the exported tiny model's block graph: L = 8, block length 3,
+ * τ 0.5, T = 4.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BlockCacheConformanceTest {
-  private Fixture fixture;
+  private final Map<String, Fixture> fixtures = new HashMap<>();
 
-  private synchronized Fixture fixture() {
-    if (fixture == null) {
-      fixture = new Fixture("mdlm", FamilyRegistry.load().get("mdlm"), TinyModel.DEFAULT);
-    }
-    return fixture;
+  private synchronized Fixture fixture(String family) {
+    return fixtures.computeIfAbsent(
+        family, f -> new Fixture(f, FamilyRegistry.load().get(f), TinyModel.DEFAULT));
   }
 
   private static SamplerSpec spec(String cache) {
@@ -31,44 +31,42 @@ class BlockCacheConformanceTest {
         Map.of("predictor", "confidence", "threshold", "0.5", "block_length", "3", "cache", cache));
   }
 
-  private ConditioningCheck conditioning(String cache) {
-    return new ConditioningCheck(fixture(), FamilyRegistry.load().get("mdlm"), spec(cache));
+  private ConditioningCheck conditioning(String family, String cache) {
+    return new ConditioningCheck(fixture(family), FamilyRegistry.load().get(family), spec(cache));
   }
 
   @AfterAll
   synchronized void close() {
-    if (fixture != null) {
-      fixture.close();
-    }
+    fixtures.values().forEach(Fixture::close);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prefix", "dual"})
-  void samplesHaveNoMaskAndDoNotDependOnThreads(String cache) {
-    new SamplingCheck(fixture(), FamilyRegistry.load().get("mdlm"), spec(cache)).run();
+  @CsvSource({"mdlm,prefix", "mdlm,dual", "duo,prefix", "duo,dual"})
+  void samplesHaveNoMaskAndDoNotDependOnThreads(String family, String cache) {
+    new SamplingCheck(fixture(family), FamilyRegistry.load().get(family), spec(cache)).run();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prefix", "dual"})
-  void givenPositionsComeBackVerbatim(String cache) {
-    conditioning(cache).givenPositionsComeBackVerbatim();
+  @CsvSource({"mdlm,prefix", "mdlm,dual", "duo,prefix", "duo,dual"})
+  void givenPositionsComeBackVerbatim(String family, String cache) {
+    conditioning(family, cache).givenPositionsComeBackVerbatim();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prefix", "dual"})
-  void batchedRowsEqualRowsSampledOneByOne(String cache) {
-    conditioning(cache).batchedRowsEqualRowsOneByOne();
+  @CsvSource({"mdlm,prefix", "mdlm,dual", "duo,prefix", "duo,dual"})
+  void batchedRowsEqualRowsSampledOneByOne(String family, String cache) {
+    conditioning(family, cache).batchedRowsEqualRowsOneByOne();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prefix", "dual"})
-  void infillIsHonoured(String cache) {
-    conditioning(cache).infillIsHonouredOrRefused();
+  @CsvSource({"mdlm,prefix", "mdlm,dual", "duo,prefix", "duo,dual"})
+  void infillIsHonoured(String family, String cache) {
+    conditioning(family, cache).infillIsHonouredOrRefused();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"prefix", "dual"})
-  void emptyConditioningIsTheUnconditionalSampler(String cache) {
-    conditioning(cache).emptyConditioningIsTheUnconditionalSampler();
+  @CsvSource({"mdlm,prefix", "mdlm,dual", "duo,prefix", "duo,dual"})
+  void emptyConditioningIsTheUnconditionalSampler(String family, String cache) {
+    conditioning(family, cache).emptyConditioningIsTheUnconditionalSampler();
   }
 }

@@ -24,7 +24,25 @@ final class SparkSampler implements SampleChunks.Runner {
       return List.of();
     }
     try (JavaSparkContext sc = SparkContexts.open(master, "dllm samples", cpus)) {
+      return run(sc, master, tasks);
+    }
+  }
+
+  /**
+   * The units on an open context.
+   *
+   * @throws dev.dllm.api.InvalidInputException when Spark stopped the context (a standalone master
+   *     that went away) before the units were done
+   */
+  static List<SampleChunks.Result> run(
+      JavaSparkContext sc, String master, List<SampleChunks.Task> tasks) {
+    try {
       return sc.parallelize(tasks, tasks.size()).map(new SampleTask()).collect();
+    } catch (RuntimeException e) { // IllegalStateException: "Cannot call methods on a stopped ..."
+      if (sc.sc().isStopped()) {
+        throw SparkContexts.stopped(master, e);
+      }
+      throw e;
     }
   }
 }

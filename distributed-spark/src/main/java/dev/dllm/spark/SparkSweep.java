@@ -44,16 +44,39 @@ final class SparkSweep implements Sweep.RunExecutor {
           pending.size(),
           cpus,
           attempts);
+      return run(sc, master, pending, task);
+    }
+  }
+
+  /**
+   * Submits one job per pending run and waits for all.
+   *
+   * @return each run's status, in the order of {@code pending}
+   * @throws dev.dllm.api.InvalidInputException when Spark stopped the context before every run
+   *     finished (a standalone master that went away): the runs did not fail, so none is recorded
+   *     {@code failed}
+   */
+  static List<String> run(
+      JavaSparkContext sc, String master, List<Integer> pending, SweepTask task) {
+    List<String> status = new ArrayList<>();
+    try {
       List<JavaFutureAction<List<String>>> jobs = new ArrayList<>();
       for (int i : pending) {
         jobs.add(sc.parallelize(List.of(i), 1).map(task).collectAsync());
       }
-      List<String> status = new ArrayList<>();
       for (JavaFutureAction<List<String>> job : jobs) {
         status.add(outcome(job));
       }
-      return status;
+    } catch (IllegalStateException e) {
+      if (sc.sc().isStopped()) {
+        throw SparkContexts.stopped(master, e);
+      }
+      throw e;
     }
+    if (sc.sc().isStopped() && !status.stream().allMatch("finished"::equals)) {
+      throw SparkContexts.stopped(master, null);
+    }
+    return status;
   }
 
   /** The run's status, or {@code failed: ...} when Spark gave up on its job. */

@@ -17,7 +17,11 @@ import java.util.Map;
  * {@code sigma} float32 {@code [batch]}; output {@code logits} float32 {@code [batch, seq, V]}.
  * Attention follows {@link DitConfig#attention()}: bidirectional, or causal with the mask built
  * from Range/Less/Where (no Trilu) and a large finite negative bias {@value #MASK_BIAS} (never
- * -inf, so a fully masked row cannot produce NaN).
+ * -inf, so a fully masked row cannot produce NaN). Bidirectional and causal full graphs run
+ * attention as ONNX Runtime's fused contrib ops ({@link FusedAttention}: RotaryEmbedding +
+ * MultiHeadAttention, opset {@value OnnxEmitter#MS_DOMAIN} 1); every graph's MLP GELU is one {@code
+ * com.microsoft.FastGelu} node (issue 20). The cached graphs and sorted-causal graphs keep the
+ * standard-ONNX attention below.
  *
  * <p><b>Decode graph</b> (causal models only): inputs {@code tokens} int64 {@code [batch, new]},
  * {@code sigma} {@code [batch]} and per block {@code past_key_i}, {@code past_value_i} float32
@@ -161,34 +165,44 @@ public final class DitOnnx {
     String c = g.silu(linear(g, w, "sigma_map.mlp.0", emb));
     c = g.silu(linear(g, w, "sigma_map.mlp.2", c));
 
-    // positions of the fed tokens and rotary tables [S, d_h]
+    // full graph of a bidirectional or causal model: fused attention (FusedAttention)
+    boolean fused = !cached && !sorted;
     String seqLen = g.dim(tokens, 1);
-    String offset = cached ? g.dim(pastK.get(0), 2) : g.scalarLong(0);
-    String end = g.add(offset, seqLen);
-    String qpos = g.op("Range", new String[] {offset, end, g.scalarLong(1)});
-    float[] invFreq = new float[dh];
-    for (int k = 0; k < dh / 2; k++) {
-      float f = (float) (1.0 / Math.pow(10000, (2.0 * k) / dh));
-      invFreq[k] = f;
-      invFreq[k + dh / 2] = f;
-    }
-    String inv = g.floats("rotary_inv_freq", invFreq, dh);
-    // [S, d_h] from the sequence index, or [B, 1, S, d_h] from the given per-row positions
-    String angles =
-        positions != null
-            ? g.mul(g.unsqueeze(g.cast(positions, DataType.FLOAT), 1, 3), inv)
-            : g.mul(g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), inv);
-    String cos = g.unary("Cos", angles);
-    String sin = g.unary("Sin", angles);
-
-    // causal bias [S, total]: key position > query position -> MASK_BIAS
+    String[] rotaryCache = fused ? FusedAttention.rotaryCache(g, seqLen, dh) : null;
+    String cos = null;
+    String sin = null;
     String bias = null;
-    if (causal) {
-      String kpos = g.op("Range", new String[] {g.scalarLong(0), end, g.scalarLong(1)});
-      String future = g.op("Less", new String[] {g.unsqueeze(qpos, 1), g.unsqueeze(kpos, 0)});
-      bias = g.op("Where", new String[] {future, g.scalar(MASK_BIAS), g.scalar(0f)});
-    } else if (block) {
-      bias = g.unsqueeze(keyBias, 1, 2); // [B, 1, 1, past + new]
+    String qpos = null;
+    String end = null;
+    String offset = null;
+    if (!fused) {
+      // positions of the fed tokens and rotary tables [S, d_h]
+      offset = cached ? g.dim(pastK.get(0), 2) : g.scalarLong(0);
+      end = g.add(offset, seqLen);
+      qpos = g.op("Range", new String[] {offset, end, g.scalarLong(1)});
+      float[] invFreq = new float[dh];
+      for (int k = 0; k < dh / 2; k++) {
+        float f = (float) (1.0 / Math.pow(10000, (2.0 * k) / dh));
+        invFreq[k] = f;
+        invFreq[k + dh / 2] = f;
+      }
+      String inv = g.floats("rotary_inv_freq", invFreq, dh);
+      // [S, d_h] from the sequence index, or [B, 1, S, d_h] from the given per-row positions
+      String angles =
+          positions != null
+              ? g.mul(g.unsqueeze(g.cast(positions, DataType.FLOAT), 1, 3), inv)
+              : g.mul(g.unsqueeze(g.cast(qpos, DataType.FLOAT), 1), inv);
+      cos = g.unary("Cos", angles);
+      sin = g.unary("Sin", angles);
+
+      // causal bias [S, total]: key position > query position -> MASK_BIAS
+      if (causal) {
+        String kpos = g.op("Range", new String[] {g.scalarLong(0), end, g.scalarLong(1)});
+        String future = g.op("Less", new String[] {g.unsqueeze(qpos, 1), g.unsqueeze(kpos, 0)});
+        bias = g.op("Where", new String[] {future, g.scalar(MASK_BIAS), g.scalar(0f)});
+      } else if (block) {
+        bias = g.unsqueeze(keyBias, 1, 2); // [B, 1, 1, past + new]
+      }
     }
 
     // sorted decode: present K/V keep rows [0, past + commit)
@@ -197,7 +211,7 @@ public final class DitOnnx {
     String axis = commit == null ? null : g.vec(2);
 
     String one = g.scalar(1f);
-    String qScale = g.scalar((float) (1.0 / Math.sqrt(dh)));
+    String qScale = fused ? null : g.scalar((float) (1.0 / Math.sqrt(dh)));
     List<String[]> presents = new ArrayList<>();
     for (int i = 0; i < cfg.blocks(); i++) {
       String p = "blocks." + i + ".";
@@ -206,6 +220,13 @@ public final class DitOnnx {
       String h = g.layerNorm(x, weight(g, w, p + "norm1.weight"), LN_EPS);
       h = g.add(g.mul(h, g.add(mod[1], one)), mod[0]);
       String qkv = g.matMul(h, transposed(g, w, p + "attn_qkv.weight"));
+      if (fused) {
+        String attn = FusedAttention.attend(g, qkv, rotaryCache, heads, dh, causal);
+        attn = g.matMul(attn, transposed(g, w, p + "attn_out.weight"));
+        x = g.add(x, g.mul(mod[2], attn));
+        x = mlp(g, w, p, x, mod, one);
+        continue;
+      }
       qkv = g.transpose(g.reshape(qkv, 0, 0, 3, heads, dh), 2, 0, 3, 1, 4);
       String q = rotary(g, g.pick(qkv, 0, 0), cos, sin, dh);
       String k = rotary(g, g.pick(qkv, 0, 1), cos, sin, dh);
@@ -231,10 +252,7 @@ public final class DitOnnx {
       String attn = g.reshape(g.transpose(g.matMul(probs, v), 0, 2, 1, 3), 0, 0, d);
       attn = g.matMul(attn, transposed(g, w, p + "attn_out.weight"));
       x = g.add(x, g.mul(mod[2], attn));
-      String h2 = g.layerNorm(x, weight(g, w, p + "norm2.weight"), LN_EPS);
-      h2 = g.add(g.mul(h2, g.add(mod[4], one)), mod[3]);
-      String mlp = linear(g, w, p + "mlp.2", g.geluTanh(linear(g, w, p + "mlp.0", h2)));
-      x = g.add(x, g.mul(mod[5], mlp));
+      x = mlp(g, w, p, x, mod, one);
     }
 
     String[] out =
@@ -250,6 +268,24 @@ public final class DitOnnx {
       }
     }
     return g.model(metadata);
+  }
+
+  /**
+   * x + gate_mlp · MLP(modulate(LN(x))) of block {@code p}; the GELU with the first layer's bias as
+   * one {@code FastGelu} node.
+   */
+  private static String mlp(
+      OnnxEmitter g, DitWeights w, String p, String x, String[] mod, String one) {
+    String h2 = g.layerNorm(x, weight(g, w, p + "norm2.weight"), LN_EPS);
+    h2 = g.add(g.mul(h2, g.add(mod[4], one)), mod[3]);
+    String up = g.matMul(h2, transposed(g, w, p + "mlp.0.weight"));
+    String b0 = null;
+    if (w.tensors().containsKey(p + "mlp.0.bias")) {
+      Tensor bias = w.get(p + "mlp.0.bias");
+      b0 = g.floats(p + "mlp.0.bias", bias.data(), bias.shape()[0]);
+    }
+    String mlp = linear(g, w, p + "mlp.2", g.fastGelu(up, b0));
+    return g.add(x, g.mul(mod[5], mlp));
   }
 
   /** q cos + rotate_half(q) sin, rotate_half([a; b]) = [-b; a] (spec §7.4). */

@@ -30,8 +30,12 @@ public final class OnnxEmitter {
   /** ONNX IR version written (IR 8 is understood by every ORT since 1.14). */
   public static final int IR_VERSION = 8;
 
+  /** The domain of ONNX Runtime's contrib ops ({@link #msOp}). */
+  public static final String MS_DOMAIN = "com.microsoft";
+
   private final GraphProto.Builder graph = GraphProto.newBuilder();
   private int counter;
+  private boolean usesMsDomain;
 
   public OnnxEmitter(String graphName) {
     graph.setName(graphName);
@@ -122,6 +126,18 @@ public final class OnnxEmitter {
     return out;
   }
 
+  /**
+   * Appends ONNX Runtime contrib op {@code com.microsoft.opType(inputs)} with one output (the model
+   * then imports the {@value #MS_DOMAIN} opset 1) and returns the output name.
+   */
+  public String msOp(String opType, String[] inputs, AttributeProto... attributes) {
+    String out = op(opType, inputs, attributes);
+    int last = graph.getNodeCount() - 1;
+    graph.setNode(last, graph.getNode(last).toBuilder().setDomain(MS_DOMAIN));
+    usesMsDomain = true;
+    return out;
+  }
+
   /** Appends {@code op(inputs)} with {@code outputs} outputs and returns their names. */
   public String[] opN(String opType, String[] inputs, int outputs, AttributeProto... attributes) {
     String[] outs = new String[outputs];
@@ -196,6 +212,14 @@ public final class OnnxEmitter {
     return mul(mul(x, t), scalar(0.5f));
   }
 
+  /**
+   * The same GELU (tanh approximation) of {@code x + bias} as one ONNX Runtime {@code
+   * com.microsoft.FastGelu} node (its definition is the formula of {@link #geluTanh}).
+   */
+  public String fastGelu(String x, String bias) {
+    return msOp("FastGelu", bias == null ? new String[] {x} : new String[] {x, bias});
+  }
+
   /** y = x W^T + b for a PyTorch weight stored transposed as {@code wT [in, out]}. */
   public String linear(String x, String wT, String bias) {
     String y = matMul(x, wT);
@@ -257,6 +281,9 @@ public final class OnnxEmitter {
             .setProducerVersion("0.1.0")
             .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
             .setGraph(graph.build());
+    if (usesMsDomain) {
+      m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS_DOMAIN).setVersion(1));
+    }
     metadata.forEach(
         (k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
     return m.build();

@@ -17,14 +17,17 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The block KV graph of a bidirectional export (issue 20) against the full graph of the same
- * export: a refresh is the full forward (≤ 1e-4), and a slice whose tokens are those of the refresh
- * is exact too (dual cache: block positions against cached prefix and suffix; prefix cache: block
- * and suffix against the cached prefix), with rows at different blocks and padded slots. After the
- * block's tokens change, the slice is Fast-dLLM's approximation: it differs from the full forward,
- * which shows the cache is used and not recomputed.
+ * The block KV graph of a bidirectional export (issue 20; MDLM and Duo, whose confidence decoding
+ * feeds it per-row sigma) against the full graph of the same export: a refresh is the full forward
+ * (≤ 1e-4), and a slice whose tokens are those of the refresh is exact too (dual cache: block
+ * positions against cached prefix and suffix; prefix cache: block and suffix against the cached
+ * prefix), with rows at different blocks and padded slots. After the block's tokens change, the
+ * slice is Fast-dLLM's approximation: it differs from the full forward, which shows the cache is
+ * used and not recomputed.
  */
 class BlockKvTest {
   private static final double TOL = 1e-4;
@@ -33,10 +36,11 @@ class BlockKvTest {
 
   @TempDir Path tmp;
 
-  @Test
-  void refreshAndUnchangedSlicesEqualTheFullForward() {
+  @ParameterizedTest
+  @ValueSource(strings = {"mdlm", "duo"})
+  void refreshAndUnchangedSlicesEqualTheFullForward(String family) {
     DitConfig cfg = RandomDit.config(23, Attention.BIDIRECTIONAL);
-    ExportMetadata md = TestModels.metadata("mdlm", cfg, L);
+    ExportMetadata md = TestModels.metadata(family, cfg, L);
     OnnxExport.write(RandomDit.weights(cfg, 5), md, tmp.resolve("m"));
     SplittableRandom r = new SplittableRandom(9);
     int[] x = new int[B * L];

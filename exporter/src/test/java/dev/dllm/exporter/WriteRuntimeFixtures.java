@@ -24,8 +24,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *   -Dsurefire.failIfNoSpecifiedTests=false -Ddllm.writeFixtures=$PWD/runtime-onnx/src/test/resources/fixtures
  * </pre>
  *
- * Each fixture directory also holds {@code expected.json}: tokens, sigma and the float64 {@link
- * ReferenceDit} logits, so the runtime tests compare against an independent forward.
+ * Copy only the fixtures a change needs: an export written today also has a block graph, which
+ * mdlm-tiny lacks on purpose. Each fixture directory also holds {@code expected.json}: tokens,
+ * sigma and the float64 {@link ReferenceDit} logits, so the runtime tests compare against an
+ * independent forward.
  */
 class WriteRuntimeFixtures {
   static final String SAMPLE = "to be, or not to be: that is the question.";
@@ -37,9 +39,49 @@ class WriteRuntimeFixtures {
     Tokenizer tok = Tokenizers.create("char", SAMPLE);
     write(root.resolve("mdlm-tiny"), "mdlm", tok, Attention.BIDIRECTIONAL, 21);
     write(root.resolve("ar-tiny"), "ar", tok, Attention.CAUSAL, 22);
+    // Eso-LM with alpha_0 = 0.5, so that sampling has a diffusion and a sequential phase; its
+    // decode.onnx is the window KV-cache graph (the server's Eso-LM streaming tests)
+    write(
+        root.resolve("esolm-tiny"),
+        "esolm",
+        tok,
+        Attention.SORTED_CAUSAL,
+        23,
+        "log-linear",
+        Map.of(
+            "alpha_0",
+            "0.5",
+            "batch_split",
+            "0.5",
+            "schedule",
+            "log-linear",
+            "time_conditioning",
+            "false"));
+    // mdlm-tiny's weights with the block KV graph (decode.onnx) that bidirectional exports carry
+    // since issue 20 (mdlm-tiny itself was written before, without one): the server's cache=dual
+    write(root.resolve("mdlm-block-tiny"), "mdlm", tok, Attention.BIDIRECTIONAL, 21);
   }
 
   static void write(Path dir, String family, Tokenizer tok, Attention a, long seed)
+      throws Exception {
+    write(
+        dir,
+        family,
+        tok,
+        a,
+        seed,
+        family.equals("ar") ? "" : "{\"name\":\"log-linear\"}",
+        Map.of());
+  }
+
+  static void write(
+      Path dir,
+      String family,
+      Tokenizer tok,
+      Attention a,
+      long seed,
+      String schedule,
+      Map<String, String> familyMetadata)
       throws Exception {
     DitConfig cfg = new DitConfig(tok.vocabSize(), 16, 1, 2, 8, a, 0.0);
     DitWeights w = RandomDit.weights(cfg, seed);
@@ -49,12 +91,12 @@ class WriteRuntimeFixtures {
             ExportMetadata.GRAPH_FULL,
             cfg,
             12,
-            family.equals("ar") ? "" : "{\"name\":\"log-linear\"}",
+            schedule,
             tok.spec(),
             tok.state(),
             tok.specials(),
             Map.of("steps", 0),
-            Map.of());
+            familyMetadata);
     OnnxExport.write(w, md, dir);
     int[] ids = tok.encode("not to be, q");
     float[] sigma = {0.7f};

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * DllmGenerator#generate} samples the rows of one request: the rows' conditionings stacked ({@link
  * PromptLayout#conditioning}), one random stream per row, every given token checked to be kept,
  * each row cut to its own prompt and span and its completion cut at EOS and before the first stop
- * string of its own request ({@link Completion}). Jobs of a failed call fail: 400 for an input the
- * family refuses, 500 otherwise; a call every client of which went away is stopped.
+ * string of its own request ({@link Completion}); a streamed choice of a diffusion family gets its
+ * closing {@link Job.Frame} (the sampled span) before its result. Jobs of a failed call fail: 400
+ * for an input the family refuses, 500 otherwise; a call every client of which went away is
+ * stopped.
  */
 final class BatchRun {
   private static final Logger LOG = LoggerFactory.getLogger(BatchRun.class);
@@ -74,9 +76,13 @@ final class BatchRun {
       streams[b] = batch.get(b).stream();
     }
     Conditioning cond = PromptLayout.conditioning(layouts);
+    SpecialTokens specials = model.generator().model().metadata().specials();
     ObservedDenoiser denoiser =
         new ObservedDenoiser(model.generator().model().denoiser(), batch, cond);
-    SpecialTokens specials = model.generator().model().metadata().specials();
+    if (batch.stream().anyMatch(r -> r.job().streamed())
+        && sampler.canvasListener(denoiser::frame)) {
+      denoiser.samplerReports();
+    }
     SampleBatch s;
     try {
       s = sampler.sample(denoiser, cond, specials, streams, null);
@@ -110,6 +116,9 @@ final class BatchRun {
       PromptLayout.Row p = r.layout();
       int from = b * rowLength + p.prompt();
       int[] span = Arrays.copyOfRange(all, from, from + p.span());
+      if (r.job().streamed() && !model.causal()) {
+        r.job().events.add(new Job.Frame(r.index(), s.nfe(), s.nfe(), span, true));
+      }
       Completion c =
           Completion.of(
               span, model.generator().tokenizer(), specials.eos(), true, r.job().request.stop());

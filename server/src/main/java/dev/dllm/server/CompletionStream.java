@@ -17,9 +17,10 @@ import java.util.concurrent.TimeUnit;
  * each, on the request's own thread while its rows are sampled:
  *
  * <ul>
- *   <li>a diffusion family: one {@code dllm.canvas} event per network call and choice ({@link
- *       Responses#canvas}), then, as each choice finishes, one {@code text_completion} chunk with
- *       its whole completion and {@code finish_reason};
+ *   <li>a diffusion family: one {@code dllm.canvas} event per network call and choice, then its
+ *       final canvas ({@link Responses#canvas}: NFE + 1 canvases per choice, the states after 0, 1,
+ *       …, NFE calls), then, as each choice finishes, one {@code text_completion} chunk with its
+ *       whole completion and {@code finish_reason};
  *   <li>AR: OpenAI-style {@code text_completion} chunks with the new text of each step ({@code
  *       finish_reason} null), held back while the text could still end in a stop string, then the
  *       chunk with the rest and the {@code finish_reason};
@@ -108,7 +109,10 @@ final class CompletionStream {
       return;
     }
     if (absorbing == null) {
-      absorbing = mask >= 0 && Arrays.stream(f.span()).anyMatch(id -> id == mask);
+      // MASK ids, or positions no call fed yet
+      absorbing =
+          mask >= 0
+              && Arrays.stream(f.span()).anyMatch(id -> id == mask || id == Conditioning.FREE);
     }
     data(Responses.canvas(job, f, tokenizer, mask, absorbing));
   }

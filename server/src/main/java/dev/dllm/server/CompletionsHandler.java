@@ -166,18 +166,14 @@ final class CompletionsHandler {
       return;
     } catch (InvalidInputException e) {
       if (!e.getMessage().contains("is not supported by family")) {
-        throw ApiException.invalid(param(e.getMessage()), e.getMessage());
+        throw ApiException.invalid(refusedOption(req, g, e.getMessage()), e.getMessage());
       }
     }
     List<String> unknown = new ArrayList<>();
     String known = "";
     for (Map.Entry<String, String> f : req.familyOptions().entrySet()) {
       try {
-        g.newSampler(
-            GenerateOptions.defaults()
-                .withSteps(req.steps())
-                .withMaxNewTokens(1)
-                .withOption(f.getKey(), f.getValue()));
+        probeOption(req, g, f);
       } catch (InvalidInputException e) {
         if (e.getMessage().contains("is not supported by family")) {
           unknown.add(f.getKey());
@@ -195,6 +191,35 @@ final class CompletionsHandler {
             + ") nor a sampler option of family "
             + model.family()
             + known);
+  }
+
+  /**
+   * The family option the sampler refuses on its own (a bad value such as {@code kv_cache: "yes"}),
+   * the first in request order; else the field {@link #param} finds in {@code message}.
+   */
+  private static String refusedOption(CompletionRequest req, DllmGenerator g, String message) {
+    for (Map.Entry<String, String> f : req.familyOptions().entrySet()) {
+      try {
+        probeOption(req, g, f);
+      } catch (InvalidInputException e) {
+        return f.getKey();
+      }
+    }
+    return param(message);
+  }
+
+  /**
+   * Opens a one-token sampler with only {@code option} set, so that the family checks it alone.
+   *
+   * @throws InvalidInputException when the family refuses the option or its value
+   */
+  private static void probeOption(
+      CompletionRequest req, DllmGenerator g, Map.Entry<String, String> option) {
+    g.newSampler(
+        GenerateOptions.defaults()
+            .withSteps(req.steps())
+            .withMaxNewTokens(1)
+            .withOption(option.getKey(), option.getValue()));
   }
 
   /** The request field an error message of the generator is about, or null. */

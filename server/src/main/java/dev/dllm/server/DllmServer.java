@@ -93,7 +93,7 @@ public final class DllmServer implements AutoCloseable {
                           ctx.path(),
                           ctx.statusCode(),
                           ms.intValue()));
-              c.routes.before(ctx -> authorize(ctx, key));
+              c.routes.before(ctx -> authorize(ctx, key, o.maxBodyBytes()));
               c.routes.get("/health", this::health);
               c.routes.get("/v1/models", this::listModels);
               c.routes.get(
@@ -183,7 +183,7 @@ public final class DllmServer implements AutoCloseable {
   private static final java.util.Set<String> PLAYGROUND =
       java.util.Set.of("/", "/index.html", "/playground.js", "/playground.css");
 
-  private void authorize(Context ctx, byte[] key) {
+  private void authorize(Context ctx, byte[] key, long maxBody) {
     if (key == null
         || ctx.path().equals("/health")
         || (ctx.method() == io.javalin.http.HandlerType.GET && PLAYGROUND.contains(ctx.path()))) {
@@ -192,6 +192,7 @@ public final class DllmServer implements AutoCloseable {
     String given = ctx.header("Authorization");
     byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(g, key)) {
+      drainBody(ctx, maxBody);
       ctx.header("WWW-Authenticate", "Bearer");
       throw new ApiException(
           401,
@@ -201,6 +202,26 @@ public final class DllmServer implements AutoCloseable {
           given == null
               ? "missing API key: send the header Authorization: Bearer <key>"
               : "wrong API key in the Authorization header");
+    }
+  }
+
+  /**
+   * Reads and drops the body of a request refused before its handler (up to {@code maxBody} + 1
+   * bytes): Jetty closes a kept-alive connection whose request body was left unread, and a client
+   * that reuses it at once (Java's HttpClient) got no answer to its next request. A larger body is
+   * left: that connection closes, as it would with 413.
+   */
+  private static void drainBody(Context ctx, long maxBody) {
+    try {
+      java.io.InputStream in = ctx.req().getInputStream();
+      byte[] buf = new byte[8192];
+      long left = maxBody + 1;
+      int n;
+      while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (java.io.IOException e) {
+      LOG.debug("client went away before its 401", e);
     }
   }
 

@@ -23,10 +23,13 @@ final class Job {
   sealed interface Event permits Frame, Finished {}
 
   /**
-   * The canvas of choice {@code index} as the network saw it at its {@code nfe}-th call: the ids of
-   * its generated span, {@link Conditioning#FREE} where nothing was fed yet (AR).
+   * The canvas of choice {@code index} after {@code step} network calls: the ids of its generated
+   * span, {@link Conditioning#FREE} where nothing was fed yet (AR, Eso-LM's KV cache). A frame that
+   * is not {@code closing} is the canvas the network was fed at its {@code nfe}-th call (nfe = step
+   * + 1); the {@code closing} frame of a diffusion choice is the sampler's output after its last
+   * call (step = nfe = the batch's NFE).
    */
-  record Frame(int index, int step, int nfe, int[] span) implements Event {}
+  record Frame(int index, int step, int nfe, int[] span, boolean closing) implements Event {}
 
   /** Choice {@code result.index()} is done. */
   record Finished(RowResult result) implements Event {}

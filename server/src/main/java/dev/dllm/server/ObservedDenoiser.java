@@ -1,6 +1,7 @@
 package dev.dllm.server;
 
 import dev.dllm.api.AttentionLayout;
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.KvCacheDecoder;
 import dev.dllm.api.Logits;
@@ -18,12 +19,15 @@ import java.util.concurrent.CancellationException;
  * canvas of each row — the ids the network is fed, z_t — and hands the generated span of each
  * streamed row to its job as a {@link Job.Frame}.
  *
- * <p>How the canvas is read: a full forward pass {@code [B, R]} is the canvas itself (MDLM, Duo,
- * Eso-LM without cache); a forward pass with an {@link AttentionLayout} and the window KV-cache
- * decoder (Eso-LM) write the fed tokens at their rotary positions; the causal KV-cache decoder (AR)
- * writes each fed token at the decoder's position, so an AR frame shows the tokens drawn up to the
- * previous step. A forward pass of another length (semi-autoregressive MDLM strides) leaves the
- * canvas as it was.
+ * <p>How the canvas is read: a sampler that reports its own canvas ({@link
+ * dev.dllm.api.sample.Sampler#canvasListener}: Eso-LM, whose window KV cache, groups of rows and
+ * finished rows mean that no call shows every row at every position) hands it to {@link #frame}
+ * before each call; otherwise a full forward pass {@code [B, R]} is the canvas itself (MDLM, Duo),
+ * the causal KV-cache decoder (AR) writes each fed token at the decoder's position, so an AR frame
+ * shows the tokens drawn up to the previous step, and the block KV cache (MDLM/Duo {@code
+ * cache=prefix|dual}) writes a refresh's rows whole and a slice's tokens at their positions. A
+ * forward pass of another length or of fewer rows (semi-autoregressive MDLM strides, rows that are
+ * done) leaves the canvas as it was.
  *
  * <p>A full forward pass feeds the network only the rows whose input changed since the previous
  * pass ({@link RowCache}); the sampler still sees one call of the whole batch.
@@ -34,6 +38,7 @@ final class ObservedDenoiser implements Denoiser {
   private final int[][] canvas;
   private final boolean anyStreamed;
   private final RowCache rowCache;
+  private boolean samplerReports;
   private int calls;
 
   /**
@@ -50,6 +55,27 @@ final class ObservedDenoiser implements Denoiser {
     }
     this.anyStreamed = rows.stream().anyMatch(r -> r.job().streamed());
     this.rowCache = new RowCache(delegate);
+  }
+
+  /**
+   * From now on the frames come from the sampler ({@link #frame}), not from the network's inputs.
+   */
+  void samplerReports() {
+    samplerReports = true;
+  }
+
+  /**
+   * The sampler's canvas after {@code step} calls, just before the next ({@link
+   * dev.dllm.api.sample.CanvasListener}).
+   *
+   * @param ids {@code [B, R]} row-major, position order
+   */
+  void frame(int step, int[] ids) {
+    int length = canvas[0].length;
+    for (int b = 0; b < canvas.length; b++) {
+      System.arraycopy(ids, b * length, canvas[b], 0, length);
+    }
+    emit(step);
   }
 
   /** The full calls' row cache (its counts of rows fed and reused). */
@@ -85,13 +111,6 @@ final class ObservedDenoiser implements Denoiser {
       return forward(tokens, sigma);
     }
     before();
-    if (tokens.batch() == canvas.length) {
-      for (int b = 0; b < canvas.length; b++) {
-        for (int l = 0; l < tokens.length(); l++) {
-          put(b, layout.position(b, l), tokens.get(b, l));
-        }
-      }
-    }
     report();
     return delegate.forward(tokens, sigma, layout);
   }
@@ -111,6 +130,11 @@ final class ObservedDenoiser implements Denoiser {
     return delegate.kvCacheDecoder(batch).map(CausalObserved::new);
   }
 
+  @Override
+  public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
+    return delegate.blockKvCacheDecoder().map(BlockObserved::new);
+  }
+
   private void put(int b, int position, int id) {
     if (b < canvas.length && position >= 0 && position < canvas[b].length) {
       canvas[b][position] = id;
@@ -127,8 +151,16 @@ final class ObservedDenoiser implements Denoiser {
     throw new CancellationException("every request of the batch was cancelled");
   }
 
+  /** Counts a network call; unless the sampler reports its canvas, the canvas is a frame. */
   private void report() {
     calls++;
+    if (!samplerReports) {
+      emit(calls - 1);
+    }
+  }
+
+  /** The canvas after {@code step} calls as a frame of every streamed row. */
+  private void emit(int step) {
     if (!anyStreamed) {
       return;
     }
@@ -137,7 +169,7 @@ final class ObservedDenoiser implements Denoiser {
       if (r.job().streamed() && !r.job().cancelled()) {
         int from = r.layout().prompt();
         int[] span = Arrays.copyOfRange(canvas[b], from, from + r.layout().span());
-        r.job().events.add(new Job.Frame(r.index(), calls - 1, calls, span));
+        r.job().events.add(new Job.Frame(r.index(), step, step + 1, span, false));
       }
     }
   }
@@ -179,7 +211,10 @@ final class ObservedDenoiser implements Denoiser {
     }
   }
 
-  /** The window decoder: window tokens written at their positions. */
+  /**
+   * The window decoder: its rows are those of one group of the sampler, not the batch's, so its
+   * sampler reports the canvas itself (Eso-LM); only cancellation and the call count here.
+   */
   private final class WindowObserved implements WindowKvCacheDecoder {
     private final WindowKvCacheDecoder d;
 
@@ -190,12 +225,6 @@ final class ObservedDenoiser implements Denoiser {
     @Override
     public Logits step(int[] tokens, int[] positions, int window, int commit) {
       before();
-      int batch = tokens.length / window;
-      for (int b = 0; b < batch; b++) {
-        for (int w = 0; w < window; w++) {
-          put(b, positions[b * window + w], tokens[b * window + w]);
-        }
-      }
       report();
       return d.step(tokens, positions, window, commit);
     }
@@ -203,6 +232,57 @@ final class ObservedDenoiser implements Denoiser {
     @Override
     public int cached() {
       return d.cached();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  /** The block KV cache: a refresh is the whole canvas, a slice's tokens go to their positions. */
+  private final class BlockObserved implements BlockKvCacheDecoder {
+    private final BlockKvCacheDecoder d;
+    private boolean wholeBatch;
+
+    BlockObserved(BlockKvCacheDecoder d) {
+      this.d = d;
+    }
+
+    @Override
+    public Logits refresh(TokenBatch tokens, float[] sigma) {
+      before();
+      wholeBatch = tokens.batch() == canvas.length && tokens.length() == canvas[0].length;
+      if (wholeBatch) {
+        for (int b = 0; b < canvas.length; b++) {
+          System.arraycopy(tokens.ids(), b * tokens.length(), canvas[b], 0, tokens.length());
+        }
+      }
+      report();
+      return d.refresh(tokens, sigma);
+    }
+
+    @Override
+    public Logits slice(
+        int[] tokens, int[] positions, int width, boolean[] visible, float[] sigma) {
+      before();
+      if (wholeBatch) {
+        for (int i = 0; i < tokens.length; i++) {
+          put(i / width, positions[i], tokens[i]);
+        }
+      }
+      report();
+      return d.slice(tokens, positions, width, visible, sigma);
+    }
+
+    @Override
+    public int batch() {
+      return d.batch();
+    }
+
+    @Override
+    public int length() {
+      return d.length();
     }
 
     @Override

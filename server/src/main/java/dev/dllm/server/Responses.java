@@ -97,13 +97,16 @@ final class Responses {
 
   /**
    * One denoising step of a diffusion family's choice: {@code {"object":"dllm.canvas","id",
-   * "model","index","step","nfe","tokens":[{"text","committed"}...]}}, one token per position of
-   * the generated span (the gap of an infill), as the network was fed it at call {@code nfe} (step
-   * = nfe − 1). A still-masked position (MDLM, Eso-LM: the MASK id; AR: not yet drawn) has {@code
-   * "text": null, "committed": false}; a decoded position has its text and {@code "committed":
-   * true} under absorbing-state families, whose decoded tokens stay; under a uniform-state family
-   * (Duo, no MASK on its canvas) every position is noisy, {@code "committed": false}, until the
-   * final chunk.
+   * "model","index","step","nfe","final","tokens":[{"text","committed"}...]}}, one token per
+   * position of the generated span (the gap of an infill), the canvas after {@code step} network
+   * calls: while {@code "final": false} as the network was fed it at call {@code nfe} = step + 1
+   * (step 0: the starting canvas), then one {@code "final": true} canvas after the last call (step
+   * = nfe = the NFE), the sampled span. A still-masked position (MDLM, Eso-LM: the MASK id or not
+   * fed yet) has {@code "text": null, "committed": false}; a decoded position has its text and
+   * {@code "committed": true} under absorbing-state families, whose decoded tokens stay; under a
+   * uniform-state family (Duo, no MASK on its canvas) every position is noisy, {@code "committed":
+   * false}, until the final canvas, where every position is committed. The final canvas holds the
+   * whole span, tokens after EOS included; the completion is the final chunk's text.
    *
    * @param absorbing whether the family's canvas marks undecided positions with the MASK id
    */
@@ -115,6 +118,7 @@ final class Responses {
     o.put("index", f.index());
     o.put("step", f.step());
     o.put("nfe", f.nfe());
+    o.put("final", f.closing());
     ArrayNode tokens = o.putArray("tokens");
     for (int id : f.span()) {
       ObjectNode t = tokens.addObject();
@@ -123,7 +127,7 @@ final class Responses {
         t.put("committed", false);
       } else {
         t.put("text", tokenizer.decode(new int[] {id}));
-        t.put("committed", absorbing);
+        t.put("committed", absorbing || f.closing());
       }
     }
     return o;

@@ -23,7 +23,9 @@ class BadInputTest {
         DllmServer.start(
             ServeOptions.defaults(
                     java.util.List.of(
-                        TestServers.fixture("mdlm-tiny"), TestServers.fixture("ar-tiny")))
+                        TestServers.fixture("mdlm-tiny"),
+                        TestServers.fixture("ar-tiny"),
+                        TestServers.fixture("esolm-tiny")))
                 .withPort(0)
                 .withThreads(1)
                 .withMaxBodyBytes(2048));
@@ -49,11 +51,15 @@ class BadInputTest {
         "prompt too long|{\"model\":\"mdlm-tiny\",\"prompt\":\"to be or not to\",\"max_tokens\":1}|400|prompt|too long",
         "suffix for AR|{\"model\":\"ar-tiny\",\"prompt\":\"to\",\"suffix\":\"be\"}|400|suffix|needs a diffusion family",
         "unknown field|{\"model\":\"mdlm-tiny\",\"temperature\":0.7}|400|temperature|unknown field 'temperature'",
-        "bad family option value|{\"model\":\"mdlm-tiny\",\"predictor\":\"nope\"}|400||nope",
+        "bad family option value|{\"model\":\"mdlm-tiny\",\"predictor\":\"nope\"}|400|predictor|nope",
+        "bad Eso-LM option value|{\"model\":\"esolm-tiny\",\"kv_cache\":\"yes\"}|400|kv_cache|true or false",
+        "max_tokens beyond Eso-LM's block|{\"model\":\"esolm-tiny\",\"prompt\":\"to\",\"max_tokens\":11}|400|max_tokens|beyond capacity",
+        "Eso-LM prompt the tokenizer cannot encode|{\"model\":\"esolm-tiny\",\"prompt\":\"to ?\"}|400|prompt|cannot be encoded",
+        "unknown Eso-LM option|{\"model\":\"esolm-tiny\",\"predictor\":\"ancestral\"}|400|predictor|known options: kv_cache",
         "top_p out of range|{\"model\":\"mdlm-tiny\",\"top_p\":1.5}|400|top_p|(0, 1]",
         "stream not a boolean|{\"model\":\"mdlm-tiny\",\"stream\":\"yes\"}|400|stream|true or false",
         "empty stop|{\"model\":\"mdlm-tiny\",\"stop\":\"\"}|400|stop|must not be empty",
-        "model missing with two served|{\"prompt\":\"to\"}|400|model|model is required",
+        "model missing with several served|{\"prompt\":\"to\"}|400|model|model is required",
         "unknown model|{\"model\":\"gpt-4\"}|404|model|not served",
       })
   void isRefusedNamingTheField(String what, String body, int status, String param, String message)

@@ -1,7 +1,6 @@
 package dev.dllm.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,9 +11,7 @@ import dev.dllm.runtime.onnx.Generated;
 import dev.dllm.runtime.onnx.Prompt;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,48 +144,15 @@ class CompletionsApiTest {
     HttpResponse<String> r = TestServers.post(server, body + ",\"stream\":true}");
     assertEquals(200, r.statusCode());
     assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
-    List<String> events = TestServers.events(r.body());
-    assertEquals("[DONE]", events.get(events.size() - 1));
-    List<JsonNode> canvases = new ArrayList<>();
-    List<JsonNode> chunks = new ArrayList<>();
-    for (String e : events.subList(0, events.size() - 1)) {
-      JsonNode j = TestServers.json(e);
-      (j.path("object").asText().equals("dllm.canvas") ? canvases : chunks).add(j);
-    }
-    int nfe = plain.path("nfe").asInt();
-    assertEquals(nfe, canvases.size());
-    Map<Integer, String> committed = new HashMap<>();
-    for (int k = 0; k < canvases.size(); k++) {
-      JsonNode c = canvases.get(k);
-      assertEquals(k, c.path("step").asInt());
-      assertEquals(k + 1, c.path("nfe").asInt());
-      assertEquals(6, c.path("tokens").size());
-      for (int p = 0; p < 6; p++) {
-        JsonNode t = c.path("tokens").path(p);
-        String before = committed.get(p);
-        if (before != null) {
-          // MDLM carries decoded tokens over: a committed position never changes
-          assertTrue(t.path("committed").asBoolean(), "position " + p + " at step " + k);
-          assertEquals(before, t.path("text").asText());
-        } else if (t.path("committed").asBoolean()) {
-          committed.put(p, t.path("text").asText());
-        } else {
-          assertTrue(t.path("text").isNull());
-        }
-      }
-    }
-    // the first canvas is all masks
-    for (JsonNode t : canvases.get(0).path("tokens")) {
-      assertFalse(t.path("committed").asBoolean());
-    }
-    assertEquals(2, chunks.size());
-    assertEquals(
-        plain.path("choices").path(0).path("text").asText(),
-        chunks.get(0).path("choices").path(0).path("text").asText());
-    assertEquals("length", chunks.get(0).path("choices").path(0).path("finish_reason").asText());
-    assertEquals(0, chunks.get(1).path("choices").size());
-    assertEquals(plain.path("usage"), chunks.get(1).path("usage"));
-    assertEquals(5, chunks.get(1).path("seed").asLong());
+    CanvasStream stream = new CanvasStream(r.body());
+    // one canvas per network call (the states after 0 … NFE − 1 calls), then the final one
+    stream.check(1, 6, true);
+    assertEquals(plain.path("nfe").asInt() + 1, stream.canvases.get(0).size());
+    JsonNode chunk = stream.chunks.get(0);
+    assertEquals(plain.path("choices").path(0).path("text").asText(), chunk.path("text").asText());
+    assertEquals("length", chunk.path("finish_reason").asText());
+    assertEquals(plain.path("usage"), stream.usage.path("usage"));
+    assertEquals(5, stream.usage.path("seed").asLong());
   }
 
   @Test

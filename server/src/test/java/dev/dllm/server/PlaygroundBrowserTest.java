@@ -163,4 +163,53 @@ class PlaygroundBrowserTest {
       }
     }
   }
+
+  /**
+   * Eso-LM with its KV cache sends its canvases a few milliseconds apart (here all in one read):
+   * the page still draws every one of them, in order, NFE + 1 frames, and ends on the final canvas
+   * and the API's completion.
+   */
+  @Test
+  void drawsEveryCanvasOfAFastEsoLmStream() throws Exception {
+    assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        "no " + CHROMIUM + " / " + DRIVER + " (apt-get install chromium chromium-driver)");
+    try (DllmServer s =
+        DllmServer.start(
+            ServeOptions.defaults(List.of(TestServers.fixture("esolm-tiny")))
+                .withPort(0)
+                .withThreads(1))) {
+      String body =
+          "{\"model\":\"esolm-tiny\",\"prompt\":\"to\",\"max_tokens\":8,\"steps\":6,\"seed\":3}";
+      HttpResponse<String> api = TestServers.post(s, body);
+      assertEquals(200, api.statusCode(), api.body());
+      JsonNode r = TestServers.json(api.body());
+      ChromeDriver d = browser();
+      try {
+        WebDriverWait wait = new WebDriverWait(d, Duration.ofSeconds(60));
+        d.get("http://127.0.0.1:" + s.port() + "/");
+        wait.until(
+            x -> "ready".equals(x.findElement(By.tagName("body")).getAttribute("data-state")));
+        type(d, "prompt", "to");
+        type(d, "max_tokens", "8");
+        type(d, "steps", "6");
+        type(d, "seed", "3");
+        d.findElement(By.id("generate")).click();
+        wait.until(
+            x -> "done".equals(x.findElement(By.tagName("body")).getAttribute("data-state")));
+        screenshot(d, "playground-esolm.png");
+        int nfe = r.path("nfe").asInt();
+        assertEquals(
+            String.valueOf(nfe + 1),
+            d.findElement(By.tagName("body")).getAttribute("data-frames"),
+            "frames drawn, NFE " + nfe);
+        assertEquals("final, NFE " + nfe, d.findElement(By.id("frame")).getText());
+        assertEquals(
+            r.path("choices").path(0).path("text").asText(),
+            d.executeScript("return document.getElementById('text').textContent"));
+      } finally {
+        d.quit();
+      }
+    }
+  }
 }

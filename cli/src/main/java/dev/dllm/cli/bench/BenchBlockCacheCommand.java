@@ -44,7 +44,8 @@ public final class BenchBlockCacheCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(CliOptions.req("model", "DIR", "bidirectional export (MDLM) with a block graph"));
+    o.addOption(
+        CliOptions.req("model", "DIR", "bidirectional export (MDLM, Duo) with a block graph"));
     o.addOption(CliOptions.opt("steps", "T", "step budget (default 256)"));
     o.addOption(CliOptions.opt("block-length", "S", "block length (default 32)"));
     o.addOption(CliOptions.opt("threshold", "TAU", "confidence threshold (default 0.9)"));

@@ -17,9 +17,9 @@ import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.api.tokenize.Tokenizers;
 import dev.dllm.cli.CliOptions;
 import dev.dllm.cli.Command;
+import dev.dllm.cli.SpinningOption;
 import dev.dllm.cli.ThreadsOption;
 import dev.dllm.eval.EvalFiles;
-import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
@@ -94,7 +94,9 @@ public final class BenchSampleCommand implements Command {
         CliOptions.opt(
             "sections",
             "LIST",
-            "comma list of calls,sampling,ar,skip,concurrency,openclose, or "
+            "comma list of "
+                + String.join(",", SECTIONS)
+                + ", or "
                 + String.join(" or ", comparisons.names())
                 + " alone (default: calls,sampling,ar,skip)"));
     o.addOption(
@@ -111,6 +113,8 @@ public final class BenchSampleCommand implements Command {
                 + " (default "
                 + OrtConfig.DEFAULT_OPT_LEVEL
                 + ")"));
+    o.addOption(SpinningOption.option());
+    CeilingSection.addOptions(o);
     comparisons.addOptions(o);
     return o;
   }
@@ -123,10 +127,12 @@ public final class BenchSampleCommand implements Command {
     int arLength = CliOptions.intOpt(cmd, "ar-length", 256, 2);
     int repeats = CliOptions.intOpt(cmd, "repeats", 5, 1);
     OrtConfig ort =
-        new OrtConfig(
-            "cpu",
-            ThreadsOption.parse(cmd, 0, 0),
-            cmd.getOptionValue("opt-level", OrtConfig.DEFAULT_OPT_LEVEL));
+        SpinningOption.apply(
+            cmd,
+            new OrtConfig(
+                "cpu",
+                ThreadsOption.parse(cmd, 0, 0),
+                cmd.getOptionValue("opt-level", OrtConfig.DEFAULT_OPT_LEVEL)));
     Path outFile = Path.of(cmd.getOptionValue("out", "bench-sample.json")).toAbsolutePath();
     String sectionList = cmd.getOptionValue("sections", "calls,sampling,ar,skip");
     java.util.Set<String> sections = new java.util.HashSet<>(List.of(sectionList.split(",")));
@@ -173,12 +179,14 @@ public final class BenchSampleCommand implements Command {
     report.put("steps", steps);
     report.put("threads", ort.threads());
     report.put("opt_level", ort.optLevel());
+    report.put("spinning", ort.spinning());
     report.put("cpus", Runtime.getRuntime().availableProcessors());
 
     Path tmp = Files.createTempDirectory("dllm-bench");
     try (NDManager manager = NDManager.newBaseManager()) {
       SpecialTokens sp = tok.specials();
-      try (OnnxModel onnx = open(weights, familyName, tok, length, tmp.resolve("main"), ort);
+      try (OnnxModel onnx =
+              SampleRuns.export(weights, familyName, tok, length, tmp.resolve("main"), ort);
           DjlDenoiser djl = new DjlDenoiser(DitModel.fromWeights(manager, weights), true)) {
         // 1. denoiser calls
         SplittableRandom r = new SplittableRandom(1);
@@ -215,6 +223,7 @@ public final class BenchSampleCommand implements Command {
           report.put(
               "gemm_ceiling",
               CeilingSection.run(
+                  cmd,
                   weights.config(),
                   batch,
                   length,
@@ -222,6 +231,8 @@ public final class BenchSampleCommand implements Command {
                   tmp.resolve("ceiling"),
                   ort,
                   out,
+                  tb,
+                  sigma,
                   () -> onnx.denoiser().forward(tb, sigma)));
         }
 
@@ -290,7 +301,8 @@ public final class BenchSampleCommand implements Command {
                 ? weights
                 : DitInit.random(
                     weights.config().withAttention(BackboneSpec.Attention.CAUSAL), 2, 0.1);
-        try (OnnxModel m = open(arW, ar.name(), tok, arLength, tmp.resolve("ar"), ort)) {
+        try (OnnxModel m =
+            SampleRuns.export(arW, ar.name(), tok, arLength, tmp.resolve("ar"), ort)) {
           SampleRuns.Run cached =
               SampleRuns.sampleRun(
                   ar,
@@ -324,7 +336,8 @@ public final class BenchSampleCommand implements Command {
           && registry.names().contains(BenchDefaults.FAMILY)
           && weights.config().attention() == BackboneSpec.Attention.BIDIRECTIONAL) {
         DiffusionFamily mdlm = registry.get(BenchDefaults.FAMILY); // its cache-skip predictor
-        try (OnnxModel m = open(weights, mdlm.name(), tok, length, tmp.resolve("mdlm"), ort)) {
+        try (OnnxModel m =
+            SampleRuns.export(weights, mdlm.name(), tok, length, tmp.resolve("mdlm"), ort)) {
           Map<String, Object> cs = new LinkedHashMap<>();
           cs.put("steps", length);
           // the skip is decided per batch (no row changed), so it pays off mostly at small B
@@ -377,23 +390,5 @@ public final class BenchSampleCommand implements Command {
             + "\n");
     out.println("-> " + outFile);
     return 0;
-  }
-
-  private static OnnxModel open(
-      DitWeights w, String family, Tokenizer tok, int length, Path dir, OrtConfig ort) {
-    ExportMetadata md =
-        new ExportMetadata(
-            family,
-            ExportMetadata.GRAPH_FULL,
-            w.config(),
-            length,
-            "",
-            tok.spec(),
-            tok.state(),
-            tok.specials(),
-            Map.of(),
-            Map.of());
-    OnnxExport.write(w, md, dir);
-    return OnnxModel.open(dir, ort);
   }
 }

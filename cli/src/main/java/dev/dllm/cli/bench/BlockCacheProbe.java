@@ -4,28 +4,28 @@ import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.MaskedSoftmax;
+import dev.dllm.api.sample.RecomputingBlockKvCache;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The approximation error of a block KV cache inside a block (issue 20), measured on the decoding
  * trajectory itself: it wraps a {@link BlockKvCacheDecoder} and, after every slice step, runs the
- * full forward of the current tokens (the refreshed rows with the slice's tokens written in) and
- * compares, at every slice position that still holds MASK (the positions the sampler reads), the
- * cached logits with the full ones: max_v |Δlogit| (v ≠ MASK), KL(p_full ‖ p_cached) in nats with p
- * the float64 softmax without the MASK entry (as the samplers read it), and whether both argmaxes
- * agree. The sampler sees the cached logits, so the trajectory is the cached sampler's. Not
- * thread-safe (one sampler at a time).
+ * full forward of the current tokens (the refreshed rows with the slice's tokens written in, {@link
+ * RecomputingBlockKvCache}; so every refresh runs twice) and compares, at every slice position that
+ * still holds MASK (the positions the sampler reads; for a uniform-state chain such as Duo's, whose
+ * z_t holds no MASK, at every real slot of the slice, the block's committed positions included),
+ * the cached logits with the full ones: max_v |Δlogit| (v ≠ MASK), KL(p_full ‖ p_cached) in nats
+ * with p the float64 softmax without the MASK entry (as the samplers read it), and whether both
+ * argmaxes agree. The sampler sees the cached logits, so the trajectory is the cached sampler's.
+ * Not thread-safe (one sampler at a time).
  */
 final class BlockCacheProbe implements BlockKvCacheDecoder {
   private final BlockKvCacheDecoder inner;
-  private final Denoiser full;
+  private final RecomputingBlockKvCache exactCache;
   private final int mask;
-  private int[] rows;
-  private int batch;
-  private int length;
   private long positions;
   private long agree;
   private double maxAbs;
@@ -36,37 +36,19 @@ final class BlockCacheProbe implements BlockKvCacheDecoder {
 
   BlockCacheProbe(BlockKvCacheDecoder inner, Denoiser full, int mask) {
     this.inner = inner;
-    this.full = full;
+    this.exactCache = new RecomputingBlockKvCache(full, BlockCache.NONE);
     this.mask = mask;
   }
 
   /** {@code denoiser} whose block cache is this probe over its own. */
   Denoiser wrap(Denoiser denoiser) {
-    BlockCacheProbe probe = this;
-    return new Denoiser() {
-      @Override
-      public int vocabSize() {
-        return denoiser.vocabSize();
-      }
-
-      @Override
-      public Logits forward(TokenBatch tokens, float[] sigma) {
-        return denoiser.forward(tokens, sigma);
-      }
-
-      @Override
-      public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
-        return Optional.of(probe);
-      }
-    };
+    return RecomputingBlockKvCache.offering(denoiser, this);
   }
 
   @Override
   public Logits refresh(TokenBatch tokens, float[] sigma) {
     refreshes++;
-    rows = tokens.ids().clone();
-    batch = tokens.batch();
-    length = tokens.length();
+    exactCache.refresh(tokens, sigma);
     return inner.refresh(tokens, sigma);
   }
 
@@ -74,24 +56,23 @@ final class BlockCacheProbe implements BlockKvCacheDecoder {
   public Logits slice(int[] tokens, int[] pos, int width, boolean[] visible, float[] sigma) {
     Logits cached = inner.slice(tokens, pos, width, visible, sigma);
     slices++;
-    int[] x = rows.clone();
-    for (int b = 0; b < batch; b++) {
-      for (int s = 0; s < width; s++) {
-        if (visible[b * (length + width) + length + s]) {
-          x[b * length + pos[b * width + s]] = tokens[b * width + s];
-        }
-      }
+    Logits exact = exactCache.slice(tokens, pos, width, visible, sigma);
+    int batch = inner.batch();
+    int length = inner.length();
+    boolean uniformState = true; // no MASK in the whole slice: compare every real slot
+    for (int id : tokens) {
+      uniformState &= id != mask;
     }
-    Logits exact = full.forward(new TokenBatch(x, batch, length), sigma);
     int v = exact.vocab();
     double[] p = new double[v];
     double[] q = new double[v];
     for (int b = 0; b < batch; b++) {
       for (int s = 0; s < width; s++) {
-        if (!visible[b * (length + width) + length + s] || tokens[b * width + s] != mask) {
+        boolean read = uniformState || tokens[b * width + s] == mask;
+        if (!visible[b * (length + width) + length + s] || !read) {
           continue;
         }
-        int fo = exact.offset(b, pos[b * width + s]);
+        int fo = exact.offset(b, s);
         int co = cached.offset(b, s);
         MaskedSoftmax.softmax(exact.values(), fo, v, mask, p);
         MaskedSoftmax.softmax(cached.values(), co, v, mask, q);

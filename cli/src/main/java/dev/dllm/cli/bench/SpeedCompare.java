@@ -12,7 +12,6 @@ import dev.dllm.api.model.DitWeights;
 import dev.dllm.api.sample.StepSplit;
 import dev.dllm.api.tokenize.Tokenizer;
 import dev.dllm.cli.bench.SamplerTiming.Measured;
-import dev.dllm.exporter.OnnxExport;
 import dev.dllm.runtime.onnx.ExportMetadata;
 import dev.dllm.runtime.onnx.OnnxModel;
 import dev.dllm.runtime.onnx.OrtConfig;
@@ -281,19 +280,6 @@ final class SpeedCompare {
     DitWeights w = DitInit.random(cfg, 1, 0.1);
     Map<String, String> familyMetadata = new LinkedHashMap<>(family.exportMetadata());
     familyMetadata.remove("family");
-    ExportMetadata md =
-        new ExportMetadata(
-            family.name(),
-            ExportMetadata.GRAPH_FULL,
-            cfg,
-            length,
-            "",
-            tok.spec(),
-            tok.state(),
-            tok.specials(),
-            Map.of(),
-            familyMetadata);
-    OnnxExport.write(w, md, dir);
-    return OnnxModel.open(dir, ort);
+    return SampleRuns.export(w, family.name(), tok, length, dir, ort, familyMetadata);
   }
 }

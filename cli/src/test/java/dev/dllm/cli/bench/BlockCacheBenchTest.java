@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
-import dev.dllm.api.Logits;
-import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.BlockCache;
+import dev.dllm.api.sample.RecomputingBlockKvCache;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.runtime.onnx.OnnxModel;
@@ -18,29 +16,32 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code dllm bench-block-cache} and its error probe on a tiny MDLM export (issue 20): the probe
- * reads zero error over an exact cache (a second implementation that answers every slice with the
- * full forward) and a positive, finite error over the export's block graph; the command prints and
- * writes the three variants.
+ * reads zero error over an exact cache ({@link RecomputingBlockKvCache}, a second implementation
+ * that answers every slice with the full forward) and a positive, finite error over the export's
+ * block graph, for MDLM and Duo; the command prints and writes the three variants.
  */
 class BlockCacheBenchTest {
   @TempDir Path tmp;
 
-  @Test
-  void probeIsZeroOnAnExactCacheAndPositiveOnTheBlockGraph() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"mdlm", "duo"})
+  void probeIsZeroOnAnExactCacheAndPositiveOnTheBlockGraph(String family) throws Exception {
     // two blocks: with one, the K/V of every position depend on its own token only and the cache
-    // is exact
-    Path ex = BenchExports.export(tmp, "mdlm", 3, 16, 2);
+    // is exact; Duo's z_t holds no MASK, so the probe compares every real slot
+    Path ex = BenchExports.export(tmp, family, 3, 16, 2);
     try (OnnxModel m = OnnxModel.open(ex, OrtConfig.defaults().withThreads(1))) {
       Denoiser den = m.denoiser();
       int mask = m.metadata().specials().mask();
       Map<String, String> opts = BenchBlockCacheCommand.options(4, 0.7, BlockCache.DUAL);
       var sampler = m.family().newSampler(new SamplerSpec(8, 1.0, opts));
-      BlockCacheProbe exact = new BlockCacheProbe(new Exact(den), den, mask);
+      BlockCacheProbe exact =
+          new BlockCacheProbe(new RecomputingBlockKvCache(den, BlockCache.DUAL), den, mask);
       sampler.sample(exact.wrap(den), 2, 16, m.metadata().specials(), new Rng(5));
       Map<String, Object> e = exact.toMap();
       assertTrue(((Number) e.get("compared_positions")).longValue() > 0, e.toString());
@@ -56,9 +57,11 @@ class BlockCacheBenchTest {
     }
   }
 
-  @Test
-  void commandPrintsAndWritesTheThreeVariants() throws Exception {
-    Path ex = BenchExports.export(tmp, "mdlm", 4, 16);
+  @ParameterizedTest
+  @ValueSource(strings = {"mdlm", "duo"})
+  void commandPrintsAndWritesTheThreeVariants(String family) throws Exception {
+    // Duo's sampler reports its steps: the cached path must report every forward as one
+    Path ex = BenchExports.export(tmp, family, 4, 16);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Path json = tmp.resolve("r.json");
@@ -114,55 +117,5 @@ class BlockCacheBenchTest {
             tmp.resolve("r2.json").toString());
     assertEquals(2, rc2, err2.toString(StandardCharsets.UTF_8));
     assertTrue(err2.toString(StandardCharsets.UTF_8).contains("has no block KV graph"));
-  }
-
-  /** Exact: every slice is the full forward of the refreshed rows with the slice written in. */
-  private static final class Exact implements BlockKvCacheDecoder {
-    private final Denoiser den;
-    private int[] rows;
-    private int batch;
-    private int length;
-
-    Exact(Denoiser den) {
-      this.den = den;
-    }
-
-    @Override
-    public Logits refresh(TokenBatch tokens, float[] sigma) {
-      rows = tokens.ids().clone();
-      batch = tokens.batch();
-      length = tokens.length();
-      return den.forward(tokens, sigma);
-    }
-
-    @Override
-    public Logits slice(int[] tokens, int[] pos, int width, boolean[] visible, float[] sigma) {
-      int[] x = rows.clone();
-      for (int i = 0; i < tokens.length; i++) {
-        if (visible[(i / width) * (length + width) + length + i % width]) {
-          x[(i / width) * length + pos[i]] = tokens[i];
-        }
-      }
-      Logits f = den.forward(new TokenBatch(x, batch, length), sigma);
-      int v = f.vocab();
-      float[] out = new float[batch * width * v];
-      for (int i = 0; i < tokens.length; i++) {
-        System.arraycopy(f.values(), f.offset(i / width, pos[i]), out, i * v, v);
-      }
-      return new Logits(out, batch, width, v);
-    }
-
-    @Override
-    public int batch() {
-      return batch;
-    }
-
-    @Override
-    public int length() {
-      return length;
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -119,6 +119,8 @@ class SpeedCompareCommandTest {
     assertEquals(0, BenchExports.run(out, err, "bench-sample", "--help"));
     String help = out.toString(StandardCharsets.UTF_8);
     assertTrue(help.contains("--plain-model DIR") && help.contains("fake5-skip"), help);
+    // every section it runs is listed (ceiling was missing)
+    assertTrue(help.contains("comma list of calls,ceiling,sampling,ar,skip,concurrency"), help);
     JsonNode r =
         bench("--sections", "fake5-skip", "--plain-model", mdlm.toString(), "--length", "12");
     JsonNode row = r.get("rows").get(0);

@@ -9,12 +9,12 @@ import java.util.Set;
 /**
  * Named DiT shapes: CPU presets {@code xxs} (d 64, 2 blocks, 2 heads), {@code xs} (128, 4, 4),
  * {@code s} (256, 6, 4), {@code m} (384, 8, 6); the IsoFLOP ladder between and below them, named by
- * width: {@code d12}, {@code d16}, {@code d24}, {@code d32} (all 2 blocks, 2 heads), {@code d48}
- * (48, 2, 2), {@code d96} (96, 3, 3), {@code d192} (192, 5, 4), {@code d320} (320, 7, 5), so that
- * laptop budgets of 1e11–1e13 FLOPs have at least four sizes around their optimum (issue 10); and
- * the paper's model ladder {@code 6M} … {@code 2121M} plus {@code tiny}, {@code base}, {@code
- * small}, {@code medium} (spec §7.6, [SD] configs/model/*.yaml). All use cond_dim 128 and dropout 0
- * (the paper's training scripts).
+ * width: {@code d8}, {@code d12}, {@code d16}, {@code d24}, {@code d32} (all 2 blocks, 2 heads),
+ * {@code d48} (48, 2, 2), {@code d96} (96, 3, 3), {@code d192} (192, 5, 4), {@code d320} (320, 7,
+ * 5), so that laptop budgets of 1e11–1e13 FLOPs have at least four sizes around their optimum
+ * (issue 10); and the paper's model ladder {@code 6M} … {@code 2121M} plus {@code tiny}, {@code
+ * base}, {@code small}, {@code medium} (spec §7.6, [SD] configs/model/*.yaml). All use cond_dim 128
+ * and dropout 0 (the paper's training scripts).
  */
 public final class DitPresets {
   private DitPresets() {}
@@ -27,6 +27,7 @@ public final class DitPresets {
 
   private static Map<String, int[]> shapes() {
     Map<String, int[]> m = new LinkedHashMap<>();
+    m.put("d8", new int[] {8, 2, 2});
     m.put("d12", new int[] {12, 2, 2});
     m.put("d16", new int[] {16, 2, 2});
     m.put("d24", new int[] {24, 2, 2});

@@ -1,5 +1,7 @@
 package dev.dllm.api.sample;
 
+import dev.dllm.api.BlockKvCacheDecoder;
+import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import java.util.Locale;
 
@@ -40,6 +42,29 @@ public enum BlockCache {
           throw new InvalidInputException(
               "sampler option cache must be none, prefix or dual, got " + s);
     };
+  }
+
+  /**
+   * The block KV cache decoder of {@code denoiser} for this mode (prefix or dual); the caller
+   * closes it.
+   *
+   * @throws InvalidInputException when the denoiser has no block KV graph
+   * @throws IllegalStateException for {@link #NONE}
+   */
+  public BlockKvCacheDecoder open(Denoiser denoiser) {
+    if (this == NONE) {
+      throw new IllegalStateException("cache=none has no decoder");
+    }
+    return denoiser
+        .blockKvCacheDecoder()
+        .orElseThrow(
+            () ->
+                new InvalidInputException(
+                    "sampler option cache="
+                        + label()
+                        + " needs a block KV graph, which this model does not have;"
+                        + " re-export it with dllm export (bidirectional exports carry"
+                        + " one in decode.onnx) or use cache=none"));
   }
 
   /** The option value, lower case. */

@@ -102,4 +102,15 @@ public interface Sampler {
   default boolean reportsSteps() {
     return false;
   }
+
+  /**
+   * Asks this sampler to report its canvas to {@code listener} before every network call of the
+   * following {@code sample} calls ({@link CanvasListener}); null stops it.
+   *
+   * @return whether this sampler reports canvases (false, the default: a caller reads the canvas
+   *     off the denoiser's inputs instead)
+   */
+  default boolean canvasListener(CanvasListener listener) {
+    return false;
+  }
 }

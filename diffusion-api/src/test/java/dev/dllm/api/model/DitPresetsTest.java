@@ -59,7 +59,7 @@ class DitPresetsTest {
   @Test
   void cpuLadderGrowsAndHeadsFit() {
     String[] ladder = {
-      "d12", "d16", "d24", "d32", "d48", "xxs", "d96", "xs", "d192", "s", "d320", "m"
+      "d8", "d12", "d16", "d24", "d32", "d48", "xxs", "d96", "xs", "d192", "s", "d320", "m"
     };
     long previous = 0;
     for (String n : ladder) {

@@ -1,8 +1,11 @@
 package dev.dllm.family.duo;
 
+import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
+import dev.dllm.api.sample.BlockCacheLoop;
 import dev.dllm.api.sample.ConfidenceBlocks;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
@@ -53,6 +56,24 @@ import java.util.function.LongSupplier;
  * on the thread count. With {@code stopAtEos} a row stops at its first generated EOS once the block
  * holding it is committed ({@link ConfidenceBlocks#stopAtEos}).
  *
+ * <p><b>Block KV cache</b> ({@code cache=prefix|dual}, {@link BlockCache}; Fast-dLLM's prefix and
+ * dual cache): the same steps and draws run through {@link BlockCacheLoop} (the loop MDLM uses): at
+ * a block's first step a full forward keeps every position's K/V, its later steps run only the
+ * block ({@code dual}) or the block and the positions after it ({@code prefix}) against them. What
+ * the cached K/V of the positions outside the block mean for this chain: the positions before the
+ * block are committed (clamped) and never change again, and the positions after it keep their prior
+ * draw until their own block starts (above), so during a block the tokens outside it are exactly
+ * those of the block's first step, unlike the ancestral sampler, which redraws every position at
+ * every step and so has no block to cache around. What goes stale is what Fast-dLLM accepts for
+ * masked models, plus one thing of Duo's: (1) from the second layer on, the cached K/V saw the
+ * block's tokens of the first step, not its later commits and posterior redraws; (2) they were
+ * computed at the first step's sigma, whereas −log ᾱ of the row falls at every step. Each slice is
+ * fed the step's own sigma, so the positions being decoded are conditioned on the row's present
+ * noise level, as without the cache; only the cached context keeps the sigma of the block's start
+ * (a block moves ᾱ by at most its share of the row, 32 / 256 of the way for the defaults at L 256).
+ * With an exact cache the samples equal {@code cache=none}'s draw for draw. A step listener sees
+ * every forward, full or slice, as one step.
+ *
  * @param clock the step clock in ns, read only with a listener
  */
 record DuoConfidence(
@@ -61,6 +82,7 @@ record DuoConfidence(
     int steps,
     double topP,
     boolean stopAtEos,
+    BlockCache cache,
     LongSupplier clock) {
 
   /**
@@ -68,7 +90,9 @@ record DuoConfidence(
    *
    * @param clamped {@code [B, L]}, true at given positions
    * @param eos the EOS id, or negative for none
-   * @return NFE, the number of batched forwards
+   * @return NFE, the number of batched forwards (with a block cache: full plus slice forwards)
+   * @throws dev.dllm.api.InvalidInputException when a block cache is asked for and the denoiser has
+   *     no block KV graph
    */
   int run(
       Denoiser denoiser,
@@ -90,6 +114,25 @@ record DuoConfidence(
       cursors[b] = ConfidenceBlocks.of(free[b], rule.blockLength(), steps);
     }
     double alphaOne = schedule.alpha(1.0);
+    if (cache != BlockCache.NONE) {
+      try (BlockKvCacheDecoder decoder = cache.open(denoiser)) {
+        BlockCacheLoop.RowStep rowStep =
+            new BlockCacheLoop.RowStep() {
+              @Override
+              public float sigma(int b) {
+                return stepSigma(committed, b * length, length, cursors[b], alphaOne);
+              }
+
+              @Override
+              public boolean step(Logits logits, int i, int base, int b) {
+                return stepRow(
+                    logits, i, base, x, committed, length, mask, eos, b, cursors, free, rows);
+              }
+            };
+        return new BlockCacheLoop(decoder, cache == BlockCache.DUAL, listener, clock)
+            .run(x, length, cursors, rowStep);
+      }
+    }
     int nfe = 0;
     while (true) {
       int[] active = ConfidenceBlocks.active(cursors);
@@ -99,13 +142,10 @@ record DuoConfidence(
       long t0 = listener == null ? 0 : clock.getAsLong();
       int[] in = new int[active.length * length];
       float[] sigma = new float[active.length];
-      double[][] grid = new double[active.length][];
       for (int i = 0; i < active.length; i++) {
         int b = active[i];
         System.arraycopy(x, b * length, in, i * length, length);
-        grid[i] = grid(cursors[b]);
-        sigma[i] =
-            (float) rowSigma(committed, b * length, length, cursors[b], grid[i][0], alphaOne);
+        sigma[i] = stepSigma(committed, b * length, length, cursors[b], alphaOne);
       }
       long t1 = listener == null ? 0 : clock.getAsLong();
       Logits logits =
@@ -114,21 +154,22 @@ record DuoConfidence(
               .requireShape(active.length, length);
       long t2 = listener == null ? 0 : clock.getAsLong();
       nfe++;
-      forEach(
+      BlockCacheLoop.forEachRow(
           active.length,
-          i -> {
-            int b = active[i];
-            boolean complete =
-                step(logits, i, x, committed, b * length, mask, cursors[b], grid[i], rows[b]);
-            if (complete && stopAtEos && eos >= 0) {
-              cursors[b].stopAtEos(x, b * length, free[b], eos);
-            }
-          });
+          i ->
+              stepRow(
+                  logits, i, 0, x, committed, length, mask, eos, active[i], cursors, free, rows));
       if (listener != null) {
         long t3 = clock.getAsLong();
         listener.step(nfe - 1, t2 - t1, t3 - t2, t3 - t0);
       }
     }
+  }
+
+  /** The sigma of the row's next step: {@link #rowSigma} at alpha_t of its block's grid. */
+  private float stepSigma(
+      boolean[] committed, int row, int length, ConfidenceBlocks c, double alphaOne) {
+    return (float) rowSigma(committed, row, length, c, grid(c)[0], alphaOne);
   }
 
   /** {alpha_t, alpha_s} of the current block's step on its own grid of {@code budget} steps. */
@@ -162,10 +203,37 @@ record DuoConfidence(
     return -Math.log1p(-noise / length);
   }
 
-  /** One step of one row; returns whether its block completed. */
+  /** {@link #step} of row b on its block's grid, then its stop at EOS when the block completed. */
+  private boolean stepRow(
+      Logits logits,
+      int i,
+      int base,
+      int[] x,
+      boolean[] committed,
+      int length,
+      int mask,
+      int eos,
+      int b,
+      ConfidenceBlocks[] cursors,
+      boolean[][] free,
+      Rng[] rows) {
+    ConfidenceBlocks c = cursors[b];
+    boolean complete = step(logits, i, base, x, committed, b * length, mask, c, grid(c), rows[b]);
+    if (complete && stopAtEos && eos >= 0) {
+      c.stopAtEos(x, b * length, free[b], eos);
+    }
+    return complete;
+  }
+
+  /**
+   * One step of one row; returns whether its block completed.
+   *
+   * @param base row {@code i} of {@code logits} holds position l at index l − base
+   */
   private boolean step(
       Logits logits,
       int i,
+      int base,
       int[] x,
       boolean[] committed,
       int row,
@@ -189,7 +257,7 @@ record DuoConfidence(
     double[] buffer = new double[vocab];
     double[] p = new double[1];
     for (int j = 0; j < n; j++) {
-      proposal[j] = rule.propose(logits, i, open[j], mask, topP, rng, buffer, p);
+      proposal[j] = rule.propose(logits, i, open[j] - base, mask, topP, rng, buffer, p);
       confidence[j] = p[0];
       order[j] = j;
     }
@@ -207,7 +275,7 @@ record DuoConfidence(
         x[row + l] =
             PosteriorDraw.draw(
                 logits.values(),
-                logits.offset(i, l),
+                logits.offset(i, l - base),
                 vocab,
                 x[row + l],
                 mask,
@@ -221,13 +289,5 @@ record DuoConfidence(
     boolean complete = k == n;
     c.step(complete);
     return complete;
-  }
-
-  private static void forEach(int n, java.util.function.IntConsumer work) {
-    if (n == 1) {
-      work.accept(0);
-    } else {
-      java.util.stream.IntStream.range(0, n).parallel().forEach(work);
-    }
   }
 }

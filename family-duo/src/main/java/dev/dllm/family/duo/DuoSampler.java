@@ -3,6 +3,7 @@ package dev.dllm.family.duo;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.ConfidenceDecoding;
@@ -50,8 +51,9 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * <p>{@code predictor=confidence} replaces the step loop by Fast-dLLM's confidence-threshold
  * parallel decoding ({@link DuoConfidence}, which states what confidence and committing mean for a
  * uniform-state chain): block by block, positions whose x_θ confidence is ≥ τ (and the top-1 of
- * each step) are clamped; NFE adapts to the text. It is the only Duo sampler that honours {@link
- * SamplerSpec#stopAtEos()}.
+ * each step) are clamped; NFE adapts to the text; {@code cache=prefix|dual} runs it over the
+ * export's block KV graph (Fast-dLLM's block cache, {@link BlockCache}). It is the only Duo sampler
+ * that honours {@link SamplerSpec#stopAtEos()}.
  */
 public final class DuoSampler implements Sampler {
 
@@ -97,6 +99,7 @@ public final class DuoSampler implements Sampler {
   private final NoiseRemoval noiseRemoval;
   private final PromptSigma promptSigma;
   private final ConfidenceDecoding confidence;
+  private final BlockCache cache;
   private final boolean stopAtEos;
 
   /** The step clock in ns (System::nanoTime; tests swap in a deterministic one). */
@@ -109,6 +112,7 @@ public final class DuoSampler implements Sampler {
       NoiseRemoval noiseRemoval,
       PromptSigma promptSigma,
       ConfidenceDecoding confidence,
+      BlockCache cache,
       boolean stopAtEos) {
     this.schedule = schedule;
     this.steps = steps;
@@ -116,6 +120,7 @@ public final class DuoSampler implements Sampler {
     this.noiseRemoval = noiseRemoval;
     this.promptSigma = promptSigma;
     this.confidence = confidence;
+    this.cache = cache;
     this.stopAtEos = stopAtEos;
   }
 
@@ -128,6 +133,7 @@ public final class DuoSampler implements Sampler {
         options.noiseRemoval(),
         options.promptSigma(),
         options.confidence(),
+        options.cache(),
         spec.stopAtEos());
   }
 
@@ -238,7 +244,7 @@ public final class DuoSampler implements Sampler {
     }
     if (confidence != null) {
       int nfe =
-          new DuoConfidence(schedule, confidence, steps, topP, stopAtEos, clock)
+          new DuoConfidence(schedule, confidence, steps, topP, stopAtEos, cache, clock)
               .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);
       return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }

@@ -1,6 +1,7 @@
 package dev.dllm.family.duo;
 
 import dev.dllm.api.InvalidInputException;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.family.duo.DuoSampler.NoiseRemoval;
@@ -14,15 +15,19 @@ import java.util.TreeSet;
  * greedy or none; [SD] {@code noise_removal}), its alias {@code greedy_tail=true} (= greedy), and
  * {@code prompt_sigma} ({@link PromptSigma}), {@code predictor} ({@code ancestral}, the default, or
  * {@code confidence}: {@link DuoConfidence}) with, for {@code confidence} only, {@code threshold},
- * {@code block_length} and {@code proposal} ({@link ConfidenceDecoding}), plus T = {@link
- * SamplerSpec#steps()} &gt;= 1.
+ * {@code block_length}, {@code proposal} ({@link ConfidenceDecoding}) and {@code cache} ({@link
+ * BlockCache}: none, prefix or dual), plus T = {@link SamplerSpec#steps()} &gt;= 1.
  *
  * @param noiseRemoval the final step
  * @param promptSigma the time conditioning of rows with given positions
  * @param confidence the rule of {@code predictor=confidence}, else null
+ * @param cache the block KV cache of {@code predictor=confidence} ({@link BlockCache#NONE} else)
  */
 record DuoSamplerOptions(
-    NoiseRemoval noiseRemoval, PromptSigma promptSigma, ConfidenceDecoding confidence) {
+    NoiseRemoval noiseRemoval,
+    PromptSigma promptSigma,
+    ConfidenceDecoding confidence,
+    BlockCache cache) {
 
   private static final Set<String> OPTIONS =
       Set.of(
@@ -32,7 +37,8 @@ record DuoSamplerOptions(
           "predictor",
           "threshold",
           "block_length",
-          "proposal");
+          "proposal",
+          BlockCache.KEY);
 
   /**
    * Parses and checks the options of {@code spec}.
@@ -69,15 +75,15 @@ record DuoSamplerOptions(
         }
       }
       return new DuoSamplerOptions(
-          NoiseRemoval.NONE, DEFAULT_SIGMA, ConfidenceDecoding.parse(spec));
+          NoiseRemoval.NONE, DEFAULT_SIGMA, ConfidenceDecoding.parse(spec), BlockCache.parse(spec));
     }
     if (!predictor.equals("ancestral")) {
       throw new InvalidInputException(
           "sampler option predictor must be ancestral or confidence, got " + predictor);
     }
-    if (ConfidenceDecoding.mentioned(spec)) {
+    if (ConfidenceDecoding.mentioned(spec) || spec.options().containsKey(BlockCache.KEY)) {
       throw new InvalidInputException(
-          "sampler options threshold, block_length and proposal need predictor=confidence");
+          "sampler options threshold, block_length, proposal and cache need predictor=confidence");
     }
     String nr = spec.option("noise_removal", null);
     String tail = spec.option("greedy_tail", null);
@@ -113,6 +119,6 @@ record DuoSamplerOptions(
             "sampler option prompt_sigma must be schedule or effective, got " + ps);
       }
     }
-    return new DuoSamplerOptions(removal, promptSigma, null);
+    return new DuoSamplerOptions(removal, promptSigma, null, BlockCache.NONE);
   }
 }

@@ -4,6 +4,7 @@ import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.WindowKvCacheDecoder;
+import dev.dllm.api.sample.CanvasListener;
 import dev.dllm.api.sample.Categorical;
 import dev.dllm.api.sample.Conditioning;
 import dev.dllm.api.sample.Rng;
@@ -91,6 +92,7 @@ public final class EsoLmSampler implements Sampler {
   private final double topP;
   private final boolean kvCache;
   private StepListener listener;
+  private CanvasListener canvas;
 
   private EsoLmSampler(NoiseSchedule schedule, int steps, double topP, boolean kvCache) {
     this.schedule = schedule;
@@ -123,6 +125,19 @@ public final class EsoLmSampler implements Sampler {
   public EsoLmSampler listener(StepListener l) {
     this.listener = l;
     return this;
+  }
+
+  /**
+   * Reports the canvas before every network call: every row of the batch un-permuted to position
+   * order (given and decoded ids, MASK elsewhere), rows of groups not started yet or already done
+   * included.
+   *
+   * @return true
+   */
+  @Override
+  public boolean canvasListener(CanvasListener listener) {
+    this.canvas = listener;
+    return true;
   }
 
   /**
@@ -168,7 +183,11 @@ public final class EsoLmSampler implements Sampler {
       groups.computeIfAbsent(g, k -> new ArrayList<>()).add(all[b]);
     }
     int[] calls = {0};
-    LockStep lockStep = new LockStep(new RowDraws(topP, listener));
+    CanvasListener c = canvas;
+    LockStep lockStep =
+        new LockStep(
+            new RowDraws(topP, listener),
+            c == null ? k -> {} : k -> c.canvas(k, positionOrder(all, length)));
     for (List<SamplingRow> group : groups.values()) {
       SamplingRow[] members = group.toArray(new SamplingRow[0]);
       Optional<WindowKvCacheDecoder> cache =
@@ -183,13 +202,18 @@ public final class EsoLmSampler implements Sampler {
         lockStep.uncached(denoiser, members, length, mask, calls, timing);
       }
     }
-    int[] out = new int[batch * length];
+    return new SampleBatch(new TokenBatch(positionOrder(all, length), batch, length), calls[0]);
+  }
+
+  /** The rows' working ids (sorted order) un-permuted to position order {@code [B, L]}. */
+  private static int[] positionOrder(SamplingRow[] all, int length) {
+    int[] out = new int[all.length * length];
     for (SamplingRow r : all) {
       for (int j = 0; j < length; j++) {
         out[r.index() * length + r.order()[j]] = r.xs()[j];
       }
     }
-    return new SampleBatch(new TokenBatch(out, batch, length), calls[0]);
+    return out;
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.WindowKvCacheDecoder;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The window scheduling of one group of Eso-LM rows with equal given count (spec §4.4; [SD]
@@ -15,13 +16,16 @@ import java.util.Arrays;
  * cached yet, then its k masks, and the call commits C = the smallest pending clean count among the
  * active rows (a row with more re-feeds the rest in the next window: exact, they are clean inputs
  * either way). Window padding is the mask id after a row's real tokens (causal attention: no real
- * query sees it), and a finished row is fed padding only. The draws are {@link RowDraws}.
+ * query sees it), and a finished row is fed padding only. The draws are {@link RowDraws}; {@code
+ * beforeCall} hears of every network call before it is made (its argument: the calls made so far).
  */
 final class LockStep {
   private final RowDraws draws;
+  private final IntConsumer beforeCall;
 
-  LockStep(RowDraws draws) {
+  LockStep(RowDraws draws, IntConsumer beforeCall) {
     this.draws = draws;
+    this.beforeCall = beforeCall;
   }
 
   /** Lock-step full sorted-causal forwards over the rows of a group that still have a step. */
@@ -38,6 +42,7 @@ final class LockStep {
     }
     int n = SamplingRow.longestPlan(group);
     for (int i = 0; i < n; i++) {
+      beforeCall.accept(calls[0]);
       long t0 = timing == null ? 0 : System.nanoTime();
       SamplingRow[] active = SamplingRow.active(group, i);
       int[] ids = new int[active.length * length];
@@ -86,6 +91,7 @@ final class LockStep {
     int committed = 0; // the same in every row
     int n = SamplingRow.longestPlan(group);
     for (int i = 0; i < n; i++) {
+      beforeCall.accept(calls[0]);
       long t0 = timing == null ? 0 : System.nanoTime();
       int commit = Integer.MAX_VALUE;
       int width = 1;

@@ -6,6 +6,7 @@ import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.Logits;
 import dev.dllm.api.TokenBatch;
 import dev.dllm.api.sample.BlockCache;
+import dev.dllm.api.sample.BlockCacheLoop;
 import dev.dllm.api.sample.ConfidenceBlocks;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
@@ -36,7 +37,7 @@ import dev.dllm.api.sample.Rng;
  *
  * <p>With {@code cache=prefix|dual} ({@link BlockCache}) the forwards go through the denoiser's
  * {@link BlockKvCacheDecoder} and rows move through their blocks in lockstep ({@link
- * MdlmBlockCacheLoop}); the commit rule and the draws are the same.
+ * BlockCacheLoop}); the commit rule and the draws are the same.
  */
 final class MdlmConfidence {
   private final ConfidenceDecoding rule;
@@ -71,19 +72,20 @@ final class MdlmConfidence {
       cursors[b] = ConfidenceBlocks.of(free[b], rule.blockLength(), steps);
     }
     if (cache != BlockCache.NONE) {
-      try (BlockKvCacheDecoder decoder =
-          denoiser
-              .blockKvCacheDecoder()
-              .orElseThrow(
-                  () ->
-                      new InvalidInputException(
-                          "sampler option cache="
-                              + cache.label()
-                              + " needs a block KV graph, which this model does not have;"
-                              + " re-export it with dllm export (bidirectional exports carry"
-                              + " one in decode.onnx) or use cache=none"))) {
-        return new MdlmBlockCacheLoop(this, decoder, cache == BlockCache.DUAL)
-            .run(x, batch, length, mask, eos, rows, cursors, free);
+      try (BlockKvCacheDecoder decoder = cache.open(denoiser)) {
+        BlockCacheLoop.RowStep step =
+            new BlockCacheLoop.RowStep() {
+              @Override
+              public float sigma(int b) {
+                return 0f;
+              }
+
+              @Override
+              public boolean step(Logits logits, int i, int base, int b) {
+                return stepRow(logits, i, base, x, b, length, mask, eos, cursors[b], free[b], rows);
+              }
+            };
+        return new BlockCacheLoop(decoder, cache == BlockCache.DUAL).run(x, length, cursors, step);
       }
     }
     int nfe = 0;
@@ -101,21 +103,42 @@ final class MdlmConfidence {
               .forward(new TokenBatch(in, active.length, length), null)
               .requireShape(active.length, length);
       nfe++;
-      forEach(
+      BlockCacheLoop.forEachRow(
           active.length,
-          i -> {
-            int b = active[i];
-            boolean complete = step(logits, i, 0, x, b * length, mask, cursors[b], rows[b]);
-            if (complete && stopAtEos && eos >= 0) {
-              cursors[b].stopAtEos(x, b * length, free[b], eos);
-            }
-          });
+          i ->
+              stepRow(
+                  logits,
+                  i,
+                  0,
+                  x,
+                  active[i],
+                  length,
+                  mask,
+                  eos,
+                  cursors[active[i]],
+                  free[active[i]],
+                  rows));
     }
   }
 
-  /** Whether a row stops at EOS once a block completes. */
-  boolean stopsAtEos() {
-    return stopAtEos;
+  /** {@link #step} of row b, then its stop at EOS when its block completed. */
+  private boolean stepRow(
+      Logits logits,
+      int i,
+      int base,
+      int[] x,
+      int b,
+      int length,
+      int mask,
+      int eos,
+      ConfidenceBlocks c,
+      boolean[] free,
+      Rng[] rows) {
+    boolean complete = step(logits, i, base, x, b * length, mask, c, rows[b]);
+    if (complete && stopAtEos && eos >= 0) {
+      c.stopAtEos(x, b * length, free, eos);
+    }
+    return complete;
   }
 
   /**
@@ -152,13 +175,5 @@ final class MdlmConfidence {
     boolean complete = k == n;
     c.step(complete);
     return complete;
-  }
-
-  static void forEach(int n, java.util.function.IntConsumer work) {
-    if (n == 1) {
-      work.accept(0);
-    } else {
-      java.util.stream.IntStream.range(0, n).parallel().forEach(work);
-    }
   }
 }

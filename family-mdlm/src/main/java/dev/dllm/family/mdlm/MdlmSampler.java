@@ -35,7 +35,7 @@ import dev.dllm.api.tokenize.SpecialTokens;
  *       by block, left to right, each step commits the most confident proposal of the block and
  *       every one ≥ τ; NFE adapts to the text (at most max(T, blocks)). The only MDLM predictor
  *       that honours {@link SamplerSpec#stopAtEos()}. Option {@code cache=none|prefix|dual} ({@link
- *       BlockCache}, {@link MdlmBlockCacheLoop}): Fast-dLLM's block KV cache.
+ *       BlockCache}, {@link dev.dllm.api.sample.BlockCacheLoop}): Fast-dLLM's block KV cache.
  * </ul>
  *
  * <p>Reverse kernel at a masked position (ancestral): q(z_s = v) ∝ p_x0(v)(alpha_s - alpha_t) for v

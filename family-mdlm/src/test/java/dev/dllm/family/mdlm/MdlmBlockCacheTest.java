@@ -5,26 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.dllm.api.BlockKvCacheDecoder;
 import dev.dllm.api.Denoiser;
 import dev.dllm.api.InvalidInputException;
-import dev.dllm.api.Logits;
-import dev.dllm.api.TokenBatch;
+import dev.dllm.api.sample.BlockCache;
 import dev.dllm.api.sample.Conditioning;
+import dev.dllm.api.sample.RecomputingBlockKvCache;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SampleBatch;
 import dev.dllm.api.sample.SamplerSpec;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * MDLM's {@code predictor=confidence cache=prefix|dual} (issue 20) over an exact block cache (a
- * second implementation: every slice is answered by a full forward of the refreshed rows with the
- * slice's tokens written in): the samples then equal {@code cache=none}'s draw for draw, and every
- * slice the sampler sends has the shape of Fast-dLLM's prefix or dual cache.
+ * MDLM's {@code predictor=confidence cache=prefix|dual} (issue 20) over an exact block cache
+ * ({@link RecomputingBlockKvCache}, which also checks that every slice the sampler sends has the
+ * shape of Fast-dLLM's prefix or dual cache): the samples then equal {@code cache=none}'s draw for
+ * draw.
  */
 class MdlmBlockCacheTest {
   static final int L = 8;
@@ -58,14 +56,17 @@ class MdlmBlockCacheTest {
     Conditioning given = Conditioning.of(prompt, 3, L);
     for (String mode : List.of("prefix", "dual")) {
       for (long seed = 1; seed <= 4; seed++) {
-        ExactCache cache = new ExactCache(oracle, mode.equals("dual"));
+        RecomputingBlockKvCache cache =
+            new RecomputingBlockKvCache(
+                oracle, BlockCache.valueOf(mode.toUpperCase(java.util.Locale.ROOT)));
         SampleBatch plain = sample(oracle, given, seed);
-        SampleBatch cached = sample(new WithCache(oracle, cache), given, seed, "cache", mode);
+        SampleBatch cached =
+            sample(RecomputingBlockKvCache.offering(oracle, cache), given, seed, "cache", mode);
         assertArrayEquals(
             plain.tokens().ids(), cached.tokens().ids(), mode + " seed " + seed + ": samples");
-        assertTrue(cache.slices > 0, mode + ": no slice step was taken");
-        assertTrue(cache.refreshes >= 3, mode + ": one full forward per block at least");
-        assertEquals(cache.refreshes + cache.slices, cached.nfe());
+        assertTrue(cache.slices() > 0, mode + ": no slice step was taken");
+        assertTrue(cache.refreshes() >= 3, mode + ": one full forward per block at least");
+        assertEquals(cache.refreshes() + cache.slices(), cached.nfe());
       }
     }
   }
@@ -84,101 +85,5 @@ class MdlmBlockCacheTest {
     assertThrows(
         InvalidInputException.class,
         () -> new MdlmFamily().newSampler(new SamplerSpec(4, 1.0, Map.of("cache", "dual"))));
-  }
-
-  /** A denoiser that also offers {@code cache}. */
-  record WithCache(Denoiser inner, BlockKvCacheDecoder cache) implements Denoiser {
-    @Override
-    public int vocabSize() {
-      return inner.vocabSize();
-    }
-
-    @Override
-    public Logits forward(TokenBatch tokens, float[] sigma) {
-      return inner.forward(tokens, sigma);
-    }
-
-    @Override
-    public Optional<BlockKvCacheDecoder> blockKvCacheDecoder() {
-      return Optional.of(cache);
-    }
-  }
-
-  /**
-   * Exact: a slice writes its real tokens into the refreshed rows and runs the full forward; it
-   * checks that the slice is the current block (dual: the hidden cached keys are exactly the real
-   * slots' positions) or [s, L) (prefix: the cached keys below s visible, the others hidden).
-   */
-  static final class ExactCache implements BlockKvCacheDecoder {
-    final Denoiser inner;
-    final boolean dual;
-    int[] rows;
-    int batch;
-    int length;
-    int refreshes;
-    int slices;
-
-    ExactCache(Denoiser inner, boolean dual) {
-      this.inner = inner;
-      this.dual = dual;
-    }
-
-    @Override
-    public Logits refresh(TokenBatch tokens, float[] sigma) {
-      refreshes++;
-      rows = tokens.ids().clone();
-      batch = tokens.batch();
-      length = tokens.length();
-      return inner.forward(tokens, sigma);
-    }
-
-    @Override
-    public Logits slice(int[] tokens, int[] positions, int width, boolean[] visible, float[] s) {
-      slices++;
-      int[] x = rows.clone();
-      for (int b = 0; b < batch; b++) {
-        int o = b * (length + width);
-        boolean[] inSlice = new boolean[length];
-        int first = length;
-        for (int j = 0; j < width; j++) {
-          if (visible[o + length + j]) {
-            int p = positions[b * width + j];
-            inSlice[p] = true;
-            first = Math.min(first, p);
-            x[b * length + p] = tokens[b * width + j];
-          }
-        }
-        for (int l = 0; l < length; l++) {
-          boolean want = dual ? !inSlice[l] : l < first;
-          assertEquals(want, visible[o + l], "visibility of cached key " + l + " of row " + b);
-          if (!dual && l >= first) {
-            assertTrue(inSlice[l], "prefix slice must cover [s, L), misses " + l);
-          }
-        }
-      }
-      Logits full = inner.forward(new TokenBatch(x, batch, length), s);
-      int v = full.vocab();
-      float[] out = new float[batch * width * v];
-      for (int b = 0; b < batch; b++) {
-        for (int j = 0; j < width; j++) {
-          System.arraycopy(
-              full.values(), full.offset(b, positions[b * width + j]), out, (b * width + j) * v, v);
-        }
-      }
-      return new Logits(out, batch, width, v);
-    }
-
-    @Override
-    public int batch() {
-      return batch;
-    }
-
-    @Override
-    public int length() {
-      return length;
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -21,6 +21,9 @@ public final class OnnxSessions {
 
   private OnnxSessions() {}
 
+  /** ONNX Runtime's session config key for spin-waiting intra-op threads. */
+  static final String ALLOW_SPINNING = "session.intra_op.allow_spinning";
+
   /**
    * A session and the provider it really runs on.
    *
@@ -115,7 +118,7 @@ public final class OnnxSessions {
     } catch (OrtException e) {
       return config; // no readable metadata: OnnxModel reports that itself
     }
-    return new OrtConfig(config.provider(), config.threads(), "extended");
+    return config.withOptLevel("extended");
   }
 
   private static void closeQuietly(OrtSession s) {
@@ -171,6 +174,7 @@ public final class OnnxSessions {
         so.setIntraOpNumThreads(config.threads());
         so.setInterOpNumThreads(1);
       }
+      so.addConfigEntry(ALLOW_SPINNING, config.spinning() ? "1" : "0");
       return so;
     } catch (OrtException | RuntimeException e) {
       so.close();

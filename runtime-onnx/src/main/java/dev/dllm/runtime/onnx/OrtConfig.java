@@ -12,8 +12,21 @@ import java.util.Locale;
  * @param threads intra-op threads; 0 lets ONNX Runtime choose
  * @param optLevel graph optimisation level: {@code none}, {@code basic} (default; the fastest in
  *     ecosystem.md §3), {@code extended} or {@code all}
+ * @param spinning whether idle intra-op worker threads spin-wait for the next parallel section
+ *     (ONNX Runtime's {@code session.intra_op.allow_spinning}; its own default is on). Off by
+ *     default ({@link #DEFAULT_SPINNING}): on a machine whose cores are shared with other processes
+ *     a spinning worker takes a core another thread of the same forward needs, and the xs forward
+ *     at [8, 256], 2 threads, ran about 3× slower with it under a load average of 12 (issue 20)
  */
-public record OrtConfig(String provider, int threads, String optLevel) {
+public record OrtConfig(String provider, int threads, String optLevel, boolean spinning) {
+  /** Idle intra-op threads do not spin by default (see the class comment). */
+  public static final boolean DEFAULT_SPINNING = false;
+
+  /** As the canonical constructor, with {@link #DEFAULT_SPINNING}. */
+  public OrtConfig(String provider, int threads, String optLevel) {
+    this(provider, threads, optLevel, DEFAULT_SPINNING);
+  }
+
   public OrtConfig {
     provider = provider.toLowerCase(Locale.ROOT);
     optLevel = optLevel.toLowerCase(Locale.ROOT);
@@ -32,11 +45,19 @@ public record OrtConfig(String provider, int threads, String optLevel) {
   }
 
   public OrtConfig withProvider(String p) {
-    return new OrtConfig(p, threads, optLevel);
+    return new OrtConfig(p, threads, optLevel, spinning);
   }
 
   public OrtConfig withThreads(int n) {
-    return new OrtConfig(provider, n, optLevel);
+    return new OrtConfig(provider, n, optLevel, spinning);
+  }
+
+  public OrtConfig withOptLevel(String level) {
+    return new OrtConfig(provider, threads, level, spinning);
+  }
+
+  public OrtConfig withSpinning(boolean spin) {
+    return new OrtConfig(provider, threads, optLevel, spin);
   }
 
   /** The accepted graph optimisation levels, in increasing order. */
