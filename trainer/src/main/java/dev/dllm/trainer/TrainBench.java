@@ -32,9 +32,10 @@ public final class TrainBench {
   /**
    * One measured configuration.
    *
-   * @param tokensPerSecond B·L·steps / seconds over the timed steps
+   * @param tokensPerSecond B·L / median step time
    * @param flopsPerSecond 6 · N_eff · tokensPerSecond
-   * @param msPerStep mean wall time of one optimizer step
+   * @param msPerStep median wall time of one optimizer step
+   * @param gemmFlopsPerSecond GEMM peak measured round robin with the steps (best block median)
    * @param peakRssMb VmHWM after the run, MiB (process-wide high-water mark)
    */
   public record Row(
@@ -47,6 +48,7 @@ public final class TrainBench {
       double msPerStep,
       double tokensPerSecond,
       double flopsPerSecond,
+      double gemmFlopsPerSecond,
       double peakRssMb) {}
 
   /**
@@ -54,27 +56,69 @@ public final class TrainBench {
    * each), after one warm-up product.
    */
   public static double gemmPeak(int n, int reps) {
-    try (NDManager m = NDManager.newBaseManager()) {
-      NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
-      NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
-      a.matMul(b).close();
-      double best = Double.MAX_VALUE;
+    try (Gemm g = new Gemm(n)) {
+      double best = 0;
       for (int r = 0; r < reps; r++) {
-        long t0 = System.nanoTime();
-        try (NDArray c = a.matMul(b)) {
-          c.getFloat(0, 0); // force completion
-        }
-        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        best = Math.max(best, g.once());
       }
-      return 2.0 * n * n * (double) n / best;
+      return best;
     }
   }
 
+  /** Two random n×n float32 matrices and their timed product (DJL {@code matMul}). */
+  static final class Gemm implements AutoCloseable {
+    private final NDManager m = NDManager.newBaseManager();
+    private final NDArray a;
+    private final NDArray b;
+    private final int n;
+
+    Gemm(int n) {
+      this.n = n;
+      a = m.randomUniform(-1, 1, new Shape(n, n));
+      b = m.randomUniform(-1, 1, new Shape(n, n));
+      a.matMul(b).close(); // warm-up
+    }
+
+    /** FLOP/s of one product (2n³ FLOPs). */
+    double once() {
+      long t0 = System.nanoTime();
+      try (NDArray c = a.matMul(b)) {
+        c.getFloat(0, 0); // force completion
+      }
+      return 2.0 * n * n * (double) n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Median FLOP/s of a block of {@code k} products. */
+    double block(int k) {
+      double[] r = new double[k];
+      for (int i = 0; i < k; i++) {
+        r[i] = once();
+      }
+      return median(r);
+    }
+
+    @Override
+    public void close() {
+      m.close();
+    }
+  }
+
+  static double median(double[] x) {
+    double[] s = x.clone();
+    java.util.Arrays.sort(s);
+    int h = s.length / 2;
+    return s.length % 2 == 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+  }
+
   /**
-   * Times {@code steps} optimizer steps after {@code warmup} untimed ones, on random tokens.
+   * Times {@code steps} optimizer steps after {@code warmup} untimed ones, on random tokens, round
+   * robin with the GEMM peak: before each timed step a block of three n×n products (its median), so
+   * machine load hits both alike. The row's step time is the median step; its peak is the best
+   * block median (conservative: the ratio to the peak is not flattered by a slow block).
    *
    * @param shape model shape (V included)
    * @param accumulation micro-batches per optimizer step (B divisible by it)
+   * @param gemmN GEMM matrix size n
    */
   public static Row measure(
       String familyName,
@@ -85,7 +129,8 @@ public final class TrainBench {
       int accumulation,
       int warmup,
       int steps,
-      long seed) {
+      long seed,
+      int gemmN) {
     DiffusionFamily family = FamilyRegistry.load().get(familyName);
     TrainingObjective<NDArray> objective = Objectives.forFamily(family.name());
     String objectiveName = objective.objectives().iterator().next();
@@ -94,18 +139,21 @@ public final class TrainBench {
     TrainStep step = new TrainStep(family, objective, objectiveName, specials, accumulation, 1.0);
     Rng data = new Rng(seed);
     try (NDManager root = NDManager.newBaseManager();
-        DitModel model = DitModel.create(root, shape, seed)) {
+        DitModel model = DitModel.create(root, shape, seed);
+        Gemm gemm = new Gemm(gemmN)) {
       Map<String, NDArray> params = model.parameters();
       try (AdamW adam = new AdamW(root, AdamWConfig.PAPER, params)) {
-        long t0 = 0;
+        double[] stepSecs = new double[steps];
+        double peak = 0;
         for (int s = 0; s < warmup + steps; s++) {
-          if (s == warmup) {
-            t0 = System.nanoTime();
+          if (s >= warmup) {
+            peak = Math.max(peak, gemm.block(3));
           }
           int[] ids = new int[batch * seqLen];
           for (int i = 0; i < ids.length; i++) {
             ids[i] = data.nextInt(v - 4);
           }
+          long t0 = System.nanoTime();
           Engine.getInstance().setRandomSeed((int) (seed + s));
           step.run(
               model,
@@ -116,9 +164,12 @@ public final class TrainBench {
               warmup + steps,
               false);
           adam.step(params, 1e-4);
+          if (s >= warmup) {
+            stepSecs[s - warmup] = (System.nanoTime() - t0) / 1e9;
+          }
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        double tps = (double) batch * seqLen * steps / secs;
+        double secs = median(stepSecs);
+        double tps = (double) batch * seqLen / secs;
         return new Row(
             family.name(),
             presetName,
@@ -126,9 +177,10 @@ public final class TrainBench {
             batch,
             shape.nEff(),
             steps,
-            secs * 1000 / steps,
+            secs * 1000,
             tps,
             6.0 * shape.nEff() * tps,
+            peak,
             peakRssMb());
       }
     }

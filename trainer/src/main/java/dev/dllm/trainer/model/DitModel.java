@@ -44,14 +44,10 @@ public final class DitModel implements AutoCloseable {
   /** Rotary base. */
   public static final double ROTARY_BASE = 10000.0;
 
-  private static final float GELU_B = (float) (2 * Math.sqrt(2.0 / Math.PI));
-  private static final float GELU_A = (float) (2 * Math.sqrt(2.0 / Math.PI) * 0.044715);
-
   private final DitConfig cfg;
   private final NDManager own;
   private final NDManager constants;
   private final ConstantPool scalars;
-  private final NDArray geluA;
   private final LinkedHashMap<String, NDArray> params;
   private final BlockParams[] blocks;
   private final NDArray embedding;
@@ -64,6 +60,7 @@ public final class DitModel implements AutoCloseable {
   private final NDArray zeroBeta;
   private final NDArray sigmaFreqs;
   private final AttentionTables tables;
+  private final FusedKernels kernels;
   private volatile boolean training;
 
   private record BlockParams(
@@ -87,7 +84,6 @@ public final class DitModel implements AutoCloseable {
     this.own = manager.newSubManager();
     this.constants = own.newSubManager();
     this.scalars = new ConstantPool(own);
-    this.geluA = scalars.of(GELU_A);
     this.params = DitParameters.create(own, w, trainable);
     embedding = params.get(DitLayout.EMBEDDING);
     sigmaMlp =
@@ -126,6 +122,7 @@ public final class DitModel implements AutoCloseable {
     }
     sigmaFreqs = constants.create(freqs, new Shape(1, half));
     tables = new AttentionTables(cfg.headDim(), constants, scalars);
+    kernels = new FusedKernels(own);
     this.training = false;
   }
 
@@ -283,30 +280,20 @@ public final class DitModel implements AutoCloseable {
 
   private NDArray block(
       BlockParams p, NDArray x, NDArray c, NDArray[] rot, NDArray bias, long b, int len) {
-    int d = cfg.hidden();
     int heads = cfg.heads();
     int dh = cfg.headDim();
     // (shift1, scale1, gate1, shift2, scale2, gate2), each [B, 1, d]
     NDList m = Linear.linear(c, p.adaW(), p.adaB()).get(0).expandDims(1).split(6, 2);
     NDArray h = modulate(layerNorm(x, p.norm1()), m.get(0), m.get(1));
-    // qkv [B, L, 3d] -> [3, B, H, L, dh] (the 3d axis is ordered (three, head, dh))
+    // qkv [B, L, 3d] -> [B, L, 3, H, dh] (the 3d axis is ordered (three, head, dh)); rotary,
+    // softmax(q·k^T + bias)·v and the head merge run as one TorchScript call
     NDArray qkv = Linear.linear(h, p.qkv()).get(0).reshape(b, len, 3, heads, dh);
-    qkv = qkv.transpose(2, 0, 3, 1, 4);
-    // rotary on q and k together; the q half of the tables carries the 1/sqrt(d_h) scale
-    NDArray qk = applyRotary(qkv.get("0:2"), rot);
-    NDArray v = qkv.get(2);
-    NDArray q = qk.get(0);
-    NDArray k = qk.get(1);
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // [B, H, L, L]
-    if (bias != null) {
-      scores = scores.addi(bias); // in place: the matmul keeps its inputs, not its output
-    }
-    NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, len, d);
+    NDArray attn = kernels.attention(qkv, rot, bias);
     NDArray o = Linear.linear(attn, p.attnOut()).get(0);
     x = dropout(o).mul(m.get(2)).addi(x);
     h = modulate(layerNorm(x, p.norm2()), m.get(3), m.get(4));
     h = Linear.linear(h, p.mlp0W(), p.mlp0B()).get(0);
-    h = geluTanh(h, geluA);
+    h = kernels.gelu(h);
     h = Linear.linear(h, p.mlp2W(), p.mlp2B()).get(0);
     return dropout(h).mul(m.get(5)).addi(x);
   }
@@ -334,35 +321,11 @@ public final class DitModel implements AutoCloseable {
     return x.mul(Activation.sigmoid(x));
   }
 
-  /**
-   * GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·sigmoid(2u)
-   * with u the tanh argument (the same function; fewer elementwise passes).
-   *
-   * @param a the constant 2·√(2/π)·0.044715 as a model-owned scalar: autograd keeps the multiplier
-   *     of {@code muli} for backward, so it must outlive the backward pass (issue 7 §1)
-   */
-  static NDArray geluTanh(NDArray x, NDArray a) {
-    // in-place steps only touch intermediates that no backward formula keeps; the add's scalar is
-    // not kept by autograd
-    NDArray u = x.mul(x).muli(a).addi(GELU_B).mul(x);
-    return x.mul(Activation.sigmoid(u));
-  }
-
   private NDArray dropout(NDArray x) {
     if (!training || cfg.dropout() <= 0) {
       return x;
     }
     return Dropout.dropout(x, (float) cfg.dropout(), true).get(0);
-  }
-
-  /**
-   * x·cos + rotate_half(x)·sin with rotate_half([a; b]) = [-b; a], written as swap(x)·[-sin; sin]
-   * (NeoX halves).
-   */
-  private NDArray applyRotary(NDArray x, NDArray[] rot) {
-    int half = cfg.headDim() / 2;
-    NDArray swapped = x.get("..., " + half + ":").concat(x.get("..., :" + half), -1);
-    return x.mul(rot[0]).addi(swapped.mul(rot[1]));
   }
 
   /**
@@ -373,9 +336,10 @@ public final class DitModel implements AutoCloseable {
     return AttentionTables.rotaryTables(n, dh);
   }
 
-  /** Frees the parameters and cached constants. */
+  /** Frees the parameters, cached constants and kernels. */
   @Override
   public void close() {
+    kernels.close();
     own.close();
   }
 }

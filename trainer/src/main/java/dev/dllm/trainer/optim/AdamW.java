@@ -3,9 +3,12 @@ package dev.dllm.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.IValue;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,8 +23,10 @@ import java.util.Map;
  *   p  &lt;- p - (lr / (1 - beta1^n)) * m / (sqrt(v) / sqrt(1 - beta2^n) + eps)
  * </pre>
  *
- * where n is the 1-based step. After the update the gradients are zeroed (Loshchilov &amp; Hutter,
- * "Decoupled Weight Decay Regularization"; spec §8.1, §10.16).
+ * where n is the 1-based step, as one multi-tensor TorchScript call over the whole parameter list
+ * ({@code torch._foreach_*}, {@link ForeachKernels}; bit-identical to the per-tensor ops). After
+ * the update the gradients are zeroed (Loshchilov &amp; Hutter, "Decoupled Weight Decay
+ * Regularization"; spec §8.1, §10.16).
  *
  * <p>State tensor names: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}; the step count is
  * part of the training state, not of the tensors.
@@ -71,6 +76,50 @@ public final class AdamW implements AutoCloseable {
    * @param lr learning rate of this step
    */
   public void step(Map<String, NDArray> params, double lr) {
+    step++;
+    double bc1 = 1 - Math.pow(config.beta1(), step);
+    double bc2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
+    float decay = (float) (1 - lr * config.weightDecay());
+    float stepSize = (float) (lr / bc1);
+    List<NDArray> ps = new ArrayList<>(params.size());
+    List<NDArray> gs = new ArrayList<>(params.size());
+    List<NDArray> ms = new ArrayList<>(params.size());
+    List<NDArray> vs = new ArrayList<>(params.size());
+    try (NDManager tmp = manager.newSubManager()) {
+      for (Map.Entry<String, NDArray> e : params.entrySet()) {
+        ms.add(state(m, e.getKey()));
+        vs.add(state(v, e.getKey()));
+        ps.add(e.getValue());
+        NDArray g = e.getValue().getGradient();
+        g.attach(tmp);
+        gs.add(g);
+      }
+      double[] scalars = {
+        decay,
+        (float) config.beta1(),
+        (float) (1 - config.beta1()),
+        (float) config.beta2(),
+        (float) (1 - config.beta2()),
+        (float) bc2Sqrt,
+        (float) config.eps(),
+        stepSize
+      };
+      ForeachKernels.run(
+          "adamw",
+          ForeachKernels.list(ps),
+          ForeachKernels.list(gs),
+          ForeachKernels.list(ms),
+          ForeachKernels.list(vs),
+          IValue.listFrom(scalars),
+          IValue.from(config.weightDecay() != 0));
+    }
+  }
+
+  /**
+   * The same update as {@link #step} written as DJL ops tensor by tensor (about ten JNI calls per
+   * parameter): the oracle of the multi-tensor step.
+   */
+  void stepPerTensor(Map<String, NDArray> params, double lr) {
     step++;
     double bc1 = 1 - Math.pow(config.beta1(), step);
     double bc2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));

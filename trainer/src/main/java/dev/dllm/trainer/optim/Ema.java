@@ -2,9 +2,12 @@ package dev.dllm.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.IValue;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,6 +55,20 @@ public final class Ema implements AutoCloseable {
 
   /** One EMA update from the current parameter values. */
   public void update(Map<String, NDArray> params) {
+    float oneMinus = (float) (1 - effectiveDecay());
+    List<NDArray> ss = new ArrayList<>(shadow.size());
+    List<NDArray> ps = new ArrayList<>(shadow.size());
+    for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
+      ss.add(e.getValue());
+      ps.add(params.get(e.getKey()));
+    }
+    ForeachKernels.run(
+        "ema", ForeachKernels.list(ss), ForeachKernels.list(ps), IValue.from((double) oneMinus));
+    updates++;
+  }
+
+  /** The same update tensor by tensor (DJL ops): the oracle of {@link #update}. */
+  void updatePerTensor(Map<String, NDArray> params) {
     float oneMinus = (float) (1 - effectiveDecay());
     for (Map.Entry<String, NDArray> e : shadow.entrySet()) {
       NDArray p = params.get(e.getKey());

@@ -1,7 +1,11 @@
 package dev.dllm.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.IValue;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_}: the L2 norm over all
@@ -16,6 +20,28 @@ public final class GradClip {
    * The global L2 norm of the gradients of {@code params}, accumulated in float64 across tensors.
    */
   public static double globalNorm(Collection<NDArray> params) {
+    try (NDManager tmp = NDManager.newBaseManager()) {
+      float[] sq = ForeachKernels.runFloats("sq_norms", ForeachKernels.list(grads(params, tmp)));
+      double sum = 0;
+      for (float s : sq) {
+        sum += s;
+      }
+      return Math.sqrt(sum);
+    }
+  }
+
+  private static List<NDArray> grads(Collection<NDArray> params, NDManager tmp) {
+    List<NDArray> gs = new ArrayList<>(params.size());
+    for (NDArray p : params) {
+      NDArray g = p.getGradient();
+      g.attach(tmp);
+      gs.add(g);
+    }
+    return gs;
+  }
+
+  /** The same norm tensor by tensor (DJL ops): the oracle of {@link #globalNorm}. */
+  static double globalNormPerTensor(Collection<NDArray> params) {
     double sum = 0;
     for (NDArray p : params) {
       try (NDArray g = p.getGradient();
@@ -36,10 +62,9 @@ public final class GradClip {
     double norm = globalNorm(params);
     double coef = maxNorm / (norm + 1e-6);
     if (Double.isFinite(norm) && coef < 1) {
-      for (NDArray p : params) {
-        try (NDArray g = p.getGradient()) {
-          g.muli((float) coef);
-        }
+      try (NDManager tmp = NDManager.newBaseManager()) {
+        ForeachKernels.run(
+            "scale", ForeachKernels.list(grads(params, tmp)), IValue.from((double) (float) coef));
       }
     }
     return norm;
