@@ -7,14 +7,10 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.dllm.trainer.autograd.TorchScriptArchive;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * The two memory-bound parts of a DiT block as single PyTorch operators with PyTorch's own fused
@@ -121,61 +117,9 @@ final class FusedKernels implements AutoCloseable {
     }
   }
 
-  /**
-   * A TorchScript archive of a parameter-free module {@code __torch__.<className>} whose class is
-   * {@code source}: {@code data.pkl} is the pickle (protocol 2) GLOBAL, EMPTY_TUPLE, NEWOBJ, then
-   * the attribute dict {training: True} and BUILD, as {@code torch.jit.save} writes an object.
-   */
+  /** The in-memory TorchScript archive of {@code source}: {@link TorchScriptArchive#of}. */
   static byte[] archive(String className, String source) {
-    ByteArrayOutputStream pickle = new ByteArrayOutputStream();
-    pickle.write(0x80);
-    pickle.write(2);
-    writeAscii(pickle, "c__torch__\n" + className + "\n");
-    pickle.write(')'); // EMPTY_TUPLE
-    pickle.write(0x81); // NEWOBJ
-    pickle.write('}'); // EMPTY_DICT
-    pickle.write('('); // MARK
-    byte[] key = "training".getBytes(StandardCharsets.US_ASCII);
-    pickle.write('X'); // BINUNICODE
-    pickle.write(key.length);
-    pickle.write(0);
-    pickle.write(0);
-    pickle.write(0);
-    pickle.write(key, 0, key.length);
-    pickle.write(0x88); // NEWTRUE
-    pickle.write('u'); // SETITEMS
-    pickle.write('b'); // BUILD
-    pickle.write('.'); // STOP
-    byte[] constants = {(byte) 0x80, 2, ')', '.'};
-    ByteArrayOutputStream zip = new ByteArrayOutputStream();
-    try (ZipOutputStream z = new ZipOutputStream(zip)) {
-      String root = className.toLowerCase(java.util.Locale.ROOT) + "/";
-      stored(z, root + "data.pkl", pickle.toByteArray());
-      stored(z, root + "code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
-      stored(z, root + "constants.pkl", constants);
-      stored(z, root + "version", "10\n".getBytes(StandardCharsets.US_ASCII));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return zip.toByteArray();
-  }
-
-  private static void writeAscii(ByteArrayOutputStream out, String s) {
-    byte[] b = s.getBytes(StandardCharsets.US_ASCII);
-    out.write(b, 0, b.length);
-  }
-
-  private static void stored(ZipOutputStream z, String name, byte[] data) throws IOException {
-    ZipEntry e = new ZipEntry(name);
-    CRC32 crc = new CRC32();
-    crc.update(data);
-    e.setMethod(ZipEntry.STORED);
-    e.setSize(data.length);
-    e.setCompressedSize(data.length);
-    e.setCrc(crc.getValue());
-    z.putNextEntry(e);
-    z.write(data);
-    z.closeEntry();
+    return TorchScriptArchive.of(className, source);
   }
 
   /** Frees the modules. */

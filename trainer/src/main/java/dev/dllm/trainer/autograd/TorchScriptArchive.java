@@ -1,4 +1,4 @@
-package dev.dllm.trainer.optim;
+package dev.dllm.trainer.autograd;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,11 +15,11 @@ import java.util.zip.ZipOutputStream;
  * NEWOBJ, the attribute dict {training: True}, BUILD; {@code code/__torch__.py}: the class source;
  * {@code constants.pkl}; {@code version}). Same format as the model's FusedKernels archive.
  */
-final class TorchScriptArchive {
+public final class TorchScriptArchive {
   private TorchScriptArchive() {}
 
   /** The archive bytes of {@code source} defining class {@code className}. */
-  static byte[] of(String className, String source) {
+  public static byte[] of(String className, String source) {
     ByteArrayOutputStream pickle = new ByteArrayOutputStream();
     pickle.write(0x80);
     pickle.write(2);
