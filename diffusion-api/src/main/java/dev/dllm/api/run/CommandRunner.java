@@ -56,24 +56,28 @@ public final class CommandRunner {
       err.println(label + ": " + e.getMessage());
       if (e instanceof UsageException u && u.hint() != null) {
         err.println(u.hint());
-      } else if (verbose) {
-        e.printStackTrace(err);
+      } else {
+        trace(verbose, err, e);
       }
       return BAD_INPUT;
     } catch (OwnFaultException e) {
       err.println(label + ": " + e.getMessage());
-      if (verbose) {
-        e.printStackTrace(err);
-      }
+      trace(verbose, err, e);
       return OWN_FAULT;
     } catch (Exception | Error e) {
       err.println(label + ": error: " + e);
-      if (verbose) {
-        e.printStackTrace(err);
-      } else {
+      if (!verbose) {
         err.println("(run with --verbose for the stack trace)");
       }
+      trace(verbose, err, e);
       return OWN_FAULT;
+    }
+  }
+
+  /** The one place a stack trace is printed: only with {@code --verbose}. */
+  private static void trace(boolean verbose, PrintStream err, Throwable e) {
+    if (verbose) {
+      e.printStackTrace(err);
     }
   }
 }
