@@ -39,6 +39,15 @@ import java.util.Set;
  * 510}. So the output error is at most {@code (1/254 + 1/510)} of the product of the input range
  * and the column's largest weight, per summed term: {@link #RELATIVE_STEP}.
  *
+ * <p>Output width: a weight whose {@code N} is not a multiple of {@value #N_ALIGN} is padded with
+ * zero columns to the next multiple ({@code W_q [K, N']}, {@code b_scale [N']}) and the product is
+ * sliced back to {@code [..., N]} ({@code Slice} on the last axis). Reason: ONNX Runtime 1.23.2's
+ * AVX-512/AMX u8 × s8 kernel (MLAS, Xeon with AMX-INT8) returns wrong products, off by more than
+ * the product itself, when a thread's block of output columns ends in a partial 16-column tile and
+ * the input has 32 rows or more (measured for every {@code N % 16 != 0} up to 260, 1 and 2 threads;
+ * 1.24.2 the same; 1.29.0 right: upstream microsoft/onnxruntime pull 27671). Padded columns are
+ * zero, so the sliced result is the unpadded product exactly.
+ *
  * <p>MatMuls between two activations (attention scores, attention · V) stay fp32. Everything else
  * (names of graph inputs and outputs, metadata) is unchanged, so the same runtime runs the result.
  *
@@ -63,6 +72,9 @@ public final class Int8MatMulRewrite {
    */
   public static final double RELATIVE_STEP = 1.0 / 254 + 1.0 / 510;
 
+  /** Quantized weights are padded to a multiple of this many output columns (class comment). */
+  public static final int N_ALIGN = 16;
+
   /**
    * The quantized model: {@code model} with every weight MatMul rewritten (see the class comment)
    * and {@value #QUANTIZE_KEY} = {@value #INT8} added to its metadata.
@@ -85,6 +97,7 @@ public final class Int8MatMulRewrite {
     Map<String, String[]> quantized = new LinkedHashMap<>(); // W -> {W_q, b_scale}
     GraphProto.Builder out = g.toBuilder().clearNode();
     int counter = 0;
+    Set<Long> sliceEnds = new java.util.TreeSet<>();
     for (NodeProto n : g.getNodeList()) {
       String w = n.getOpType().equals("MatMul") ? n.getInput(1) : "";
       if (!weights.containsKey(w) || graphInputs.contains(w)) {
@@ -92,6 +105,8 @@ public final class Int8MatMulRewrite {
         continue;
       }
       String[] q = quantized.computeIfAbsent(w, k -> new String[] {k + "_q", k + "_scale"});
+      long cols = weights.get(w).getDims(1);
+      long padded = padded(cols);
       String p = "q8_" + (counter++);
       String xq = p + "_x";
       String aScale = p + "_a_scale";
@@ -112,7 +127,20 @@ public final class Int8MatMulRewrite {
               .build());
       String scale = p + "_ab_scale";
       out.addNode(node("Mul", p + "_scale", new String[] {aScale, q[1]}, scale));
-      out.addNode(node("Mul", p + "_out", new String[] {accF, scale}, n.getOutput(0)));
+      if (padded == cols) {
+        out.addNode(node("Mul", p + "_out", new String[] {accF, scale}, n.getOutput(0)));
+        continue;
+      }
+      String wide = p + "_wide";
+      out.addNode(node("Mul", p + "_out", new String[] {accF, scale}, wide));
+      String ends = "q8_slice_end_" + cols;
+      sliceEnds.add(cols);
+      out.addNode(
+          node(
+              "Slice",
+              p + "_slice",
+              new String[] {wide, SLICE_START, ends, SLICE_AXIS},
+              n.getOutput(0)));
     }
     Set<String> stillRead = new HashSet<>();
     out.getNodeList().forEach(n -> stillRead.addAll(n.getInputList()));
@@ -123,12 +151,13 @@ public final class Int8MatMulRewrite {
         out.addInitializer(t);
       }
       if (q != null) {
-        Quantized w = quantize(t);
+        Quantized w = padColumns(quantize(t), (int) t.getDims(0), (int) padded(t.getDims(1)));
         out.addInitializer(
             TensorProto.newBuilder()
                 .setName(q[0])
                 .setDataType(TensorProto.DataType.INT8_VALUE)
-                .addAllDims(t.getDimsList())
+                .addDims(t.getDims(0))
+                .addDims(w.scale().length)
                 .setRawData(ByteString.copyFrom(w.values())));
         ByteBuffer bb = ByteBuffer.allocate(w.scale().length * 4).order(ByteOrder.LITTLE_ENDIAN);
         bb.asFloatBuffer().put(w.scale());
@@ -140,12 +169,55 @@ public final class Int8MatMulRewrite {
                 .setRawData(ByteString.copyFrom(bb.array())));
       }
     }
+    if (!sliceEnds.isEmpty()) {
+      out.addInitializer(longs(SLICE_START, 0));
+      out.addInitializer(longs(SLICE_AXIS, -1));
+      sliceEnds.forEach(c -> out.addInitializer(longs("q8_slice_end_" + c, c)));
+    }
     return model.toBuilder()
         .setGraph(out)
         .addMetadataProps(
             ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder()
                 .setKey(QUANTIZE_KEY)
                 .setValue(INT8))
+        .build();
+  }
+
+  private static final String SLICE_START = "q8_slice_start";
+  private static final String SLICE_AXIS = "q8_slice_axis";
+
+  /** {@code n} rounded up to a multiple of {@link #N_ALIGN}. */
+  static long padded(long n) {
+    return (n + N_ALIGN - 1) / N_ALIGN * N_ALIGN;
+  }
+
+  /**
+   * {@code q} ({@code [k, q.scale().length]}) widened to {@code [k, cols]} with zero columns of
+   * scale 1; {@code q} itself when it is that wide already.
+   */
+  static Quantized padColumns(Quantized q, int k, int cols) {
+    int n = q.scale().length;
+    if (cols == n) {
+      return q;
+    }
+    byte[] v = new byte[k * cols];
+    for (int i = 0; i < k; i++) {
+      System.arraycopy(q.values(), i * n, v, i * cols, n);
+    }
+    float[] scale = new float[cols];
+    java.util.Arrays.fill(scale, 1f);
+    System.arraycopy(q.scale(), 0, scale, 0, n);
+    return new Quantized(v, scale);
+  }
+
+  private static TensorProto longs(String name, long value) {
+    ByteBuffer bb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    bb.putLong(value);
+    return TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(TensorProto.DataType.INT64_VALUE)
+        .addDims(1)
+        .setRawData(ByteString.copyFrom(bb.array()))
         .build();
   }
 
