@@ -52,10 +52,10 @@ import java.util.Set;
  * (names of graph inputs and outputs, metadata) is unchanged, so the same runtime runs the result.
  *
  * <p>Alternatives measured and not taken (ONNX Runtime 1.23.2 CPU, MDLM {@code xs} at [16, 256], 2
- * threads; README "int8 graphs"): {@code com.microsoft.MatMulNBits} with {@code bits} 8, {@code
- * block_size} 32/64/128 and {@code accuracy_level} 4 (int8 activations per block) or 0 runs the
- * forward at 0.85–0.93× fp32, this pattern at 1.2–1.25×; leaving the adaLN and σ-embedding MatMuls
- * ({@code [B, cond]} rows) fp32 changes nothing measurable.
+ * threads, CPU time per forward; README "int8 graphs"): {@code com.microsoft.MatMulNBits} with
+ * {@code bits} 8, {@code block_size} 32/64/128 and {@code accuracy_level} 4 (int8 activations per
+ * block) runs the forward at 0.83–0.88× fp32 (level 0: 0.95×), this pattern at 1.17–1.30×; leaving
+ * the adaLN and σ-embedding MatMuls ({@code [B, cond]} rows) fp32 changes nothing measurable.
  */
 public final class Int8MatMulRewrite {
   private Int8MatMulRewrite() {}
