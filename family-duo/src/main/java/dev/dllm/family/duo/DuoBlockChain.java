@@ -68,6 +68,7 @@ import java.util.function.LongSupplier;
 record DuoBlockChain(
     NoiseSchedule schedule,
     DuoBlockOptions options,
+    ConfidenceDecoding rule,
     int steps,
     double topP,
     boolean stopAtEos,
@@ -320,37 +321,48 @@ record DuoBlockChain(
     boolean last = c.stepsLeft() == 1;
     int start = c.start();
     int end = c.end();
-    int[] index = new int[end - start]; // logits index of each block position, −1 if committed
-    double[] confidence = new double[end - start];
-    int[] top = new int[end - start];
-    double[] p = new double[1];
-    double[] buffer = new double[vocab];
-    ConfidenceDecoding argmax = new ConfidenceDecoding(options.threshold(), 1, true);
-    int best = -1;
+    int[] index = new int[end - start]; // logits index of each open position
+    int[] open = new int[end - start]; // the open positions, in position order
+    int n = 0;
     for (int l = start; l < end; l++) {
-      int k = l - start;
-      index[k] = -1;
-      if (s.committed[row + l]) {
-        continue;
-      }
-      index[k] = slots == null ? l : java.util.Arrays.binarySearch(slots, l);
-      top[k] = argmax.propose(logits, i, index[k], s.mask, 1.0, null, buffer, p);
-      confidence[k] = p[0];
-      if (best < 0 || confidence[k] > confidence[best]) {
-        best = k;
+      if (!s.committed[row + l]) {
+        open[n] = l;
+        index[n++] = slots == null ? l : java.util.Arrays.binarySearch(slots, l);
       }
     }
-    boolean open = false;
-    for (int l = start; l < end; l++) {
-      int k = l - start;
-      if (index[k] < 0) {
-        continue;
+    double[] confidence = new double[n];
+    int[] proposal = new int[n];
+    int[] order = new int[n];
+    double[] p = new double[1];
+    double[] buffer = new double[vocab];
+    for (int k = 0; k < n; k++) {
+      proposal[k] = rule.propose(logits, i, index[k], s.mask, topP, s.rngs[b], buffer, p);
+      confidence[k] = p[0];
+      order[k] = k;
+    }
+    int commits; // the leading entries of order to commit
+    if (last) {
+      commits = n;
+    } else if (options.top1()) {
+      commits = rule.select(confidence, n, c.minCommits(n), order);
+    } else {
+      commits = 0;
+      for (int k = 0; k < n; k++) {
+        if (confidence[k] >= options.threshold()) {
+          order[commits++] = k;
+        }
       }
-      if (last || confidence[k] >= options.threshold() || (options.top1() && k == best)) {
-        s.x[row + l] = top[k];
+    }
+    boolean[] chosen = new boolean[n];
+    for (int j = 0; j < commits; j++) {
+      chosen[order[j]] = true;
+    }
+    for (int k = 0; k < n; k++) {
+      int l = open[k];
+      if (chosen[k]) {
+        s.x[row + l] = proposal[k];
         s.committed[row + l] = true;
       } else {
-        open = true;
         s.x[row + l] =
             PosteriorDraw.draw(
                 logits.values(),
@@ -365,8 +377,9 @@ record DuoBlockChain(
                 buffer);
       }
     }
-    c.step(!open);
-    if (!open && stopAtEos && s.eos >= 0) {
+    boolean incomplete = commits < n;
+    c.step(!incomplete);
+    if (!incomplete && stopAtEos && s.eos >= 0) {
       c.stopAtEos(s.x, row, s.free[b], s.eos);
     }
   }

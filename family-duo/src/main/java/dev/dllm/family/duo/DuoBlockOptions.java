@@ -26,6 +26,8 @@ import java.util.Set;
  *
  * @param blockLength S
  * @param threshold τ
+ * @param argmax whether a committed position takes its argmax ({@code proposal=argmax}, default) or
+ *     a draw from x_θ ({@code proposal=sample})
  * @param top1 whether the top-1 of each step is committed too
  * @param hideSuffix whether the free positions after the block are hidden
  * @param scheduleSigma whether sigma(t) of the block's grid is fed instead of the row's
@@ -34,6 +36,7 @@ import java.util.Set;
 record DuoBlockOptions(
     int blockLength,
     double threshold,
+    boolean argmax,
     boolean top1,
     boolean hideSuffix,
     boolean scheduleSigma,
@@ -41,7 +44,7 @@ record DuoBlockOptions(
 
   /** The option keys of {@code predictor=block_ancestral} (besides {@code predictor}). */
   static final Set<String> KEYS =
-      Set.of("block_length", "threshold", "top1", "suffix", "sigma", "cache");
+      Set.of("block_length", "threshold", "proposal", "top1", "suffix", "sigma", "cache");
 
   /** The option keys only {@code predictor=block_ancestral} reads. */
   static final Set<String> OWN = Set.of("top1", "suffix", "sigma");
@@ -54,21 +57,23 @@ record DuoBlockOptions(
    *     proposal}: this predictor commits by argmax and sets its own sigma)
    */
   static DuoBlockOptions parse(SamplerSpec spec) {
-    for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma", "proposal"}) {
+    for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma"}) {
       if (spec.options().containsKey(k)) {
         throw new InvalidInputException(
             "sampler option "
                 + k
-                + " does not apply to predictor=block_ancestral (it commits by argmax, ends each"
-                + " block greedily and sets its own sigma; see option sigma)");
+                + " does not apply to predictor=block_ancestral (it ends each block by committing"
+                + " every open position and sets its own sigma; see option sigma)");
       }
     }
     ConfidenceDecoding rule = ConfidenceDecoding.parse(spec); // threshold, block_length checked
+    boolean argmax = !spec.option("proposal", "argmax").trim().equalsIgnoreCase("sample");
     boolean top1 = choice(spec, "top1", "false", "true", "false");
     boolean hidden = choice(spec, "suffix", "hidden", "hidden", "prior");
     boolean schedule = choice(spec, "sigma", "row", "schedule", "row");
     boolean cache = choice(spec, "cache", "none", "prefix", "none");
-    return new DuoBlockOptions(rule.blockLength(), rule.threshold(), top1, hidden, schedule, cache);
+    return new DuoBlockOptions(
+        rule.blockLength(), rule.threshold(), argmax, top1, hidden, schedule, cache);
   }
 
   /**

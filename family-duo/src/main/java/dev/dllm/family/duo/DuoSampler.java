@@ -250,7 +250,14 @@ public final class DuoSampler implements Sampler {
     }
     if (block != null) {
       int nfe =
-          new DuoBlockChain(schedule, block, steps, topP, stopAtEos, clock)
+          new DuoBlockChain(
+                  schedule,
+                  block,
+                  new ConfidenceDecoding(block.threshold(), block.blockLength(), block.argmax()),
+                  steps,
+                  topP,
+                  stopAtEos,
+                  clock)
               .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);
       return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
