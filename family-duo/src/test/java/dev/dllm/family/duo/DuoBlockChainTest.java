@@ -6,7 +6,6 @@ import static dev.dllm.family.duo.DuoConditionalFixtures.V;
 import static dev.dllm.family.duo.DuoConditionalFixtures.mixed;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,9 +60,9 @@ class DuoBlockChainTest {
     assertEquals(5, dec.slices);
     assertArrayEquals(new int[] {4, 5, 6, 7, 4, 5, 6, 7}, s.tokens().ids());
     for (int k = 1; k <= 4; k++) { // the refresh's own row is entry 0; block 0's slices see [0, 4)
-      boolean[] shown = dec.seen.get(k);
+      int[] shown = dec.seen.get(k);
       for (int l = 0; l < 8; l++) {
-        assertEquals(l < 4, shown[l], "slice " + k + " position " + l);
+        assertEquals(l < 4, shown[l] >= 0, "slice " + k + " position " + l);
       }
     }
   }
@@ -78,6 +77,21 @@ class DuoBlockChainTest {
     // block 0: step 1 commits 0, 2 (>= τ); step 2 the top-1 (1), step 3 the last (3): 3 steps;
     // block 1 (all < τ): one top-1 per step, the fourth at its last step: 4 steps
     assertEquals(1 + 3 + 4, s.nfe());
+    assertArrayEquals(new int[] {4, 5, 6, 7, 4, 5, 6, 7}, s.tokens().ids());
+  }
+
+  @Test
+  void top1CommitsAtLeastTheOpenOverTheStepsLeftMostConfidentFirst() {
+    VisibleKeysDecoder dec =
+        new VisibleKeysDecoder(V, MASK, fixed(0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.3, 0.2));
+    SampleBatch s =
+        sampler(2, "block_length", "8", "threshold", "0.9", "top1", "true")
+            .sample(dec.denoiser(), 1, 8, SPECIALS, new Rng(6));
+    assertEquals(1 + 2, s.nfe());
+    int[] second = dec.seen.get(2); // the second step's input: the 4 most confident committed
+    for (int l = 0; l < 4; l++) {
+      assertEquals(4 + l, second[l], "position " + l);
+    }
     assertArrayEquals(new int[] {4, 5, 6, 7, 4, 5, 6, 7}, s.tokens().ids());
   }
 
@@ -146,7 +160,7 @@ class DuoBlockChainTest {
         .sample(dec.denoiser(), given.row(0), SPECIALS, new Rng[] {new Rng(4)}, null);
     for (int k = 1; k <= 2; k++) {
       for (int l = 3; l < 8; l++) {
-        assertFalse(dec.seen.get(k)[l], "slice " + k + " sees free position " + l);
+        assertEquals(-1, dec.seen.get(k)[l], "slice " + k + " sees free position " + l);
       }
     }
   }
@@ -213,12 +227,14 @@ class DuoBlockChainTest {
   @Test
   void optionsAreCheckedAndNamed() {
     DuoFamily f = new DuoFamily();
-    for (String k : new String[] {"greedy_tail", "noise_removal", "prompt_sigma", "proposal"}) {
+    for (String k : new String[] {"greedy_tail", "noise_removal", "prompt_sigma"}) {
       InvalidInputException e =
           assertThrows(InvalidInputException.class, () -> f.newSampler(spec(8, k, "true")));
       assertTrue(e.getMessage().contains(k), e.getMessage());
     }
-    String[][] bad = {{"suffix", "masked"}, {"sigma", "mean"}, {"cache", "dual"}, {"top1", "1"}};
+    String[][] bad = {
+      {"suffix", "masked"}, {"sigma", "mean"}, {"cache", "dual"}, {"top1", "1"}, {"proposal", "top"}
+    };
     for (String[] kv : bad) {
       InvalidInputException e =
           assertThrows(InvalidInputException.class, () -> f.newSampler(spec(8, kv)));

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * keys visible to it and on the row's sigma, through a hash (or, with fixed logits, on nothing). A
  * cached key holds the token of the last refresh, so a sampler whose tokens outside the slice did
  * not change since the refresh gets exactly what an uncached forward over the same visible set
- * would give. Records the visible positions and sigma of every row of every slice.
+ * would give. Records the visible tokens and sigma of every row of every slice.
  */
 final class VisibleKeysDecoder implements BlockKvCacheDecoder {
   final int vocab;
@@ -26,7 +26,7 @@ final class VisibleKeysDecoder implements BlockKvCacheDecoder {
   int length;
   int refreshes;
   int slices;
-  final List<boolean[]> seen = new ArrayList<>(); // per slice row: [L] visible positions
+  final List<int[]> seen = new ArrayList<>(); // per forward row: [L] visible token, −1 hidden
   final List<Float> sigmas = new ArrayList<>();
 
   VisibleKeysDecoder(int vocab, int mask, double[] fixed) {
@@ -107,14 +107,12 @@ final class VisibleKeysDecoder implements BlockKvCacheDecoder {
           at[positions[b * width + j]] = tokens[b * width + j];
         }
       }
-      boolean[] shown = new boolean[len];
       long h = 17 + (sigma == null ? 0 : Float.floatToIntBits(sigma[b]));
       for (int l = 0; l < len; l++) {
-        shown[l] = at[l] >= 0;
         h = h * 31 + (at[l] + 1) * 1_000_003L + l;
       }
       synchronized (this) {
-        seen.add(shown);
+        seen.add(at);
         sigmas.add(sigma == null ? 0f : sigma[b]);
       }
       for (int j = 0; j < width; j++) {
