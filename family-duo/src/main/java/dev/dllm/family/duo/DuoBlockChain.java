@@ -19,14 +19,16 @@ import java.util.function.LongSupplier;
  * (Fast-dLLM's blocks and threshold, NVlabs/Fast-dLLM {@code llada/generate.py}, on the uniform-
  * state chain of spec §3.3; options {@link DuoBlockOptions}).
  *
- * <p>Why not {@link DuoConfidence}: there the open block sits between a clean prefix and a suffix
- * at the prior (t = 1), all shown to the network, under one sigma. Duo was trained with every
- * position at one t, so no sigma fits such a row: a small one tells the network the prior suffix is
- * mostly clean text. Here the free positions after the block are hidden from attention ({@code
- * suffix=hidden}, the default; {@code prior} shows them, the ablation), so the network sees a clean
- * prefix (and given positions) and the block at its chain's t; and the block's positions are not
- * committed one by one from early, noisy x_θ (the top-1 rule) but follow the ancestral chain to its
- * end, as the greedy-tail sampler does for the whole row.
+ * <p>How it differs from {@link DuoConfidence} (the same commit rule with {@code top1=true}, the
+ * default): there the open block sits between a clean prefix and a suffix at the prior (t = 1), all
+ * shown to the network under one sigma, whereas Duo was trained with every position at one t, so no
+ * sigma fits such a row (a small one tells the network the prior suffix is mostly clean text). Here
+ * the free positions after the block are hidden from attention ({@code suffix=hidden}, the default;
+ * {@code prior} shows them and then gives exactly {@link DuoConfidence}'s samples), so the network
+ * sees only clean positions and the block at its chain's t; and a committed position takes its
+ * argmax by default ({@code proposal=argmax}), as the greedy tail does at the chain's end. Measured
+ * on Duo {@code xs} (README, "Confidence-threshold parallel decoding"): the argmax commit is what
+ * lowers gen PPL; hiding the suffix keeps the samples' entropy higher.
  *
  * <p>What the words mean for a uniform-state chain:
  *
@@ -35,14 +37,17 @@ import java.util.function.LongSupplier;
  *       logits with the mask logit at −1e6, the network's estimate of how surely it knows the clean
  *       token x_0^l given what it sees (as {@link ConfidenceDecoding}).
  *   <li><b>Committed</b>: clamped to argmax_v x_θ^l(v) and never redrawn, like a given (prompt)
- *       position (spec §11.1): the chain then continues conditioned on it. A position is committed
- *       when its confidence is ≥ τ (with {@code top1=true} also the most confident of each step),
- *       and at the block's last step every open position is: that step is the greedy tail ({@link
- *       DuoSampler.NoiseRemoval#GREEDY}) of the block's chain. Uncommitted open positions are
- *       redrawn from q(z_s | z_t, x_θ) (spec §3.1) on the block's grid t_j = 1 − j(1 − 1e-5)/s, s
- *       the block's step budget ({@link ConfidenceBlocks}: T split over the blocks by their free
- *       positions). A block whose positions are all committed ends early, so NFE adapts to the
- *       text; NFE ≤ T + K (K blocks) and at most T + 1 without the cache.
+ *       position (spec §11.1): the chain then continues conditioned on it. The value is the
+ *       proposal: argmax_v x_θ^l(v) ({@code proposal=argmax}, default) or a draw from x_θ^l ({@code
+ *       sample}). Committed each step: with {@code top1=true} (default) Fast-dLLM's rule ({@link
+ *       ConfidenceDecoding#select}: the most confident, every one ≥ τ and at least ⌈open / steps
+ *       left⌉); with {@code top1=false} only those ≥ τ. At the block's last step every open
+ *       position is: that step is the greedy tail ({@link DuoSampler.NoiseRemoval#GREEDY}) of the
+ *       block's chain. Uncommitted open positions are redrawn from q(z_s | z_t, x_θ) (spec §3.1) on
+ *       the block's grid t_j = 1 − j(1 − 1e-5)/s, s the block's step budget ({@link
+ *       ConfidenceBlocks}: T split over the blocks by their free positions). A block whose
+ *       positions are all committed ends early, so NFE adapts to the text; NFE ≤ T + K (K blocks)
+ *       and at most T + 1 without the cache.
  *   <li><b>Time conditioning</b>: {@code sigma=row} (default) feeds −log ᾱ, ᾱ the mean alpha of the
  *       positions the network sees (1 at clamped ones, alpha(t_j) at the block's open ones,
  *       alpha(1) at a shown prior suffix); {@code sigma=schedule} feeds sigma(t_j).
@@ -59,9 +64,10 @@ import java.util.function.LongSupplier;
  * at its prior draw). Rows move through their blocks in lockstep (a row whose block ended waits).
  *
  * <p>Randomness: row b draws only from {@code rows[b]}: its prior ({@link DuoSampler}), then per
- * step the posterior draws of its uncommitted open positions in position order; commits draw
- * nothing. So a row's sample depends neither on its batch nor on the thread count. With {@code
- * stopAtEos} a row stops at its first generated EOS once the block holding it is committed.
+ * step one proposal per open position of its block in position order (V uniforms each with {@code
+ * proposal=sample}, none for argmax), then the posterior draws of the positions left open. So a
+ * row's sample depends neither on its batch nor on the thread count. With {@code stopAtEos} a row
+ * stops at its first generated EOS once the block holding it is committed.
  *
  * @param clock the step clock in ns, read only with a listener
  */

@@ -68,7 +68,7 @@ record DuoBlockOptions(
     }
     ConfidenceDecoding rule = ConfidenceDecoding.parse(spec); // threshold, block_length checked
     boolean argmax = !spec.option("proposal", "argmax").trim().equalsIgnoreCase("sample");
-    boolean top1 = choice(spec, "top1", "false", "true", "false");
+    boolean top1 = choice(spec, "top1", "true", "true", "false");
     boolean hidden = choice(spec, "suffix", "hidden", "hidden", "prior");
     boolean schedule = choice(spec, "sigma", "row", "schedule", "row");
     boolean cache = choice(spec, "cache", "none", "prefix", "none");

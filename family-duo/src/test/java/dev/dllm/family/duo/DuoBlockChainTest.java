@@ -52,7 +52,7 @@ class DuoBlockChainTest {
     VisibleKeysDecoder dec =
         new VisibleKeysDecoder(V, MASK, fixed(0.95, 0.5, 0.92, 0.3, 0.99, 0.99, 0.99, 0.99));
     SampleBatch s =
-        sampler(8, "block_length", "4", "threshold", "0.9")
+        sampler(8, "block_length", "4", "threshold", "0.9", "top1", "false")
             .sample(dec.denoiser(), 1, 8, SPECIALS, new Rng(1));
     // block 0: budget 4 steps (0 and 2 commit at step 1, 1 and 3 at the last); block 1: all
     // four >= 0.9 at its first step, so it ends after 1 of its 4 steps. + the opening refresh.
@@ -96,11 +96,53 @@ class DuoBlockChainTest {
   }
 
   @Test
+  void shownPriorSuffixGivesExactlyTheSamplesOfTheConfidenceRule() {
+    Conditioning given = mixed();
+    for (String proposal : new String[] {"argmax", "sample"}) {
+      for (long seed = 1; seed <= 3; seed++) {
+        Map<String, String> conf = new HashMap<>();
+        conf.put("predictor", "confidence");
+        conf.put("threshold", "0.3");
+        conf.put("block_length", "3");
+        conf.put("proposal", proposal);
+        SampleBatch a =
+            new DuoFamily()
+                .newSampler(new SamplerSpec(6, 1.0, conf))
+                .sample(
+                    new TestNets.Recording(V, MASK),
+                    given,
+                    SPECIALS,
+                    Conditioning.rowStreams(new Rng(seed), 5),
+                    null);
+        SampleBatch b =
+            sampler(
+                    6,
+                    "block_length",
+                    "3",
+                    "threshold",
+                    "0.3",
+                    "suffix",
+                    "prior",
+                    "proposal",
+                    proposal)
+                .sample(
+                    new TestNets.Recording(V, MASK),
+                    given,
+                    SPECIALS,
+                    Conditioning.rowStreams(new Rng(seed), 5),
+                    null);
+        assertArrayEquals(a.tokens().ids(), b.tokens().ids(), proposal + " seed " + seed);
+        assertEquals(a.nfe(), b.nfe());
+      }
+    }
+  }
+
+  @Test
   void thresholdOneCommitsNothingBeforeTheBlocksLastStep() {
     double[] c = {0.999, 0.99, 0.9, 0.5, 0.999, 0.99, 0.9, 0.5};
     VisibleKeysDecoder dec = new VisibleKeysDecoder(V, MASK, fixed(c));
     SampleBatch s =
-        sampler(8, "block_length", "4", "threshold", "1")
+        sampler(8, "block_length", "4", "threshold", "1", "top1", "false")
             .sample(dec.denoiser(), 1, 8, SPECIALS, new Rng(3));
     assertEquals(1 + 8, s.nfe()); // every block runs its whole budget: NFE = T (+ the refresh)
     // with top1 and τ = 1 and T = L: exactly one commit per step, so again NFE = L (+ 1)
@@ -156,7 +198,7 @@ class DuoBlockChainTest {
     }
     // row 0 (nothing given), L 8, blocks of 3: no slice of the first block sees positions >= 3
     VisibleKeysDecoder dec = new VisibleKeysDecoder(V, MASK, null);
-    sampler(6, "block_length", "3", "threshold", "1")
+    sampler(6, "block_length", "3", "threshold", "1", "top1", "false")
         .sample(dec.denoiser(), given.row(0), SPECIALS, new Rng[] {new Rng(4)}, null);
     for (int k = 1; k <= 2; k++) {
       for (int l = 3; l < 8; l++) {
