@@ -11,7 +11,9 @@ import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.StepListener;
 import dev.dllm.api.schedule.NoiseSchedule;
+import java.util.Arrays;
 import java.util.function.LongSupplier;
+import java.util.stream.IntStream;
 
 /**
  * Duo's {@code predictor=block_ancestral}: block-by-block (semi-autoregressive) decoding in which
@@ -26,9 +28,9 @@ import java.util.function.LongSupplier;
  * the free positions after the block are hidden from attention ({@code suffix=hidden}, the default;
  * {@code prior} shows them and then gives exactly {@link DuoConfidence}'s samples), so the network
  * sees only clean positions and the block at its chain's t; and a committed position takes its
- * argmax by default ({@code proposal=argmax}), as the greedy tail does at the chain's end. Measured
- * on Duo {@code xs} (README, "Confidence-threshold parallel decoding"): the argmax commit is what
- * lowers gen PPL; hiding the suffix keeps the samples' entropy higher.
+ * argmax by default, as the greedy tail does at the chain's end. Measured on Duo {@code xs}
+ * (README, "Confidence-threshold parallel decoding"): the argmax commit is what lowers gen PPL
+ * (mode seeking); hiding the suffix keeps the samples' entropy higher.
  *
  * <p>What the words mean for a uniform-state chain:
  *
@@ -36,32 +38,29 @@ import java.util.function.LongSupplier;
  *   <li><b>Confidence</b> of an open position l: max_v x_θ^l(v), x_θ = the float64 softmax of the
  *       logits with the mask logit at −1e6, the network's estimate of how surely it knows the clean
  *       token x_0^l given what it sees (as {@link ConfidenceDecoding}).
- *   <li><b>Committed</b>: clamped to argmax_v x_θ^l(v) and never redrawn, like a given (prompt)
- *       position (spec §11.1): the chain then continues conditioned on it. The value is the
- *       proposal: argmax_v x_θ^l(v) ({@code proposal=argmax}, default) or a draw from x_θ^l ({@code
- *       sample}). Committed each step: with {@code top1=true} (default) Fast-dLLM's rule ({@link
- *       ConfidenceDecoding#select}: the most confident, every one ≥ τ and at least ⌈open / steps
- *       left⌉); with {@code top1=false} only those ≥ τ. At the block's last step every open
- *       position is: that step is the greedy tail ({@link DuoSampler.NoiseRemoval#GREEDY}) of the
- *       block's chain. Uncommitted open positions are redrawn from q(z_s | z_t, x_θ) (spec §3.1) on
- *       the block's grid t_j = 1 − j(1 − 1e-5)/s, s the block's step budget ({@link
- *       ConfidenceBlocks}: T split over the blocks by their free positions). A block whose
- *       positions are all committed ends early, so NFE adapts to the text; NFE ≤ T + K (K blocks)
- *       and at most T + 1 without the cache.
+ *   <li><b>Committed</b>: clamped to its proposal (argmax_v x_θ^l(v) with {@code proposal=argmax},
+ *       the default, or a draw from x_θ^l) and never redrawn, like a given (prompt) position (spec
+ *       §11.1): the chain then continues conditioned on it. Each step commits, with {@code
+ *       top1=true} (default), Fast-dLLM's rule ({@link ConfidenceDecoding#select}: the most
+ *       confident, every one ≥ τ, at least ⌈open / steps left⌉), with {@code top1=false} only those
+ *       ≥ τ; the block's last step commits every open position (the greedy tail, {@link
+ *       DuoSampler.NoiseRemoval#GREEDY}, of the block's chain). Open positions are redrawn from
+ *       q(z_s | z_t, x_θ) (spec §3.1) on the block's grid t_j = 1 − j(1 − 1e-5)/s, s its step
+ *       budget ({@link ConfidenceBlocks}). A block whose positions are all committed ends early, so
+ *       NFE adapts to the text; NFE ≤ T + K (K blocks), T + 1 without the cache.
  *   <li><b>Time conditioning</b>: {@code sigma=row} (default) feeds −log ᾱ, ᾱ the mean alpha of the
  *       positions the network sees (1 at clamped ones, alpha(t_j) at the block's open ones,
  *       alpha(1) at a shown prior suffix); {@code sigma=schedule} feeds sigma(t_j).
  * </ul>
  *
- * <p>Forwards, all through the export's block KV graph ({@link BlockKvCacheDecoder}; {@code
- * suffix=prior} without the cache uses the plain forward): with {@code cache=none} every step runs
- * every position the network may see (free positions before the block's end, and given ones), with
- * all other keys hidden: exact; one full forward at the start only opens the graph's cache and is
- * counted in NFE. With {@code cache=prefix} each block starts with a full forward that keeps every
- * position's K/V and every step of the block (its first too) runs only the block's positions
- * against the cached keys outside it that the network may see. Those are stale as Fast-dLLM
- * accepts: from the second layer on they saw the block's first-step tokens (and the hidden suffix
- * at its prior draw). Rows move through their blocks in lockstep (a row whose block ended waits).
+ * <p>Forwards go through the export's block KV graph ({@link BlockKvCacheDecoder}; only {@code
+ * suffix=prior cache=none} uses the plain forward). {@code cache=none}: every step runs every
+ * position the network may see (free ones before the block's end, given ones), all other keys
+ * hidden: exact; one full forward at the start opens the graph's cache (counted in NFE). {@code
+ * cache=prefix}: a full forward at each block's start keeps every position's K/V, and every step of
+ * the block (its first too) runs only the block against the cached keys it may see, stale as
+ * Fast-dLLM accepts (from the second layer on they saw the block's first-step tokens and the hidden
+ * suffix's prior draw). Rows move through their blocks in lockstep (a row whose block ended waits).
  *
  * <p>Randomness: row b draws only from {@code rows[b]}: its prior ({@link DuoSampler}), then per
  * step one proposal per open position of its block in position order (V uniforms each with {@code
@@ -103,19 +102,16 @@ record DuoBlockChain(
       return plain(denoiser, state, listener);
     }
     BlockKvCacheDecoder decoder =
-        denoiser
-            .blockKvCacheDecoder()
-            .orElseThrow(
-                () ->
-                    new InvalidInputException(
-                        "sampler option predictor=block_ancestral with suffix=hidden or"
-                            + " cache=prefix needs a block KV graph, which this model does not"
-                            + " have; re-export it with dllm export (decode.onnx) or use"
-                            + " suffix=prior cache=none"));
+        denoiser.blockKvCacheDecoder().orElseThrow(() -> new InvalidInputException(NO_GRAPH));
     try (decoder) {
       return sliced(decoder, state, listener);
     }
   }
+
+  private static final String NO_GRAPH =
+      "sampler option predictor=block_ancestral with suffix=hidden or cache=prefix needs a block KV"
+          + " graph, which this model does not have; re-export it with dllm export (decode.onnx)"
+          + " or use suffix=prior cache=none";
 
   /** The per-row state of one call. */
   private final class Rows {
@@ -235,7 +231,7 @@ record DuoBlockChain(
         }
       }
       if (newPhase) {
-        refreshed = options.cache() ? active : java.util.stream.IntStream.range(0, batch).toArray();
+        refreshed = options.cache() ? active : IntStream.range(0, batch).toArray();
         phase = new int[refreshed.length];
         int[] in = new int[refreshed.length * length];
         float[] sigma = new float[refreshed.length];
@@ -269,7 +265,7 @@ record DuoBlockChain(
             p[k++] = l;
           }
         }
-        slots[i] = java.util.Arrays.copyOf(p, k);
+        slots[i] = Arrays.copyOf(p, k);
         width = Math.max(width, k);
       }
       int[] tokens = new int[n * width];
@@ -333,7 +329,7 @@ record DuoBlockChain(
     for (int l = start; l < end; l++) {
       if (!s.committed[row + l]) {
         open[n] = l;
-        index[n++] = slots == null ? l : java.util.Arrays.binarySearch(slots, l);
+        index[n++] = slots == null ? l : Arrays.binarySearch(slots, l);
       }
     }
     double[] confidence = new double[n];
