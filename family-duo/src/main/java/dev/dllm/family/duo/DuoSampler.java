@@ -53,7 +53,9 @@ import dev.dllm.api.tokenize.SpecialTokens;
  * uniform-state chain): block by block, positions whose x_θ confidence is ≥ τ (and the top-1 of
  * each step) are clamped; NFE adapts to the text; {@code cache=prefix|dual} runs it over the
  * export's block KV graph (Fast-dLLM's block cache, {@link BlockCache}). It is the only Duo sampler
- * that honours {@link SamplerSpec#stopAtEos()}.
+ * that honours {@link SamplerSpec#stopAtEos()}, with {@code predictor=block_ancestral} ({@link
+ * DuoBlockChain}: block by block, each block on Duo's own ancestral chain with its greedy tail,
+ * positions with x_θ confidence ≥ τ committed early, the free positions after the block hidden).
  */
 public final class DuoSampler implements Sampler {
 
@@ -100,6 +102,7 @@ public final class DuoSampler implements Sampler {
   private final PromptSigma promptSigma;
   private final ConfidenceDecoding confidence;
   private final BlockCache cache;
+  private final DuoBlockOptions block;
   private final boolean stopAtEos;
 
   /** The step clock in ns (System::nanoTime; tests swap in a deterministic one). */
@@ -113,6 +116,7 @@ public final class DuoSampler implements Sampler {
       PromptSigma promptSigma,
       ConfidenceDecoding confidence,
       BlockCache cache,
+      DuoBlockOptions block,
       boolean stopAtEos) {
     this.schedule = schedule;
     this.steps = steps;
@@ -121,6 +125,7 @@ public final class DuoSampler implements Sampler {
     this.promptSigma = promptSigma;
     this.confidence = confidence;
     this.cache = cache;
+    this.block = block;
     this.stopAtEos = stopAtEos;
   }
 
@@ -134,6 +139,7 @@ public final class DuoSampler implements Sampler {
         options.promptSigma(),
         options.confidence(),
         options.cache(),
+        options.block(),
         spec.stopAtEos());
   }
 
@@ -241,6 +247,19 @@ public final class DuoSampler implements Sampler {
         int j = b * length + l;
         x[j] = clamped[j] ? given.id(b, l) : rows[b].nextInt(vocab);
       }
+    }
+    if (block != null) {
+      int nfe =
+          new DuoBlockChain(
+                  schedule,
+                  block,
+                  new ConfidenceDecoding(block.threshold(), block.blockLength(), block.argmax()),
+                  steps,
+                  topP,
+                  stopAtEos,
+                  clock)
+              .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);
+      return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
     if (confidence != null) {
       int nfe =

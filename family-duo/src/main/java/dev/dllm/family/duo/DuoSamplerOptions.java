@@ -14,20 +14,23 @@ import java.util.TreeSet;
  * The Duo sampler options of a {@link SamplerSpec} (spec §3.3): {@code noise_removal} (ancestral,
  * greedy or none; [SD] {@code noise_removal}), its alias {@code greedy_tail=true} (= greedy), and
  * {@code prompt_sigma} ({@link PromptSigma}), {@code predictor} ({@code ancestral}, the default, or
- * {@code confidence}: {@link DuoConfidence}) with, for {@code confidence} only, {@code threshold},
- * {@code block_length}, {@code proposal} ({@link ConfidenceDecoding}) and {@code cache} ({@link
+ * {@code confidence}: {@link DuoConfidence}, or {@code block_ancestral}: {@link DuoBlockChain},
+ * options {@link DuoBlockOptions}) with, for {@code confidence} only, {@code threshold}, {@code
+ * block_length}, {@code proposal} ({@link ConfidenceDecoding}) and {@code cache} ({@link
  * BlockCache}: none, prefix or dual), plus T = {@link SamplerSpec#steps()} &gt;= 1.
  *
  * @param noiseRemoval the final step
  * @param promptSigma the time conditioning of rows with given positions
  * @param confidence the rule of {@code predictor=confidence}, else null
  * @param cache the block KV cache of {@code predictor=confidence} ({@link BlockCache#NONE} else)
+ * @param block the options of {@code predictor=block_ancestral} ({@link DuoBlockChain}), else null
  */
 record DuoSamplerOptions(
     NoiseRemoval noiseRemoval,
     PromptSigma promptSigma,
     ConfidenceDecoding confidence,
-    BlockCache cache) {
+    BlockCache cache,
+    DuoBlockOptions block) {
 
   private static final Set<String> OPTIONS =
       Set.of(
@@ -38,6 +41,9 @@ record DuoSamplerOptions(
           "threshold",
           "block_length",
           "proposal",
+          "top1",
+          "suffix",
+          "sigma",
           BlockCache.KEY);
 
   /**
@@ -64,6 +70,16 @@ record DuoSamplerOptions(
       throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
     }
     String predictor = spec.option("predictor", "ancestral").trim();
+    if (predictor.equals("block_ancestral")) {
+      return new DuoSamplerOptions(
+          NoiseRemoval.NONE, DEFAULT_SIGMA, null, BlockCache.NONE, DuoBlockOptions.parse(spec));
+    }
+    for (String k : DuoBlockOptions.OWN) {
+      if (spec.options().containsKey(k)) {
+        throw new InvalidInputException(
+            "sampler option " + k + " needs predictor=block_ancestral, got predictor=" + predictor);
+      }
+    }
     if (predictor.equals("confidence")) {
       for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma"}) {
         if (spec.options().containsKey(k)) {
@@ -75,11 +91,16 @@ record DuoSamplerOptions(
         }
       }
       return new DuoSamplerOptions(
-          NoiseRemoval.NONE, DEFAULT_SIGMA, ConfidenceDecoding.parse(spec), BlockCache.parse(spec));
+          NoiseRemoval.NONE,
+          DEFAULT_SIGMA,
+          ConfidenceDecoding.parse(spec),
+          BlockCache.parse(spec),
+          null);
     }
     if (!predictor.equals("ancestral")) {
       throw new InvalidInputException(
-          "sampler option predictor must be ancestral or confidence, got " + predictor);
+          "sampler option predictor must be ancestral, confidence or block_ancestral, got "
+              + predictor);
     }
     if (ConfidenceDecoding.mentioned(spec) || spec.options().containsKey(BlockCache.KEY)) {
       throw new InvalidInputException(
@@ -119,6 +140,6 @@ record DuoSamplerOptions(
             "sampler option prompt_sigma must be schedule or effective, got " + ps);
       }
     }
-    return new DuoSamplerOptions(removal, promptSigma, null, BlockCache.NONE);
+    return new DuoSamplerOptions(removal, promptSigma, null, BlockCache.NONE, null);
   }
 }
