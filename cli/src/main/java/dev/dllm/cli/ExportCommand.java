@@ -31,7 +31,11 @@ public final class ExportCommand implements Command {
   @Override
   public Options options() {
     Options o = new Options();
-    o.addOption(CliOptions.req("checkpoint", "DIR", "checkpoint directory (dllm train)"));
+    o.addOption(
+        CliOptions.req(
+            "checkpoint",
+            "DIR",
+            "checkpoint directory (dllm train), or the run folder holding it"));
     o.addOption(
         CliOptions.req(
             "out",
@@ -74,12 +78,37 @@ public final class ExportCommand implements Command {
     }
     OnnxExport.Report r =
         CheckpointExport.export(
-            Path.of(CliOptions.required(cmd, "checkpoint")),
+            checkpointDir(Path.of(CliOptions.required(cmd, "checkpoint"))),
             outDir,
             CliOptions.intOpt(cmd, "length", 0, 1),
             OnnxExport.Quantize.parse(cmd.getOptionValue("quantize", "none"), "--quantize"));
     out.print(summary(r));
     return 0;
+  }
+
+  /**
+   * The checkpoint folder {@code --checkpoint} names: the folder itself, or a run folder's {@code
+   * checkpoint/} (as {@code distill --checkpoint} reads it).
+   *
+   * @throws dev.dllm.api.InvalidInputException naming {@code --checkpoint} when it is an ONNX
+   *     export rather than a checkpoint
+   */
+  static Path checkpointDir(Path given) {
+    if (java.nio.file.Files.isRegularFile(given.resolve("config.json"))) {
+      return given;
+    }
+    if (java.nio.file.Files.isRegularFile(given.resolve("checkpoint").resolve("config.json"))) {
+      return given.resolve("checkpoint");
+    }
+    if (java.nio.file.Files.isRegularFile(given.resolve(ExportMetadata.FULL_FILE))) {
+      throw new dev.dllm.api.InvalidInputException(
+          "--checkpoint "
+              + given
+              + " is an ONNX export ("
+              + ExportMetadata.FULL_FILE
+              + "), not a training checkpoint; give the checkpoint/ folder that dllm train wrote");
+    }
+    return given; // CheckpointExport names the missing file
   }
 
   /**

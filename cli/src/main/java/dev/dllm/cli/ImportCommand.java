@@ -58,6 +58,7 @@ public final class ImportCommand implements Command {
     Integer heads = cmd.hasOption("heads") ? CliOptions.intOpt(cmd, "heads", 1, 1) : null;
     Integer length = cmd.hasOption("length") ? CliOptions.intOpt(cmd, "length", 1, 1) : null;
     Path outDir = Path.of(CliOptions.required(cmd, "out"));
+    refuseDllmCheckpoint(Path.of(CliOptions.required(cmd, "from")));
     CliOptions.checkParentDirs(outDir, "out"); // the checkpoint is written beside it, then moved
     CheckpointImport.Options options =
         new CheckpointImport.Options(
@@ -96,5 +97,37 @@ public final class ImportCommand implements Command {
     }
     out.printf("  -> %s; next: dllm export --checkpoint %s --out EXPORT_DIR%n", r.out(), r.out());
     return 0;
+  }
+
+  /**
+   * Refuses a {@code --from} that already is a dllm checkpoint (its {@code config.json}, or that of
+   * its {@code checkpoint/}, has dllm's {@code format_version} and {@code family}): there is
+   * nothing to import.
+   *
+   * @throws dev.dllm.api.InvalidInputException naming {@code --from} and {@code dllm export}
+   */
+  static void refuseDllmCheckpoint(Path from) {
+    for (Path dir : new Path[] {from, from.resolve("checkpoint")}) {
+      Path config = dir.resolve("config.json");
+      if (!java.nio.file.Files.isRegularFile(config)) {
+        continue;
+      }
+      com.fasterxml.jackson.databind.JsonNode root;
+      try {
+        root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile());
+      } catch (java.io.IOException e) {
+        return; // not ours to judge: the importer names a bad config.json
+      }
+      if (root != null && root.has("format_version") && root.path("family").isTextual()) {
+        throw new dev.dllm.api.InvalidInputException(
+            "--from "
+                + from
+                + " is already a dllm checkpoint (family "
+                + root.path("family").asText()
+                + "); it needs no import: dllm export --checkpoint "
+                + dir
+                + " --out DIR");
+      }
+    }
   }
 }

@@ -74,6 +74,7 @@ public final class Main {
                 e.getMessage(), "run 'dllm " + command.name() + " --help' for the options");
           }
           refuseRepeated(cmd, options);
+          refuseUndecoded(cmd);
           if (cmd.hasOption("help")) {
             out.print(help(command, options));
             return 0;
@@ -84,6 +85,28 @@ public final class Main {
           }
           return command.run(cmd, out);
         });
+  }
+
+  /**
+   * Refuses an option value holding U+FFFD: the JVM decodes the command line with the locale's
+   * encoding, so under a POSIX locale a UTF-8 {@code --prompt "café"} arrives as {@code caf} and
+   * two U+FFFD, which a byte or GPT-2 model would sample silently.
+   *
+   * @throws InvalidInputException naming the option, the encoding and the remedies
+   */
+  static void refuseUndecoded(CommandLine cmd) {
+    for (Option o : cmd.getOptions()) {
+      String v = o.getValue();
+      if (v != null && v.indexOf('\uFFFD') >= 0) {
+        throw new InvalidInputException(
+            "--"
+                + o.getLongOpt()
+                + ": the value holds U+FFFD, bytes the command line's encoding ("
+                + System.getProperty("sun.jnu.encoding")
+                + ") could not decode; run in a UTF-8 locale (e.g. LANG=C.UTF-8), or give the"
+                + " text in a file (sample --prompts FILE)");
+      }
+    }
   }
 
   private static Options withCommon(Options options) {

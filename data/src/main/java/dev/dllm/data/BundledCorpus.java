@@ -1,5 +1,6 @@
 package dev.dllm.data;
 
+import dev.dllm.api.InvalidInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -25,12 +26,26 @@ public final class BundledCorpus {
     return tinyShakespeare(DllmCache.root());
   }
 
-  /** Tiny Shakespeare as a file under {@code cacheRoot/corpora/}. */
+  /**
+   * Tiny Shakespeare as a file under {@code cacheRoot/corpora/}.
+   *
+   * @throws InvalidInputException when {@code cacheRoot} (or a folder above it) is a file
+   */
   public static Path tinyShakespeare(Path cacheRoot) {
     Path target = cacheRoot.resolve("corpora").resolve("tinyshakespeare.txt");
     try {
       if (Files.isRegularFile(target) && Files.size(target) == SIZE) {
         return target;
+      }
+      for (Path p = cacheRoot.toAbsolutePath(); p != null; p = p.getParent()) {
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+          throw new InvalidInputException(
+              "the dllm cache "
+                  + cacheRoot
+                  + " is not a folder ("
+                  + p
+                  + " is a file); set it with --cache, -Ddllm.cache or $DLLM_CACHE");
+        }
       }
       Files.createDirectories(target.getParent());
       Path tmp = Files.createTempFile(target.getParent(), "tinyshakespeare", ".tmp");

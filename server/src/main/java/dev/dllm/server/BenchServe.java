@@ -131,7 +131,7 @@ final class BenchServe {
       out.printf(
           "dllm bench-serve: model %s, prompt %s, T %d, max_tokens %d, %d requests per phase%n",
           model, Responses.JSON.writeValueAsString(prompt), steps, maxTokens, requests);
-      c.send(model, -1); // warm-up, not counted
+      BenchWarmUp.check(c.post(model, -1), c); // warm-up, not counted; refused: exit 2
       if (soak > 0) {
         out.printf(
             "soak: %d clients for %d s, RSS every %d s after a warm-up of %d s and %d requests%n",
@@ -347,22 +347,8 @@ final class BenchServe {
 
     /** Request k (seed k; k &lt; 0 for the warm-up), or null for an error or a malformed answer. */
     JsonNode send(String model, int k) {
-      ObjectNode body = Responses.JSON.createObjectNode();
-      body.put("model", model);
-      body.put("prompt", prompt);
-      body.put("max_tokens", maxTokens);
-      body.put("steps", steps);
-      body.put("seed", k < 0 ? 12345 : k);
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(base.resolve("v1/completions"))
-              .timeout(Duration.ofMinutes(5))
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-      if (key != null) {
-        b.header("Authorization", "Bearer " + key);
-      }
       try {
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = post(model, k);
         if (r.statusCode() != 200) {
           return null;
         }
@@ -378,6 +364,25 @@ final class BenchServe {
       } catch (Exception e) {
         return null;
       }
+    }
+
+    /** Sends request k (seed k; k &lt; 0 for the warm-up) and returns the raw answer. */
+    HttpResponse<String> post(String model, int k) throws Exception {
+      ObjectNode body = Responses.JSON.createObjectNode();
+      body.put("model", model);
+      body.put("prompt", prompt);
+      body.put("max_tokens", maxTokens);
+      body.put("steps", steps);
+      body.put("seed", k < 0 ? 12345 : k);
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(base.resolve("v1/completions"))
+              .timeout(Duration.ofMinutes(5))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+      if (key != null) {
+        b.header("Authorization", "Bearer " + key);
+      }
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
   }
 }

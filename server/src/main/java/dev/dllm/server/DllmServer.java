@@ -111,6 +111,25 @@ public final class DllmServer implements AutoCloseable {
                       LOG.debug("client went away before its error", gone);
                     }
                   });
+              c.routes.error(
+                  404,
+                  ctx -> { // no route (an unknown model's 404 is already written and committed)
+                    if (!ctx.res().isCommitted()) {
+                      error(
+                          ctx,
+                          new ApiException(
+                              404,
+                              "invalid_request_error",
+                              null,
+                              "not_found",
+                              "no endpoint "
+                                  + ctx.method()
+                                  + " "
+                                  + ctx.path()
+                                  + "; the API is GET /v1/models, POST /v1/completions, GET"
+                                  + " /health, GET /metrics"));
+                    }
+                  });
               c.routes.after(ctx -> metrics.request(endpoint(ctx), ctx.statusCode()));
             });
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -96,5 +97,30 @@ class BadInputTest {
     assertEquals(
         "request_too_large", TestServers.json(r.body()).path("error").path("code").asText());
     assertEquals(200, TestServers.get(server, "/health").statusCode());
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({"GET,/v1/nothing", "POST,/v1/chat/completions", "GET,/v1/completions"})
+  void anUnknownEndpointIsAJsonErrorAsEveryOther(String method, String path) throws Exception {
+    // OpenAI-style clients parse {"error": ...}; Javalin's own 404 is plain text
+    java.net.http.HttpRequest.Builder b =
+        java.net.http.HttpRequest.newBuilder(TestServers.uri(server, path));
+    b =
+        method.equals("GET")
+            ? b.GET()
+            : b.POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"));
+    HttpResponse<String> r = TestServers.HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+    JsonNode e = TestServers.json(r.body()).path("error");
+    assertTrue(e.path("message").asText().contains(path), r.body());
+    assertEquals("not_found", e.path("code").asText(), r.body());
+  }
+
+  @Test
+  void thePlaygroundIsStillServedAtTheRoot() throws Exception {
+    HttpResponse<String> r = TestServers.get(server, "/");
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("<html") || r.body().contains("<!DOCTYPE"), r.body());
   }
 }

@@ -91,6 +91,34 @@ class StartupInputTest {
   }
 
   @Test
+  void aWorkloadTheServerRefusesIsBadInputNamingTheServersReason() {
+    // L 12: "to be" leaves 7 positions, so max_tokens 64 is refused by the server (400); the run
+    // must stop at the warm-up with that reason, not time 2 phases of errors and exit 1 with NaN
+    int rc =
+        main(
+            "bench-serve",
+            "--model",
+            mdlm(),
+            "--threads",
+            "1",
+            "--requests",
+            "2",
+            "--clients",
+            "2",
+            "--prompt",
+            "to be",
+            "--max-tokens",
+            "64",
+            "--forward-batches",
+            "none");
+    assertRefused(rc, "--max-tokens 64", "beyond capacity");
+    // a prompt the model's tokenizer cannot encode ("ROMEO:", the default, on this char model)
+    rc = main("bench-serve", "--model", mdlm(), "--threads", "1", "--forward-batches", "none");
+    assertRefused(rc, "--prompt \"ROMEO:\"", "cannot be encoded");
+    assertFalse(out.toString(StandardCharsets.UTF_8).contains("NaN"), out.toString());
+  }
+
+  @Test
   void threadsFollowTheCliRule() throws Exception {
     String over = Integer.toString(ThreadCount.max() + 1);
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

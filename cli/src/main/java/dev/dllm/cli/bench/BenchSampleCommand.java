@@ -83,7 +83,12 @@ public final class BenchSampleCommand implements Command {
     Options o = new Options();
     o.addOption(CliOptions.opt("checkpoint", "DIR", "checkpoint (default: random weights)"));
     o.addOption(CliOptions.opt("preset", "NAME", "model preset for random weights (xs)"));
-    o.addOption(CliOptions.opt("length", "L", "sequence length (default 128)"));
+    o.addOption(
+        CliOptions.opt(
+            "length",
+            "L",
+            "sequence length (default 128; sections on exports such as compare and duo: the"
+                + " shortest training length of the exports)"));
     o.addOption(CliOptions.opt("batch", "B", "batch (default 8)"));
     o.addOption(CliOptions.opt("steps", "T", "diffusion steps for ORT vs DJL (default 32)"));
     o.addOption(CliOptions.opt("ar-length", "L", "length of the AR KV-cache test (256)"));

@@ -143,7 +143,6 @@ final class SpeedComparisons {
         SampleRuns.deleteTree(tmp);
       }
     } else {
-      int length = CliOptions.intOpt(cmd, "length", c.defaultLength(), 2);
       String stepsOption = c.name() + "-steps";
       int[] steps =
           RuntimeBench.intList(
@@ -168,6 +167,16 @@ final class SpeedComparisons {
                     + " export, got family "
                     + model.family().name());
           }
+        }
+        // default: the shortest training length of the exports (none is timed beyond its own L)
+        int trained =
+            models.values().stream()
+                .mapToInt(m -> m.metadata().seqLen())
+                .filter(l -> l > 0)
+                .min()
+                .orElse(c.defaultLength());
+        int length = CliOptions.intOpt(cmd, "length", trained, 2);
+        for (OnnxModel model : models.values()) {
           SampleOptions.checkMemory(model.metadata().model(), batch, length);
         }
         report = compare.onExports(models, steps, length);

@@ -97,6 +97,25 @@ class SpeedCompareCommandTest {
   }
 
   @Test
+  void withoutLengthTheExportsAreTimedAtTheirTrainingLength() throws Exception {
+    // not at a fixed 256: an L 12 export would be sampled far beyond the length it was trained at
+    JsonNode r =
+        bench(
+            "--sections",
+            "compare",
+            "--variant",
+            "a=" + duo,
+            "--variant",
+            "b=" + mdlm,
+            "--compare-steps",
+            "2",
+            "--runs",
+            "1");
+    assertEquals(L, r.get("length").asInt());
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("L=" + L + ","), out.toString());
+  }
+
+  @Test
   void esolmSectionComparesTheCacheOnRandomWeightsAtTEqualsL() throws Exception {
     JsonNode r = bench("--sections", "esolm", "--lengths", "8", "--preset", "xxs");
     assertEquals("xxs", r.get("preset").asText());

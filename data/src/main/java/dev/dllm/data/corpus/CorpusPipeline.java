@@ -182,10 +182,15 @@ public final class CorpusPipeline {
 
             @Override
             public void text(boolean isValid, String text) throws IOException {
-              int[] ids =
-                  continuation && tok instanceof ContinuationEncoder c
-                      ? c.encodeContinuation(text)
-                      : tok.encode(text);
+              int[] ids;
+              try {
+                ids =
+                    continuation && tok instanceof ContinuationEncoder c
+                        ? c.encodeContinuation(text)
+                        : tok.encode(text);
+              } catch (InvalidInputException e) {
+                throw unencodable(source, text, tok, e);
+              }
               (isValid ? valid : train).write(ids);
               bytes[isValid ? 1 : 0] += utf8Length(text);
               continuation = true;
@@ -225,6 +230,40 @@ public final class CorpusPipeline {
       JSON.writeValue(dir.resolve("stats.json").toFile(), stats);
     }
     TOKENIZATIONS.incrementAndGet();
+  }
+
+  /**
+   * The tokenizer's refusal of a chunk, restated for the corpus: the file (of a folder's files, in
+   * the order they are read) and the char offset in it of the first character the tokenizer cannot
+   * encode (the tokenizer's own offset is within an internal chunk). Nothing before it failed, so
+   * that character's first occurrence in read order is the one refused. JSONL: the corpus only.
+   */
+  private static InvalidInputException unencodable(
+      CorpusSource source, String chunk, Tokenizer tok, InvalidInputException e) {
+    String bad = null;
+    for (int i = 0; i < chunk.length() && bad == null; ) {
+      String c = new String(Character.toChars(chunk.codePointAt(i)));
+      try {
+        tok.encode(c);
+      } catch (InvalidInputException refused) {
+        bad = c;
+      }
+      i += c.length();
+    }
+    String reason = e.getMessage().replaceFirst(" at char offset \\d+", "");
+    if (bad != null && source.format() != CorpusFormat.JSONL) { // JSONL holds escaped text
+      for (Path f : source.files()) {
+        try {
+          int at = Files.readString(f, StandardCharsets.UTF_8).indexOf(bad);
+          if (at >= 0) {
+            return new InvalidInputException(f + ", char offset " + at + ": " + reason);
+          }
+        } catch (IOException | UncheckedIOException unreadable) {
+          break; // fall back to naming the corpus
+        }
+      }
+    }
+    return new InvalidInputException("corpus " + source.path() + ": " + reason);
   }
 
   /** Refuses a corpus without a single character of text (e.g. JSONL records with empty text). */

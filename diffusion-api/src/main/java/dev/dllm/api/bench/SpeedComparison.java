@@ -64,7 +64,10 @@ public interface SpeedComparison {
     return List.of(8, 32, 128);
   }
 
-  /** L when {@code --length} is absent (exports only). */
+  /**
+   * L when {@code --length} is absent and no export records its training length (exports only;
+   * otherwise the shortest recorded training length of the exports is used).
+   */
   default int defaultLength() {
     return 256;
   }

@@ -1,5 +1,6 @@
 package dev.dllm.eval.run;
 
+import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.progress.Progress;
 import dev.dllm.api.progress.ProgressReporter;
@@ -128,7 +129,8 @@ public final class EvalRun {
    * that is not stronger than the model ({@link ScorerStrength}, recorded under {@code
    * scorer_check}).
    *
-   * @throws dev.dllm.api.InvalidInputException for bad input (exit 2)
+   * @throws InvalidInputException for bad input (exit 2), also for an export whose family cannot
+   *     score its likelihood through the ONNX graphs (an Eso-LM with alpha_0 &lt; 1), naming it
    * @throws IOException when the report cannot be written
    */
   public static Report run(Options o, Path outDir, PrintStream log) throws IOException {
@@ -207,6 +209,15 @@ public final class EvalRun {
                 o.batch(),
                 o.seed(),
                 p);
+      } catch (UnsupportedOperationException e) { // e.g. Eso-LM with alpha_0 < 1
+        throw new InvalidInputException(
+            "--model "
+                + o.model()
+                + ": family "
+                + model.family().name()
+                + " has no likelihood on this export ("
+                + e.getMessage()
+                + "); its samples can still be scored: dllm pareto or dllm sample + dllm score");
       }
       Map<String, Object> l = new LinkedHashMap<>();
       Map<String, Object> choices = new LinkedHashMap<>(source.toMap());

@@ -98,7 +98,8 @@ public final class ScoreRun {
   /**
    * Scores the file and writes the report to {@code reportFile} (when not null).
    *
-   * @throws InvalidInputException for a bad line (naming file and line) or bad exports
+   * @throws InvalidInputException for a bad line (naming file and line), a file that is not UTF-8,
+   *     samples with no token to score, or bad exports
    */
   public static Report run(Options o, Path reportFile) throws IOException {
     if (!Files.isRegularFile(o.samples())) {
@@ -169,6 +170,11 @@ public final class ScoreRun {
             idsLines++;
           }
         }
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new InvalidInputException(
+            "--samples "
+                + o.samples()
+                + ": not valid UTF-8 text (expected JSONL as dllm sample writes)");
       }
       if (fromText.isEmpty() && fromIds.isEmpty()) {
         throw new InvalidInputException("--samples " + o.samples() + " has no samples");
@@ -178,6 +184,16 @@ public final class ScoreRun {
       GenerativePerplexity.Result gi =
           fromIds.isEmpty() ? null : scorer.score(fromIds, idsTok, o.prependBos());
       GenerativePerplexity.Result g = merge(gt, gi, dropped);
+      if (g.scoredTokens() == 0) {
+        throw new InvalidInputException(
+            "--samples "
+                + o.samples()
+                + ": no token to score in "
+                + (fromText.size() + fromIds.size())
+                + " samples (all empty"
+                + (o.prependBos() ? "" : ", or one token: without BOS the first is context only")
+                + ")");
+      }
       double entropyText =
           fromText.isEmpty() ? Double.NaN : EntropyStats.mean(fromText, scorerTok.specials());
       double entropyIdsMean =

@@ -78,6 +78,11 @@ public final class RunsCsv {
       if (e instanceof InvalidInputException iie) {
         throw iie;
       }
+      if (e instanceof java.nio.charset.CharacterCodingException
+          || e.getCause() instanceof java.nio.charset.CharacterCodingException) {
+        throw new InvalidInputException(
+            csv + " is not a readable runs table: not valid UTF-8 text");
+      }
       throw new InvalidInputException(csv + " is not a readable runs table: " + e.getMessage());
     }
     out.sort(

@@ -25,8 +25,8 @@ public final class TaskFile {
   /**
    * Reads every item of {@code file}.
    *
-   * @throws InvalidInputException naming file and line for a line that is not such an object, or a
-   *     file without items
+   * @throws InvalidInputException naming file and line for a line that is not such an object, or
+   *     naming the file when it has no items or is not UTF-8
    */
   public static List<TaskItem> read(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
@@ -56,6 +56,8 @@ public final class TaskFile {
         }
         items.add(new TaskItem(n.get("question").asText(), n.get("answer").asText()));
       }
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new InvalidInputException("task file " + file + " is not valid UTF-8 text");
     }
     if (items.isEmpty()) {
       throw new InvalidInputException("task file " + file + " has no items");
