@@ -107,12 +107,9 @@ public final class BenchTrainCommand implements Command {
         "fp32 GEMM peak (DJL matMul %dx%d, %d threads): %.1f GFLOP/s up front; per row: best"
             + " median of 3-product blocks timed round robin with the steps (ratio uses it)%n",
         gemmN, gemmN, threads, peak / 1e9);
-    boolean ref = !cmd.hasOption("no-ref") && RefDitBench.available();
-    out.println(
-        ref
-            ? "reference: shared/tools/ref_dit.py (plain PyTorch loop, same model/batch/threads)"
-            : "reference: ref_dit.py not run (needs ../shared and Debian python3-torch; or"
-                + " --no-ref)");
+    boolean noRef = cmd.hasOption("no-ref");
+    boolean ref = !noRef && RefDitBench.available();
+    out.println(referenceNote(ref, noRef));
     out.printf(
         "%-6s %10s %9s %10s %12s %12s %8s %10s %10s %9s%n",
         "preset",
@@ -138,7 +135,7 @@ public final class BenchTrainCommand implements Command {
                   familyName, shape, seqLen, batch, threads, Math.max(10, warmup + steps))
               : Double.NaN;
       out.printf(
-          "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f %10.0f %8.2fx%n",
+          "%-6s %10d %9.0f %10.0f %12.2f %12.2f %7.1f%% %10.0f %10s %9s%n",
           r.preset(),
           r.nEff(),
           r.msPerStep(),
@@ -147,8 +144,8 @@ public final class BenchTrainCommand implements Command {
           r.gemmFlopsPerSecond() / 1e9,
           100 * ratio,
           r.peakRssMb(),
-          refTps,
-          r.tokensPerSecond() / refTps);
+          ref ? String.format("%.0f", refTps) : "-",
+          ref ? String.format("%.2fx", r.tokensPerSecond() / refTps) : "-");
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("preset", r.preset());
       row.put("accumulation", accum);
@@ -163,10 +160,8 @@ public final class BenchTrainCommand implements Command {
       row.put("gemm_peak_flops_per_second", r.gemmFlopsPerSecond());
       row.put("ratio_to_gemm_peak", ratio);
       row.put("peak_rss_mib_after", r.peakRssMb());
-      if (ref) {
-        row.put("ref_dit_tokens_per_second", refTps);
-        row.put("ratio_to_ref_dit", r.tokensPerSecond() / refTps);
-      }
+      row.put("ref_dit_tokens_per_second", ref ? refTps : null);
+      row.put("ratio_to_ref_dit", ref ? r.tokensPerSecond() / refTps : null);
       rows.add(row);
     }
     Map<String, Object> report = new LinkedHashMap<>();
@@ -188,6 +183,22 @@ public final class BenchTrainCommand implements Command {
     Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     out.println("report: " + outFile);
     return 0;
+  }
+
+  /**
+   * The table's line about the PyTorch reference columns: what ran, or why it did not (the hint
+   * about ../shared and python3-torch only when {@code --no-ref} was not given).
+   *
+   * @param ran whether ref_dit.py is run for each row
+   * @param noRef whether {@code --no-ref} was given
+   */
+  public static String referenceNote(boolean ran, boolean noRef) {
+    if (ran) {
+      return "reference: shared/tools/ref_dit.py (plain PyTorch loop, same model/batch/threads)";
+    }
+    return noRef
+        ? "reference: ref_dit.py not run (--no-ref)"
+        : "reference: ref_dit.py not run (needs ../shared and Debian python3-torch)";
   }
 
   /** {@code --soak N}: the issue-7 soak; exit 0 only when no run stopped. */
