@@ -119,7 +119,13 @@ final class TrainingLoop {
     private final Engine engine;
     private final NDManager root;
     private final DitModel model;
+
+    /** The first round's teacher (closed by {@link TrainingLoop#run}). */
     private final DitModel teacher;
+
+    /** This round's teacher: {@link #teacher}, or a later round's copy that {@link #run} frees. */
+    private DitModel roundTeacher;
+
     private final Map<String, NDArray> params;
     private final AdamW adam;
     private final Ema ema;
@@ -143,6 +149,7 @@ final class TrainingLoop {
       this.root = root;
       this.model = model;
       this.teacher = teacher;
+      this.roundTeacher = teacher;
       this.params = model.parameters();
       this.adam = adam;
       this.ema = ema;
@@ -160,9 +167,15 @@ final class TrainingLoop {
     }
 
     Outcome run() {
-      for (long step = setup.startStep(); step < setup.endStep(); step++) {
-        step(step);
-        afterStep(step + 1);
+      try {
+        for (long step = setup.startStep(); step < setup.endStep(); step++) {
+          step(step);
+          afterStep(step + 1);
+        }
+      } finally {
+        if (roundTeacher != teacher) {
+          roundTeacher.close();
+        }
       }
       double seconds = trainingSeconds();
       saver.save(setup.endStep(), setup.start().priorSeconds() + seconds);
@@ -192,7 +205,7 @@ final class TrainingLoop {
       if (teacher != null
           && step % config.familyTraining().teacherRefresh() == 0
           && step > setup.startStep()) {
-        teacher.loadWeights(model.toWeights()); // a new distillation round
+        newRound();
       }
       TokenBatch x0 = setup.data().trainBatch(step, config.batch());
       boolean[] given = setup.data().trainGiven(step, config.batch()); // null unless fine-tuning
@@ -210,6 +223,20 @@ final class TrainingLoop {
           trace.get(trace.size() - 1),
           setup.schedule().at(step),
           RunSetup.tokensPerStep(config));
+    }
+
+    /**
+     * A new distillation round: a fresh frozen copy of the student replaces the teacher. A copy,
+     * not {@code DitModel#loadWeights}: DJL's {@code NDArray.set} makes PyTorch print
+     * "AutoNonVariableTypeMode is deprecated" on stderr.
+     */
+    private void newRound() {
+      DitModel next = DitModel.frozen(root, model.toWeights());
+      if (roundTeacher != teacher) {
+        roundTeacher.close();
+      }
+      roundTeacher = next;
+      trainStep.teacher(next);
     }
 
     /** The periodic validation and checkpoint after {@code done} steps (not after the last). */
