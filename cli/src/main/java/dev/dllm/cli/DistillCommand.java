@@ -11,6 +11,7 @@ import dev.dllm.api.model.DitConfig;
 import dev.dllm.api.model.DitPresets;
 import dev.dllm.api.train.Distillation;
 import dev.dllm.trainer.FamilyTraining;
+import dev.dllm.trainer.LossFormat;
 import dev.dllm.trainer.Objectives;
 import dev.dllm.trainer.TrainConfig;
 import dev.dllm.trainer.TrainReport;
@@ -121,9 +122,10 @@ public final class DistillCommand implements Command {
           r.family(), r.steps() / k, k, r.startStep(), r.endStep(), r.tokens());
     }
     out.printf(
-        "final distillation loss %.4f (KL student||teacher, nats/token); validation NELBO %.4f"
+        "final distillation loss %s (KL student||teacher, nats/token); validation NELBO %.4f"
             + " nats/token%n",
-        r.finalTrainLoss() == null ? Double.NaN : r.finalTrainLoss(), r.valNll());
+        LossFormat.fourPlaces(r.finalTrainLoss() == null ? Double.NaN : r.finalTrainLoss()),
+        r.valNll());
     out.println("checkpoint: " + r.checkpoint());
     out.println("report: " + config.reportFile());
     return 0;

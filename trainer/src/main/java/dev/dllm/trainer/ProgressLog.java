@@ -67,7 +67,9 @@ final class ProgressLog implements AutoCloseable {
     double secs = (now - startNanos - pausedNanos) / 1e9;
     double tokPerSec = (done - startStep) * (double) tokensPerStep / Math.max(secs, 1e-9);
     double eta = (total - done) * secs / Math.max(1, done - startStep);
-    String msg = String.format(Locale.ROOT, "loss %.4f lr %.2e tok/s %.0f", loss, lr, tokPerSec);
+    String msg =
+        String.format(
+            Locale.ROOT, "loss %s lr %.2e tok/s %.0f", LossFormat.fourPlaces(loss), lr, tokPerSec);
     if (bar != null) {
       bar.stepTo(done);
       bar.setExtraMessage(msg);

@@ -53,4 +53,30 @@ class ProgressLogTest {
     assertTrue(l.get(0).startsWith("step 11/40 "), l.get(0));
     assertTrue(l.get(3).startsWith("step 40/40 ") && l.get(3).endsWith("eta 0m00s"), l.get(3));
   }
+
+  /** A loss that rounds to zero (a KL of -3e-6 from float rounding) prints 0.0000, not -0.0000. */
+  @Test
+  void aLossThatRoundsToZeroPrintsWithoutASign() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    try (ProgressLog log = new ProgressLog(out, 0, 2, 1, false, () -> now)) {
+      now += 1_000_000_000L;
+      log.step(0, -3e-6, 1e-3, 1000);
+      now += 1_000_000_000L;
+      log.step(1, -0.00006, 1e-3, 1000);
+    }
+    List<String> l = lines(buf);
+    assertTrue(l.get(0).contains(" loss 0.0000 "), l.get(0));
+    assertTrue(l.get(1).contains(" loss -0.0001 "), l.get(1));
+  }
+
+  @Test
+  void fourPlacesDropsTheSignOfANegativeZeroOnly() {
+    assertEquals("0.0000", LossFormat.fourPlaces(-0.0));
+    assertEquals("0.0000", LossFormat.fourPlaces(-0.00004999));
+    assertEquals("-0.0001", LossFormat.fourPlaces(-0.00005));
+    assertEquals("1.2346", LossFormat.fourPlaces(1.23456));
+    assertEquals("-2.5000", LossFormat.fourPlaces(-2.5));
+    assertEquals("NaN", LossFormat.fourPlaces(Double.NaN));
+  }
 }
