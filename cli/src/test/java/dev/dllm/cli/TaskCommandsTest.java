@@ -103,6 +103,30 @@ class TaskCommandsTest {
             "--out",
             tmp.resolve("x").toString()));
     assertTrue(cli.err().contains("does not exist"), cli.err());
+    Path task = tmp.resolve("task-big-n");
+    assertEquals(
+        0,
+        cli.run("make-task", "--out", task.toString(), "--train", "5", "--test", "3"),
+        cli.err());
+    for (Path model : List.of(ar, mdlm)) {
+      cli.clearOut();
+      int rc =
+          cli.run(
+              "task-eval",
+              "--model",
+              model.toString(),
+              "--task",
+              task.toString(),
+              "--max-new-tokens",
+              "1000",
+              "--out",
+              tmp.resolve("big-n-" + model.getFileName()).toString(),
+              "--threads",
+              "1");
+      assertEquals(2, rc, cli.err());
+      assertTrue(cli.err().contains("--max-new-tokens 1000 leaves no position"), cli.err());
+      assertEquals("", cli.out(), "refused before the header line");
+    }
   }
 
   @Test

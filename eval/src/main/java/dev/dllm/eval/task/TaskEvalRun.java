@@ -150,6 +150,10 @@ public final class TaskEvalRun {
       int n = o.maxNewTokens() > 0 ? o.maxNewTokens() : Math.min(256, row / 2);
       int steps = o.steps() > 0 ? o.steps() : n;
       SamplerSpec spec = new SamplerSpec(steps, o.topP(), o.samplerOptions());
+      // the BOS rule of dllm sample: before every prompt of an export trained in wrap mode
+      int bos = PromptBos.id(model.metadata(), null);
+      TaskRunner.checkRoom(
+          model.family(), spec, block, model.metadata().specials(), bos, n); // before the header
       if (log != null) {
         log.printf(
             Locale.ROOT,
@@ -161,8 +165,6 @@ public final class TaskEvalRun {
             steps,
             n);
       }
-      // the BOS rule of dllm sample: before every prompt of an export trained in wrap mode
-      int bos = PromptBos.id(model.metadata(), null);
       TaskRunner.Result r =
           TaskRunner.run(
               model.family(),

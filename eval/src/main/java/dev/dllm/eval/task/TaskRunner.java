@@ -109,6 +109,43 @@ public final class TaskRunner {
   }
 
   /**
+   * Refuses an N that leaves no position for a prompt, before anything is sampled or printed.
+   *
+   * @param spec the sampler spec of the run (stop at EOS is switched on, as in {@link #run})
+   * @param block the export's training length L
+   * @param lead the BOS id before each prompt, or -1
+   * @param maxNewTokens N
+   * @throws InvalidInputException naming {@code --max-new-tokens} when N &gt;= the row's capacity
+   */
+  public static void checkRoom(
+      DiffusionFamily family,
+      SamplerSpec spec,
+      int block,
+      SpecialTokens specials,
+      int lead,
+      int maxNewTokens) {
+    checkRoom(
+        family, family.newSampler(spec.withStopAtEos(true)), block, specials, lead, maxNewTokens);
+  }
+
+  private static PromptLayout checkRoom(
+      DiffusionFamily family, Sampler sampler, int block, SpecialTokens specials, int lead, int n) {
+    PromptLayout layout = PromptLayout.of(sampler, block, specials, lead);
+    int row = layout.capacity();
+    if (n >= row) {
+      throw new InvalidInputException(
+          "--max-new-tokens "
+              + n
+              + " leaves no position for the prompt in a row of "
+              + row
+              + " tokens (family "
+              + family.name()
+              + ")");
+    }
+    return layout;
+  }
+
+  /**
    * All items and the cost.
    *
    * @param items per item, in order
@@ -197,20 +234,10 @@ public final class TaskRunner {
       Options o,
       int lead) {
     Sampler sampler = family.newSampler(o.spec().withStopAtEos(true));
-    PromptLayout layout = PromptLayout.of(sampler, block, specials, lead);
+    PromptLayout layout = checkRoom(family, sampler, block, specials, lead, o.maxNewTokens());
     boolean prefixOnly = layout.prefixOnly();
     int row = layout.capacity();
     int n = o.maxNewTokens();
-    if (n >= row) {
-      throw new InvalidInputException(
-          "--max-new-tokens "
-              + n
-              + " leaves no position for the prompt in a row of "
-              + row
-              + " tokens (family "
-              + family.name()
-              + ")");
-    }
     int budget = row - n - (lead >= 0 ? 1 : 0);
     int[] ends = {specials.eos(), specials.pad(), specials.mask()};
     List<Encoded> encoded = new ArrayList<>(items.size());
