@@ -142,8 +142,11 @@ public final class TrainCommand implements Command {
 
   private int train(CommandLine cmd, PrintStream out) {
     TrainConfig config = parse(cmd);
-    TrainReport r =
-        new Trainer(config, out).progress(ConsoleProgress.of(out)).command("dllm train").run();
+    TrainReport r;
+    // stopped by a signal mid-run: one line with the last checkpoint's step and the resume command
+    try (TrainStopNotice notice = TrainStopNotice.install(config.out(), out)) {
+      r = new Trainer(config, out).progress(ConsoleProgress.of(out)).command("dllm train").run();
+    }
     out.printf(
         "trained %s (%s, objective %s): %d steps, %d tokens, %.3g FLOPs%n",
         r.family(), r.preset(), r.objective(), r.steps(), r.tokens(), r.flops());
