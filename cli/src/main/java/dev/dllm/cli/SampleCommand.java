@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.dllm.api.DiffusionFamily;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.io.OutputLock;
+import dev.dllm.api.model.BackboneSpec;
 import dev.dllm.api.sample.SamplerSpec;
 import dev.dllm.eval.EvalFiles;
 import dev.dllm.runtime.onnx.DllmGenerator;
@@ -92,9 +93,34 @@ public final class SampleCommand implements Command {
     return jsonl.resolveSibling(stem + ".sample-report.json");
   }
 
+  /**
+   * The sampler's T: {@code --steps} ({@code given}, 0 when absent), required for a diffusion
+   * family; a causal (AR) family takes L-1 steps whatever it says, so there it is optional and a
+   * given value gets a note that it is ignored.
+   *
+   * @throws InvalidInputException when {@code --steps} is missing for a non-causal family
+   */
+  static int stepsFor(DiffusionFamily family, int given, int length, PrintStream out) {
+    boolean causal = family.backbone().attention() == BackboneSpec.Attention.CAUSAL;
+    if (!causal) {
+      if (given == 0) {
+        throw new InvalidInputException(
+            "missing required option --steps (family " + family.name() + ")");
+      }
+      return given;
+    }
+    if (given > 0) {
+      out.printf(
+          "note: --steps %d is ignored by family %s (left to right: L-1 = %d steps)%n",
+          given, family.name(), length - 1);
+      return given;
+    }
+    return Math.max(1, length - 1);
+  }
+
   @Override
   public int run(CommandLine cmd, PrintStream out) throws Exception {
-    for (String name : new String[] {"model", "num-samples", "steps", "out"}) {
+    for (String name : new String[] {"model", "num-samples", "out"}) {
       CliOptions.required(cmd, name);
     }
     int n = CliOptions.intOpt(cmd, "num-samples", 0, 1);
@@ -135,6 +161,7 @@ public final class SampleCommand implements Command {
       }
       SampleOptions.checkMemory(model.metadata().model(), Math.min(batch, total), length);
       DiffusionFamily family = model.family();
+      steps = stepsFor(family, steps, length, out);
       // refuse unknown sampler options before any work
       family.newSampler(new SamplerSpec(steps, topP, options));
       GenerateOptions base =

@@ -25,7 +25,11 @@ public final class SampleOptions {
     Options o = new Options();
     o.addOption(CliOptions.req("model", "DIR", "export directory written by dllm export"));
     o.addOption(CliOptions.req("num-samples", "N", "number of samples"));
-    o.addOption(CliOptions.req("steps", "T", "denoising steps (AR always takes L-1)"));
+    o.addOption(
+        CliOptions.opt(
+            "steps",
+            "T",
+            "denoising steps (required, except for AR, which always takes L-1 and ignores it)"));
     o.addOption(
         CliOptions.req(
             "out",
