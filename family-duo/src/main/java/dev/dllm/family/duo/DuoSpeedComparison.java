@@ -6,13 +6,14 @@ import java.util.Map;
 
 /**
  * {@code dllm bench-sample --sections duo}: Duo against MDLM on two exports of the same size (issue
- * 8), at each T of {@code --duo-steps} (default 8, 32, 128), L = {@code --length} (256), B = {@code
- * --batch} (8): generated tokens/s and mean sample entropy of Duo with the ancestral final step,
- * Duo with the greedy tail and MDLM ({@code ancestral}, NFE = T + 1 like Duo), side by side, and
- * the Duo step split of {@link DuoFamily#stepSplit()} (network / posterior / other; the bar:
- * posterior under {@value #POSTERIOR_BAR} of the step). Each model gets one untimed warm-up run at
- * the smallest T; then {@code --runs} (3) timed runs per row with seeds {@code --seed} + r, the
- * same for every variant, so Duo's two final steps share their trajectory up to the last step.
+ * 8), at each T of {@code --duo-steps} (default 8, 32, 128), L = {@code --length} (default: the
+ * shortest training length of the two exports), B = {@code --batch} (8): generated tokens/s and
+ * mean sample entropy of Duo with the ancestral final step, Duo with the greedy tail and MDLM
+ * ({@code ancestral}, NFE = T + 1 like Duo), side by side, and the Duo step split of {@link
+ * DuoFamily#stepSplit()} (network / posterior / other; the bar: posterior under {@value
+ * #POSTERIOR_BAR} of the step). Each model gets one untimed warm-up run at the smallest T; then
+ * {@code --runs} (3) timed runs per row with seeds {@code --seed} + r, the same for every variant,
+ * so Duo's two final steps share their trajectory up to the last step.
  */
 public final class DuoSpeedComparison implements SpeedComparison {
   /** Posterior share of the step the issue asks to stay under. */
