@@ -1,0 +1,181 @@
+package dev.dllm.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.dllm.trainer.autograd.TorchScriptArchive;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * One whole DiT block ([SD] models/dit.py {@code DDiTBlock}; spec §7) as a single TorchScript call,
+ * recorded by autograd like any DJL op: adaLN Linear → 6 chunks (views), {@code torch.layer_norm}
+ * (no bias), modulate as {@code torch.addcmul(shift, h, 1 + scale)}, QKV Linear, rotary as one
+ * complex multiply, {@code scaled_dot_product_attention} (the CPU flash kernel), out Linear, gated
+ * residual {@code torch.addcmul(x, o, gate)}, the MLP with tanh GELU and its gated residual. One
+ * JNI crossing per block instead of about thirty, and no separate mul/add temporaries for the
+ * modulations and residuals.
+ *
+ * <p>Rotary without {@code cat}: the reference rotates NeoX halves, {@code (a, b) → (a·cos − b·sin,
+ * b·cos + a·sin)} with a = x[i], b = x[i + d_h/2]. The QKV weight's q and k rows are gathered (each
+ * step, {@code index_select}, a [3d, d] copy whose backward scatters the gradient back) so that the
+ * projection emits every pair (x[i], x[i + d_h/2]) side by side; the rotation is then the complex
+ * product (a + ib)(cos + i·sin) of {@code view_as_complex} views. q and k carry the same
+ * permutation of the head dimension, so q·k, hence the attention, is unchanged (the sum runs in
+ * another order: float32 rounding only); v keeps the reference order. Tables: {@link
+ * AttentionTables#pairs(int)} and {@link AttentionTables#pairsAt(NDArray)}.
+ *
+ * <p>Same function as {@link DitModel}'s DJL formulation up to float32 rounding ({@code
+ * BlockKernelTest}: values and every parameter gradient), deterministic per thread count. Dropout
+ * (training with dropout &gt; 0) runs inside as {@code torch.dropout} on the default generator, in
+ * the reference order (attention output, then MLP output). Owned by a model; thread-safe.
+ */
+final class BlockKernel implements AutoCloseable {
+  /** The block; shapes in the argument comments ([B, L, d] activations, d = H·d_h). */
+  static final String SOURCE =
+      "class Block(Module):\n"
+          + "  __parameters__ = []\n"
+          + "  __buffers__ = []\n"
+          + "  training : bool\n"
+          + "  def forward(self: __torch__.Block,\n"
+          + "    x: Tensor,\n" // [B, L, d]
+          + "    c: Tensor,\n" // [B, cond]
+          + "    norm1: Tensor,\n"
+          + "    qkv_w: Tensor,\n" // [3d, d], reference row order
+          + "    out_w: Tensor,\n"
+          + "    norm2: Tensor,\n"
+          + "    mlp0_w: Tensor,\n"
+          + "    mlp0_b: Tensor,\n"
+          + "    mlp2_w: Tensor,\n"
+          + "    mlp2_b: Tensor,\n"
+          + "    ada_w: Tensor,\n"
+          + "    ada_b: Tensor,\n"
+          + "    perm: Tensor,\n" // [3d] int64: q, k rows paired, v rows as is
+          + "    rot: Tensor,\n" // [.., L, 2, 1, d_h/2, 2] (cos, sin); q half scaled by 1/sqrt(d_h)
+          + "    bias: Tensor,\n" // additive attention bias, or no elements for none
+          + "    drop: Tensor) -> Tensor:\n" // dropout probability: [] float32, or no elements
+          + "    b = torch.size(x, 0)\n"
+          + "    n = torch.size(x, 1)\n"
+          + "    d = torch.size(x, 2)\n"
+          + "    half = torch.size(rot, -2)\n"
+          + "    heads = d // (2 * half)\n"
+          + "    m = torch.chunk(torch.unsqueeze(torch.linear(c, ada_w, ada_b), 1), 6, -1)\n"
+          + "    h = torch.layer_norm(x, [d], norm1, None, 1.0000000000000001e-05)\n"
+          + "    h = torch.addcmul(m[0], h, torch.add(m[1], 1.))\n"
+          + "    qkv = torch.linear(h, torch.index_select(qkv_w, 0, perm))\n"
+          + "    parts = torch.split_with_sizes(torch.view(qkv, [b, n, 3, heads, 2 * half]),"
+          + " [2, 1], 2)\n"
+          + "    qk = torch.view_as_complex(torch.view(parts[0], [b, n, 2, heads, half, 2]))\n"
+          + "    r = torch.view_as_real(torch.mul(qk, torch.view_as_complex(rot)))\n"
+          + "    q, k = torch.unbind(torch.view(r, [b, n, 2, heads, 2 * half]), 2)\n"
+          + "    q = torch.transpose(q, 1, 2)\n"
+          + "    k = torch.transpose(k, 1, 2)\n"
+          + "    v = torch.transpose(torch.squeeze(parts[1], 2), 1, 2)\n"
+          + "    if torch.numel(bias) > 0:\n"
+          + "      a = torch.scaled_dot_product_attention(q, k, v, bias, 0., False, scale=1.)\n"
+          + "    else:\n"
+          + "      a = torch.scaled_dot_product_attention(q, k, v, None, 0., False, scale=1.)\n"
+          + "    o = torch.linear(torch.reshape(torch.transpose(a, 1, 2), [b, n, d]), out_w)\n"
+          + "    dropout = torch.numel(drop) > 0\n"
+          + "    if dropout:\n"
+          + "      o = torch.dropout(o, float(drop), True)\n"
+          + "    x = torch.addcmul(x, o, m[2])\n"
+          + "    h = torch.layer_norm(x, [d], norm2, None, 1.0000000000000001e-05)\n"
+          + "    h = torch.addcmul(m[3], h, torch.add(m[4], 1.))\n"
+          + "    h = torch.gelu(torch.linear(h, mlp0_w, mlp0_b), approximate=\"tanh\")\n"
+          + "    h = torch.linear(h, mlp2_w, mlp2_b)\n"
+          + "    if dropout:\n"
+          + "      h = torch.dropout(h, float(drop), True)\n"
+          + "    return torch.addcmul(x, h, m[5])\n";
+
+  private final NDManager manager;
+  private final PtSymbolBlock block;
+  private final NDArray perm;
+  private final NDArray none;
+
+  /**
+   * @param owner the manager whose sub-manager holds the module and its index (closed with it or by
+   *     {@link #close()})
+   * @param heads H
+   * @param headDim d_h (even)
+   */
+  BlockKernel(NDManager owner, int heads, int headDim) {
+    this.manager = owner.newSubManager();
+    try {
+      this.block =
+          JniUtils.loadModule(
+              (PtNDManager) manager,
+              new ByteArrayInputStream(TorchScriptArchive.of("Block", SOURCE)),
+              false,
+              false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("TorchScript kernel Block did not load", e);
+    }
+    long[] p = pairedRows(heads, headDim);
+    this.perm = manager.create(p, new Shape(p.length));
+    this.none = manager.zeros(new Shape(0));
+  }
+
+  /**
+   * The row gather of the QKV weight: output row (t, h, 2i + j) of q and k (t = 0, 1) reads
+   * reference row (t, h, j·d_h/2 + i), so pair i of a head is (x[i], x[i + d_h/2]); v rows (t = 2)
+   * stay in place.
+   *
+   * @return {@code [3·H·d_h]} row indices
+   */
+  static long[] pairedRows(int heads, int headDim) {
+    int half = headDim / 2;
+    int d = heads * headDim;
+    long[] p = new long[3 * d];
+    for (int t = 0; t < 3; t++) {
+      for (int h = 0; h < heads; h++) {
+        for (int i = 0; i < headDim; i++) {
+          int row = t * d + h * headDim;
+          p[row + i] = t == 2 ? row + i : row + (i % 2) * half + i / 2;
+        }
+      }
+    }
+    return p;
+  }
+
+  /**
+   * One block.
+   *
+   * @param x residual stream {@code [B, L, d]} float32
+   * @param c conditioning {@code [B, cond]}
+   * @param w the block's parameters in the order norm1, attn_qkv, attn_out, norm2, mlp.0.weight,
+   *     mlp.0.bias, mlp.2.weight, mlp.2.bias, adaLN weight, adaLN bias (reference layouts)
+   * @param rot paired rotary table ({@link AttentionTables#pairs}/{@link AttentionTables#pairsAt})
+   * @param bias additive attention bias broadcastable to {@code [B, H, L, L]}, or null
+   * @param dropout residual dropout probability, or 0 for none
+   * @return the new residual stream {@code [B, L, d]}, attached to {@code x}'s manager
+   */
+  NDArray forward(NDArray x, NDArray c, NDArray[] w, NDArray rot, NDArray bias, float dropout) {
+    NDList in = new NDList(6 + w.length);
+    in.add(x);
+    in.add(c);
+    for (NDArray a : w) {
+      // IValueUtils.forward turns arrays named "a.b" (the parameters) into dict arguments; an
+      // unnamed view (recorded by autograd, no copy) passes the tensor itself
+      in.add(a.getName() == null ? a : a.reshape(a.getShape()));
+    }
+    in.add(perm);
+    in.add(rot);
+    in.add(bias != null ? bias : none);
+    in.add(dropout > 0 ? x.getManager().create(dropout) : none);
+    return IValueUtils.forward(block, in, true).singletonOrThrow();
+  }
+
+  /** Frees the module and its index. */
+  @Override
+  public void close() {
+    block.close();
+    manager.close();
+  }
+}
