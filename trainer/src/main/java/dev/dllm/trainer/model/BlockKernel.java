@@ -23,13 +23,18 @@ import java.io.UncheckedIOException;
  * modulations and residuals.
  *
  * <p>Rotary without {@code cat}: the reference rotates NeoX halves, {@code (a, b) → (a·cos − b·sin,
- * b·cos + a·sin)} with a = x[i], b = x[i + d_h/2]. The QKV weight's q and k rows are gathered (each
- * step, {@code index_select}, a [3d, d] copy whose backward scatters the gradient back) so that the
- * projection emits every pair (x[i], x[i + d_h/2]) side by side; the rotation is then the complex
- * product (a + ib)(cos + i·sin) of {@code view_as_complex} views. q and k carry the same
- * permutation of the head dimension, so q·k, hence the attention, is unchanged (the sum runs in
- * another order: float32 rounding only); v keeps the reference order. Tables: {@link
- * AttentionTables#pairs(int)} and {@link AttentionTables#pairsAt(NDArray)}.
+ * b·cos + a·sin)} with a = x[i], b = x[i + d_h/2]. The kernel reads the QKV weight's rows in paired
+ * order (a [3d, d] transpose-copy per call: head dim (j, i) → (i, j)), so the projection emits
+ * every pair (x[i], x[i + d_h/2]) side by side and the rotation is one complex product (a + ib)(cos
+ * + i·sin) on {@code view_as_complex} views. q, k and v carry the same permutation of the head
+ * dimension: q·k, hence the attention weights, are unchanged, and the out projection reads its
+ * columns in the same paired order, so the output is the reference's (sums run in another order:
+ * float32 rounding only). Tables: {@link AttentionTables#pairs(int)} and {@link
+ * AttentionTables#pairsAt(NDArray)}.
+ *
+ * <p>The call runs with TorchScript's graph-executor optimisation off on the calling thread (then
+ * back on): the ops record ordinary eager autograd nodes; with it on, the profiling executor builds
+ * differentiable subgraphs whose symbolic backward copies the MLP activations.
  *
  * <p>Same function as {@link DitModel}'s DJL formulation up to float32 rounding ({@code
  * BlockKernelTest}: values and every parameter gradient), deterministic per thread count. Dropout
@@ -56,7 +61,6 @@ final class BlockKernel implements AutoCloseable {
           + "    mlp2_b: Tensor,\n"
           + "    ada_w: Tensor,\n"
           + "    ada_b: Tensor,\n"
-          + "    perm: Tensor,\n" // [3d] int64: q, k rows paired, v rows as is
           + "    rot: Tensor,\n" // [.., L, 2, 1, d_h/2, 2] (cos, sin); q half scaled by 1/sqrt(d_h)
           + "    bias: Tensor,\n" // additive attention bias, or no elements for none
           + "    drop: Tensor) -> Tensor:\n" // dropout probability: [] float32, or no elements
@@ -68,7 +72,12 @@ final class BlockKernel implements AutoCloseable {
           + "    m = torch.chunk(torch.unsqueeze(torch.linear(c, ada_w, ada_b), 1), 6, -1)\n"
           + "    h = torch.layer_norm(x, [d], norm1, None, 1.0000000000000001e-05)\n"
           + "    h = torch.addcmul(m[0], h, torch.add(m[1], 1.))\n"
-          + "    qkv = torch.linear(h, torch.index_select(qkv_w, 0, perm))\n"
+          // rows (and out_w columns) in paired order: (t, h, j, i) -> (t, h, i, j)
+          + "    wqkv = torch.reshape(torch.transpose(torch.view(qkv_w, [3, heads, 2, half, d]),"
+          + " 2, 3), [3 * d, d])\n"
+          + "    wout = torch.reshape(torch.transpose(torch.view(out_w, [d, heads, 2, half]), 2, 3),"
+          + " [d, d])\n"
+          + "    qkv = torch.linear(h, wqkv)\n"
           + "    parts = torch.split_with_sizes(torch.view(qkv, [b, n, 3, heads, 2 * half]),"
           + " [2, 1], 2)\n"
           + "    qk = torch.view_as_complex(torch.view(parts[0], [b, n, 2, heads, half, 2]))\n"
@@ -81,7 +90,7 @@ final class BlockKernel implements AutoCloseable {
           + "      a = torch.scaled_dot_product_attention(q, k, v, bias, 0., False, scale=1.)\n"
           + "    else:\n"
           + "      a = torch.scaled_dot_product_attention(q, k, v, None, 0., False, scale=1.)\n"
-          + "    o = torch.linear(torch.reshape(torch.transpose(a, 1, 2), [b, n, d]), out_w)\n"
+          + "    o = torch.linear(torch.reshape(torch.transpose(a, 1, 2), [b, n, d]), wout)\n"
           + "    dropout = torch.numel(drop) > 0\n"
           + "    if dropout:\n"
           + "      o = torch.dropout(o, float(drop), True)\n"
@@ -94,18 +103,19 @@ final class BlockKernel implements AutoCloseable {
           + "      h = torch.dropout(h, float(drop), True)\n"
           + "    return torch.addcmul(x, h, m[5])\n";
 
+  /** DJL's setting for the graph executor (system property, default on), restored after a call. */
+  private static final boolean GRAPH_OPTIMIZER =
+      Boolean.parseBoolean(System.getProperty("ai.djl.pytorch.graph_optimizer", "true"));
+
   private final NDManager manager;
   private final PtSymbolBlock block;
-  private final NDArray perm;
   private final NDArray none;
 
   /**
-   * @param owner the manager whose sub-manager holds the module and its index (closed with it or by
-   *     {@link #close()})
-   * @param heads H
-   * @param headDim d_h (even)
+   * @param owner the manager whose sub-manager holds the module (closed with it or by {@link
+   *     #close()})
    */
-  BlockKernel(NDManager owner, int heads, int headDim) {
+  BlockKernel(NDManager owner) {
     this.manager = owner.newSubManager();
     try {
       this.block =
@@ -117,31 +127,7 @@ final class BlockKernel implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("TorchScript kernel Block did not load", e);
     }
-    long[] p = pairedRows(heads, headDim);
-    this.perm = manager.create(p, new Shape(p.length));
     this.none = manager.zeros(new Shape(0));
-  }
-
-  /**
-   * The row gather of the QKV weight: output row (t, h, 2i + j) of q and k (t = 0, 1) reads
-   * reference row (t, h, j·d_h/2 + i), so pair i of a head is (x[i], x[i + d_h/2]); v rows (t = 2)
-   * stay in place.
-   *
-   * @return {@code [3·H·d_h]} row indices
-   */
-  static long[] pairedRows(int heads, int headDim) {
-    int half = headDim / 2;
-    int d = heads * headDim;
-    long[] p = new long[3 * d];
-    for (int t = 0; t < 3; t++) {
-      for (int h = 0; h < heads; h++) {
-        for (int i = 0; i < headDim; i++) {
-          int row = t * d + h * headDim;
-          p[row + i] = t == 2 ? row + i : row + (i % 2) * half + i / 2;
-        }
-      }
-    }
-    return p;
   }
 
   /**
@@ -157,7 +143,7 @@ final class BlockKernel implements AutoCloseable {
    * @return the new residual stream {@code [B, L, d]}, attached to {@code x}'s manager
    */
   NDArray forward(NDArray x, NDArray c, NDArray[] w, NDArray rot, NDArray bias, float dropout) {
-    NDList in = new NDList(6 + w.length);
+    NDList in = new NDList(5 + w.length);
     in.add(x);
     in.add(c);
     for (NDArray a : w) {
@@ -165,14 +151,18 @@ final class BlockKernel implements AutoCloseable {
       // unnamed view (recorded by autograd, no copy) passes the tensor itself
       in.add(a.getName() == null ? a : a.reshape(a.getShape()));
     }
-    in.add(perm);
     in.add(rot);
     in.add(bias != null ? bias : none);
     in.add(dropout > 0 ? x.getManager().create(dropout) : none);
-    return IValueUtils.forward(block, in, true).singletonOrThrow();
+    JniUtils.setGraphExecutorOptimize(false);
+    try {
+      return IValueUtils.forward(block, in, true).singletonOrThrow();
+    } finally {
+      JniUtils.setGraphExecutorOptimize(GRAPH_OPTIMIZER);
+    }
   }
 
-  /** Frees the module and its index. */
+  /** Frees the module. */
   @Override
   public void close() {
     block.close();

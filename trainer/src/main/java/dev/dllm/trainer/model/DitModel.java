@@ -130,7 +130,7 @@ public final class DitModel implements AutoCloseable {
     sigmaFreqs = constants.create(freqs, new Shape(1, half));
     tables = new AttentionTables(cfg.headDim(), constants, scalars);
     kernels = new FusedKernels(own);
-    blockKernel = new BlockKernel(own, cfg.heads(), cfg.headDim());
+    blockKernel = new BlockKernel(own);
     this.training = false;
   }
 

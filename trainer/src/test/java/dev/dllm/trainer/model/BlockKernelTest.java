@@ -152,17 +152,6 @@ class BlockKernelTest {
   }
 
   @Test
-  void pairedRowsPutEachNeoxPairSideBySideAndKeepV() {
-    // H = 1, d_h = 4: q and k rows (0, 2, 1, 3) within the head, v rows unchanged
-    assertArrayEquals(
-        new long[] {0, 2, 1, 3, 4, 6, 5, 7, 8, 9, 10, 11}, BlockKernel.pairedRows(1, 4));
-    long[] p = BlockKernel.pairedRows(2, 6);
-    // head 1 of k starts at row 6 + 6 = 12; its pair 2 is (x[2], x[5]) -> rows 14, 17
-    assertEquals(14, p[12 + 4]);
-    assertEquals(17, p[12 + 5]);
-  }
-
-  @Test
   void pairTableInterleavesCosAndSinOfEachAngle() {
     int dh = 8;
     float[] t = AttentionTables.pairTable(5, dh);
