@@ -16,11 +16,12 @@ import java.io.UncheckedIOException;
 /**
  * One whole DiT block ([SD] models/dit.py {@code DDiTBlock}; spec §7) as a single TorchScript call,
  * recorded by autograd like any DJL op: adaLN Linear → 6 chunks (views), {@code torch.layer_norm}
- * (no bias), modulate as {@code torch.addcmul(shift, h, 1 + scale)}, QKV Linear, rotary as one
- * complex multiply, {@code scaled_dot_product_attention} (the CPU flash kernel), out Linear, gated
- * residual {@code torch.addcmul(x, o, gate)}, the MLP with tanh GELU and its gated residual. One
- * JNI crossing per block instead of about thirty, and no separate mul/add temporaries for the
- * modulations and residuals.
+ * (no bias), modulate h·(1 + scale) + shift and the gated residuals o·gate + x (each a mul and an
+ * in-place add on the fresh product, as the DJL formulation: {@code torch.addcmul} would save a
+ * forward pass but its backward multiplies both full-size operands by its scalar {@code value}, two
+ * extra passes), QKV Linear, rotary as one complex multiply, {@code scaled_dot_product_attention}
+ * (the CPU flash kernel), out Linear, the MLP with tanh GELU. One JNI crossing per block instead of
+ * about thirty.
  *
  * <p>Rotary without {@code cat}: the reference rotates NeoX halves, {@code (a, b) → (a·cos − b·sin,
  * b·cos + a·sin)} with a = x[i], b = x[i + d_h/2]. The kernel reads the QKV weight's rows in paired
@@ -71,7 +72,7 @@ final class BlockKernel implements AutoCloseable {
           + "    heads = d // (2 * half)\n"
           + "    m = torch.chunk(torch.unsqueeze(torch.linear(c, ada_w, ada_b), 1), 6, -1)\n"
           + "    h = torch.layer_norm(x, [d], norm1, None, 1.0000000000000001e-05)\n"
-          + "    h = torch.addcmul(m[0], h, torch.add(m[1], 1.))\n"
+          + "    h = torch.add_(torch.mul(h, torch.add(m[1], 1.)), m[0])\n"
           // rows (and out_w columns) in paired order: (t, h, j, i) -> (t, h, i, j)
           + "    wqkv = torch.reshape(torch.transpose(torch.view(qkv_w, [3, heads, 2, half, d]),"
           + " 2, 3), [3 * d, d])\n"
@@ -94,14 +95,14 @@ final class BlockKernel implements AutoCloseable {
           + "    dropout = torch.numel(drop) > 0\n"
           + "    if dropout:\n"
           + "      o = torch.dropout(o, float(drop), True)\n"
-          + "    x = torch.addcmul(x, o, m[2])\n"
+          + "    x = torch.add_(torch.mul(o, m[2]), x)\n"
           + "    h = torch.layer_norm(x, [d], norm2, None, 1.0000000000000001e-05)\n"
-          + "    h = torch.addcmul(m[3], h, torch.add(m[4], 1.))\n"
+          + "    h = torch.add_(torch.mul(h, torch.add(m[4], 1.)), m[3])\n"
           + "    h = torch.gelu(torch.linear(h, mlp0_w, mlp0_b), approximate=\"tanh\")\n"
           + "    h = torch.linear(h, mlp2_w, mlp2_b)\n"
           + "    if dropout:\n"
           + "      h = torch.dropout(h, float(drop), True)\n"
-          + "    return torch.addcmul(x, h, m[5])\n";
+          + "    return torch.add_(torch.mul(h, m[5]), x)\n";
 
   /** DJL's setting for the graph executor (system property, default on), restored after a call. */
   private static final boolean GRAPH_OPTIMIZER =
