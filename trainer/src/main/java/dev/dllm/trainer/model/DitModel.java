@@ -28,8 +28,9 @@ import java.util.LinkedHashMap;
  * <p>Parameters live in a sub-manager of the manager given at construction and are owned by this
  * model ({@link #close()} frees them); they require gradients. Activations attach to the manager of
  * the input {@code tokens}, so a training step that opens a sub-manager and {@code tempAttach}es
- * the parameters frees everything with that sub-manager. Rotary tables and causal masks are built
- * once per length and cached ({@link AttentionTables}).
+ * the parameters frees everything with that sub-manager. Each block is one TorchScript call ({@link
+ * BlockKernel}; the DJL formulation of the same block is kept as its test reference). Rotary tables
+ * and causal masks are built once per length and cached ({@link AttentionTables}).
  *
  * <p>Eso-LM hook: {@link #forward(NDArray, NDArray, NDArray, NDArray)} takes an optional per-token
  * rotary position tensor and an optional explicit additive attention bias.
