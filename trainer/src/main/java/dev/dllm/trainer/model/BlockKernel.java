@@ -149,8 +149,15 @@ final class BlockKernel implements AutoCloseable {
     in.add(c);
     for (NDArray a : w) {
       // IValueUtils.forward turns arrays named "a.b" (the parameters) into dict arguments; an
-      // unnamed view (recorded by autograd, no copy) passes the tensor itself
-      in.add(a.getName() == null ? a : a.reshape(a.getShape()));
+      // unnamed view (recorded by autograd, no copy) passes the tensor itself. The view belongs to
+      // the activations' manager, not to the parameter's (which lives as long as the model).
+      if (a.getName() == null) {
+        in.add(a);
+      } else {
+        NDArray view = a.reshape(a.getShape());
+        view.attach(x.getManager());
+        in.add(view);
+      }
     }
     in.add(rot);
     in.add(bias != null ? bias : none);

@@ -152,6 +152,23 @@ class BlockKernelTest {
   }
 
   @Test
+  void forwardLeavesNothingInTheModelsManager() {
+    DitConfig cfg = new DitConfig(V, 64, 2, 2, 128, Attention.BIDIRECTIONAL, 0.0);
+    try (NDManager m = NDManager.newBaseManager();
+        DitModel model = DitModel.fromWeights(m, DitInit.random(cfg, 4, 0.25))) {
+      NDManager own = model.parameters().values().iterator().next().getManager();
+      model.forward(m.create(tokens(1), new Shape(B, L)), null).close(); // caches the tables
+      int before = ((ai.djl.ndarray.BaseNDManager) own).getManagedArrays().size();
+      for (int i = 0; i < 3; i++) {
+        try (NDManager s = NDManager.newBaseManager()) {
+          model.forward(s.create(tokens(2 + i), new Shape(B, L)), null);
+        }
+      }
+      assertEquals(before, ((ai.djl.ndarray.BaseNDManager) own).getManagedArrays().size());
+    }
+  }
+
+  @Test
   void pairTableInterleavesCosAndSinOfEachAngle() {
     int dh = 8;
     float[] t = AttentionTables.pairTable(5, dh);
