@@ -34,8 +34,9 @@ import java.io.UncheckedIOException;
  * AttentionTables#pairsAt(NDArray)}.
  *
  * <p>The call runs with TorchScript's graph-executor optimisation off on the calling thread (then
- * back on): the ops record ordinary eager autograd nodes; with it on, the profiling executor builds
- * differentiable subgraphs whose symbolic backward copies the MLP activations.
+ * back on), so the ops record ordinary eager autograd nodes, the same backward as the DJL ops; with
+ * it on, the profiling executor groups them into differentiable subgraphs with TorchScript's own
+ * symbolic backward (turned off together with another change; its share was not measured apart).
  *
  * <p>Same function as {@link DitModel}'s DJL formulation up to float32 rounding ({@code
  * BlockKernelTest}: values and every parameter gradient), deterministic per thread count. Dropout
