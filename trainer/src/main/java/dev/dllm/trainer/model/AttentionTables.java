@@ -24,7 +24,9 @@ final class AttentionTables {
   private final ConstantPool scalars;
   private final Map<Integer, NDArray[]> rotaryByLength = new HashMap<>();
   private final Map<Integer, NDArray> causalByLength = new HashMap<>();
+  private final Map<Integer, NDArray> pairsByLength = new HashMap<>();
   private NDArray[] rotaryTable;
+  private NDArray pairTable;
 
   /**
    * @param headDim d_h, the per-head width
@@ -103,6 +105,75 @@ final class AttentionTables {
       NDArray t = Embedding.embedding(pos, table[i], SparseFormat.DENSE).get(0).expandDims(1);
       t = t.expandDims(0);
       out[i] = t.mul(scalars.of(scale)).concat(t, 0);
+    }
+    return out;
+  }
+
+  /**
+   * Cached rotary pairs of {@link BlockKernel} for positions 0..L-1: {@code [L, 2, 1, d_h/2, 2]},
+   * element (p, t, 0, i) = (cos, sin) of p·inv_freq_i, times 1/√d_h for t = 0 (q), as is for t = 1
+   * (k).
+   */
+  synchronized NDArray pairs(int len) {
+    return pairsByLength.computeIfAbsent(
+        len,
+        n -> {
+          float[] t = pairTable(n, headDim);
+          float scale = (float) (1.0 / Math.sqrt(headDim));
+          int row = headDim; // d_h/2 pairs of (cos, sin) per position
+          float[] out = new float[2 * t.length];
+          for (int p = 0; p < n; p++) {
+            for (int j = 0; j < row; j++) {
+              out[(2 * p) * row + j] = t[p * row + j] * scale;
+              out[(2 * p + 1) * row + j] = t[p * row + j];
+            }
+          }
+          return constants.create(out, new Shape(n, 2, 1, headDim / 2, 2));
+        });
+  }
+
+  /**
+   * Rotary pairs of {@link BlockKernel} gathered at {@code positions [B, L]}: {@code [B, L, 2, 1,
+   * d_h/2, 2]}, q half scaled by 1/√d_h (see {@link #pairs}).
+   */
+  NDArray pairsAt(NDArray positions) {
+    long maxPos = positions.max().toType(DataType.INT64, false).getLong();
+    NDArray table;
+    synchronized (this) {
+      if (pairTable == null || pairTable.getShape().get(0) <= maxPos) {
+        int n =
+            (int) Math.max(maxPos + 1, 2L * (pairTable == null ? 0 : pairTable.getShape().get(0)));
+        n = Math.max(n, 64);
+        if (pairTable != null) {
+          pairTable.close();
+        }
+        pairTable = constants.create(pairTable(n, headDim), new Shape(n, headDim));
+      }
+      table = pairTable;
+    }
+    NDArray pos = positions.toType(DataType.INT64, false);
+    Shape s = positions.getShape();
+    // [B, L, d_h] -> [B, L, 1, 1, d_h/2, 2], then [q-scaled; k] along axis 2
+    NDArray t =
+        Embedding.embedding(pos, table, SparseFormat.DENSE)
+            .get(0)
+            .reshape(s.get(0), s.get(1), 1, 1, headDim / 2, 2);
+    return t.mul(scalars.of(1.0 / Math.sqrt(headDim))).concat(t, 2);
+  }
+
+  /**
+   * (cos, sin) of p·inv_freq_i interleaved per pair: row p holds cos_0, sin_0, cos_1, sin_1, ...
+   * ({@code [n, d_h]} row-major), the same float32 values as {@link #rotaryTables}.
+   */
+  static float[] pairTable(int n, int dh) {
+    float[][] t = rotaryTables(n, dh);
+    int half = dh / 2;
+    float[] out = new float[n * dh];
+    for (int p = 0; p < n; p++) {
+      for (int i = 0; i < half; i++) {
+        out[p * dh + 2 * i] = t[0][p * dh + i];
+        out[p * dh + 2 * i + 1] = t[1][p * dh + half + i];
+      }
     }
     return out;
   }

@@ -28,8 +28,9 @@ import java.util.LinkedHashMap;
  * <p>Parameters live in a sub-manager of the manager given at construction and are owned by this
  * model ({@link #close()} frees them); they require gradients. Activations attach to the manager of
  * the input {@code tokens}, so a training step that opens a sub-manager and {@code tempAttach}es
- * the parameters frees everything with that sub-manager. Rotary tables and causal masks are built
- * once per length and cached ({@link AttentionTables}).
+ * the parameters frees everything with that sub-manager. Each block is one TorchScript call ({@link
+ * BlockKernel}; the DJL formulation of the same block is kept as its test reference). Rotary tables
+ * and causal masks are built once per length and cached ({@link AttentionTables}).
  *
  * <p>Eso-LM hook: {@link #forward(NDArray, NDArray, NDArray, NDArray)} takes an optional per-token
  * rotary position tensor and an optional explicit additive attention bias.
@@ -61,7 +62,9 @@ public final class DitModel implements AutoCloseable {
   private final NDArray sigmaFreqs;
   private final AttentionTables tables;
   private final FusedKernels kernels;
+  private final BlockKernel blockKernel;
   private volatile boolean training;
+  private volatile boolean reference;
 
   private record BlockParams(
       NDArray norm1,
@@ -73,7 +76,12 @@ public final class DitModel implements AutoCloseable {
       NDArray mlp2W,
       NDArray mlp2B,
       NDArray adaW,
-      NDArray adaB) {}
+      NDArray adaB) {
+    /** The kernel's argument order ({@link BlockKernel#forward}). */
+    NDArray[] asArray() {
+      return new NDArray[] {norm1, qkv, attnOut, norm2, mlp0W, mlp0B, mlp2W, mlp2B, adaW, adaB};
+    }
+  }
 
   private DitModel(NDManager manager, DitWeights w) {
     this(manager, w, true);
@@ -123,6 +131,7 @@ public final class DitModel implements AutoCloseable {
     sigmaFreqs = constants.create(freqs, new Shape(1, half));
     tables = new AttentionTables(cfg.headDim(), constants, scalars);
     kernels = new FusedKernels(own);
+    blockKernel = new BlockKernel(own);
     this.training = false;
   }
 
@@ -159,6 +168,15 @@ public final class DitModel implements AutoCloseable {
   /** Residual dropout on ({@code true}) or off; off by default. */
   public void setTraining(boolean training) {
     this.training = training;
+  }
+
+  /**
+   * Test seam: {@code true} runs the blocks as the DJL formulation (DJL ops with the GELU and
+   * rotary attention kernels of {@link FusedKernels}) instead of one {@link BlockKernel} call per
+   * block; the two agree up to float32 rounding.
+   */
+  void setReferenceBlocks(boolean reference) {
+    this.reference = reference;
   }
 
   /** Whether residual dropout is active. */
@@ -265,19 +283,28 @@ public final class DitModel implements AutoCloseable {
     long b = s.get(0);
     int len = Math.toIntExact(s.get(1));
     NDArray c = condition(sigma != null ? sigma : x.getManager().zeros(new Shape(b)), b);
-    NDArray[] rot = positions == null ? tables.rotary(len) : tables.rotaryAt(positions);
     NDArray bias = attnBias;
     if (bias == null && cfg.attention() != BackboneSpec.Attention.BIDIRECTIONAL) {
       bias = tables.causalMask(len);
     }
-    for (BlockParams blk : blocks) {
-      x = block(blk, x, c, rot, bias, b, len);
+    if (reference) {
+      NDArray[] rot = positions == null ? tables.rotary(len) : tables.rotaryAt(positions);
+      for (BlockParams blk : blocks) {
+        x = block(blk, x, c, rot, bias, b, len);
+      }
+    } else {
+      NDArray pairs = positions == null ? tables.pairs(len) : tables.pairsAt(positions);
+      float p = training && cfg.dropout() > 0 ? (float) cfg.dropout() : 0f;
+      for (BlockParams blk : blocks) {
+        x = blockKernel.forward(x, c, blk.asArray(), pairs, bias, p);
+      }
     }
     NDList mod = Linear.linear(c, finalAdaW, finalAdaB).get(0).expandDims(1).split(2, 2);
     NDArray h = modulate(layerNorm(x, normFinal), mod.get(0), mod.get(1));
     return Linear.linear(h, outW, outB).get(0);
   }
 
+  /** The DJL formulation of one block (the reference of {@link BlockKernel}). */
   private NDArray block(
       BlockParams p, NDArray x, NDArray c, NDArray[] rot, NDArray bias, long b, int len) {
     int heads = cfg.heads();
@@ -339,6 +366,7 @@ public final class DitModel implements AutoCloseable {
   /** Frees the parameters, cached constants and kernels. */
   @Override
   public void close() {
+    blockKernel.close();
     kernels.close();
     own.close();
   }

@@ -28,6 +28,10 @@ import java.io.UncheckedIOException;
  * attention of the reference ([SD] models/dit.py {@code DDiTBlock}; spec §7), equal up to float32
  * rounding (fused kernels round differently), deterministic per thread count.
  *
+ * <p>The model's blocks run as one {@link BlockKernel} call each; these two kernels are the pieces
+ * of the DJL formulation of a block ({@link DitModel#setReferenceBlocks}), the reference that
+ * {@code BlockKernelTest} checks the whole-block kernel against.
+ *
  * <p>Owned by a model: {@link #close()} frees the modules. Thread-safe (TorchScript methods are).
  */
 final class FusedKernels implements AutoCloseable {

@@ -3,6 +3,7 @@ package dev.dllm.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
 import dev.dllm.api.InvalidInputException;
 import dev.dllm.api.model.Tensor;
@@ -23,9 +24,11 @@ import java.util.Map;
  *   p  &lt;- p - (lr / (1 - beta1^n)) * m / (sqrt(v) / sqrt(1 - beta2^n) + eps)
  * </pre>
  *
- * where n is the 1-based step, as one multi-tensor TorchScript call over the whole parameter list
- * ({@code torch._foreach_*}, {@link ForeachKernels}; bit-identical to the per-tensor ops). After
- * the update the gradients are zeroed (Loshchilov &amp; Hutter, "Decoupled Weight Decay
+ * where n is the 1-based step, as one TorchScript call over the whole parameter list: {@code
+ * torch._fused_adamw_}, the CPU kernel of {@code torch.optim.AdamW(fused=True)} (one pass over p,
+ * g, m, v per tensor; the same update, equal to the per-tensor ops of {@link #stepPerTensor} up to
+ * float32 rounding), then {@code torch._foreach_zero_} on the gradients ({@link ForeachKernels}).
+ * After the update the gradients are zeroed (Loshchilov &amp; Hutter, "Decoupled Weight Decay
  * Regularization"; spec §8.1, §10.16).
  *
  * <p>State tensor names: {@code exp_avg.<param>} and {@code exp_avg_sq.<param>}; the step count is
@@ -77,10 +80,6 @@ public final class AdamW implements AutoCloseable {
    */
   public void step(Map<String, NDArray> params, double lr) {
     step++;
-    double bc1 = 1 - Math.pow(config.beta1(), step);
-    double bc2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
-    float decay = (float) (1 - lr * config.weightDecay());
-    float stepSize = (float) (lr / bc1);
     List<NDArray> ps = new ArrayList<>(params.size());
     List<NDArray> gs = new ArrayList<>(params.size());
     List<NDArray> ms = new ArrayList<>(params.size());
@@ -94,24 +93,15 @@ public final class AdamW implements AutoCloseable {
         g.attach(tmp);
         gs.add(g);
       }
-      double[] scalars = {
-        decay,
-        (float) config.beta1(),
-        (float) (1 - config.beta1()),
-        (float) config.beta2(),
-        (float) (1 - config.beta2()),
-        (float) bc2Sqrt,
-        (float) config.eps(),
-        stepSize
-      };
+      double[] hp = {lr, config.beta1(), config.beta2(), config.weightDecay(), config.eps()};
       ForeachKernels.run(
           "adamw",
           ForeachKernels.list(ps),
           ForeachKernels.list(gs),
           ForeachKernels.list(ms),
           ForeachKernels.list(vs),
-          IValue.listFrom(scalars),
-          IValue.from(config.weightDecay() != 0));
+          IValue.from((PtNDArray) tmp.create((float) step)),
+          IValue.listFrom(hp));
     }
   }
 

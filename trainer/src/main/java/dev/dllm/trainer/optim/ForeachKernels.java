@@ -16,10 +16,11 @@ import java.util.List;
 
 /**
  * Multi-tensor optimizer kernels: one TorchScript call over a whole parameter list instead of a
- * handful of JNI calls per tensor, through PyTorch's {@code torch._foreach_*} ops. On CPU those
- * loop over the tensors calling the same ATen kernels as the per-tensor DJL ops, in the same order
- * and with the same float32 scalars, so the results are bit-identical to the per-tensor code
- * ({@link AdamW#stepPerTensor}, the former {@link Ema} and {@link GradClip} loops).
+ * handful of JNI calls per tensor. AdamW is PyTorch's fused CPU kernel {@code torch._fused_adamw_}
+ * (one pass per tensor; equal to {@link AdamW#stepPerTensor} up to float32 rounding). EMA and the
+ * clip use {@code torch._foreach_*} ops, which on CPU loop over the tensors calling the same ATen
+ * kernels as the per-tensor DJL ops, in the same order and with the same float32 scalars, so they
+ * are bit-identical to the per-tensor code (the former {@link Ema} and {@link GradClip} loops).
  *
  * <p>Loaded once per process into the system manager (TorchScript methods are thread-safe).
  */
@@ -37,23 +38,13 @@ final class ForeachKernels {
           + "    grads: List[Tensor],\n"
           + "    m: List[Tensor],\n"
           + "    v: List[Tensor],\n"
-          + "    scalars: List[float],\n"
-          + "    decay_on: bool) -> Tensor:\n"
-          + "    if decay_on:\n"
-          + "      torch._foreach_mul_(params, scalars[0])\n"
-          + "    torch._foreach_mul_(m, scalars[1])\n"
-          + "    torch._foreach_add_(m, torch._foreach_mul(grads, scalars[2]))\n"
-          + "    torch._foreach_mul_(v, scalars[3])\n"
-          + "    sq = torch._foreach_mul(grads, grads)\n"
-          + "    torch._foreach_mul_(sq, scalars[4])\n"
-          + "    torch._foreach_add_(v, sq)\n"
-          + "    denom = torch._foreach_sqrt(v)\n"
-          + "    torch._foreach_div_(denom, scalars[5])\n"
-          + "    torch._foreach_add_(denom, scalars[6])\n"
-          + "    upd = torch._foreach_div(m, denom)\n"
-          + "    torch._foreach_mul_(upd, scalars[7])\n"
-          + "    torch._foreach_sub_(params, upd)\n"
-          + "    torch._foreach_sub_(grads, grads)\n"
+          + "    step: Tensor,\n"
+          + "    hp: List[float]) -> Tensor:\n"
+          + "    steps = [step for _ in params]\n"
+          + "    torch._fused_adamw_(params, grads, m, v, annotate(List[Tensor], []), steps,"
+          + " lr=hp[0], beta1=hp[1], beta2=hp[2], weight_decay=hp[3], eps=hp[4],"
+          + " amsgrad=False, maximize=False, grad_scale=None, found_inf=None)\n"
+          + "    torch._foreach_zero_(grads)\n"
           + "    return torch.zeros([1])\n"
           + "  def ema(self: __torch__.Foreach,\n"
           + "    shadow: List[Tensor],\n"
