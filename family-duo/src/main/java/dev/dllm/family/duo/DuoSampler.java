@@ -255,7 +255,7 @@ public final class DuoSampler implements Sampler {
                   block,
                   new ConfidenceDecoding(block.threshold(), block.blockLength(), block.argmax()),
                   steps,
-                  topP,
+                  Double.isNaN(block.topP()) ? topP : block.topP(),
                   stopAtEos,
                   clock)
               .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);

@@ -44,6 +44,8 @@ record DuoSamplerOptions(
           "top1",
           "suffix",
           "sigma",
+          "top_p",
+          "temperature",
           BlockCache.KEY);
 
   /**
