@@ -22,9 +22,8 @@ import java.util.Set;
  *       the mean alpha of the positions the network sees, or sigma(t) of the block's grid;
  *   <li>{@code cache} ({@code none}, default, or {@code prefix}): the block KV cache: the block's
  *       later steps run only the block against the K/V kept at its first step;
- *   <li>{@code top_p} p in (0, 1] (default: the spec's {@link SamplerSpec#topP()}, the CLI's {@code
- *       --top-p}): nucleus mass for the proposals and the redraws of this sampler only, so one
- *       {@code pareto} run can hold several; refused when it differs from a spec top-p &lt; 1;
+ *   <li>{@code top_p} (every Duo predictor, {@link #topP}): the nucleus mass of the proposals and
+ *       the redraws of this sampler only;
  *   <li>{@code temperature} τ_s &gt; 0 (default 1; needs {@code proposal=sample}): proposals are
  *       drawn from softmax(z / τ_s) ({@link BlockProposal}); the redraws stay at temperature 1.
  * </ul>
@@ -37,7 +36,6 @@ import java.util.Set;
  * @param hideSuffix whether the free positions after the block are hidden
  * @param scheduleSigma whether sigma(t) of the block's grid is fed instead of the row's
  * @param cache whether the block KV cache is used
- * @param topP the {@code top_p} option, NaN when unset (the spec's applies)
  * @param temperature τ_s of the proposal draws
  */
 record DuoBlockOptions(
@@ -48,7 +46,6 @@ record DuoBlockOptions(
     boolean hideSuffix,
     boolean scheduleSigma,
     boolean cache,
-    double topP,
     double temperature) {
 
   /** The option keys of {@code predictor=block_ancestral} (besides {@code predictor}). */
@@ -71,7 +68,7 @@ record DuoBlockOptions(
           + " or use suffix=prior cache=none";
 
   /** The option keys only {@code predictor=block_ancestral} reads. */
-  static final Set<String> OWN = Set.of("top1", "suffix", "sigma", "top_p", "temperature");
+  static final Set<String> OWN = Set.of("top1", "suffix", "sigma", "temperature");
 
   /**
    * Reads the options of {@code spec}.
@@ -96,21 +93,6 @@ record DuoBlockOptions(
     boolean hidden = choice(spec, "suffix", "hidden", "hidden", "prior");
     boolean schedule = choice(spec, "sigma", "row", "schedule", "row");
     boolean cache = choice(spec, "cache", "none", "prefix", "none");
-    double topP = number(spec, "top_p", Double.NaN);
-    if (spec.options().containsKey("top_p")) {
-      if (!(topP > 0 && topP <= 1)) {
-        throw new InvalidInputException(
-            "sampler option top_p of predictor=block_ancestral must be in (0, 1], got " + topP);
-      }
-      if (spec.topP() < 1 && spec.topP() != topP) {
-        throw new InvalidInputException(
-            "sampler option top_p="
-                + topP
-                + " contradicts the sampler's top-p "
-                + spec.topP()
-                + " (--top-p); give one of them");
-      }
-    }
     double temperature = number(spec, "temperature", 1);
     if (!(temperature > 0 && temperature < Double.POSITIVE_INFINITY)) {
       throw new InvalidInputException(
@@ -123,19 +105,38 @@ record DuoBlockOptions(
               + " (argmax proposals have no temperature)");
     }
     return new DuoBlockOptions(
-        rule.blockLength(),
-        rule.threshold(),
-        argmax,
-        top1,
-        hidden,
-        schedule,
-        cache,
-        topP,
-        temperature);
+        rule.blockLength(), rule.threshold(), argmax, top1, hidden, schedule, cache, temperature);
+  }
+
+  /**
+   * The nucleus mass of a Duo sampler (every predictor): the {@code top_p} option when given (so
+   * one {@code pareto} run can hold several), else {@link SamplerSpec#topP()} (the CLI's {@code
+   * --top-p}).
+   *
+   * @throws InvalidInputException when {@code top_p} is not a number in (0, 1] or differs from a
+   *     spec top-p &lt; 1
+   */
+  static double topP(SamplerSpec spec) {
+    if (!spec.options().containsKey("top_p")) {
+      return spec.topP();
+    }
+    double topP = number(spec, "top_p", 1);
+    if (!(topP > 0 && topP <= 1)) {
+      throw new InvalidInputException("sampler option top_p must be in (0, 1], got " + topP);
+    }
+    if (spec.topP() < 1 && spec.topP() != topP) {
+      throw new InvalidInputException(
+          "sampler option top_p="
+              + topP
+              + " contradicts the sampler's top-p "
+              + spec.topP()
+              + " (--top-p); give one of them");
+    }
+    return topP;
   }
 
   /** The number option {@code key}, {@code def} when unset. */
-  private static double number(SamplerSpec spec, String key, double def) {
+  static double number(SamplerSpec spec, String key, double def) {
     if (!spec.options().containsKey(key)) {
       return def;
     }
@@ -143,8 +144,7 @@ record DuoBlockOptions(
     try {
       return Double.parseDouble(v);
     } catch (NumberFormatException e) {
-      throw new InvalidInputException(
-          "sampler option " + key + " of predictor=block_ancestral must be a number, got " + v);
+      throw new InvalidInputException("sampler option " + key + " must be a number, got " + v);
     }
   }
 

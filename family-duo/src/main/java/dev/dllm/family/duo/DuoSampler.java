@@ -134,7 +134,7 @@ public final class DuoSampler implements Sampler {
     return new DuoSampler(
         schedule,
         spec.steps(),
-        spec.topP(),
+        DuoBlockOptions.topP(spec),
         options.noiseRemoval(),
         options.promptSigma(),
         options.confidence(),
@@ -255,7 +255,7 @@ public final class DuoSampler implements Sampler {
                   block,
                   new ConfidenceDecoding(block.threshold(), block.blockLength(), block.argmax()),
                   steps,
-                  Double.isNaN(block.topP()) ? topP : block.topP(),
+                  topP,
                   stopAtEos,
                   clock)
               .run(denoiser, x, batch, length, clamped, mask, specials.eos(), rows, listener);

@@ -3,7 +3,9 @@ package dev.dllm.family.duo;
 import static dev.dllm.family.duo.DuoConditionalFixtures.MASK;
 import static dev.dllm.family.duo.DuoConditionalFixtures.SPECIALS;
 import static dev.dllm.family.duo.DuoConditionalFixtures.V;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +14,7 @@ import dev.dllm.api.Logits;
 import dev.dllm.api.sample.ConfidenceDecoding;
 import dev.dllm.api.sample.Rng;
 import dev.dllm.api.sample.SamplerSpec;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -139,12 +142,32 @@ class BlockProposalTest {
     assertTrue(e.getMessage().contains("proposal=sample"), e.getMessage());
     e = assertThrows(InvalidInputException.class, () -> f.newSampler(spec(0.9, "top_p", "0.95")));
     assertTrue(e.getMessage().contains("top_p"), e.getMessage());
-    for (String k : new String[] {"top_p", "temperature"}) {
-      e =
-          assertThrows(
-              InvalidInputException.class,
-              () -> f.newSampler(new SamplerSpec(8, 1, Map.of(k, "0.9"))));
-      assertTrue(e.getMessage().contains("block_ancestral"), e.getMessage());
-    }
+    e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> f.newSampler(new SamplerSpec(8, 1, Map.of("temperature", "0.9"))));
+    assertTrue(e.getMessage().contains("block_ancestral"), e.getMessage());
+    e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> f.newSampler(new SamplerSpec(8, 1, Map.of("top_p", "2"))));
+    assertTrue(e.getMessage().contains("top_p"), e.getMessage());
+  }
+
+  /** The ids of Duo's ancestral chain on the hash decoder, 2 rows of 16, seed 3. */
+  static int[] ancestral(double topP, Map<String, String> options) {
+    VisibleKeysDecoder dec = new VisibleKeysDecoder(V, MASK, null);
+    return new DuoFamily()
+        .newSampler(new SamplerSpec(8, topP, options))
+        .sample(dec.denoiser(), 2, 16, SPECIALS, new Rng(3))
+        .tokens()
+        .ids();
+  }
+
+  @Test
+  void theTopPOptionIsTheSpecsTopPForTheAncestralChainToo() {
+    int[] spec = ancestral(0.5, Map.of());
+    assertArrayEquals(spec, ancestral(1, Map.of("top_p", "0.5")));
+    assertFalse(Arrays.equals(spec, ancestral(1, Map.of())), "top-p 0.5 changes the samples");
   }
 }
