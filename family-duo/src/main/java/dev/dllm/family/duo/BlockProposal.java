@@ -52,13 +52,27 @@ final class BlockProposal {
       }
     }
     confidence[0] = Math.exp(MaskedSoftmax.logProb(z, offset, vocab, mask, top));
-    for (int u = 0; u < vocab; u++) {
-      buffer[u] =
-          u == mask ? 0 : Math.exp(((double) z[offset + u] - z[offset + top]) / temperature);
-    }
+    tempered(z, offset, vocab, mask, temperature, buffer);
     if (topP < 1) {
       TopP.apply(buffer, 0, vocab, topP);
     }
     return Categorical.sample(buffer, 0, vocab, rng);
+  }
+
+  /**
+   * buffer[v] = exp((z_v − max z) / temperature), 0 at the mask id: softmax(z / temperature)
+   * unnormalised (float64).
+   */
+  static void tempered(
+      float[] z, int offset, int vocab, int mask, double temperature, double[] buffer) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int u = 0; u < vocab; u++) {
+      if (u != mask) {
+        max = Math.max(max, z[offset + u]);
+      }
+    }
+    for (int u = 0; u < vocab; u++) {
+      buffer[u] = u == mask ? 0 : Math.exp(((double) z[offset + u] - max) / temperature);
+    }
   }
 }

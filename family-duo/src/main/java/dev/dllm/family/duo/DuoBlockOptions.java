@@ -68,7 +68,7 @@ record DuoBlockOptions(
           + " or use suffix=prior cache=none";
 
   /** The option keys only {@code predictor=block_ancestral} reads. */
-  static final Set<String> OWN = Set.of("top1", "suffix", "sigma", "temperature");
+  static final Set<String> OWN = Set.of("top1", "suffix", "sigma");
 
   /**
    * Reads the options of {@code spec}.
@@ -93,12 +93,7 @@ record DuoBlockOptions(
     boolean hidden = choice(spec, "suffix", "hidden", "hidden", "prior");
     boolean schedule = choice(spec, "sigma", "row", "schedule", "row");
     boolean cache = choice(spec, "cache", "none", "prefix", "none");
-    double temperature = number(spec, "temperature", 1);
-    if (!(temperature > 0 && temperature < Double.POSITIVE_INFINITY)) {
-      throw new InvalidInputException(
-          "sampler option temperature of predictor=block_ancestral must be a number > 0, got "
-              + spec.option("temperature", ""));
-    }
+    double temperature = temperature(spec);
     if (argmax && temperature != 1) {
       throw new InvalidInputException(
           "sampler option temperature of predictor=block_ancestral needs proposal=sample"
@@ -106,6 +101,22 @@ record DuoBlockOptions(
     }
     return new DuoBlockOptions(
         rule.blockLength(), rule.threshold(), argmax, top1, hidden, schedule, cache, temperature);
+  }
+
+  /**
+   * The {@code temperature} option τ_s (default 1): of the proposal draws of {@code
+   * predictor=block_ancestral}, of x_θ in every posterior draw of {@code predictor=ancestral} (x_θ
+   * = softmax(z / τ_s), then top-p; {@link PosteriorDraw}); refused by {@code confidence}.
+   *
+   * @throws InvalidInputException unless a finite number &gt; 0
+   */
+  static double temperature(SamplerSpec spec) {
+    double temperature = number(spec, "temperature", 1);
+    if (!(temperature > 0 && temperature < Double.POSITIVE_INFINITY)) {
+      throw new InvalidInputException(
+          "sampler option temperature must be a number > 0, got " + spec.option("temperature", ""));
+    }
+    return temperature;
   }
 
   /**

@@ -73,6 +73,7 @@ record DuoSamplerOptions(
       throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
     }
     DuoBlockOptions.topP(spec); // checked here, read by DuoSampler
+    DuoBlockOptions.temperature(spec);
     String predictor = spec.option("predictor", "ancestral").trim();
     if (predictor.equals("block_ancestral")) {
       return new DuoSamplerOptions(
@@ -85,7 +86,8 @@ record DuoSamplerOptions(
       }
     }
     if (predictor.equals("confidence")) {
-      for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma"}) {
+      for (String k :
+          new String[] {"noise_removal", "greedy_tail", "prompt_sigma", "temperature"}) {
         if (spec.options().containsKey(k)) {
           throw new InvalidInputException(
               "sampler option "

@@ -145,8 +145,11 @@ class BlockProposalTest {
     e =
         assertThrows(
             InvalidInputException.class,
-            () -> f.newSampler(new SamplerSpec(8, 1, Map.of("temperature", "0.9"))));
-    assertTrue(e.getMessage().contains("block_ancestral"), e.getMessage());
+            () ->
+                f.newSampler(
+                    new SamplerSpec(
+                        8, 1, Map.of("predictor", "confidence", "temperature", "0.9"))));
+    assertTrue(e.getMessage().contains("temperature"), e.getMessage());
     e =
         assertThrows(
             InvalidInputException.class,
@@ -162,6 +165,36 @@ class BlockProposalTest {
         .sample(dec.denoiser(), 2, 16, SPECIALS, new Rng(3))
         .tokens()
         .ids();
+  }
+
+  @Test
+  void aTemperedPosteriorDrawIsTheDrawOnTheDividedLogits() {
+    // second implementation: temperature τ on z = temperature 1 on z / τ, both through the
+    // buffered (top-p) path with the same uniforms
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    int vocab = 7;
+    int mask = 6;
+    int same = 0;
+    for (int trial = 0; trial < 500; trial++) {
+      float[] z = new float[vocab];
+      float[] zd = new float[vocab];
+      double tau = trial % 2 == 0 ? 0.5 : 0.7;
+      for (int v = 0; v < vocab; v++) {
+        z[v] = (float) (3 * r.nextDouble() - 1.5);
+        zd[v] = (float) (z[v] / tau);
+      }
+      int zt = r.nextInt(mask);
+      double at = 0.2 + 0.3 * r.nextDouble();
+      double as = at + 0.4 * r.nextDouble();
+      long seed = r.nextLong();
+      double[] buf = new double[vocab];
+      int a = PosteriorDraw.draw(z, 0, vocab, zt, mask, at, as, 0.999, tau, new Rng(seed), buf);
+      int b = PosteriorDraw.draw(zd, 0, vocab, zt, mask, at, as, 0.999, 1, new Rng(seed), buf);
+      assertEquals(b, a, "trial " + trial);
+      int c = PosteriorDraw.draw(z, 0, vocab, zt, mask, at, as, 0.999, 1, new Rng(seed), buf);
+      same += a == c ? 1 : 0;
+    }
+    assertTrue(same < 500, "the temperature changes some draws");
   }
 
   @Test
