@@ -38,16 +38,17 @@ import java.util.stream.IntStream;
  *   <li><b>Confidence</b> of an open position l: max_v x_θ^l(v), x_θ = the float64 softmax of the
  *       logits with the mask logit at −1e6, the network's estimate of how surely it knows the clean
  *       token x_0^l given what it sees (as {@link ConfidenceDecoding}).
- *   <li><b>Committed</b>: clamped to its proposal (argmax_v x_θ^l(v) with {@code proposal=argmax},
- *       the default, or a draw from x_θ^l) and never redrawn, like a given (prompt) position (spec
- *       §11.1): the chain then continues conditioned on it. Each step commits, with {@code
- *       top1=true} (default), Fast-dLLM's rule ({@link ConfidenceDecoding#select}: the most
- *       confident, every one ≥ τ, at least ⌈open / steps left⌉), with {@code top1=false} only those
- *       ≥ τ; the block's last step commits every open position (the greedy tail, {@link
- *       DuoSampler.NoiseRemoval#GREEDY}, of the block's chain). Open positions are redrawn from
- *       q(z_s | z_t, x_θ) (spec §3.1) on the block's grid t_j = 1 − j(1 − 1e-5)/s, s its step
- *       budget ({@link ConfidenceBlocks}). A block whose positions are all committed ends early, so
- *       NFE adapts to the text; NFE ≤ T + K (K blocks), T + 1 without the cache.
+ *   <li><b>Committed</b>: clamped to its proposal ({@link BlockProposal}: argmax_v x_θ^l(v), the
+ *       default, or a draw from x_θ^l, tempered and top-p filtered) and never redrawn, like a given
+ *       (prompt) position (spec §11.1): the chain then continues conditioned on it. Each step
+ *       commits, with {@code top1=true} (default), Fast-dLLM's rule ({@link
+ *       ConfidenceDecoding#select}: the most confident, every one ≥ τ, at least ⌈open / steps
+ *       left⌉), with {@code top1=false} only those ≥ τ; the block's last step commits every open
+ *       position (the greedy tail, {@link DuoSampler.NoiseRemoval#GREEDY}, of the block's chain).
+ *       Open positions are redrawn from q(z_s | z_t, x_θ) (spec §3.1) on the block's grid t_j = 1 −
+ *       j(1 − 1e-5)/s, s its step budget ({@link ConfidenceBlocks}). A block whose positions are
+ *       all committed ends early, so NFE adapts to the text; NFE ≤ T + K (K blocks), T + 1 without
+ *       the cache.
  *   <li><b>Time conditioning</b>: {@code sigma=row} (default) feeds −log ᾱ, ᾱ the mean alpha of the
  *       positions the network sees (1 at clamped ones, alpha(t_j) at the block's open ones,
  *       alpha(1) at a shown prior suffix); {@code sigma=schedule} feeds sigma(t_j).
@@ -102,16 +103,13 @@ record DuoBlockChain(
       return plain(denoiser, state, listener);
     }
     BlockKvCacheDecoder decoder =
-        denoiser.blockKvCacheDecoder().orElseThrow(() -> new InvalidInputException(NO_GRAPH));
+        denoiser
+            .blockKvCacheDecoder()
+            .orElseThrow(() -> new InvalidInputException(DuoBlockOptions.NO_GRAPH));
     try (decoder) {
       return sliced(decoder, state, listener);
     }
   }
-
-  private static final String NO_GRAPH =
-      "sampler option predictor=block_ancestral with suffix=hidden or cache=prefix needs a block KV"
-          + " graph, which this model does not have; re-export it with dllm export (decode.onnx)"
-          + " or use suffix=prior cache=none";
 
   /** The per-row state of one call. */
   private final class Rows {
@@ -338,7 +336,9 @@ record DuoBlockChain(
     double[] p = new double[1];
     double[] buffer = new double[vocab];
     for (int k = 0; k < n; k++) {
-      proposal[k] = rule.propose(logits, i, index[k], s.mask, topP, s.rngs[b], buffer, p);
+      proposal[k] =
+          BlockProposal.propose(
+              rule, options.temperature(), logits, i, index[k], s.mask, topP, s.rngs[b], buffer, p);
       confidence[k] = p[0];
       order[k] = k;
     }

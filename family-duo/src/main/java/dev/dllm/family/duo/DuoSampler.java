@@ -98,6 +98,7 @@ public final class DuoSampler implements Sampler {
   private final NoiseSchedule schedule;
   private final int steps;
   private final double topP;
+  private final double temperature; // of x_θ in the ancestral chain
   private final NoiseRemoval noiseRemoval;
   private final PromptSigma promptSigma;
   private final ConfidenceDecoding confidence;
@@ -112,6 +113,7 @@ public final class DuoSampler implements Sampler {
       NoiseSchedule schedule,
       int steps,
       double topP,
+      double temperature,
       NoiseRemoval noiseRemoval,
       PromptSigma promptSigma,
       ConfidenceDecoding confidence,
@@ -121,6 +123,7 @@ public final class DuoSampler implements Sampler {
     this.schedule = schedule;
     this.steps = steps;
     this.topP = topP;
+    this.temperature = temperature;
     this.noiseRemoval = noiseRemoval;
     this.promptSigma = promptSigma;
     this.confidence = confidence;
@@ -134,7 +137,8 @@ public final class DuoSampler implements Sampler {
     return new DuoSampler(
         schedule,
         spec.steps(),
-        spec.topP(),
+        DuoBlockOptions.topP(spec),
+        options.block() == null ? DuoBlockOptions.temperature(spec) : 1,
         options.noiseRemoval(),
         options.promptSigma(),
         options.confidence(),
@@ -268,7 +272,7 @@ public final class DuoSampler implements Sampler {
       return new SampleBatch(new TokenBatch(x, batch, length), nfe);
     }
     int nfe =
-        new DuoStepLoop(schedule, steps, topP, noiseRemoval, promptSigma, clock)
+        new DuoStepLoop(schedule, steps, topP, temperature, noiseRemoval, promptSigma, clock)
             .run(denoiser, x, batch, length, clamped, givenCount, mask, rows, listener);
     return new SampleBatch(new TokenBatch(x, batch, length), nfe);
   }

@@ -17,7 +17,8 @@ import java.util.TreeSet;
  * {@code confidence}: {@link DuoConfidence}, or {@code block_ancestral}: {@link DuoBlockChain},
  * options {@link DuoBlockOptions}) with, for {@code confidence} only, {@code threshold}, {@code
  * block_length}, {@code proposal} ({@link ConfidenceDecoding}) and {@code cache} ({@link
- * BlockCache}: none, prefix or dual), plus T = {@link SamplerSpec#steps()} &gt;= 1.
+ * BlockCache}: none, prefix or dual), {@code top_p} for every predictor ({@link
+ * DuoBlockOptions#topP}), plus T = {@link SamplerSpec#steps()} &gt;= 1.
  *
  * @param noiseRemoval the final step
  * @param promptSigma the time conditioning of rows with given positions
@@ -44,6 +45,8 @@ record DuoSamplerOptions(
           "top1",
           "suffix",
           "sigma",
+          "top_p",
+          "temperature",
           BlockCache.KEY);
 
   /**
@@ -69,6 +72,8 @@ record DuoSamplerOptions(
     if (spec.steps() < 1) {
       throw new InvalidInputException("duo sampling needs steps T >= 1, got " + spec.steps());
     }
+    DuoBlockOptions.topP(spec); // checked here, read by DuoSampler
+    DuoBlockOptions.temperature(spec);
     String predictor = spec.option("predictor", "ancestral").trim();
     if (predictor.equals("block_ancestral")) {
       return new DuoSamplerOptions(
@@ -81,7 +86,8 @@ record DuoSamplerOptions(
       }
     }
     if (predictor.equals("confidence")) {
-      for (String k : new String[] {"noise_removal", "greedy_tail", "prompt_sigma"}) {
+      for (String k :
+          new String[] {"noise_removal", "greedy_tail", "prompt_sigma", "temperature"}) {
         if (spec.options().containsKey(k)) {
           throw new InvalidInputException(
               "sampler option "

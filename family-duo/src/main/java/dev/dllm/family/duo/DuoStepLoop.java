@@ -25,6 +25,7 @@ record DuoStepLoop(
     NoiseSchedule schedule,
     int steps,
     double topP,
+    double temperature,
     NoiseRemoval noiseRemoval,
     PromptSigma promptSigma,
     LongSupplier clock) {
@@ -69,7 +70,10 @@ record DuoStepLoop(
       long t2 = listener == null ? 0 : clock.getAsLong();
       nfe++;
       boolean greedy = last && noiseRemoval == NoiseRemoval.GREEDY;
-      double[] bounds = greedy || topP < 1 ? null : XBounds.ofAll(logits, x, length, mask, clamped);
+      double[] bounds =
+          greedy || topP < 1 || temperature != 1
+              ? null
+              : XBounds.ofAll(logits, x, length, mask, clamped);
       forEachRow(
           batch,
           b -> {
@@ -92,6 +96,7 @@ record DuoStepLoop(
                         alphaT,
                         alphaS,
                         topP,
+                        temperature,
                         rows[b],
                         buffer);
               } else {

@@ -38,8 +38,38 @@ final class PosteriorDraw {
       double topP,
       Rng rng,
       double[] buffer) {
+    return draw(logits, offset, vocab, zt, mask, alphaT, alphaS, topP, 1, rng, buffer);
+  }
+
+  /**
+   * {@link #draw} with x_θ = softmax(logits / temperature) (mask excluded, float64), then top-p.
+   *
+   * @param temperature &gt; 0; 1 gives exactly {@link #draw}
+   */
+  static int draw(
+      float[] logits,
+      int offset,
+      int vocab,
+      int zt,
+      int mask,
+      double alphaT,
+      double alphaS,
+      double topP,
+      double temperature,
+      Rng rng,
+      double[] buffer) {
     double xAtZt;
-    if (topP < 1) {
+    if (temperature != 1) {
+      BlockProposal.tempered(logits, offset, vocab, mask, temperature, buffer);
+      if (topP < 1) {
+        TopP.apply(buffer, 0, vocab, topP);
+      }
+      double sum = 0;
+      for (int v = 0; v < vocab; v++) {
+        sum += buffer[v];
+      }
+      xAtZt = buffer[zt] / sum;
+    } else if (topP < 1) {
       MaskedSoftmax.softmax(logits, offset, vocab, mask, buffer);
       TopP.apply(buffer, 0, vocab, topP);
       xAtZt = buffer[zt];
@@ -47,8 +77,17 @@ final class PosteriorDraw {
       xAtZt = probabilityOf(logits, offset, vocab, mask, zt);
     }
     double[] m = DuoMath.posteriorMasses(xAtZt, vocab, alphaT, alphaS);
+    boolean fromBuffer = topP < 1 || temperature != 1;
     return token(
-        PosteriorPart.of(rng.uniform(), m), logits, offset, vocab, zt, mask, topP, rng, buffer);
+        PosteriorPart.of(rng.uniform(), m),
+        logits,
+        offset,
+        vocab,
+        zt,
+        mask,
+        fromBuffer,
+        rng,
+        buffer);
   }
 
   /**
@@ -90,10 +129,13 @@ final class PosteriorDraw {
               probabilityOf(logits, offset, vocab, mask, zt), vocab, alphaT, alphaS);
       part = PosteriorPart.of(uniform, m);
     }
-    return token(part, logits, offset, vocab, zt, mask, 1.0, rng, buffer);
+    return token(part, logits, offset, vocab, zt, mask, false, rng, buffer);
   }
 
-  /** The token of the chosen part: z_t, a uniform id, or a draw from x_θ (filtered with top-p). */
+  /**
+   * The token of the chosen part: z_t, a uniform id, or a draw from x_θ: from the weights in {@code
+   * buffer} (top-p filtered or tempered) when {@code fromBuffer}, else from the logits.
+   */
   private static int token(
       int part,
       float[] logits,
@@ -101,7 +143,7 @@ final class PosteriorDraw {
       int vocab,
       int zt,
       int mask,
-      double topP,
+      boolean fromBuffer,
       Rng rng,
       double[] buffer) {
     if (part == PosteriorPart.KEEP) {
@@ -110,7 +152,7 @@ final class PosteriorDraw {
     if (part == PosteriorPart.UNIFORM) {
       return rng.nextInt(vocab);
     }
-    return topP < 1
+    return fromBuffer
         ? Categorical.sample(buffer, 0, vocab, rng)
         : Categorical.sampleLogits(logits, offset, vocab, mask, rng, buffer);
   }
