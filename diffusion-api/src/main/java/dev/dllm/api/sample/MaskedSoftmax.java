@@ -67,6 +67,22 @@ public final class MaskedSoftmax {
   }
 
   /**
+   * The most probable id of one logits row, the mask id excluded (the first on ties).
+   *
+   * @param maskId the mask id to skip, or a negative value for none
+   * @return an id in {@code [0, vocab)}
+   */
+  public static int argmax(float[] logits, int offset, int vocab, int maskId) {
+    int top = -1;
+    for (int u = 0; u < vocab; u++) {
+      if (u != maskId && (top < 0 || logits[offset + u] > logits[offset + top])) {
+        top = u;
+      }
+    }
+    return top;
+  }
+
+  /**
    * log p(target) under the masked log-softmax of one logits row, without allocating.
    *
    * @param maskId the mask id whose logit is suppressed, or a negative value for none

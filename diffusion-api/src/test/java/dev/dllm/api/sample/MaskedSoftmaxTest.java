@@ -26,4 +26,14 @@ class MaskedSoftmaxTest {
     double[] p = MaskedSoftmax.softmax(logits, 1, 3, -1, new double[3]);
     assertEquals(Math.exp(3 - z), p[2], 1e-15);
   }
+
+  @Test
+  void argmaxSkipsTheMaskAndTakesTheFirstOnTies() {
+    float[] logits = {7f, 1f, 50f, 3f, 3f, -2f};
+    // row at offset 1, vocab 4: {1, 50, 3, 3}; the mask (id 1, logit 50) is skipped, ids 2 and 3
+    // tie
+    assertEquals(2, MaskedSoftmax.argmax(logits, 1, 4, 1));
+    assertEquals(1, MaskedSoftmax.argmax(logits, 1, 4, -1));
+    assertEquals(0, MaskedSoftmax.argmax(logits, 0, 1, -1));
+  }
 }

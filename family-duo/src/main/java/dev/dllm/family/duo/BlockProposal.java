@@ -45,12 +45,7 @@ final class BlockProposal {
     int vocab = logits.vocab();
     int offset = logits.offset(b, l);
     float[] z = logits.values();
-    int top = -1;
-    for (int u = 0; u < vocab; u++) {
-      if (u != mask && (top < 0 || z[offset + u] > z[offset + top])) {
-        top = u;
-      }
-    }
+    int top = MaskedSoftmax.argmax(z, offset, vocab, mask);
     confidence[0] = Math.exp(MaskedSoftmax.logProb(z, offset, vocab, mask, top));
     tempered(z, offset, vocab, mask, temperature, buffer);
     if (topP < 1) {
