@@ -201,7 +201,7 @@ public final class DistillCommand implements Command {
     if (stored != null) { // kept for the next resume; a resumed run takes no weights from it
       initFrom =
           cmd.hasOption("checkpoint")
-              ? Source.checkpointDir(Path.of(cmd.getOptionValue("checkpoint")))
+              ? CheckpointDir.of(Path.of(cmd.getOptionValue("checkpoint")))
               : stored.familyTraining().initFrom();
     }
     b.familyTraining(
@@ -260,16 +260,8 @@ public final class DistillCommand implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @SuppressWarnings("unchecked")
-    /** The checkpoint folder that {@code given} names: itself, or its {@code checkpoint/}. */
-    static Path checkpointDir(Path given) {
-      return !Files.isRegularFile(given.resolve(Checkpoint.CONFIG_FILE))
-              && Files.isRegularFile(given.resolve("checkpoint").resolve(Checkpoint.CONFIG_FILE))
-          ? given.resolve("checkpoint")
-          : given;
-    }
-
     static Source read(Path given, String option) {
-      Path dir = checkpointDir(given);
+      Path dir = CheckpointDir.of(given);
       Path file = dir.resolve(Checkpoint.CONFIG_FILE);
       if (!Files.isRegularFile(file)) {
         throw new InvalidInputException(

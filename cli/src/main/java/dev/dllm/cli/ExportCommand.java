@@ -94,13 +94,9 @@ public final class ExportCommand implements Command {
    *     export rather than a checkpoint
    */
   static Path checkpointDir(Path given) {
-    if (java.nio.file.Files.isRegularFile(given.resolve("config.json"))) {
-      return given;
-    }
-    if (java.nio.file.Files.isRegularFile(given.resolve("checkpoint").resolve("config.json"))) {
-      return given.resolve("checkpoint");
-    }
-    if (java.nio.file.Files.isRegularFile(given.resolve(ExportMetadata.FULL_FILE))) {
+    Path dir = CheckpointDir.of(given);
+    if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))
+        && java.nio.file.Files.isRegularFile(given.resolve(ExportMetadata.FULL_FILE))) {
       throw new dev.dllm.api.InvalidInputException(
           "--checkpoint "
               + given
@@ -108,7 +104,7 @@ public final class ExportCommand implements Command {
               + ExportMetadata.FULL_FILE
               + "), not a training checkpoint; give the checkpoint/ folder that dllm train wrote");
     }
-    return given; // CheckpointExport names the missing file
+    return dir; // without config.json CheckpointExport names the missing file
   }
 
   /**

@@ -301,12 +301,7 @@ public final class FinetuneCommand implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static Init read(Path given) {
-      Path dir =
-          !Files.isRegularFile(given.resolve(Checkpoint.CONFIG_FILE))
-                  && Files.isRegularFile(
-                      given.resolve("checkpoint").resolve(Checkpoint.CONFIG_FILE))
-              ? given.resolve("checkpoint")
-              : given;
+      Path dir = CheckpointDir.of(given);
       Path file = dir.resolve(Checkpoint.CONFIG_FILE);
       if (!Files.isRegularFile(file)) {
         throw new InvalidInputException(
