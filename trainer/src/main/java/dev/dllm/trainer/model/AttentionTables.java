@@ -60,6 +60,14 @@ final class AttentionTables {
     return r;
   }
 
+  /**
+   * Rows of a position-indexed table grown to cover {@code maxPos}: at least maxPos + 1, twice the
+   * current rows (amortised growth) and 64.
+   */
+  static int grownRows(long maxPos, long currentRows) {
+    return (int) Math.max(64, Math.max(maxPos + 1, 2 * currentRows));
+  }
+
   /** [t·scale ; t] as one array. */
   private static float[] scaledPair(float[] t, float scale) {
     float[] out = new float[2 * t.length];
@@ -79,11 +87,7 @@ final class AttentionTables {
     NDArray[] table;
     synchronized (this) {
       if (rotaryTable == null || rotaryTable[0].getShape().get(0) <= maxPos) {
-        int n =
-            (int)
-                Math.max(
-                    maxPos + 1, 2L * (rotaryTable == null ? 0 : rotaryTable[0].getShape().get(0)));
-        n = Math.max(n, 64);
+        int n = grownRows(maxPos, rotaryTable == null ? 0 : rotaryTable[0].getShape().get(0));
         float[][] t = rotaryTables(n, headDim);
         if (rotaryTable != null) {
           rotaryTable[0].close();
@@ -141,9 +145,7 @@ final class AttentionTables {
     NDArray table;
     synchronized (this) {
       if (pairTable == null || pairTable.getShape().get(0) <= maxPos) {
-        int n =
-            (int) Math.max(maxPos + 1, 2L * (pairTable == null ? 0 : pairTable.getShape().get(0)));
-        n = Math.max(n, 64);
+        int n = grownRows(maxPos, pairTable == null ? 0 : pairTable.getShape().get(0));
         if (pairTable != null) {
           pairTable.close();
         }
